@@ -1,0 +1,186 @@
+//! Account inputs, parsed and validated once at the edge. Each error is a
+//! stable code that forms show next to the field (`form_error.<code>`).
+
+use chrono::{Datelike, NaiveDate};
+
+pub const MAX_EMAIL_LEN: usize = 254;
+pub const MAX_NICKNAME_CHARS: usize = 40;
+pub const MAX_PASSWORD_CHARS: usize = 256;
+pub const MIN_AGE: i32 = 18;
+
+/// A normalised (trimmed, lower-case) and syntactically valid address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let s = raw.trim().to_lowercase();
+        if s.is_empty() {
+            return Err("required");
+        }
+        if s.len() > MAX_EMAIL_LEN {
+            return Err("too_long");
+        }
+        match s.parse::<lettre::Address>() {
+            Ok(_) if s.contains('.') => Ok(Self(s)),
+            _ => Err("invalid_email"),
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Nickname(String);
+
+impl Nickname {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err("required");
+        }
+        if s.chars().count() > MAX_NICKNAME_CHARS {
+            return Err("too_long");
+        }
+        if s.chars().any(char::is_control) {
+            return Err("invalid_nickname");
+        }
+        Ok(Self(s.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sex {
+    Male,
+    Female,
+}
+
+impl Sex {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        match raw.trim() {
+            "male" => Ok(Self::Male),
+            "female" => Ok(Self::Female),
+            "" => Err("required"),
+            _ => Err("invalid_choice"),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Male => "male",
+            Self::Female => "female",
+        }
+    }
+}
+
+/// A birthday of an adult member (18+ on `today`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Birthday(NaiveDate);
+
+impl Birthday {
+    pub fn parse(raw: &str, today: NaiveDate) -> Result<Self, &'static str> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err("required");
+        }
+        let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "invalid_date")?;
+        if date > today {
+            return Err("birthday_in_future");
+        }
+        if age_on(date, today) < MIN_AGE {
+            return Err("under_18");
+        }
+        if age_on(date, today) > 120 {
+            return Err("invalid_date");
+        }
+        Ok(Self(date))
+    }
+    pub fn date(self) -> NaiveDate {
+        self.0
+    }
+}
+
+/// Full years between `birthday` and `today`.
+pub fn age_on(birthday: NaiveDate, today: NaiveDate) -> i32 {
+    let mut age = today.year() - birthday.year();
+    if (today.month(), today.day()) < (birthday.month(), birthday.day()) {
+        age -= 1;
+    }
+    age
+}
+
+static COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+
+/// The password policy: long enough, not common, not built from the email or nickname.
+pub fn check_password(
+    password: &str,
+    min_len: usize,
+    email: &str,
+    nickname: &str,
+) -> Result<(), &'static str> {
+    let chars = password.chars().count();
+    if chars == 0 {
+        return Err("required");
+    }
+    if chars < min_len {
+        return Err("password_too_short");
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err("password_too_long");
+    }
+    let lower = password.to_lowercase();
+    if COMMON_PASSWORDS
+        .lines()
+        .map(str::trim)
+        .any(|c| !c.is_empty() && !c.starts_with('#') && c == lower)
+    {
+        return Err("password_too_common");
+    }
+    let local = email.split('@').next().unwrap_or("").to_lowercase();
+    let nick = nickname.trim().to_lowercase();
+    let similar = |attr: &str| {
+        attr.chars().count() >= 3 && (lower.contains(attr) || (attr.contains(&lower)))
+    };
+    if similar(&local) || similar(&nick) || similar(&email.to_lowercase()) {
+        return Err("password_too_similar");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 21).unwrap_or_default()
+    }
+
+    #[test]
+    fn emails_are_trimmed_lowercased_and_checked() {
+        assert_eq!(Email::parse("  Ada@Example.COM ").map(|e| e.0), Ok("ada@example.com".into()));
+        assert_eq!(Email::parse("nope"), Err("invalid_email"));
+        assert_eq!(Email::parse(""), Err("required"));
+        assert_eq!(Email::parse(&format!("{}@x.io", "a".repeat(300))), Err("too_long"));
+    }
+
+    #[test]
+    fn members_are_adults_born_in_the_past() {
+        assert!(Birthday::parse("2008-11-21", today()).is_ok());
+        assert_eq!(Birthday::parse("2008-11-22", today()), Err("under_18"));
+        assert_eq!(Birthday::parse("2027-01-01", today()), Err("birthday_in_future"));
+        assert_eq!(Birthday::parse("21/11/1990", today()), Err("invalid_date"));
+    }
+
+    #[test]
+    fn the_password_policy_rejects_short_common_and_similar_passwords() {
+        let ok = |p| check_password(p, 10, "ada@example.com", "Ada Lovelace");
+        assert_eq!(ok("short"), Err("password_too_short"));
+        assert_eq!(ok("password123"), Err("password_too_common"));
+        assert_eq!(ok("ada@example.com!"), Err("password_too_similar"));
+        assert_eq!(ok("my ada lovelace pw"), Err("password_too_similar"));
+        assert_eq!(ok("violet tram 42 sings"), Ok(()));
+    }
+}

@@ -1,0 +1,58 @@
+//! The mails accounts send, as jobs. The token is created when the mail is
+//! sent, so the queue never holds a usable link.
+
+use super::signup::MailToUser;
+use super::tokens::{self, Purpose};
+use super::user::User;
+use crate::db;
+use crate::i18n::Tr;
+use crate::jobs::{JobContext, JobError, Registry};
+use crate::mail::{mask_email, OutgoingMail};
+
+pub const VERIFY_EMAIL: &str = "mail.verify_email";
+pub const PASSWORD_RESET: &str = "mail.password_reset";
+
+pub fn register(r: &mut Registry) {
+    r.register(VERIFY_EMAIL, |ctx, payload| send(ctx, payload, Purpose::VerifyEmail));
+    r.register(PASSWORD_RESET, |ctx, payload| send(ctx, payload, Purpose::ResetPassword));
+}
+
+async fn send(ctx: JobContext, payload: String, purpose: Purpose) -> Result<(), JobError> {
+    let MailToUser { user_id, lang } = serde_json::from_str(&payload)?;
+    let (ttl, path, key) = match purpose {
+        Purpose::VerifyEmail => (ctx.settings.token_ttl_verify, "/verify-email", "mail.verify"),
+        Purpose::ResetPassword => (ctx.settings.token_ttl_reset, "/password-reset/confirm", "mail.reset"),
+    };
+    let prepared = db::run(&ctx.pool, move |c| {
+        let Some(user) = User::find(c, user_id)? else {
+            return Ok(None);
+        };
+        if purpose == Purpose::VerifyEmail && user.is_verified() {
+            return Ok(None);
+        }
+        let token = tokens::issue(c, user_id, purpose, ttl, db::now())?;
+        Ok(Some((user, token)))
+    })
+    .await
+    .map_err(|e| JobError(e.to_string()))?;
+    let Some((user, token)) = prepared else {
+        return Ok(());
+    };
+    let link = ctx.settings.absolute_url(&format!("{path}?token={token}"));
+    let t = Tr::new(&lang);
+    let hours = (ttl.as_secs() / 3600).max(1).to_string();
+    let mail = OutgoingMail {
+        to: user.email.clone(),
+        subject: t.t(&format!("{key}.subject")).to_string(),
+        body: t.tf(
+            &format!("{key}.body"),
+            &[("name", &user.nickname), ("link", &link), ("hours", &hours)],
+        ),
+    };
+    ctx.mailer.send(&ctx.settings.mail_from, mail).await?;
+    if ctx.mailer.is_file_based() {
+        // Development only (no SMTP_URL): the link, so a developer can click it.
+        tracing::info!(to = %mask_email(&user.email), %link, "development mail link");
+    }
+    Ok(())
+}

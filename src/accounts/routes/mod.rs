@@ -1,0 +1,42 @@
+//! HTTP routes of the accounts feature: thin handlers that parse, call one
+//! domain function and render.
+
+mod login;
+mod reset;
+mod settings;
+mod signup;
+mod verify;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/signup")
+            .route(web::get().to(signup::form))
+            .route(web::post().to(signup::submit)),
+    )
+    .service(
+        web::resource("/login")
+            .route(web::get().to(login::form))
+            .route(web::post().to(login::submit)),
+    )
+    .route("/logout", web::post().to(login::logout))
+    .route("/verify-email", web::get().to(verify::verify))
+    .route("/verify-email/resend", web::post().to(verify::resend))
+    .service(
+        web::resource("/password-reset")
+            .route(web::get().to(reset::request_form))
+            .route(web::post().to(reset::request_submit)),
+    )
+    .service(
+        web::resource("/password-reset/confirm")
+            .route(web::get().to(reset::confirm_form))
+            .route(web::post().to(reset::confirm_submit)),
+    )
+    .route("/settings", web::get().to(settings::show))
+    .route("/settings/password", web::post().to(settings::change_password))
+    .route("/settings/language", web::post().to(settings::change_language))
+    .route("/settings/sessions", web::get().to(settings::sessions))
+    .route("/settings/sessions/revoke-others", web::post().to(settings::revoke_others))
+    .route("/settings/sessions/{id}/revoke", web::post().to(settings::revoke_one));
+}

@@ -1,0 +1,167 @@
+//! Logged-in sessions, one row per browser. The session cookie (through
+//! actix-identity) only carries the row's random id, so deleting rows logs
+//! those browsers out on every instance at once: "log out everywhere", a
+//! password reset and (later) a ban all come down to [`revoke_all`].
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+
+use super::user::{User, UserId};
+use super::CurrentUser;
+use crate::db::schema::{user_sessions, users};
+use crate::db::DbConnection;
+use crate::security::random;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = user_sessions)]
+pub struct UserSession {
+    pub id: String,
+    pub user_id: i64,
+    pub remember: bool,
+    pub ip: String,
+    pub user_agent: String,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+impl UserSession {
+    /// A name for this session safe to put in a page (the id itself is never shown).
+    pub fn handle(&self) -> String {
+        random::token_hash(&self.id).chars().take(16).collect()
+    }
+}
+
+/// How long sessions live.
+#[derive(Clone, Copy, Debug)]
+pub struct Lifetimes {
+    pub idle: Duration,
+    pub absolute: Duration,
+    pub remember: Duration,
+}
+
+impl Lifetimes {
+    pub fn from_settings(s: &crate::config::Settings) -> Self {
+        Self {
+            idle: s.session_idle_timeout,
+            absolute: s.session_absolute_timeout,
+            remember: s.remember_me_duration,
+        }
+    }
+}
+
+fn delta(d: Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
+
+/// Records a new session and returns its id.
+pub fn create(
+    conn: &mut DbConnection,
+    user: UserId,
+    remember: bool,
+    ip: &str,
+    user_agent: &str,
+    now: NaiveDateTime,
+    lifetimes: Lifetimes,
+) -> QueryResult<UserSession> {
+    let lifetime = if remember { lifetimes.remember } else { lifetimes.absolute };
+    let row = UserSession {
+        id: random::token(32),
+        user_id: user.0,
+        remember,
+        ip: ip.chars().take(64).collect(),
+        user_agent: user_agent.to_string(),
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + delta(lifetime),
+    };
+    diesel::insert_into(user_sessions::table)
+        .values((
+            user_sessions::id.eq(&row.id),
+            user_sessions::user_id.eq(row.user_id),
+            user_sessions::remember.eq(row.remember),
+            user_sessions::ip.eq(&row.ip),
+            user_sessions::user_agent.eq(&row.user_agent),
+            user_sessions::created_at.eq(row.created_at),
+            user_sessions::last_seen_at.eq(row.last_seen_at),
+            user_sessions::expires_at.eq(row.expires_at),
+        ))
+        .execute(conn)?;
+    Ok(row)
+}
+
+/// How stale `last_seen_at` may get before a request refreshes it, so that
+/// browsing does not write on every request.
+const TOUCH_EVERY: TimeDelta = TimeDelta::seconds(60);
+
+/// The member behind a session id, if the session is still alive: not
+/// expired, not idle too long (remembered sessions only expire), account active.
+pub fn authenticate(
+    conn: &mut DbConnection,
+    session_id: &str,
+    now: NaiveDateTime,
+    idle: Duration,
+) -> QueryResult<Option<CurrentUser>> {
+    let found = user_sessions::table
+        .inner_join(users::table)
+        .filter(user_sessions::id.eq(session_id))
+        .select((UserSession::as_select(), User::as_select()))
+        .first::<(UserSession, User)>(conn)
+        .optional()?;
+    let Some((session, user)) = found else {
+        return Ok(None);
+    };
+    let idle_expired = !session.remember && session.last_seen_at + delta(idle) < now;
+    if session.expires_at <= now || idle_expired || !user.is_active {
+        diesel::delete(user_sessions::table.find(&session.id)).execute(conn)?;
+        return Ok(None);
+    }
+    if now - session.last_seen_at > TOUCH_EVERY {
+        diesel::update(user_sessions::table.find(&session.id))
+            .set(user_sessions::last_seen_at.eq(now))
+            .execute(conn)?;
+    }
+    Ok(Some(CurrentUser::from_parts(&user, &session)))
+}
+
+pub fn list(conn: &mut DbConnection, user: UserId, now: NaiveDateTime) -> QueryResult<Vec<UserSession>> {
+    user_sessions::table
+        .filter(user_sessions::user_id.eq(user.0))
+        .filter(user_sessions::expires_at.gt(now))
+        .order(user_sessions::last_seen_at.desc())
+        .select(UserSession::as_select())
+        .load(conn)
+}
+
+pub fn revoke(conn: &mut DbConnection, session_id: &str) -> QueryResult<usize> {
+    diesel::delete(user_sessions::table.find(session_id)).execute(conn)
+}
+
+/// Ends every session of a member, on every instance.
+pub fn revoke_all(conn: &mut DbConnection, user: UserId) -> QueryResult<usize> {
+    diesel::delete(user_sessions::table.filter(user_sessions::user_id.eq(user.0))).execute(conn)
+}
+
+/// Ends every session of a member but `keep`.
+pub fn revoke_others(conn: &mut DbConnection, user: UserId, keep: &str) -> QueryResult<usize> {
+    diesel::delete(
+        user_sessions::table
+            .filter(user_sessions::user_id.eq(user.0))
+            .filter(user_sessions::id.ne(keep)),
+    )
+    .execute(conn)
+}
+
+/// Deletes sessions past their lifetime or idle too long (periodic maintenance).
+pub fn purge_expired(conn: &mut DbConnection, now: NaiveDateTime, idle: Duration) -> QueryResult<usize> {
+    diesel::delete(
+        user_sessions::table.filter(
+            user_sessions::expires_at.le(now).or(user_sessions::remember
+                .eq(false)
+                .and(user_sessions::last_seen_at.lt(now - delta(idle)))),
+        ),
+    )
+    .execute(conn)
+}

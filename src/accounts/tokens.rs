@@ -1,0 +1,111 @@
+//! One-time tokens mailed to members. Only their SHA-256 is stored; consuming
+//! one is a single conditional UPDATE, so a token works once even when two
+//! requests race.
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+
+use super::user::UserId;
+use crate::db::schema::account_tokens;
+use crate::db::DbConnection;
+use crate::security::random;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    VerifyEmail,
+    ResetPassword,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify_email",
+            Self::ResetPassword => "reset_password",
+        }
+    }
+}
+
+/// Creates a token for `user` and returns it in clear (to put in a mail).
+pub fn issue(
+    conn: &mut DbConnection,
+    user: UserId,
+    purpose: Purpose,
+    ttl: Duration,
+    now: NaiveDateTime,
+) -> QueryResult<String> {
+    let token = random::token(32);
+    diesel::insert_into(account_tokens::table)
+        .values((
+            account_tokens::user_id.eq(user.0),
+            account_tokens::purpose.eq(purpose.as_str()),
+            account_tokens::token_hash.eq(random::token_hash(&token)),
+            account_tokens::created_at.eq(now),
+            account_tokens::expires_at.eq(now + TimeDelta::from_std(ttl).unwrap_or(TimeDelta::MAX)),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+/// The user a still-usable token belongs to, without using it up.
+pub fn peek(
+    conn: &mut DbConnection,
+    token: &str,
+    purpose: Purpose,
+    now: NaiveDateTime,
+) -> QueryResult<Option<UserId>> {
+    account_tokens::table
+        .filter(account_tokens::token_hash.eq(random::token_hash(token)))
+        .filter(account_tokens::purpose.eq(purpose.as_str()))
+        .filter(account_tokens::used_at.is_null())
+        .filter(account_tokens::expires_at.gt(now))
+        .select(account_tokens::user_id)
+        .first::<i64>(conn)
+        .optional()
+        .map(|o| o.map(UserId))
+}
+
+/// Uses a token up; returns its user if it was unused and unexpired.
+pub fn consume(
+    conn: &mut DbConnection,
+    token: &str,
+    purpose: Purpose,
+    now: NaiveDateTime,
+) -> QueryResult<Option<UserId>> {
+    let Some(user) = peek(conn, token, purpose, now)? else {
+        return Ok(None);
+    };
+    let n = diesel::update(
+        account_tokens::table
+            .filter(account_tokens::token_hash.eq(random::token_hash(token)))
+            .filter(account_tokens::used_at.is_null()),
+    )
+    .set(account_tokens::used_at.eq(now))
+    .execute(conn)?;
+    Ok((n == 1).then_some(user))
+}
+
+/// Invalidates every unused token of one purpose for a user (e.g. after a reset).
+pub fn revoke_all(conn: &mut DbConnection, user: UserId, purpose: Purpose, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        account_tokens::table
+            .filter(account_tokens::user_id.eq(user.0))
+            .filter(account_tokens::purpose.eq(purpose.as_str()))
+            .filter(account_tokens::used_at.is_null()),
+    )
+    .set(account_tokens::used_at.eq(now))
+    .execute(conn)
+}
+
+/// Deletes expired and used tokens (periodic maintenance).
+pub fn purge_expired(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(
+        account_tokens::table.filter(
+            account_tokens::expires_at
+                .lt(now)
+                .or(account_tokens::used_at.lt(now - TimeDelta::days(1))),
+        ),
+    )
+    .execute(conn)
+}

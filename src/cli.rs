@@ -1,0 +1,144 @@
+//! The `swiper` command line: `serve` (default), `worker`, `migrate`,
+//! `create-admin --email E`, `check-config`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use tokio::sync::{watch, Notify};
+
+use crate::accounts::admin::{create_admin, CreatedAdmin};
+use crate::accounts::input::Email;
+use crate::config::{Settings, Source};
+use crate::db;
+use crate::jobs::{JobContext, Registry, Worker};
+use crate::mail::Mailer;
+use crate::startup::{connect_database, connect_redis, Application};
+
+#[derive(Parser)]
+#[command(name = "swiper", version, about = "Swiper: a dating and social web site")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the site (and run a worker in-process unless RUN_WORKER=false).
+    Serve,
+    /// Run background jobs only.
+    Worker,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Create an administrator account, or promote an existing one.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+    },
+    /// Validate the configuration and check the database and Redis answer.
+    CheckConfig,
+}
+
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Source::from_env().and_then(|s| Settings::load(&s)) {
+        Ok(s) => s,
+        Err(e) => {
+            eprint!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(settings.log_format);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Worker => worker(settings).await,
+        Command::Migrate => migrate(settings).await,
+        Command::CreateAdmin { email } => admin(settings, &email).await,
+        Command::CheckConfig => check(settings).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "stopped with an error");
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let bind = settings.bind.clone();
+    let base = settings.base_url.to_string();
+    let app = Application::build(settings).await?;
+    tracing::info!(%bind, %base, "Swiper is serving");
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn worker(settings: Settings) -> anyhow::Result<()> {
+    let settings = Arc::new(settings);
+    let pool = connect_database(&settings).await?;
+    let ctx = JobContext {
+        pool,
+        settings: settings.clone(),
+        mailer: Mailer::from_settings(&settings)?,
+    };
+    let (tx, rx) = watch::channel(false);
+    let w = Worker::new(ctx, Arc::new(Registry::standard()), Arc::new(Notify::new()));
+    let handle = tokio::spawn(w.run(rx));
+    tokio::signal::ctrl_c().await?;
+    tracing::info!("stopping: finishing the current job");
+    let _ = tx.send(true);
+    handle.await?;
+    Ok(())
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let url = settings.database_url.clone();
+    let applied = tokio::task::spawn_blocking(move || -> Result<usize, crate::error::AppError> {
+        let pool = db::pool(&url, 1)?;
+        let mut conn = pool.get()?;
+        db::migrate(&mut conn)
+    })
+    .await??;
+    println!("{applied} migration(s) applied");
+    Ok(())
+}
+
+async fn admin(settings: Settings, email: &str) -> anyhow::Result<()> {
+    let email = Email::parse(email).map_err(|code| anyhow::anyhow!("--email: {code}"))?;
+    let pool = connect_database(&settings).await?;
+    let iterations = settings.password_iterations;
+    let shown = email.as_str().to_string();
+    let outcome = db::run(&pool, move |c| Ok(create_admin(c, &email, iterations)?)).await?;
+    match outcome {
+        CreatedAdmin::Promoted => println!("{shown} is now a superadmin"),
+        CreatedAdmin::Created { password } => {
+            println!("created superadmin {shown}");
+            println!("password (shown once, change it after logging in): {password}");
+        }
+    }
+    Ok(())
+}
+
+async fn check(settings: Settings) -> anyhow::Result<()> {
+    println!("environment: {:?}", settings.app_env);
+    println!("bind: {}  base url: {}", settings.bind, settings.base_url);
+    println!("database: {:?}", db::Backend::from_url(&settings.database_url));
+    println!("redis: {}", if settings.redis_url.is_some() { "configured" } else { "in-process stores" });
+    println!("mail: {}", if settings.smtp_url.is_some() { "SMTP" } else { "files under var/mail" });
+    let url = settings.database_url.clone();
+    tokio::task::spawn_blocking(move || -> Result<(), crate::error::AppError> {
+        let pool = db::pool(&url, 1)?;
+        pool.get()?;
+        Ok(())
+    })
+    .await??;
+    println!("database: reachable");
+    if let Some(mut r) = connect_redis(&settings).await? {
+        redis::cmd("PING").query_async::<String>(&mut r).await?;
+        println!("redis: reachable");
+    }
+    println!("configuration OK");
+    Ok(())
+}

@@ -1,0 +1,457 @@
+//! Settings from environment variables (and an optional `KEY=value` file named
+//! by `CONFIG_FILE`), validated once at start with one line per problem.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ipnet::IpNet;
+use url::Url;
+
+use crate::security::random;
+
+/// Where the process runs. Production refuses development conveniences
+/// (generated secret key, automatic migrations, mail to files).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Bytes that must never reach a log or a page.
+#[derive(Clone)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub app_env: AppEnv,
+    pub bind: String,
+    pub base_url: Url,
+    pub database_url: String,
+    pub database_replica_url: Option<String>,
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key this instance writes (tests use one per test).
+    pub redis_prefix: String,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub secret_key: Secret,
+    pub var_dir: PathBuf,
+    pub media_dir: PathBuf,
+    pub trusted_proxies: Vec<IpNet>,
+    pub log_format: LogFormat,
+    pub run_worker: bool,
+    pub password_iterations: u32,
+    pub password_min_length: usize,
+    pub session_idle_timeout: Duration,
+    pub session_absolute_timeout: Duration,
+    pub remember_me_duration: Duration,
+    pub verification_resend_cooldown: Duration,
+    pub token_ttl_verify: Duration,
+    pub token_ttl_reset: Duration,
+    pub job_poll_interval: Duration,
+    pub job_lease: Duration,
+    pub job_backoff_base: Duration,
+    pub db_pool_size: u32,
+}
+
+pub const MIN_PASSWORD_ITERATIONS: u32 = 600_000;
+const MIN_SECRET_KEY_LEN: usize = 64;
+
+/// Every problem found in the configuration, one per line.
+#[derive(Debug)]
+pub struct ConfigErrors(pub Vec<String>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration:")?;
+        for e in &self.0 {
+            writeln!(f, "  - {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// A source of configuration values: the process environment layered over the
+/// optional file. Tests build one from a map.
+pub struct Source {
+    values: HashMap<String, String>,
+}
+
+impl Source {
+    pub fn from_env() -> Result<Self, ConfigErrors> {
+        let mut values = HashMap::new();
+        if let Ok(path) = std::env::var("CONFIG_FILE") {
+            let iter = dotenvy::from_path_iter(&path)
+                .map_err(|e| ConfigErrors(vec![format!("CONFIG_FILE {path}: {e}")]))?;
+            for item in iter {
+                let (k, v) =
+                    item.map_err(|e| ConfigErrors(vec![format!("CONFIG_FILE {path}: {e}")]))?;
+                values.insert(k, v);
+            }
+        }
+        values.extend(std::env::vars());
+        Ok(Self { values })
+    }
+
+    pub fn from_map(values: HashMap<String, String>) -> Self {
+        Self { values }
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.values
+            .get(key)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+struct Collector<'a> {
+    src: &'a Source,
+    errors: Vec<String>,
+}
+
+impl Collector<'_> {
+    fn string(&self, key: &str, default: &str) -> String {
+        self.src.get(key).unwrap_or(default).to_string()
+    }
+
+    fn parse<T: std::str::FromStr>(&mut self, key: &str, default: T, what: &str) -> T {
+        match self.src.get(key) {
+            None => default,
+            Some(raw) => raw.parse().unwrap_or_else(|_| {
+                self.errors.push(format!("{key}: expected {what}, got {raw:?}"));
+                default
+            }),
+        }
+    }
+
+    fn bool(&mut self, key: &str, default: bool) -> bool {
+        match self.src.get(key).map(str::to_ascii_lowercase).as_deref() {
+            None => default,
+            Some("1" | "true" | "yes" | "on") => true,
+            Some("0" | "false" | "no" | "off") => false,
+            Some(other) => {
+                self.errors
+                    .push(format!("{key}: expected true or false, got {other:?}"));
+                default
+            }
+        }
+    }
+
+    fn duration_secs(&mut self, key: &str, default_secs: u64) -> Duration {
+        Duration::from_secs(self.parse(key, default_secs, "a number of seconds"))
+    }
+}
+
+impl Settings {
+    /// Reads and validates everything; in development it also creates `var/`
+    /// and a generated secret key there when none is configured.
+    pub fn load(src: &Source) -> Result<Self, ConfigErrors> {
+        let mut c = Collector {
+            src,
+            errors: Vec::new(),
+        };
+        let app_env = match c.string("APP_ENV", "development").as_str() {
+            "development" | "dev" => AppEnv::Development,
+            "production" | "prod" => AppEnv::Production,
+            other => {
+                c.errors.push(format!(
+                    "APP_ENV: expected development or production, got {other:?}"
+                ));
+                AppEnv::Development
+            }
+        };
+        let production = app_env == AppEnv::Production;
+        let var_dir = PathBuf::from(c.string("VAR_DIR", "var"));
+        let bind = c.string("BIND", "127.0.0.1:8080");
+        if bind.parse::<std::net::SocketAddr>().is_err() {
+            c.errors
+                .push(format!("BIND: expected HOST:PORT such as 127.0.0.1:8080, got {bind:?}"));
+        }
+        let base_default = format!("http://{bind}");
+        let base_url = match Url::parse(&c.string("BASE_URL", &base_default)) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
+            _ => {
+                c.errors
+                    .push("BASE_URL: expected an http:// or https:// URL".to_string());
+                Url::parse("http://127.0.0.1:8080").unwrap_or_else(|_| unreachable!())
+            }
+        };
+        let default_db = format!("sqlite://{}", var_dir.join("swiper.sqlite3").display());
+        let database_url = c.string("DATABASE_URL", &default_db);
+        if crate::db::Backend::from_url(&database_url).is_none() {
+            c.errors.push(
+                "DATABASE_URL: expected sqlite://PATH or postgres://USER@HOST/DB".to_string(),
+            );
+        }
+        let database_replica_url = src.get("DATABASE_REPLICA_URL").map(str::to_string);
+        let redis_url = src.get("REDIS_URL").map(str::to_string);
+        if let Some(r) = &redis_url {
+            if !(r.starts_with("redis://") || r.starts_with("rediss://") || r.starts_with("unix://")) {
+                c.errors
+                    .push("REDIS_URL: expected redis://HOST:PORT[/DB]".to_string());
+            }
+        }
+        let smtp_url = src.get("SMTP_URL").map(str::to_string);
+        if let Some(s) = &smtp_url {
+            if !(s.starts_with("smtp://") || s.starts_with("smtps://")) {
+                c.errors
+                    .push("SMTP_URL: expected smtp://HOST:PORT or smtps://…".to_string());
+            }
+        }
+        if production && smtp_url.is_none() {
+            c.errors
+                .push("SMTP_URL: required when APP_ENV=production".to_string());
+        }
+        let mail_from = c.string("MAIL_FROM", "Swiper <no-reply@swiper.localhost>");
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            c.errors.push(format!(
+                "MAIL_FROM: expected an address such as \"Swiper <no-reply@example.com>\", got {mail_from:?}"
+            ));
+        }
+        let secret_key = load_secret_key(src, production, &var_dir, &mut c.errors);
+        let media_dir = PathBuf::from(c.string("MEDIA_DIR", &var_dir.join("media").to_string_lossy()));
+        let mut trusted_proxies = Vec::new();
+        for item in c.string("TRUSTED_PROXIES", "").split(',').map(str::trim) {
+            if item.is_empty() {
+                continue;
+            }
+            match item.parse::<IpNet>().or_else(|_| item.parse::<IpAddr>().map(IpNet::from)) {
+                Ok(net) => trusted_proxies.push(net),
+                Err(_) => c.errors.push(format!(
+                    "TRUSTED_PROXIES: {item:?} is not an IP address or CIDR range"
+                )),
+            }
+        }
+        let log_format = match c.string("LOG_FORMAT", "text").as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                c.errors
+                    .push(format!("LOG_FORMAT: expected text or json, got {other:?}"));
+                LogFormat::Text
+            }
+        };
+        let run_worker = c.bool("RUN_WORKER", true);
+        let password_iterations = c.parse(
+            "PASSWORD_ITERATIONS",
+            MIN_PASSWORD_ITERATIONS,
+            "a whole number",
+        );
+        if production && password_iterations < MIN_PASSWORD_ITERATIONS {
+            c.errors.push(format!(
+                "PASSWORD_ITERATIONS: at least {MIN_PASSWORD_ITERATIONS} in production"
+            ));
+        }
+        if password_iterations == 0 {
+            c.errors.push("PASSWORD_ITERATIONS: must be positive".to_string());
+        }
+        let password_min_length = c.parse("PASSWORD_MIN_LENGTH", 10, "a whole number");
+        let settings = Settings {
+            app_env,
+            bind,
+            base_url,
+            database_url,
+            database_replica_url,
+            redis_url,
+            redis_prefix: c.string("REDIS_PREFIX", "swiper"),
+            smtp_url,
+            mail_from,
+            secret_key,
+            media_dir,
+            trusted_proxies,
+            log_format,
+            run_worker,
+            password_iterations,
+            password_min_length,
+            session_idle_timeout: c.duration_secs("SESSION_IDLE_TIMEOUT", 2 * 3600),
+            session_absolute_timeout: c.duration_secs("SESSION_ABSOLUTE_TIMEOUT", 24 * 3600),
+            remember_me_duration: c.duration_secs("REMEMBER_ME_DURATION", 30 * 24 * 3600),
+            verification_resend_cooldown: c.duration_secs("VERIFICATION_RESEND_COOLDOWN", 60),
+            token_ttl_verify: c.duration_secs("VERIFY_TOKEN_TTL", 48 * 3600),
+            token_ttl_reset: c.duration_secs("RESET_TOKEN_TTL", 3600),
+            job_poll_interval: Duration::from_millis(c.parse(
+                "JOB_POLL_INTERVAL_MS",
+                1000,
+                "milliseconds",
+            )),
+            job_lease: c.duration_secs("JOB_LEASE", 300),
+            job_backoff_base: c.duration_secs("JOB_BACKOFF_BASE", 10),
+            db_pool_size: c.parse("DATABASE_POOL_SIZE", 16, "a whole number"),
+            var_dir,
+        };
+        if c.errors.is_empty() {
+            Ok(settings)
+        } else {
+            Err(ConfigErrors(c.errors))
+        }
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.app_env == AppEnv::Production
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+
+    /// `scheme://host[:port]` of `BASE_URL`, what browsers send as `Origin`.
+    pub fn origin(&self) -> String {
+        self.base_url.origin().ascii_serialization()
+    }
+
+    /// An absolute URL for a path of this site, for mails and redirects.
+    pub fn absolute_url(&self, path_and_query: &str) -> String {
+        let base = self.base_url.as_str().trim_end_matches('/');
+        format!("{base}{path_and_query}")
+    }
+}
+
+fn load_secret_key(src: &Source, production: bool, var_dir: &Path, errors: &mut Vec<String>) -> Secret {
+    let from_file = |path: &str, errors: &mut Vec<String>| match std::fs::read(path) {
+        Ok(bytes) => Some(trim_ascii(bytes)),
+        Err(e) => {
+            errors.push(format!("SECRET_KEY_FILE: cannot read {path}: {e}"));
+            None
+        }
+    };
+    let key = if let Some(k) = src.get("SECRET_KEY") {
+        Some(k.as_bytes().to_vec())
+    } else if let Some(path) = src.get("SECRET_KEY_FILE") {
+        from_file(path, errors)
+    } else if production {
+        errors.push("SECRET_KEY or SECRET_KEY_FILE: required when APP_ENV=production".to_string());
+        None
+    } else {
+        match generated_dev_key(var_dir) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                errors.push(format!(
+                    "SECRET_KEY: none configured and cannot write one under {}: {e}",
+                    var_dir.display()
+                ));
+                None
+            }
+        }
+    };
+    match key {
+        Some(k) if k.len() >= MIN_SECRET_KEY_LEN => Secret(k),
+        Some(_) => {
+            errors.push(format!("SECRET_KEY: must be at least {MIN_SECRET_KEY_LEN} bytes"));
+            Secret(Vec::new())
+        }
+        None => Secret(Vec::new()),
+    }
+}
+
+fn trim_ascii(mut bytes: Vec<u8>) -> Vec<u8> {
+    while bytes.last().is_some_and(|b| b.is_ascii_whitespace()) {
+        bytes.pop();
+    }
+    bytes
+}
+
+/// Development only: a random key kept in `var/secret_key` so sessions survive restarts.
+fn generated_dev_key(var_dir: &Path) -> std::io::Result<Vec<u8>> {
+    let path = var_dir.join("secret_key");
+    if let Ok(existing) = std::fs::read(&path) {
+        return Ok(trim_ascii(existing));
+    }
+    std::fs::create_dir_all(var_dir)?;
+    let key = random::token(48).into_bytes();
+    write_private(&path, &key)?;
+    Ok(key)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(pairs: &[(&str, &str)]) -> Source {
+        Source::from_map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn production_requires_a_secret_key_and_smtp_and_reports_every_problem() {
+        let err = Settings::load(&src(&[("APP_ENV", "production"), ("BIND", "nope")]))
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(err.iter().any(|e| e.starts_with("SECRET_KEY")), "{err:?}");
+        assert!(err.iter().any(|e| e.starts_with("SMTP_URL")), "{err:?}");
+        assert!(err.iter().any(|e| e.starts_with("BIND")), "{err:?}");
+    }
+
+    #[test]
+    fn a_short_secret_key_is_refused() {
+        let err = Settings::load(&src(&[("SECRET_KEY", "short")])).err();
+        assert!(err.is_some_and(|e| e.0.iter().any(|l| l.contains("at least 64"))));
+    }
+
+    #[test]
+    fn development_generates_a_secret_key_under_var_once() {
+        let dir = std::env::temp_dir().join(format!("swiper-cfg-{}", random::token(8)));
+        let vars = [("VAR_DIR", dir.to_str().unwrap_or("var"))];
+        let a = Settings::load(&src(&vars)).ok().map(|s| s.secret_key.expose().to_vec());
+        let b = Settings::load(&src(&vars)).ok().map(|s| s.secret_key.expose().to_vec());
+        assert!(a.as_ref().is_some_and(|k| k.len() >= 64));
+        assert_eq!(a, b);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn trusted_proxies_accept_addresses_and_ranges() {
+        let s = Settings::load(&src(&[
+            ("SECRET_KEY", &"k".repeat(64)),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1"),
+        ]));
+        assert_eq!(s.map(|s| s.trusted_proxies.len()).ok(), Some(2));
+    }
+}

@@ -1,0 +1,72 @@
+// Written by hand in the types both backends share (no Timestamptz, Uuid or
+// Jsonb): timestamps are naive UTC, JSON is text. Kept in step with both
+// migration folders.
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        password_hash -> Text,
+        nickname -> Text,
+        sex -> Text,
+        birthday -> Date,
+        email_verified_at -> Nullable<Timestamp>,
+        verification_sent_at -> Nullable<Timestamp>,
+        is_superadmin -> Bool,
+        is_active -> Bool,
+        language -> Nullable<Text>,
+        time_zone -> Nullable<Text>,
+        password_changed_at -> Timestamp,
+        last_login_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_sessions (id) {
+        id -> Text,
+        user_id -> BigInt,
+        remember -> Bool,
+        ip -> Text,
+        user_agent -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        purpose -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        kind -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        run_at -> Timestamp,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        unique_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(user_sessions -> users (user_id));
+diesel::joinable!(account_tokens -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, user_sessions, account_tokens, jobs);

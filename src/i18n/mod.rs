@@ -1,0 +1,230 @@
+//! Every user-facing string goes through [`Tr`]: a message catalog per
+//! language, one TOML file under `locales/` each (`en.toml`, later
+//! `zh-CN.toml`). Adding a language is adding a file: the folder is embedded
+//! at build time and scanned at start.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use rust_embed::Embed;
+
+#[derive(Embed)]
+#[folder = "locales/"]
+#[include = "*.toml"]
+struct LocaleFiles;
+
+pub const DEFAULT_LANG: &str = "en";
+
+pub struct Catalog {
+    pub code: String,
+    /// The language's own name, shown in the language picker.
+    pub name: String,
+    messages: HashMap<String, String>,
+}
+
+struct Catalogs {
+    by_code: HashMap<String, Catalog>,
+    codes: Vec<String>,
+}
+
+static CATALOGS: LazyLock<Catalogs> = LazyLock::new(load_catalogs);
+
+fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>) {
+    for (k, v) in table {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::String(s) => {
+                out.insert(key, s.clone());
+            }
+            toml::Value::Table(t) => flatten(&key, t, out),
+            _ => {}
+        }
+    }
+}
+
+fn load_catalogs() -> Catalogs {
+    let mut by_code = HashMap::new();
+    for file in LocaleFiles::iter() {
+        let Some(code) = file.strip_suffix(".toml") else {
+            continue;
+        };
+        let Some(content) = LocaleFiles::get(&file) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&content.data);
+        let table: toml::Table = match text.parse() {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(file = %file, error = %e, "unreadable message catalog");
+                continue;
+            }
+        };
+        let mut messages = HashMap::new();
+        flatten("", &table, &mut messages);
+        let name = messages
+            .get("language.name")
+            .cloned()
+            .unwrap_or_else(|| code.to_string());
+        by_code.insert(
+            code.to_string(),
+            Catalog {
+                code: code.to_string(),
+                name,
+                messages,
+            },
+        );
+    }
+    let mut codes: Vec<String> = by_code.keys().cloned().collect();
+    codes.sort();
+    Catalogs { by_code, codes }
+}
+
+/// The codes of every language with a catalog.
+pub fn languages() -> impl Iterator<Item = &'static Catalog> {
+    CATALOGS.codes.iter().filter_map(|c| CATALOGS.by_code.get(c))
+}
+
+pub fn is_supported(code: &str) -> bool {
+    CATALOGS.by_code.contains_key(code)
+}
+
+/// A translator for one language, cheap to copy into every template.
+#[derive(Clone, Copy)]
+pub struct Tr {
+    lang: &'static str,
+}
+
+impl Default for Tr {
+    fn default() -> Self {
+        Self::new(DEFAULT_LANG)
+    }
+}
+
+impl Tr {
+    pub fn new(code: &str) -> Self {
+        let lang = CATALOGS
+            .by_code
+            .get_key_value(code)
+            .map(|(k, _)| k.as_str())
+            .unwrap_or(DEFAULT_LANG);
+        Self { lang }
+    }
+
+    /// The language for a request: the member's saved choice, else the best
+    /// match of `Accept-Language`, else English.
+    pub fn negotiate(saved: Option<&str>, accept_language: Option<&str>) -> Self {
+        if let Some(code) = saved.filter(|c| is_supported(c)) {
+            return Self::new(code);
+        }
+        Self::new(&best_match(accept_language.unwrap_or("")))
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.lang
+    }
+
+    /// The message for `key`, falling back to English, then to the key itself
+    /// (a missing key is visible, never a crash).
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        let lookup = |code: &str| {
+            CATALOGS
+                .by_code
+                .get(code)
+                .and_then(|c| c.messages.get(key))
+                .map(String::as_str)
+        };
+        lookup(self.lang)
+            .or_else(|| lookup(DEFAULT_LANG))
+            .unwrap_or_else(|| {
+                tracing::warn!(key, "missing message");
+                key
+            })
+    }
+
+    /// The message for `key` with `{name}` placeholders filled in.
+    pub fn tf(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut out = self.t(key).to_string();
+        for (name, value) in args {
+            out = out.replace(&format!("{{{name}}}"), value);
+        }
+        out
+    }
+
+    /// One placeholder, the common case in templates.
+    pub fn t1(&self, key: &str, name: &str, value: &dyn std::fmt::Display) -> String {
+        self.tf(key, &[(name, &value.to_string())])
+    }
+}
+
+/// The best supported language in an `Accept-Language` header, honouring q values.
+fn best_match(header: &str) -> String {
+    let mut candidates: Vec<(f32, &str)> = header
+        .split(',')
+        .filter_map(|part| {
+            let mut it = part.trim().split(';');
+            let tag = it.next()?.trim();
+            let q = it
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (!tag.is_empty() && q > 0.0).then_some((q, tag))
+        })
+        .collect();
+    candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (_, tag) in candidates {
+        if let Some(code) = CATALOGS
+            .codes
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(tag))
+            .or_else(|| {
+                let primary = tag.split('-').next().unwrap_or(tag);
+                CATALOGS.codes.iter().find(|c| {
+                    c.split('-')
+                        .next()
+                        .is_some_and(|p| p.eq_ignore_ascii_case(primary))
+                })
+            })
+        {
+            return code.clone();
+        }
+    }
+    DEFAULT_LANG.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_is_always_there_and_keys_resolve() {
+        assert!(is_supported("en"));
+        assert_eq!(Tr::new("en").t("language.name"), "English");
+    }
+
+    #[test]
+    fn accept_language_picks_a_supported_language_or_english() {
+        assert_eq!(Tr::negotiate(None, Some("xx-YY, en;q=0.5")).lang(), "en");
+        assert_eq!(Tr::negotiate(None, Some("fr;q=0.9")).lang(), "en");
+        assert_eq!(Tr::negotiate(Some("nope"), None).lang(), "en");
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        let t = Tr::new("en");
+        assert!(t.t1("account.welcome", "name", &"Ada").contains("Ada"));
+    }
+
+    #[test]
+    fn every_catalog_has_the_keys_english_has() {
+        let en = &CATALOGS.by_code["en"];
+        for c in languages() {
+            for key in en.messages.keys() {
+                assert!(c.messages.contains_key(key), "{} lacks {key}", c.code);
+            }
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! Queue operations on a connection: enqueue, claim, complete, fail.
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::schema::jobs;
+use crate::db::{self, DbConnection};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Done,
+    Dead,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Dead => "dead",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = jobs)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub run_at: NaiveDateTime,
+    pub locked_by: Option<String>,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub unique_key: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = jobs)]
+pub struct NewJob {
+    kind: String,
+    payload: String,
+    status: &'static str,
+    attempts: i32,
+    max_attempts: i32,
+    run_at: NaiveDateTime,
+    unique_key: Option<String>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+pub const DEFAULT_MAX_ATTEMPTS: i32 = 5;
+
+impl NewJob {
+    pub fn new(kind: &str, payload: &impl Serialize) -> Result<Self, diesel::result::Error> {
+        let payload = serde_json::to_string(payload)
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        let now = db::now();
+        Ok(Self {
+            kind: kind.to_string(),
+            payload,
+            status: JobStatus::Queued.as_str(),
+            attempts: 0,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            run_at: now,
+            unique_key: None,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    pub fn max_attempts(mut self, n: i32) -> Self {
+        self.max_attempts = n.max(1);
+        self
+    }
+
+    pub fn run_at(mut self, at: NaiveDateTime) -> Self {
+        self.run_at = at;
+        self
+    }
+
+    /// At most one job with this key ever exists (periodic runs use it).
+    pub fn unique_key(mut self, key: String) -> Self {
+        self.unique_key = Some(key);
+        self
+    }
+}
+
+/// Adds a job. Call it inside the transaction that makes the change the job
+/// is about. A job whose unique key already exists is not added again
+/// (returns `None`).
+pub fn enqueue(conn: &mut DbConnection, job: NewJob) -> Result<Option<i64>, diesel::result::Error> {
+    let unique = job.unique_key.is_some();
+    let insert = |c: &mut DbConnection| {
+        diesel::insert_into(jobs::table)
+            .values(&job)
+            .returning(jobs::id)
+            .get_result::<i64>(c)
+    };
+    if !unique {
+        return insert(conn).map(Some);
+    }
+    // A savepoint keeps an enclosing PostgreSQL transaction usable after a
+    // duplicate-key error.
+    match conn.transaction(|c| insert(c)) {
+        Ok(id) => Ok(Some(id)),
+        Err(e) if db::is_unique_violation(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn to_delta(d: Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
+
+/// Claims the next due job for `worker`, leasing it until `now + lease`.
+pub fn claim(
+    conn: &mut DbConnection,
+    worker: &str,
+    now: NaiveDateTime,
+    lease: Duration,
+) -> Result<Option<Job>, diesel::result::Error> {
+    let due = jobs::status
+        .eq(JobStatus::Queued.as_str())
+        .and(jobs::run_at.le(now))
+        .or(jobs::status
+            .eq(JobStatus::Running.as_str())
+            .and(jobs::locked_until.lt(now)));
+    let take = |c: &mut DbConnection, id: i64| {
+        diesel::update(jobs::table.find(id))
+            .set((
+                jobs::status.eq(JobStatus::Running.as_str()),
+                jobs::attempts.eq(jobs::attempts + 1),
+                jobs::locked_by.eq(worker),
+                jobs::locked_until.eq(now + to_delta(lease)),
+                jobs::updated_at.eq(now),
+            ))
+            .get_result::<Job>(c)
+    };
+    match conn {
+        DbConnection::Postgresql(pg) => pg.transaction(|pg| {
+            let id = jobs::table
+                .select(jobs::id)
+                .filter(due)
+                .order((jobs::run_at.asc(), jobs::id.asc()))
+                .limit(1)
+                .for_update()
+                .skip_locked()
+                .get_result::<i64>(pg)
+                .optional()?;
+            // Reborrow as the multi-connection type for the shared update.
+            match id {
+                Some(id) => diesel::update(jobs::table.find(id))
+                    .set((
+                        jobs::status.eq(JobStatus::Running.as_str()),
+                        jobs::attempts.eq(jobs::attempts + 1),
+                        jobs::locked_by.eq(worker),
+                        jobs::locked_until.eq(now + to_delta(lease)),
+                        jobs::updated_at.eq(now),
+                    ))
+                    .returning(Job::as_select())
+                    .get_result::<Job>(pg)
+                    .map(Some),
+                None => Ok(None),
+            }
+        }),
+        DbConnection::Sqlite(_) => db::transaction(conn, |c| {
+            let id = jobs::table
+                .select(jobs::id)
+                .filter(due)
+                .order((jobs::run_at.asc(), jobs::id.asc()))
+                .limit(1)
+                .get_result::<i64>(c)
+                .optional()?;
+            id.map(|id| take(c, id)).transpose()
+        }),
+    }
+}
+
+/// Marks a job done, if `worker` still holds its lease. Returns whether it did.
+pub fn complete(
+    conn: &mut DbConnection,
+    job_id: i64,
+    worker: &str,
+    now: NaiveDateTime,
+) -> Result<bool, diesel::result::Error> {
+    let n = diesel::update(
+        jobs::table
+            .find(job_id)
+            .filter(jobs::locked_by.eq(worker))
+            .filter(jobs::status.eq(JobStatus::Running.as_str())),
+    )
+    .set((
+        jobs::status.eq(JobStatus::Done.as_str()),
+        jobs::locked_by.eq(None::<String>),
+        jobs::locked_until.eq(None::<NaiveDateTime>),
+        jobs::finished_at.eq(Some(now)),
+        jobs::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// The delay before retry number `attempt` (1-based): base × 2^(attempt-1), capped at a day.
+pub fn backoff(base: Duration, attempt: i32) -> Duration {
+    let exp = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0).min(20);
+    base.saturating_mul(1u32 << exp).min(Duration::from_secs(86_400))
+}
+
+/// Records a failed attempt: back to `queued` with back-off, or `dead` after
+/// the last attempt. Ignored if `worker` no longer holds the lease.
+pub fn fail(
+    conn: &mut DbConnection,
+    job: &Job,
+    worker: &str,
+    error: &str,
+    now: NaiveDateTime,
+    backoff_base: Duration,
+) -> Result<JobStatus, diesel::result::Error> {
+    let error: String = error.chars().take(2000).collect();
+    let dead = job.attempts >= job.max_attempts;
+    let status = if dead { JobStatus::Dead } else { JobStatus::Queued };
+    let run_at = now + to_delta(backoff(backoff_base, job.attempts));
+    diesel::update(
+        jobs::table
+            .find(job.id)
+            .filter(jobs::locked_by.eq(worker))
+            .filter(jobs::status.eq(JobStatus::Running.as_str())),
+    )
+    .set((
+        jobs::status.eq(status.as_str()),
+        jobs::last_error.eq(Some(error)),
+        jobs::run_at.eq(run_at),
+        jobs::locked_by.eq(None::<String>),
+        jobs::locked_until.eq(None::<NaiveDateTime>),
+        jobs::finished_at.eq(dead.then_some(now)),
+        jobs::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(status)
+}
+
+pub fn find(conn: &mut DbConnection, job_id: i64) -> Result<Option<Job>, diesel::result::Error> {
+    jobs::table
+        .find(job_id)
+        .select(Job::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Deletes finished jobs older than `before`.
+pub fn purge_done(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize, diesel::result::Error> {
+    diesel::delete(
+        jobs::table
+            .filter(jobs::status.eq(JobStatus::Done.as_str()))
+            .filter(jobs::finished_at.lt(before)),
+    )
+    .execute(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_the_base_and_is_capped() {
+        let base = Duration::from_secs(10);
+        assert_eq!(backoff(base, 1), Duration::from_secs(10));
+        assert_eq!(backoff(base, 2), Duration::from_secs(20));
+        assert_eq!(backoff(base, 4), Duration::from_secs(80));
+        assert_eq!(backoff(base, 40), Duration::from_secs(86_400));
+    }
+}

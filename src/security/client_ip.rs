@@ -1,0 +1,85 @@
+//! The one place that decides a request's client IP. Forwarding headers are
+//! believed only when the TCP peer is a configured trusted proxy (nginx);
+//! anything else could be forged by the client.
+
+use std::net::IpAddr;
+
+use actix_web::dev::ServiceRequest;
+use actix_web::HttpRequest;
+use ipnet::IpNet;
+
+/// Client IP from the peer address and, for trusted peers, `X-Real-IP` or the
+/// right-most untrusted entry of `X-Forwarded-For`.
+pub fn resolve(peer: Option<IpAddr>, headers: &actix_web::http::header::HeaderMap, trusted: &[IpNet]) -> Option<IpAddr> {
+    let peer = peer?;
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(real) = header("x-real-ip").and_then(|v| v.trim().parse::<IpAddr>().ok()) {
+        return Some(real);
+    }
+    if let Some(xff) = header("x-forwarded-for") {
+        // Walk from the right: each trusted hop appended the address it saw.
+        for hop in xff.rsplit(',').map(str::trim) {
+            match hop.parse::<IpAddr>() {
+                Ok(ip) if is_trusted(&ip) => continue,
+                Ok(ip) => return Some(ip),
+                Err(_) => break,
+            }
+        }
+    }
+    Some(peer)
+}
+
+fn trusted_from(req: &HttpRequest) -> &[IpNet] {
+    req.app_data::<actix_web::web::Data<crate::startup::AppState>>()
+        .map(|s| s.settings.trusted_proxies.as_slice())
+        .unwrap_or(&[])
+}
+
+/// The client IP of a request, as text for logs and records.
+pub fn of(req: &HttpRequest) -> String {
+    resolve(req.peer_addr().map(|a| a.ip()), req.headers(), trusted_from(req))
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Same as [`of`], for middleware.
+pub fn of_service_request(req: &ServiceRequest) -> String {
+    of(req.request())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    fn ip(s: &str) -> Option<IpAddr> {
+        s.parse().ok()
+    }
+
+    #[test]
+    fn headers_from_an_untrusted_peer_are_ignored() {
+        let h = headers(&[("x-forwarded-for", "6.6.6.6"), ("x-real-ip", "6.6.6.6")]);
+        assert_eq!(resolve(ip("203.0.113.9"), &h, &[]), ip("203.0.113.9"));
+    }
+
+    #[test]
+    fn a_trusted_proxy_passes_the_real_ip() {
+        let trusted: Vec<IpNet> = vec!["127.0.0.1/32".parse().unwrap_or_else(|_| unreachable!())];
+        let h = headers(&[("x-real-ip", "198.51.100.7")]);
+        assert_eq!(resolve(ip("127.0.0.1"), &h, &trusted), ip("198.51.100.7"));
+        let h = headers(&[("x-forwarded-for", "6.6.6.6, 198.51.100.7, 127.0.0.1")]);
+        assert_eq!(resolve(ip("127.0.0.1"), &h, &trusted), ip("198.51.100.7"));
+    }
+}

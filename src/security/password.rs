@@ -1,0 +1,128 @@
+//! Password hashes in Django's format: `pbkdf2_sha256$<iterations>$<salt>$<base64 hash>`,
+//! PBKDF2-HMAC-SHA256 through `ring`. Accounts can be imported from a Django site,
+//! and a hash made with fewer iterations than configured is upgraded at login.
+//!
+//! Hashing is deliberately slow: call these from a blocking thread
+//! (`web::block`), never on the async executor.
+
+use std::num::NonZeroU32;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use ring::pbkdf2;
+
+const ALGORITHM: &str = "pbkdf2_sha256";
+const HASH_LEN: usize = 32;
+
+/// Result of checking a password against a stored hash.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verification {
+    Invalid,
+    Valid,
+    /// Valid, but made with fewer iterations than configured: store a new hash.
+    ValidNeedsRehash,
+}
+
+/// Hashes `password` with a fresh random salt.
+pub fn hash(password: &str, iterations: u32) -> String {
+    // Django's salts are 22 alphanumeric characters; a URL-safe token of the
+    // same strength keeps the format readable by Django too.
+    let salt = super::random::token(16).replace(['-', '_'], "x");
+    hash_with_salt(password, &salt, iterations)
+}
+
+fn hash_with_salt(password: &str, salt: &str, iterations: u32) -> String {
+    let iterations = iterations.max(1);
+    let mut out = [0u8; HASH_LEN];
+    pbkdf2::derive(
+        pbkdf2::PBKDF2_HMAC_SHA256,
+        NonZeroU32::new(iterations).unwrap_or(NonZeroU32::MIN),
+        salt.as_bytes(),
+        password.as_bytes(),
+        &mut out,
+    );
+    format!("{ALGORITHM}${iterations}${salt}${}", STANDARD.encode(out))
+}
+
+/// Checks `password` against `encoded`; a malformed hash never verifies.
+pub fn verify(password: &str, encoded: &str, configured_iterations: u32) -> Verification {
+    let mut parts = encoded.splitn(4, '$');
+    let (Some(ALGORITHM), Some(iter), Some(salt), Some(b64)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Verification::Invalid;
+    };
+    let (Some(iterations), Ok(expected)) = (
+        iter.parse::<u32>().ok().and_then(NonZeroU32::new),
+        STANDARD.decode(b64),
+    ) else {
+        return Verification::Invalid;
+    };
+    let ok = pbkdf2::verify(
+        pbkdf2::PBKDF2_HMAC_SHA256,
+        iterations,
+        salt.as_bytes(),
+        password.as_bytes(),
+        &expected,
+    )
+    .is_ok();
+    match (ok, iterations.get() < configured_iterations) {
+        (false, _) => Verification::Invalid,
+        (true, true) => Verification::ValidNeedsRehash,
+        (true, false) => Verification::Valid,
+    }
+}
+
+/// A hash of a random password, verified against when the email is unknown
+/// so that both paths cost the same time.
+pub fn dummy_hash(iterations: u32) -> String {
+    hash(&super::random::token(16), iterations)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Made by Django 5.2: `make_password("correct horse", "seasalt", "pbkdf2_sha256")`
+    /// with 1,000,000 iterations.
+    const DJANGO_HASH: &str =
+        "pbkdf2_sha256$1000000$seasalt$eDeT2Bk71DYBhUNxsvTfOL61wQ+l2yaHzCst8hDsfHQ=";
+
+    #[test]
+    fn a_hash_made_by_django_verifies() {
+        assert_eq!(
+            verify("correct horse", DJANGO_HASH, 600_000),
+            Verification::Valid
+        );
+        assert_eq!(verify("wrong horse", DJANGO_HASH, 600_000), Verification::Invalid);
+    }
+
+    #[test]
+    fn our_hash_has_the_django_format_and_round_trips() {
+        let h = hash("s3cret pass", 1000);
+        let parts: Vec<&str> = h.split('$').collect();
+        assert_eq!(parts.len(), 4);
+        assert_eq!(parts[0], "pbkdf2_sha256");
+        assert_eq!(parts[1], "1000");
+        assert_eq!(verify("s3cret pass", &h, 1000), Verification::Valid);
+        assert_eq!(verify("s3cret pasS", &h, 1000), Verification::Invalid);
+    }
+
+    #[test]
+    fn fewer_iterations_than_configured_asks_for_a_rehash() {
+        let h = hash("pw", 1000);
+        assert_eq!(verify("pw", &h, 2000), Verification::ValidNeedsRehash);
+    }
+
+    #[test]
+    fn malformed_hashes_never_verify() {
+        for bad in ["", "pbkdf2_sha256$", "md5$1$a$b", "pbkdf2_sha256$0$salt$AAAA", "pbkdf2_sha256$x$s$AAAA", "pbkdf2_sha256$10$s$***"] {
+            assert_eq!(verify("pw", bad, 10), Verification::Invalid, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_default_iteration_count_is_at_least_600k() {
+        assert!(crate::config::MIN_PASSWORD_ITERATIONS >= 600_000);
+    }
+}

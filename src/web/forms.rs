@@ -1,0 +1,96 @@
+//! Helpers shared by every form handler: extractor configuration (bad bodies
+//! become clear 4xx errors, never 500s), redirects and field errors.
+
+use actix_web::error::UrlencodedError;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::error::AppError;
+use crate::web::csrf::FORM_LIMIT;
+
+/// Form, query and path extractors answer bad input with our error type.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(FORM_LIMIT)
+            .error_handler(|err, _req| {
+                match err {
+                    UrlencodedError::Overflow { .. } | UrlencodedError::UnknownLength => {
+                        AppError::PayloadTooLarge
+                    }
+                    UrlencodedError::ContentType => AppError::UnsupportedMediaType,
+                    _ => AppError::InvalidInput,
+                }
+                .into()
+            }),
+    )
+    .app_data(web::QueryConfig::default().error_handler(|_, _| AppError::InvalidInput.into()))
+    .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+    .app_data(
+        web::JsonConfig::default()
+            .limit(FORM_LIMIT)
+            .error_handler(|_, _| AppError::InvalidInput.into()),
+    );
+}
+
+/// 303 See Other to a path of this site.
+pub fn redirect(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_string()))
+        .finish()
+}
+
+/// Only same-site relative paths are followed after login.
+pub fn safe_next(next: Option<&str>) -> Option<String> {
+    next.filter(|n| {
+        n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && n.len() < 512
+    })
+    .map(str::to_string)
+}
+
+/// An error attached to one field of a form: a stable code and a catalog key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub code: &'static str,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, code: &'static str) -> Self {
+        Self { field, code }
+    }
+    pub fn message_key(&self) -> String {
+        format!("form_error.{}", self.code)
+    }
+}
+
+/// The errors of one submitted form, looked up by field in templates.
+#[derive(Clone, Debug, Default)]
+pub struct FormErrors(pub Vec<FieldError>);
+
+impl FormErrors {
+    pub fn for_field(&self, field: &str) -> Option<&FieldError> {
+        self.0.iter().find(|e| e.field == field)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn push(&mut self, field: &'static str, code: &'static str) {
+        self.0.push(FieldError::new(field, code));
+    }
+    /// The errors not tied to a visible field (shown above the form).
+    pub fn general(&self) -> impl Iterator<Item = &FieldError> {
+        self.0.iter().filter(|e| e.field == "form")
+    }
+}
+
+/// The User-Agent of a request, bounded in size for storage.
+pub fn user_agent(req: &HttpRequest) -> String {
+    req.headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(256)
+        .collect()
+}

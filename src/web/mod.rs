@@ -1,0 +1,35 @@
+//! The web spine shared by every feature: sessions, CSRF, headers, errors,
+//! static assets and what every page needs.
+
+pub mod assets;
+pub mod csrf;
+pub mod errors;
+pub mod forms;
+pub mod headers;
+pub mod page;
+pub mod remember;
+pub mod session_store;
+
+pub use forms::{redirect, FieldError, FormErrors};
+pub use page::Page;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "swiper_session";
+
+/// Renders an askama template into a response with the given status.
+pub fn render<T: askama::Template>(
+    status: actix_web::http::StatusCode,
+    tpl: &T,
+) -> Result<actix_web::HttpResponse, crate::error::AppError> {
+    let html = tpl
+        .render()
+        .map_err(|e| crate::error::AppError::internal("template", e))?;
+    Ok(actix_web::HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+/// Renders a page with 200 OK.
+pub fn ok<T: askama::Template>(tpl: &T) -> Result<actix_web::HttpResponse, crate::error::AppError> {
+    render(actix_web::http::StatusCode::OK, tpl)
+}

@@ -1,0 +1,95 @@
+//! What every rendered page needs: the translator, the CSRF token for its
+//! forms, the logged-in member (if any) and a notice to show.
+
+use std::future::{ready, Ready};
+
+use actix_session::SessionExt;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+
+use crate::accounts::CurrentUser;
+use crate::error::AppError;
+use crate::i18n::Tr;
+use crate::web::{assets, csrf};
+
+const LANG_KEY: &str = "lang";
+
+/// The language of a request: the choice saved in the session (copied from
+/// the member's settings at login), else `Accept-Language`.
+pub fn tr_for(req: &HttpRequest) -> Tr {
+    let saved = req
+        .extensions()
+        .get::<CurrentUser>()
+        .and_then(|u| u.language.clone())
+        .or_else(|| req.get_session().get::<String>(LANG_KEY).ok().flatten());
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    Tr::negotiate(saved.as_deref(), accept)
+}
+
+/// Remembers a language choice for this browser session.
+pub fn save_lang(req: &HttpRequest, code: &str) {
+    let _ = req.get_session().insert(LANG_KEY, code);
+}
+
+/// Notices shown after a redirect, named in the `notice` query parameter.
+/// Only these keys are accepted, so a link cannot inject text.
+const NOTICES: &[&str] = &[
+    "check_email",
+    "email_verified",
+    "logged_out",
+    "password_reset_sent",
+    "password_reset_done",
+    "password_changed",
+    "sessions_revoked",
+    "verification_sent",
+    "language_saved",
+];
+
+pub struct Page {
+    pub t: Tr,
+    pub csrf: String,
+    pub user: Option<CurrentUser>,
+    pub notice: Option<&'static str>,
+    pub path: String,
+}
+
+impl Page {
+    pub fn from_request_sync(req: &HttpRequest) -> Self {
+        let notice = url::form_urlencoded::parse(req.query_string().as_bytes())
+            .find(|(k, _)| k == "notice")
+            .and_then(|(_, v)| NOTICES.iter().find(|n| **n == v).copied());
+        Self {
+            t: tr_for(req),
+            csrf: csrf::token(&req.get_session()),
+            user: req.extensions().get::<CurrentUser>().cloned(),
+            notice,
+            path: req.path().to_string(),
+        }
+    }
+
+    /// The catalog key of the current notice.
+    pub fn notice_key(&self) -> Option<String> {
+        self.notice.map(|n| format!("notice.{n}"))
+    }
+
+    pub fn asset(&self, name: &str) -> String {
+        assets::url(name)
+    }
+
+    pub fn csrf_field(&self) -> &'static str {
+        csrf::FIELD
+    }
+}
+
+impl FromRequest for Page {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self::from_request_sync(req)))
+    }
+}

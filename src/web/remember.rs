@@ -1,0 +1,41 @@
+//! "Remember me": the session cookie is a browser-session cookie unless the
+//! member asked to be remembered, in which case it is given a `Max-Age` up
+//! to the end of that session's absolute lifetime. actix-session sets one
+//! lifecycle for all sessions, so this layer (outside it) adjusts the cookie.
+
+use actix_web::body::MessageBody;
+use actix_web::cookie::time::Duration;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::HttpMessage;
+
+use crate::accounts::CurrentUser;
+use crate::web::SESSION_COOKIE;
+
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let remaining = res
+        .request()
+        .extensions()
+        .get::<CurrentUser>()
+        .filter(|u| u.remember)
+        .map(|u| (u.session_expires_at - crate::db::now()).num_seconds());
+    let Some(secs) = remaining.filter(|s| *s > 0) else {
+        return Ok(res);
+    };
+    let cookie = res
+        .response()
+        .cookies()
+        .find(|c| c.name() == SESSION_COOKIE && !c.value().is_empty() && c.max_age().is_none())
+        .map(|c| c.into_owned());
+    if let Some(mut cookie) = cookie {
+        cookie.set_max_age(Duration::seconds(secs));
+        let r = res.response_mut();
+        r.del_cookie(SESSION_COOKIE);
+        r.add_cookie(&cookie)?;
+    }
+    Ok(res)
+}
