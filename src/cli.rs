@@ -16,7 +16,11 @@ use crate::mail::Mailer;
 use crate::startup::{connect_database, connect_redis, Application};
 
 #[derive(Parser)]
-#[command(name = "swiper", version, about = "Swiper: a dating and social web site")]
+#[command(
+    name = "swiper",
+    version,
+    about = "Swiper: a dating and social web site"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -124,9 +128,26 @@ async fn admin(settings: Settings, email: &str) -> anyhow::Result<()> {
 async fn check(settings: Settings) -> anyhow::Result<()> {
     println!("environment: {:?}", settings.app_env);
     println!("bind: {}  base url: {}", settings.bind, settings.base_url);
-    println!("database: {:?}", db::Backend::from_url(&settings.database_url));
-    println!("redis: {}", if settings.redis_url.is_some() { "configured" } else { "in-process stores" });
-    println!("mail: {}", if settings.smtp_url.is_some() { "SMTP" } else { "files under var/mail" });
+    println!(
+        "database: {:?}",
+        db::Backend::from_url(&settings.database_url)
+    );
+    println!(
+        "redis: {}",
+        if settings.redis_url.is_some() {
+            "configured"
+        } else {
+            "in-process stores"
+        }
+    );
+    println!(
+        "mail: {}",
+        if settings.smtp_url.is_some() {
+            "SMTP"
+        } else {
+            "files under var/mail"
+        }
+    );
     let url = settings.database_url.clone();
     tokio::task::spawn_blocking(move || -> Result<(), crate::error::AppError> {
         let pool = db::pool(&url, 1)?;

@@ -144,7 +144,8 @@ impl Collector<'_> {
         match self.src.get(key) {
             None => default,
             Some(raw) => raw.parse().unwrap_or_else(|_| {
-                self.errors.push(format!("{key}: expected {what}, got {raw:?}"));
+                self.errors
+                    .push(format!("{key}: expected {what}, got {raw:?}"));
                 default
             }),
         }
@@ -190,8 +191,9 @@ impl Settings {
         let var_dir = PathBuf::from(c.string("VAR_DIR", "var"));
         let bind = c.string("BIND", "127.0.0.1:8080");
         if bind.parse::<std::net::SocketAddr>().is_err() {
-            c.errors
-                .push(format!("BIND: expected HOST:PORT such as 127.0.0.1:8080, got {bind:?}"));
+            c.errors.push(format!(
+                "BIND: expected HOST:PORT such as 127.0.0.1:8080, got {bind:?}"
+            ));
         }
         let base_default = format!("http://{bind}");
         let base_url = match Url::parse(&c.string("BASE_URL", &base_default)) {
@@ -212,7 +214,10 @@ impl Settings {
         let database_replica_url = src.get("DATABASE_REPLICA_URL").map(str::to_string);
         let redis_url = src.get("REDIS_URL").map(str::to_string);
         if let Some(r) = &redis_url {
-            if !(r.starts_with("redis://") || r.starts_with("rediss://") || r.starts_with("unix://")) {
+            if !(r.starts_with("redis://")
+                || r.starts_with("rediss://")
+                || r.starts_with("unix://"))
+            {
                 c.errors
                     .push("REDIS_URL: expected redis://HOST:PORT[/DB]".to_string());
             }
@@ -235,13 +240,17 @@ impl Settings {
             ));
         }
         let secret_key = load_secret_key(src, production, &var_dir, &mut c.errors);
-        let media_dir = PathBuf::from(c.string("MEDIA_DIR", &var_dir.join("media").to_string_lossy()));
+        let media_dir =
+            PathBuf::from(c.string("MEDIA_DIR", &var_dir.join("media").to_string_lossy()));
         let mut trusted_proxies = Vec::new();
         for item in c.string("TRUSTED_PROXIES", "").split(',').map(str::trim) {
             if item.is_empty() {
                 continue;
             }
-            match item.parse::<IpNet>().or_else(|_| item.parse::<IpAddr>().map(IpNet::from)) {
+            match item
+                .parse::<IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+            {
                 Ok(net) => trusted_proxies.push(net),
                 Err(_) => c.errors.push(format!(
                     "TRUSTED_PROXIES: {item:?} is not an IP address or CIDR range"
@@ -269,7 +278,8 @@ impl Settings {
             ));
         }
         if password_iterations == 0 {
-            c.errors.push("PASSWORD_ITERATIONS: must be positive".to_string());
+            c.errors
+                .push("PASSWORD_ITERATIONS: must be positive".to_string());
         }
         let password_min_length = c.parse("PASSWORD_MIN_LENGTH", 10, "a whole number");
         let settings = Settings {
@@ -332,7 +342,12 @@ impl Settings {
     }
 }
 
-fn load_secret_key(src: &Source, production: bool, var_dir: &Path, errors: &mut Vec<String>) -> Secret {
+fn load_secret_key(
+    src: &Source,
+    production: bool,
+    var_dir: &Path,
+    errors: &mut Vec<String>,
+) -> Secret {
     let from_file = |path: &str, errors: &mut Vec<String>| match std::fs::read(path) {
         Ok(bytes) => Some(trim_ascii(bytes)),
         Err(e) => {
@@ -362,7 +377,9 @@ fn load_secret_key(src: &Source, production: bool, var_dir: &Path, errors: &mut 
     match key {
         Some(k) if k.len() >= MIN_SECRET_KEY_LEN => Secret(k),
         Some(_) => {
-            errors.push(format!("SECRET_KEY: must be at least {MIN_SECRET_KEY_LEN} bytes"));
+            errors.push(format!(
+                "SECRET_KEY: must be at least {MIN_SECRET_KEY_LEN} bytes"
+            ));
             Secret(Vec::new())
         }
         None => Secret(Vec::new()),
@@ -430,6 +447,20 @@ mod tests {
     }
 
     #[test]
+    fn passwords_default_to_600k_iterations_and_production_refuses_fewer() {
+        let key = "k".repeat(64);
+        let dev = Settings::load(&src(&[("SECRET_KEY", &key)]));
+        assert_eq!(dev.map(|s| s.password_iterations).ok(), Some(600_000));
+        let prod = Settings::load(&src(&[
+            ("APP_ENV", "production"),
+            ("SECRET_KEY", &key),
+            ("SMTP_URL", "smtp://127.0.0.1:25"),
+            ("PASSWORD_ITERATIONS", "1000"),
+        ]));
+        assert!(prod.is_err_and(|e| e.0.iter().any(|l| l.starts_with("PASSWORD_ITERATIONS"))));
+    }
+
+    #[test]
     fn a_short_secret_key_is_refused() {
         let err = Settings::load(&src(&[("SECRET_KEY", "short")])).err();
         assert!(err.is_some_and(|e| e.0.iter().any(|l| l.contains("at least 64"))));
@@ -439,8 +470,12 @@ mod tests {
     fn development_generates_a_secret_key_under_var_once() {
         let dir = std::env::temp_dir().join(format!("swiper-cfg-{}", random::token(8)));
         let vars = [("VAR_DIR", dir.to_str().unwrap_or("var"))];
-        let a = Settings::load(&src(&vars)).ok().map(|s| s.secret_key.expose().to_vec());
-        let b = Settings::load(&src(&vars)).ok().map(|s| s.secret_key.expose().to_vec());
+        let a = Settings::load(&src(&vars))
+            .ok()
+            .map(|s| s.secret_key.expose().to_vec());
+        let b = Settings::load(&src(&vars))
+            .ok()
+            .map(|s| s.secret_key.expose().to_vec());
         assert!(a.as_ref().is_some_and(|k| k.len() >= 64));
         assert_eq!(a, b);
         let _ = std::fs::remove_dir_all(dir);

@@ -147,4 +147,3 @@ impl From<diesel::r2d2::PoolError> for AppError {
         Self::internal("database pool", e)
     }
 }
-

@@ -68,10 +68,16 @@ pub async fn connect_database(settings: &Settings) -> Result<Pool, AppError> {
     Ok(pool)
 }
 
-pub async fn connect_redis(settings: &Settings) -> anyhow::Result<Option<redis::aio::ConnectionManager>> {
+pub async fn connect_redis(
+    settings: &Settings,
+) -> anyhow::Result<Option<redis::aio::ConnectionManager>> {
     match &settings.redis_url {
         None => Ok(None),
-        Some(url) => Ok(Some(redis::Client::open(url.as_str())?.get_connection_manager().await?)),
+        Some(url) => Ok(Some(
+            redis::Client::open(url.as_str())?
+                .get_connection_manager()
+                .await?,
+        )),
     }
 }
 
@@ -102,11 +108,18 @@ pub struct Application {
 }
 
 impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.bind)?;
+        let port = listener.local_addr()?.port();
+        // BASE_URL left at its default follows the port actually bound (port 0 in tests).
+        if settings.base_url.port() == Some(0) {
+            let _ = settings.base_url.set_port(Some(port));
+        }
         let settings = Arc::new(settings);
         let pool = connect_database(&settings).await?;
         let redis = connect_redis(&settings).await?;
-        let store = AppSessionStore::connect(settings.redis_url.as_deref(), &settings.redis_prefix).await?;
+        let store =
+            AppSessionStore::connect(settings.redis_url.as_deref(), &settings.redis_prefix).await?;
         let mailer = Mailer::from_settings(&settings)?;
         let iterations = settings.password_iterations;
         let dummy_hash = web::block(move || password::dummy_hash(iterations)).await?;
@@ -118,15 +131,14 @@ impl Application {
             dummy_hash,
             worker_wake: Arc::new(Notify::new()),
         });
-        let listener = TcpListener::bind(&settings.bind)?;
-        let port = listener.local_addr()?.port();
         let key = cookie_key(&settings);
         let server = {
             let state = state.clone();
             HttpServer::new(move || {
                 let s = &state.settings;
                 let lifetime = s.remember_me_duration.max(s.session_absolute_timeout);
-                let ttl = time::Duration::seconds(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX));
+                let ttl =
+                    time::Duration::seconds(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX));
                 let session = SessionMiddleware::builder(store.clone(), key.clone())
                     .cookie_name(SESSION_COOKIE.to_string())
                     .cookie_secure(s.is_https())
@@ -166,7 +178,11 @@ impl Application {
         };
         let worker = settings.run_worker.then(|| {
             let (tx, rx) = watch::channel(false);
-            let w = Worker::new(state.job_context(), Arc::new(Registry::standard()), state.worker_wake.clone());
+            let w = Worker::new(
+                state.job_context(),
+                Arc::new(Registry::standard()),
+                state.worker_wake.clone(),
+            );
             (tokio::spawn(w.run(rx)), tx)
         });
         Ok(Self {

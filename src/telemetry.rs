@@ -33,7 +33,9 @@ impl RootSpanBuilder for SwiperRootSpan {
             .get::<tracing_actix_web::RequestId>()
             .map(|id| id.to_string())
             .unwrap_or_default();
-        let route = request.match_pattern().unwrap_or_else(|| "unmatched".to_string());
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_string());
         tracing::info_span!(
             "request",
             method = %request.method(),
@@ -44,7 +46,10 @@ impl RootSpanBuilder for SwiperRootSpan {
         )
     }
 
-    fn on_request_end<B: actix_web::body::MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: Span,
+        outcome: &Result<ServiceResponse<B>, Error>,
+    ) {
         if let Ok(res) = outcome {
             span.record("status", res.status().as_u16());
         }

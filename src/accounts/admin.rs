@@ -16,7 +16,11 @@ pub enum CreatedAdmin {
 
 /// Promotes the account with `email`, or creates a verified one with a random
 /// password that is returned once.
-pub fn create_admin(conn: &mut DbConnection, email: &Email, iterations: u32) -> QueryResult<CreatedAdmin> {
+pub fn create_admin(
+    conn: &mut DbConnection,
+    email: &Email,
+    iterations: u32,
+) -> QueryResult<CreatedAdmin> {
     db::transaction(conn, |c| {
         let now = db::now();
         if let Some(user) = User::find_by_email(c, email.as_str())? {

@@ -141,9 +141,8 @@ pub fn check_password(
     }
     let local = email.split('@').next().unwrap_or("").to_lowercase();
     let nick = nickname.trim().to_lowercase();
-    let similar = |attr: &str| {
-        attr.chars().count() >= 3 && (lower.contains(attr) || (attr.contains(&lower)))
-    };
+    let similar =
+        |attr: &str| attr.chars().count() >= 3 && (lower.contains(attr) || (attr.contains(&lower)));
     if similar(&local) || similar(&nick) || similar(&email.to_lowercase()) {
         return Err("password_too_similar");
     }
@@ -160,17 +159,26 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_lowercased_and_checked() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").map(|e| e.0), Ok("ada@example.com".into()));
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").map(|e| e.0),
+            Ok("ada@example.com".into())
+        );
         assert_eq!(Email::parse("nope"), Err("invalid_email"));
         assert_eq!(Email::parse(""), Err("required"));
-        assert_eq!(Email::parse(&format!("{}@x.io", "a".repeat(300))), Err("too_long"));
+        assert_eq!(
+            Email::parse(&format!("{}@x.io", "a".repeat(300))),
+            Err("too_long")
+        );
     }
 
     #[test]
     fn members_are_adults_born_in_the_past() {
         assert!(Birthday::parse("2008-11-21", today()).is_ok());
         assert_eq!(Birthday::parse("2008-11-22", today()), Err("under_18"));
-        assert_eq!(Birthday::parse("2027-01-01", today()), Err("birthday_in_future"));
+        assert_eq!(
+            Birthday::parse("2027-01-01", today()),
+            Err("birthday_in_future")
+        );
         assert_eq!(Birthday::parse("21/11/1990", today()), Err("invalid_date"));
     }
 

@@ -21,7 +21,11 @@ pub async fn hash_password(password: String, iterations: u32) -> Result<String, 
         .map_err(|e| AppError::internal("password hashing", e))
 }
 
-pub async fn verify_password(password: String, encoded: String, iterations: u32) -> Result<Verification, AppError> {
+pub async fn verify_password(
+    password: String,
+    encoded: String,
+    iterations: u32,
+) -> Result<Verification, AppError> {
     web::block(move || password::verify(&password, &encoded, iterations))
         .await
         .map_err(|e| AppError::internal("password hashing", e))
@@ -29,7 +33,11 @@ pub async fn verify_password(password: String, encoded: String, iterations: u32)
 
 /// The account for these credentials, or `None` — for an unknown email, a
 /// wrong password or a disabled account alike, after the same amount of work.
-pub async fn check_credentials(state: &AppState, email: &str, password: &str) -> Result<Option<User>, AppError> {
+pub async fn check_credentials(
+    state: &AppState,
+    email: &str,
+    password: &str,
+) -> Result<Option<User>, AppError> {
     let iterations = state.settings.password_iterations;
     let user = match Email::parse(email) {
         Ok(email) => {

@@ -13,15 +13,27 @@ pub const VERIFY_EMAIL: &str = "mail.verify_email";
 pub const PASSWORD_RESET: &str = "mail.password_reset";
 
 pub fn register(r: &mut Registry) {
-    r.register(VERIFY_EMAIL, |ctx, payload| send(ctx, payload, Purpose::VerifyEmail));
-    r.register(PASSWORD_RESET, |ctx, payload| send(ctx, payload, Purpose::ResetPassword));
+    r.register(VERIFY_EMAIL, |ctx, payload| {
+        send(ctx, payload, Purpose::VerifyEmail)
+    });
+    r.register(PASSWORD_RESET, |ctx, payload| {
+        send(ctx, payload, Purpose::ResetPassword)
+    });
 }
 
 async fn send(ctx: JobContext, payload: String, purpose: Purpose) -> Result<(), JobError> {
     let MailToUser { user_id, lang } = serde_json::from_str(&payload)?;
     let (ttl, path, key) = match purpose {
-        Purpose::VerifyEmail => (ctx.settings.token_ttl_verify, "/verify-email", "mail.verify"),
-        Purpose::ResetPassword => (ctx.settings.token_ttl_reset, "/password-reset/confirm", "mail.reset"),
+        Purpose::VerifyEmail => (
+            ctx.settings.token_ttl_verify,
+            "/verify-email",
+            "mail.verify",
+        ),
+        Purpose::ResetPassword => (
+            ctx.settings.token_ttl_reset,
+            "/password-reset/confirm",
+            "mail.reset",
+        ),
     };
     let prepared = db::run(&ctx.pool, move |c| {
         let Some(user) = User::find(c, user_id)? else {

@@ -25,7 +25,13 @@ pub async fn request_reset(state: &AppState, email: &Email, lang: &str) -> Resul
             if let Some(user) = User::find_by_email(c, &email)?.filter(|u| u.is_active) {
                 enqueue(
                     c,
-                    NewJob::new(super::mails::PASSWORD_RESET, &MailToUser { user_id: user.user_id(), lang })?,
+                    NewJob::new(
+                        super::mails::PASSWORD_RESET,
+                        &MailToUser {
+                            user_id: user.user_id(),
+                            lang,
+                        },
+                    )?,
                 )?;
             }
             Ok(())
@@ -54,11 +60,20 @@ pub enum ResetOutcome {
 
 /// Sets a new password from a reset link: the link is used up, and every
 /// session of the account ends (a thief logged in with the old password is out).
-pub async fn reset_with_token(state: &AppState, token: &str, new_password: &str) -> Result<ResetOutcome, AppError> {
+pub async fn reset_with_token(
+    state: &AppState,
+    token: &str,
+    new_password: &str,
+) -> Result<ResetOutcome, AppError> {
     let Some(user) = reset_target(state, token).await? else {
         return Ok(ResetOutcome::InvalidToken);
     };
-    if let Err(code) = check_password(new_password, state.settings.password_min_length, &user.email, &user.nickname) {
+    if let Err(code) = check_password(
+        new_password,
+        state.settings.password_min_length,
+        &user.email,
+        &user.nickname,
+    ) {
         let mut errors = FormErrors::default();
         errors.push("password", code);
         return Ok(ResetOutcome::Rejected(errors));
@@ -89,20 +104,34 @@ pub struct ChangePasswordForm {
 
 /// Changes the password of the logged-in member after checking the current
 /// one; their other sessions end, this one stays.
-pub async fn change(state: &AppState, me: &CurrentUser, form: &ChangePasswordForm) -> Result<Result<(), FormErrors>, AppError> {
+pub async fn change(
+    state: &AppState,
+    me: &CurrentUser,
+    form: &ChangePasswordForm,
+) -> Result<Result<(), FormErrors>, AppError> {
     let id = me.id;
     let Some(user) = db::run(&state.pool, move |c| Ok(User::find(c, id)?)).await? else {
         return Err(AppError::LoginRequired);
     };
     let iterations = state.settings.password_iterations;
     let mut errors = FormErrors::default();
-    if verify_password(form.current_password.clone(), user.password_hash.clone(), iterations).await?
+    if verify_password(
+        form.current_password.clone(),
+        user.password_hash.clone(),
+        iterations,
+    )
+    .await?
         == Verification::Invalid
     {
         errors.push("current_password", "wrong_password");
         return Ok(Err(errors));
     }
-    if let Err(code) = check_password(&form.new_password, state.settings.password_min_length, &user.email, &user.nickname) {
+    if let Err(code) = check_password(
+        &form.new_password,
+        state.settings.password_min_length,
+        &user.email,
+        &user.nickname,
+    ) {
         errors.push("new_password", code);
         return Ok(Err(errors));
     }

@@ -66,7 +66,11 @@ pub fn create(
     now: NaiveDateTime,
     lifetimes: Lifetimes,
 ) -> QueryResult<UserSession> {
-    let lifetime = if remember { lifetimes.remember } else { lifetimes.absolute };
+    let lifetime = if remember {
+        lifetimes.remember
+    } else {
+        lifetimes.absolute
+    };
     let row = UserSession {
         id: random::token(32),
         user_id: user.0,
@@ -126,7 +130,11 @@ pub fn authenticate(
     Ok(Some(CurrentUser::from_parts(&user, &session)))
 }
 
-pub fn list(conn: &mut DbConnection, user: UserId, now: NaiveDateTime) -> QueryResult<Vec<UserSession>> {
+pub fn list(
+    conn: &mut DbConnection,
+    user: UserId,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<UserSession>> {
     user_sessions::table
         .filter(user_sessions::user_id.eq(user.0))
         .filter(user_sessions::expires_at.gt(now))
@@ -155,7 +163,11 @@ pub fn revoke_others(conn: &mut DbConnection, user: UserId, keep: &str) -> Query
 }
 
 /// Deletes sessions past their lifetime or idle too long (periodic maintenance).
-pub fn purge_expired(conn: &mut DbConnection, now: NaiveDateTime, idle: Duration) -> QueryResult<usize> {
+pub fn purge_expired(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    idle: Duration,
+) -> QueryResult<usize> {
     diesel::delete(
         user_sessions::table.filter(
             user_sessions::expires_at.le(now).or(user_sessions::remember

@@ -30,28 +30,44 @@ pub struct NewAccount {
     pub password: String,
 }
 
-pub fn validate(form: &SignupForm, today: NaiveDate, min_password_len: usize) -> Result<NewAccount, FormErrors> {
+pub fn validate(
+    form: &SignupForm,
+    today: NaiveDate,
+    min_password_len: usize,
+) -> Result<NewAccount, FormErrors> {
     let mut errors = FormErrors::default();
-    let email = Email::parse(&form.email).map_err(|c| errors.push("email", c)).ok();
-    let nickname = Nickname::parse(&form.nickname).map_err(|c| errors.push("nickname", c)).ok();
-    let sex = Sex::parse(&form.sex).map_err(|c| errors.push("sex", c)).ok();
-    let birthday = Birthday::parse(&form.birthday, today).map_err(|c| errors.push("birthday", c)).ok();
+    let email = Email::parse(&form.email)
+        .map_err(|c| errors.push("email", c))
+        .ok();
+    let nickname = Nickname::parse(&form.nickname)
+        .map_err(|c| errors.push("nickname", c))
+        .ok();
+    let sex = Sex::parse(&form.sex)
+        .map_err(|c| errors.push("sex", c))
+        .ok();
+    let birthday = Birthday::parse(&form.birthday, today)
+        .map_err(|c| errors.push("birthday", c))
+        .ok();
     if let Err(c) = check_password(
         &form.password,
         min_password_len,
         email.as_ref().map_or(form.email.as_str(), |e| e.as_str()),
-        nickname.as_ref().map_or(form.nickname.as_str(), |n| n.as_str()),
+        nickname
+            .as_ref()
+            .map_or(form.nickname.as_str(), |n| n.as_str()),
     ) {
         errors.push("password", c);
     }
     match (email, nickname, sex, birthday) {
-        (Some(email), Some(nickname), Some(sex), Some(birthday)) if errors.is_empty() => Ok(NewAccount {
-            email,
-            nickname,
-            sex,
-            birthday,
-            password: form.password.clone(),
-        }),
+        (Some(email), Some(nickname), Some(sex), Some(birthday)) if errors.is_empty() => {
+            Ok(NewAccount {
+                email,
+                nickname,
+                sex,
+                birthday,
+                password: form.password.clone(),
+            })
+        }
         _ => Err(errors),
     }
 }
@@ -113,7 +129,13 @@ pub fn create_account(
         super::verify::mark_sent(c, user_id, now)?;
         enqueue(
             c,
-            NewJob::new(super::mails::VERIFY_EMAIL, &MailToUser { user_id, lang: lang.to_string() })?,
+            NewJob::new(
+                super::mails::VERIFY_EMAIL,
+                &MailToUser {
+                    user_id,
+                    lang: lang.to_string(),
+                },
+            )?,
         )?;
         Ok(user_id)
     })

@@ -87,7 +87,12 @@ pub fn consume(
 }
 
 /// Invalidates every unused token of one purpose for a user (e.g. after a reset).
-pub fn revoke_all(conn: &mut DbConnection, user: UserId, purpose: Purpose, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn revoke_all(
+    conn: &mut DbConnection,
+    user: UserId,
+    purpose: Purpose,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(
         account_tokens::table
             .filter(account_tokens::user_id.eq(user.0))

@@ -12,7 +12,11 @@ use crate::db::schema::users;
 use crate::db::{self, DbConnection};
 use crate::jobs::{enqueue, NewJob};
 
-pub(crate) fn mark_sent(conn: &mut DbConnection, user: UserId, now: NaiveDateTime) -> QueryResult<()> {
+pub(crate) fn mark_sent(
+    conn: &mut DbConnection,
+    user: UserId,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::update(users::table.find(user.0))
         .set(users::verification_sent_at.eq(now))
         .execute(conn)
@@ -25,9 +29,13 @@ pub fn verify_email(conn: &mut DbConnection, token: &str, now: NaiveDateTime) ->
         let Some(user) = tokens::consume(c, token, Purpose::VerifyEmail, now)? else {
             return Ok(false);
         };
-        diesel::update(users::table.find(user.0).filter(users::email_verified_at.is_null()))
-            .set((users::email_verified_at.eq(now), users::updated_at.eq(now)))
-            .execute(c)?;
+        diesel::update(
+            users::table
+                .find(user.0)
+                .filter(users::email_verified_at.is_null()),
+        )
+        .set((users::email_verified_at.eq(now), users::updated_at.eq(now)))
+        .execute(c)?;
         Ok(true)
     })
 }
@@ -67,10 +75,23 @@ pub fn resend(
         .set(users::verification_sent_at.eq(now))
         .execute(c)?;
         if n == 0 {
-            let wait = sent.map(|s| (s + cooldown - now).num_seconds().max(1)).unwrap_or(1);
-            return Ok(ResendOutcome::TooSoon { retry_after_secs: wait.unsigned_abs() });
+            let wait = sent
+                .map(|s| (s + cooldown - now).num_seconds().max(1))
+                .unwrap_or(1);
+            return Ok(ResendOutcome::TooSoon {
+                retry_after_secs: wait.unsigned_abs(),
+            });
         }
-        enqueue(c, NewJob::new(super::mails::VERIFY_EMAIL, &MailToUser { user_id: user, lang: lang.to_string() })?)?;
+        enqueue(
+            c,
+            NewJob::new(
+                super::mails::VERIFY_EMAIL,
+                &MailToUser {
+                    user_id: user,
+                    lang: lang.to_string(),
+                },
+            )?,
+        )?;
         Ok(ResendOutcome::Queued)
     })
 }

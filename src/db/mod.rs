@@ -91,8 +91,8 @@ impl ManageConnection for ConnectionManager {
                 let mut conn = diesel::SqliteConnection::establish(path)
                     .map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
@@ -101,7 +101,8 @@ impl ManageConnection for ConnectionManager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -144,7 +145,9 @@ where
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(|e| AppError::internal("database pool", e))?;
+        let mut conn = pool
+            .get()
+            .map_err(|e| AppError::internal("database pool", e))?;
         f(&mut conn)
     })
     .await
@@ -165,14 +168,21 @@ where
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
             match f(conn) {
                 Ok(value) => {
-                    if let Err(e) = <DbConnection as Connection>::TransactionManager::commit_transaction(conn) {
-                        let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+                    if let Err(e) =
+                        <DbConnection as Connection>::TransactionManager::commit_transaction(conn)
+                    {
+                        let _ =
+                            <DbConnection as Connection>::TransactionManager::rollback_transaction(
+                                conn,
+                            );
                         return Err(e.into());
                     }
                     Ok(value)
                 }
                 Err(e) => {
-                    let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+                    let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(
+                        conn,
+                    );
                     Err(e)
                 }
             }
@@ -200,20 +210,32 @@ mod tests {
 
     #[test]
     fn urls_choose_the_backend_by_scheme_only() {
-        assert_eq!(Backend::from_url("postgres://u@h/db"), Some(Backend::Postgres));
-        assert_eq!(Backend::from_url("postgresql://u@h/db"), Some(Backend::Postgres));
-        assert_eq!(Backend::from_url("sqlite://var/x.db"), Some(Backend::Sqlite));
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db"),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db"),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::from_url("sqlite://var/x.db"),
+            Some(Backend::Sqlite)
+        );
         assert_eq!(Backend::from_url("postgress://typo"), None);
         assert_eq!(Backend::from_url("var/x.db"), None);
     }
 
     #[test]
     fn migrations_run_on_a_fresh_sqlite_file_and_twice_is_a_no_op() {
-        let path = std::env::temp_dir().join(format!("swiper-mig-{}.db", crate::security::random::token(6)));
+        let path = std::env::temp_dir().join(format!(
+            "swiper-mig-{}.db",
+            crate::security::random::token(6)
+        ));
         let url = format!("sqlite://{}", path.display());
         let pool = pool(&url, 1).ok();
         let mut conn = pool.as_ref().and_then(|p| p.get().ok());
-        let conn = conn.as_mut().map(|c| &mut **c);
+        let conn = conn.as_deref_mut();
         let first = conn.map(|c| (migrate(c).ok(), migrate(c).ok()));
         assert!(matches!(first, Some((Some(n), Some(0))) if n > 0));
         let _ = std::fs::remove_file(path);

@@ -85,7 +85,10 @@ fn load_catalogs() -> Catalogs {
 
 /// The codes of every language with a catalog.
 pub fn languages() -> impl Iterator<Item = &'static Catalog> {
-    CATALOGS.codes.iter().filter_map(|c| CATALOGS.by_code.get(c))
+    CATALOGS
+        .codes
+        .iter()
+        .filter_map(|c| CATALOGS.by_code.get(c))
 }
 
 pub fn is_supported(code: &str) -> bool {

@@ -215,8 +215,11 @@ pub fn complete(
 
 /// The delay before retry number `attempt` (1-based): base × 2^(attempt-1), capped at a day.
 pub fn backoff(base: Duration, attempt: i32) -> Duration {
-    let exp = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0).min(20);
-    base.saturating_mul(1u32 << exp).min(Duration::from_secs(86_400))
+    let exp = u32::try_from(attempt.saturating_sub(1))
+        .unwrap_or(0)
+        .min(20);
+    base.saturating_mul(1u32 << exp)
+        .min(Duration::from_secs(86_400))
 }
 
 /// Records a failed attempt: back to `queued` with back-off, or `dead` after
@@ -231,7 +234,11 @@ pub fn fail(
 ) -> Result<JobStatus, diesel::result::Error> {
     let error: String = error.chars().take(2000).collect();
     let dead = job.attempts >= job.max_attempts;
-    let status = if dead { JobStatus::Dead } else { JobStatus::Queued };
+    let status = if dead {
+        JobStatus::Dead
+    } else {
+        JobStatus::Queued
+    };
     let run_at = now + to_delta(backoff(backoff_base, job.attempts));
     diesel::update(
         jobs::table
@@ -261,7 +268,10 @@ pub fn find(conn: &mut DbConnection, job_id: i64) -> Result<Option<Job>, diesel:
 }
 
 /// Deletes finished jobs older than `before`.
-pub fn purge_done(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize, diesel::result::Error> {
+pub fn purge_done(
+    conn: &mut DbConnection,
+    before: NaiveDateTime,
+) -> Result<usize, diesel::result::Error> {
     diesel::delete(
         jobs::table
             .filter(jobs::status.eq(JobStatus::Done.as_str()))

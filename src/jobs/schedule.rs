@@ -35,7 +35,12 @@ impl Scheduler {
         db::run(pool, move |c| {
             for (kind, at) in due {
                 let key = format!("periodic:{kind}:{}", at.format("%Y-%m-%dT%H:%M:%S"));
-                enqueue(c, NewJob::new(kind, &serde_json::json!({}))?.unique_key(key).max_attempts(3))?;
+                enqueue(
+                    c,
+                    NewJob::new(kind, &serde_json::json!({}))?
+                        .unique_key(key)
+                        .max_attempts(3),
+                )?;
             }
             Ok(())
         })
@@ -63,18 +68,25 @@ pub fn due_between(from: NaiveDateTime, to: NaiveDateTime) -> Vec<(&'static str,
 }
 
 pub fn register(r: &mut Registry) {
-    r.register("maintenance.purge_expired", |ctx: JobContext, _payload| async move {
-        db::run(&ctx.pool, move |c| {
-            let now = db::now();
-            let tokens = crate::accounts::tokens::purge_expired(c, now)?;
-            let sessions = crate::accounts::sessions::purge_expired(c, now, ctx.settings.session_idle_timeout)?;
-            let jobs = super::queue::purge_done(c, now - chrono::TimeDelta::days(7))?;
-            tracing::info!(tokens, sessions, jobs, "purged expired rows");
-            Ok(())
-        })
-        .await
-        .map_err(|e| JobError(e.to_string()))
-    });
+    r.register(
+        "maintenance.purge_expired",
+        |ctx: JobContext, _payload| async move {
+            db::run(&ctx.pool, move |c| {
+                let now = db::now();
+                let tokens = crate::accounts::tokens::purge_expired(c, now)?;
+                let sessions = crate::accounts::sessions::purge_expired(
+                    c,
+                    now,
+                    ctx.settings.session_idle_timeout,
+                )?;
+                let jobs = super::queue::purge_done(c, now - chrono::TimeDelta::days(7))?;
+                tracing::info!(tokens, sessions, jobs, "purged expired rows");
+                Ok(())
+            })
+            .await
+            .map_err(|e| JobError(e.to_string()))
+        },
+    );
 }
 
 #[cfg(test)]

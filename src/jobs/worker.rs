@@ -56,7 +56,11 @@ impl Worker {
                 }
             }
         };
-        let (id, backoff, claimed) = (self.id.clone(), self.ctx.settings.job_backoff_base, job.clone());
+        let (id, backoff, claimed) = (
+            self.id.clone(),
+            self.ctx.settings.job_backoff_base,
+            job.clone(),
+        );
         let status = db::run(&self.ctx.pool, move |c| {
             let now = db::now();
             Ok(match outcome {
@@ -72,9 +76,15 @@ impl Worker {
         })
         .await?;
         match status {
-            JobStatus::Done => tracing::info!(job_id = job.id, kind = %job.kind, attempt = job.attempts, "job done"),
-            JobStatus::Dead => tracing::error!(job_id = job.id, kind = %job.kind, attempt = job.attempts, "job dead after its last attempt"),
-            _ => tracing::warn!(job_id = job.id, kind = %job.kind, attempt = job.attempts, "job attempt failed"),
+            JobStatus::Done => {
+                tracing::info!(job_id = job.id, kind = %job.kind, attempt = job.attempts, "job done")
+            }
+            JobStatus::Dead => {
+                tracing::error!(job_id = job.id, kind = %job.kind, attempt = job.attempts, "job dead after its last attempt")
+            }
+            _ => {
+                tracing::warn!(job_id = job.id, kind = %job.kind, attempt = job.attempts, "job attempt failed")
+            }
         }
         Ok(Some((job, status)))
     }

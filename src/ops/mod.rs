@@ -24,7 +24,12 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         None => None,
         Some(r) => {
             let mut r = r.clone();
-            Some(redis::cmd("PING").query_async::<String>(&mut r).await.is_ok())
+            Some(
+                redis::cmd("PING")
+                    .query_async::<String>(&mut r)
+                    .await
+                    .is_ok(),
+            )
         }
     };
     let ready = database && redis.unwrap_or(true);

@@ -10,7 +10,11 @@ use ipnet::IpNet;
 
 /// Client IP from the peer address and, for trusted peers, `X-Real-IP` or the
 /// right-most untrusted entry of `X-Forwarded-For`.
-pub fn resolve(peer: Option<IpAddr>, headers: &actix_web::http::header::HeaderMap, trusted: &[IpNet]) -> Option<IpAddr> {
+pub fn resolve(
+    peer: Option<IpAddr>,
+    headers: &actix_web::http::header::HeaderMap,
+    trusted: &[IpNet],
+) -> Option<IpAddr> {
     let peer = peer?;
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
@@ -41,9 +45,13 @@ fn trusted_from(req: &HttpRequest) -> &[IpNet] {
 
 /// The client IP of a request, as text for logs and records.
 pub fn of(req: &HttpRequest) -> String {
-    resolve(req.peer_addr().map(|a| a.ip()), req.headers(), trusted_from(req))
-        .map(|ip| ip.to_string())
-        .unwrap_or_else(|| "unknown".to_string())
+    resolve(
+        req.peer_addr().map(|a| a.ip()),
+        req.headers(),
+        trusted_from(req),
+    )
+    .map(|ip| ip.to_string())
+    .unwrap_or_else(|| "unknown".to_string())
 }
 
 /// Same as [`of`], for middleware.

@@ -95,7 +95,12 @@ mod tests {
     #[test]
     fn known_files_get_a_content_hash_in_their_name() {
         let u = url("app.css");
-        assert!(u.starts_with("/static/app.") && u.ends_with(".css") && u.len() == "/static/app..css".len() + 16, "{u}");
+        assert!(
+            u.starts_with("/static/app.")
+                && u.ends_with(".css")
+                && u.len() == "/static/app..css".len() + 16,
+            "{u}"
+        );
         assert_eq!(url("missing.css"), "/static/missing.css");
     }
 }

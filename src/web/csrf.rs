@@ -1,7 +1,9 @@
 //! The one CSRF check: a per-session synchronizer token (32 random bytes) sent
 //! back as the `csrf_token` form field or the `X-CSRF-Token` header, compared
 //! in constant time, plus an `Origin`/`Referer` check against `BASE_URL`.
-//! It runs as middleware on every state-changing request, login included.
+//! It runs as middleware on every state-changing request, login included,
+//! and refuses bodies that are not forms (the JSON API will authenticate
+//! with bearer tokens, not cookies, and lives outside this layer).
 
 use actix_session::{Session, SessionExt};
 use actix_web::body::MessageBody;
@@ -39,7 +41,10 @@ pub fn rotate(session: &Session) -> String {
 }
 
 fn is_safe(method: &Method) -> bool {
-    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
 }
 
 fn origin_allowed(req: &ServiceRequest, expected: &str) -> bool {
@@ -57,11 +62,29 @@ fn origin_allowed(req: &ServiceRequest, expected: &str) -> bool {
     true
 }
 
-fn is_urlencoded(req: &ServiceRequest) -> bool {
+fn content_type(req: &ServiceRequest) -> &str {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
+        .unwrap_or("")
+}
+
+fn is_urlencoded(req: &ServiceRequest) -> bool {
+    content_type(req).starts_with("application/x-www-form-urlencoded")
+}
+
+/// Browser forms post urlencoded or multipart bodies; a token sent in the
+/// header may come with no body at all. Anything else is not a form.
+fn is_form_or_empty(req: &ServiceRequest) -> bool {
+    let ct = content_type(req);
+    if ct.is_empty() {
+        let length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok());
+        return matches!(length, None | Some("0"));
+    }
+    ct.starts_with("application/x-www-form-urlencoded") || ct.starts_with("multipart/form-data")
 }
 
 async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, AppError> {
@@ -105,6 +128,9 @@ pub async fn middleware(
     if !origin_allowed(&req, &expected_origin) {
         tracing::warn!("cross-origin state-changing request refused");
         return Err(AppError::CsrfFailed.into());
+    }
+    if !is_form_or_empty(&req) {
+        return Err(AppError::UnsupportedMediaType.into());
     }
     let mut provided = req
         .headers()

@@ -4,6 +4,7 @@
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::InternalError;
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse};
@@ -23,92 +24,135 @@ struct ErrorPage<'a> {
     css: String,
 }
 
-fn wants_json(req: &HttpRequest) -> bool {
-    let accept = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let json = accept.find("application/json");
-    let html = accept.find("text/html");
-    match (json, html) {
-        (Some(j), Some(h)) => j < h,
-        (Some(_), None) => true,
-        _ => req.path().starts_with("/api/"),
+/// Who is asking, as far as rendering an error goes.
+struct Viewer {
+    tr: Tr,
+    json: bool,
+    path: String,
+}
+
+impl Viewer {
+    fn of(req: &HttpRequest) -> Self {
+        let accept = req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let json = match (accept.find("application/json"), accept.find("text/html")) {
+            (Some(j), Some(h)) => j < h,
+            (Some(_), None) => true,
+            _ => req.path().starts_with("/api/"),
+        };
+        Self {
+            tr: crate::web::page::tr_for(req),
+            json,
+            path: req.path().to_string(),
+        }
     }
 }
 
-fn render(req: &HttpRequest, res: HttpResponse<BoxBody>, info: ErrorInfo) -> HttpResponse<BoxBody> {
-    let status = res.status();
-    let tr = crate::web::page::tr_for(req);
-    let message = tr.t(info.message_key);
-    if info.code == "login_required" && !wants_json(req) {
-        let next: String = url::form_urlencoded::byte_serialize(req.uri().path().as_bytes()).collect();
+fn render(
+    viewer: &Viewer,
+    status: StatusCode,
+    headers: Option<&header::HeaderMap>,
+    info: ErrorInfo,
+) -> HttpResponse {
+    if info.code == "login_required" && !viewer.json {
+        let next: String = url::form_urlencoded::byte_serialize(viewer.path.as_bytes()).collect();
         return HttpResponse::SeeOther()
             .insert_header((header::LOCATION, format!("/login?next={next}")))
             .finish();
     }
+    let message = viewer.tr.t(info.message_key);
     let mut builder = HttpResponse::build(status);
-    for (name, value) in res.headers() {
+    for (name, value) in headers.into_iter().flatten() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             builder.append_header((name.clone(), value.clone()));
         }
     }
-    if wants_json(req) {
+    if viewer.json {
         return builder.json(serde_json::json!({
             "error": { "code": info.code, "message": message }
         }));
     }
     let page = ErrorPage {
-        t: tr,
+        t: viewer.tr,
         status: status.as_u16(),
         code: info.code,
         message,
         css: assets::url("app.css"),
     };
     match page.render() {
-        Ok(html) => builder
-            .content_type("text/html; charset=utf-8")
-            .body(html),
+        Ok(html) => builder.content_type("text/html; charset=utf-8").body(html),
         Err(_) => builder.body(format!("{} ({})", message, info.code)),
     }
+}
+
+fn info_for(res: &HttpResponse<impl MessageBody>, status: StatusCode) -> ErrorInfo {
+    res.extensions()
+        .get::<ErrorInfo>()
+        .copied()
+        .unwrap_or_else(|| {
+            let code = code_for_status(status);
+            ErrorInfo {
+                code,
+                message_key: message_key(code),
+            }
+        })
 }
 
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
-    let http_req = req.request().clone();
+    // Never keep a clone of the request across `next.call`: the router needs
+    // it unshared. What an error raised by a middleware needs is taken now.
+    let early = {
+        let accept = req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let lang = req
+            .headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        Viewer {
+            tr: Tr::negotiate(None, lang),
+            json: accept.contains("application/json") && !accept.contains("text/html"),
+            path: req.path().to_string(),
+        }
+    };
     let res = match next.call(req).await {
         Ok(res) => res,
         Err(err) => {
-            let res = err.as_response_error().error_response();
-            return Ok(finish(http_req, res, err.as_response_error().status_code()));
+            let inner = err.as_response_error().error_response();
+            let status = inner.status();
+            let rendered = render(
+                &early,
+                status,
+                Some(inner.headers()),
+                info_for(&inner, status),
+            );
+            return Err(InternalError::from_response(err.to_string(), rendered).into());
         }
     };
     let status = res.status();
     let has_info = res.response().extensions().get::<ErrorInfo>().is_some();
-    if !(has_info || status.is_client_error() || status.is_server_error()) {
+    let bare = matches!(
+        res.response().body().size(),
+        actix_web::body::BodySize::None | actix_web::body::BodySize::Sized(0)
+    );
+    // Success, or a page of our own with a body (a form re-rendered with its
+    // errors): kept as it is.
+    if !(status.is_client_error() || status.is_server_error()) || (!has_info && !bare) {
         return Ok(res.map_body(|_, b| EitherBody::left(b.boxed())));
     }
-    // Responses from our own handlers with a body of their own (a form
-    // re-rendered with its errors) are kept as they are.
     let (req, res) = res.into_parts();
-    if !has_info && !matches!(res.body().size(), actix_web::body::BodySize::None | actix_web::body::BodySize::Sized(0)) {
-        return Ok(ServiceResponse::new(req, res.map_body(|_, b| EitherBody::left(b.boxed()))));
-    }
-    let status = res.status();
-    Ok(finish(req, res.map_into_boxed_body(), status))
-}
-
-fn finish(req: HttpRequest, res: HttpResponse<BoxBody>, status: StatusCode) -> ServiceResponse<EitherBody<BoxBody>> {
-    let info = res.extensions().get::<ErrorInfo>().copied().unwrap_or_else(|| {
-        let code = code_for_status(status);
-        ErrorInfo {
-            code,
-            message_key: message_key(code),
-        }
-    });
-    let rendered = render(&req, res, info);
-    ServiceResponse::new(req, rendered.map_body(|_, b| EitherBody::right(b)))
+    let viewer = Viewer::of(&req);
+    let rendered = render(&viewer, status, Some(res.headers()), info_for(&res, status));
+    Ok(ServiceResponse::new(
+        req,
+        rendered.map_body(|_, b| EitherBody::right(b)),
+    ))
 }

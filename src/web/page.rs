@@ -18,11 +18,12 @@ const LANG_KEY: &str = "lang";
 /// The language of a request: the choice saved in the session (copied from
 /// the member's settings at login), else `Accept-Language`.
 pub fn tr_for(req: &HttpRequest) -> Tr {
-    let saved = req
+    // Two statements: the extensions borrow must end before the session's.
+    let from_user = req
         .extensions()
         .get::<CurrentUser>()
-        .and_then(|u| u.language.clone())
-        .or_else(|| req.get_session().get::<String>(LANG_KEY).ok().flatten());
+        .and_then(|u| u.language.clone());
+    let saved = from_user.or_else(|| req.get_session().get::<String>(LANG_KEY).ok().flatten());
     let accept = req
         .headers()
         .get(header::ACCEPT_LANGUAGE)
@@ -62,10 +63,11 @@ impl Page {
         let notice = url::form_urlencoded::parse(req.query_string().as_bytes())
             .find(|(k, _)| k == "notice")
             .and_then(|(_, v)| NOTICES.iter().find(|n| **n == v).copied());
+        let user = req.extensions().get::<CurrentUser>().cloned();
         Self {
             t: tr_for(req),
             csrf: csrf::token(&req.get_session()),
-            user: req.extensions().get::<CurrentUser>().cloned(),
+            user,
             notice,
             path: req.path().to_string(),
         }

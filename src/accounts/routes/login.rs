@@ -73,10 +73,22 @@ pub async fn submit(
         );
     };
     let remember = form.remember.is_some();
-    let (ip, ua, lifetimes) = (client_ip::of(&req), user_agent(&req), Lifetimes::from_settings(&state.settings));
+    let (ip, ua, lifetimes) = (
+        client_ip::of(&req),
+        user_agent(&req),
+        Lifetimes::from_settings(&state.settings),
+    );
     let for_session = user.clone();
     let record = db::run(&state.pool, move |c| {
-        Ok(open_session(c, &for_session, remember, &ip, &ua, db::now(), lifetimes)?)
+        Ok(open_session(
+            c,
+            &for_session,
+            remember,
+            &ip,
+            &ua,
+            db::now(),
+            lifetimes,
+        )?)
     })
     .await?;
     // A previous member's identity in this browser is replaced; login renews
@@ -87,7 +99,8 @@ pub async fn submit(
     if let Some(lang) = &user.language {
         page::save_lang(&req, lang);
     }
-    req.extensions_mut().insert(CurrentUser::from_parts(&user, &record));
+    req.extensions_mut()
+        .insert(CurrentUser::from_parts(&user, &record));
     tracing::info!(user_id = %user.user_id(), "logged in");
     let next = safe_next(form.next.as_deref()).unwrap_or_else(|| "/discover".to_string());
     Ok(redirect(&next))

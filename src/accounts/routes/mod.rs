@@ -34,9 +34,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(reset::confirm_submit)),
     )
     .route("/settings", web::get().to(settings::show))
-    .route("/settings/password", web::post().to(settings::change_password))
-    .route("/settings/language", web::post().to(settings::change_language))
+    .route(
+        "/settings/password",
+        web::post().to(settings::change_password),
+    )
+    .route(
+        "/settings/language",
+        web::post().to(settings::change_language),
+    )
     .route("/settings/sessions", web::get().to(settings::sessions))
-    .route("/settings/sessions/revoke-others", web::post().to(settings::revoke_others))
-    .route("/settings/sessions/{id}/revoke", web::post().to(settings::revoke_one));
+    .route(
+        "/settings/sessions/revoke-others",
+        web::post().to(settings::revoke_others),
+    )
+    .route(
+        "/settings/sessions/{id}/revoke",
+        web::post().to(settings::revoke_one),
+    );
 }

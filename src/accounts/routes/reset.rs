@@ -112,7 +112,11 @@ pub async fn confirm_submit(
         ResetOutcome::InvalidToken => Err(AppError::InvalidToken),
         ResetOutcome::Rejected(errors) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &ConfirmPage { page, token, errors },
+            &ConfirmPage {
+                page,
+                token,
+                errors,
+            },
         ),
     }
 }

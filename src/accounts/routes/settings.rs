@@ -7,8 +7,8 @@ use serde::Deserialize;
 use crate::accounts::password::{self, ChangePasswordForm};
 use crate::accounts::sessions::{self, UserSession};
 use crate::accounts::CurrentUser;
-use crate::db::schema::users;
 use crate::db;
+use crate::db::schema::users;
 use crate::error::AppError;
 use crate::i18n;
 use crate::startup::AppState;
@@ -24,7 +24,9 @@ struct SettingsPage {
 }
 
 fn languages() -> Vec<(String, String)> {
-    i18n::languages().map(|c| (c.code.clone(), c.name.clone())).collect()
+    i18n::languages()
+        .map(|c| (c.code.clone(), c.name.clone()))
+        .collect()
 }
 
 pub async fn show(page: Page, me: CurrentUser) -> Result<HttpResponse, AppError> {
@@ -93,7 +95,11 @@ struct SessionsPage {
     sessions: Vec<UserSession>,
 }
 
-pub async fn sessions(state: web::Data<AppState>, page: Page, me: CurrentUser) -> Result<HttpResponse, AppError> {
+pub async fn sessions(
+    state: web::Data<AppState>,
+    page: Page,
+    me: CurrentUser,
+) -> Result<HttpResponse, AppError> {
     let id = me.id;
     let list = db::run(&state.pool, move |c| Ok(sessions::list(c, id, db::now())?)).await?;
     crate::web::ok(&SessionsPage {
@@ -104,9 +110,15 @@ pub async fn sessions(state: web::Data<AppState>, page: Page, me: CurrentUser) -
 }
 
 /// "Log out everywhere else": every other session of mine ends, on every instance.
-pub async fn revoke_others(state: web::Data<AppState>, me: CurrentUser) -> Result<HttpResponse, AppError> {
+pub async fn revoke_others(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+) -> Result<HttpResponse, AppError> {
     let (id, keep) = (me.id, me.session_id.clone());
-    db::run(&state.pool, move |c| Ok(sessions::revoke_others(c, id, &keep)?)).await?;
+    db::run(&state.pool, move |c| {
+        Ok(sessions::revoke_others(c, id, &keep)?)
+    })
+    .await?;
     Ok(redirect("/settings/sessions?notice=sessions_revoked"))
 }
 

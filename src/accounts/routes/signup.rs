@@ -35,7 +35,11 @@ pub async fn form(page_ctx: Page) -> Result<HttpResponse, AppError> {
     if page_ctx.user.is_some() {
         return Ok(redirect("/discover"));
     }
-    crate::web::ok(&page(page_ctx, SignupForm::default(), FormErrors::default()))
+    crate::web::ok(&page(
+        page_ctx,
+        SignupForm::default(),
+        FormErrors::default(),
+    ))
 }
 
 pub async fn submit(
@@ -47,7 +51,12 @@ pub async fn submit(
     let today = chrono::Utc::now().date_naive();
     let account = match signup::validate(&form, today, state.settings.password_min_length) {
         Ok(a) => a,
-        Err(errors) => return render(StatusCode::UNPROCESSABLE_ENTITY, &page(page_ctx, form, errors)),
+        Err(errors) => {
+            return render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &page(page_ctx, form, errors),
+            )
+        }
     };
     let hash = hash_password(account.password.clone(), state.settings.password_iterations).await?;
     let lang = page_ctx.t.lang().to_string();
@@ -63,7 +72,10 @@ pub async fn submit(
         Err(SignupError::EmailTaken) => {
             let mut errors = FormErrors::default();
             errors.push("email", "email_taken");
-            render(StatusCode::UNPROCESSABLE_ENTITY, &page(page_ctx, form, errors))
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &page(page_ctx, form, errors),
+            )
         }
         Err(SignupError::Database(e)) => Err(e.into()),
     }

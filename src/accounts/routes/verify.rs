@@ -30,7 +30,10 @@ pub async fn verify(
     if token.is_empty() || token.len() > 128 {
         return Err(AppError::InvalidToken);
     }
-    let ok = db::run(&state.pool, move |c| Ok(verify::verify_email(c, &token, db::now())?)).await?;
+    let ok = db::run(&state.pool, move |c| {
+        Ok(verify::verify_email(c, &token, db::now())?)
+    })
+    .await?;
     if !ok {
         return Err(AppError::InvalidToken);
     }
@@ -42,7 +45,11 @@ pub async fn resend(
     page: Page,
     me: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let (id, lang, cooldown) = (me.id, page.t.lang().to_string(), state.settings.verification_resend_cooldown);
+    let (id, lang, cooldown) = (
+        me.id,
+        page.t.lang().to_string(),
+        state.settings.verification_resend_cooldown,
+    );
     let outcome = db::run(&state.pool, move |c| {
         Ok(verify::resend(c, id, &lang, db::now(), cooldown)?)
     })

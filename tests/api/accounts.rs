@@ -1,0 +1,244 @@
+use crate::helpers::*;
+
+#[tokio::test]
+async fn a_member_signs_up_verifies_by_mail_logs_in_and_out_and_the_old_cookie_is_dead() {
+    let app = spawn_app().await;
+    let browser = &app.browser;
+
+    // Sign up: the verification mail reaches a real SMTP server.
+    let link = app.sign_up(browser, "Ada@Example.com", "Ada").await;
+    assert!(link.starts_with(&app.base), "{link}");
+
+    // The link verifies the address, once.
+    let page = browser.html(&link).await;
+    assert!(page.contains("data-testid=\"email-verified\""), "{page}");
+    let again = browser.get(&link).await;
+    assert_eq!(again.status(), 400);
+    assert!(again
+        .text()
+        .await
+        .unwrap()
+        .contains("data-error-code=\"invalid_token\""));
+
+    // Log in (the email was normalised at sign-up) and see a logged-in page.
+    let res = browser.login("ada@example.com", GOOD_PASSWORD).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/discover");
+    let discover = browser.html("/discover").await;
+    assert!(discover.contains("Welcome, Ada!"), "{discover}");
+    assert!(
+        !discover.contains("email_not_verified"),
+        "a verified member sees no banner"
+    );
+
+    // Keep the cookie as it was before logging out.
+    let cookie = browser.cookie("swiper_session").expect("a session cookie");
+    let res = browser.post("/logout", &[]).await;
+    assert_eq!(res.status(), 303);
+    assert!(!browser.is_logged_in().await);
+
+    // Replaying the pre-logout cookie in another client does not authenticate.
+    let thief = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = thief
+        .get(format!("{}/settings", app.base))
+        .header("cookie", format!("swiper_session={cookie}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(location(&res).starts_with("/login"));
+}
+
+#[tokio::test]
+async fn the_session_cookie_changes_at_login() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "bea@example.com").await;
+    app.browser.post("/logout", &[]).await;
+
+    let browser = app.new_browser();
+    browser.csrf().await;
+    let before = browser
+        .cookie("swiper_session")
+        .expect("an anonymous session cookie");
+    let res = browser.login("bea@example.com", GOOD_PASSWORD).await;
+    assert_eq!(res.status(), 303);
+    let after = browser.cookie("swiper_session").expect("a session cookie");
+    assert_ne!(before, after, "login must renew the session id");
+    assert!(browser.is_logged_in().await);
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "cyd@example.com").await;
+    let browser = app.new_browser();
+    let wrong = browser
+        .login("cyd@example.com", "not the password at all")
+        .await;
+    let (s1, b1) = (wrong.status(), wrong.text().await.unwrap());
+    let unknown = browser
+        .login("nobody@example.com", "not the password at all")
+        .await;
+    let (s2, b2) = (unknown.status(), unknown.text().await.unwrap());
+    assert_eq!(s1, s2);
+    assert_eq!(b1, b2);
+    assert!(
+        b1.contains("data-error-code=\"invalid_credentials\""),
+        "{b1}"
+    );
+    assert!(b1.contains("Invalid email or password."));
+    assert!(!browser.is_logged_in().await);
+}
+
+#[tokio::test]
+async fn signing_up_twice_with_one_email_is_a_form_error_and_leaves_one_account() {
+    let app = spawn_app().await;
+    app.sign_up(&app.browser, "dee@example.com", "Dee").await;
+    let res = app
+        .new_browser()
+        .post(
+            "/signup",
+            &[
+                ("email", " DEE@example.com "),
+                ("password", GOOD_PASSWORD),
+                ("nickname", "Dee again"),
+                ("sex", "female"),
+                ("birthday", "1991-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("data-error-code=\"email_taken\""), "{body}");
+    assert_eq!(app.count("users").await, 1);
+}
+
+#[tokio::test]
+async fn concurrent_sign_ups_with_one_email_create_one_account() {
+    let app = spawn_app().await;
+    let attempt = |b: Browser| async move {
+        b.post(
+            "/signup",
+            &[
+                ("email", "race@example.com"),
+                ("password", GOOD_PASSWORD),
+                ("nickname", "Racer"),
+                ("sex", "male"),
+                ("birthday", "1990-02-02"),
+            ],
+        )
+        .await
+        .status()
+    };
+    let (a, b) = tokio::join!(attempt(app.new_browser()), attempt(app.new_browser()));
+    let mut statuses = [a.as_u16(), b.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [303, 422]);
+    assert_eq!(app.count("users").await, 1);
+}
+
+#[tokio::test]
+async fn remember_me_makes_the_session_cookie_outlive_the_browser() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "eve@example.com").await;
+    app.browser.post("/logout", &[]).await;
+
+    let browser = app.new_browser();
+    let token = browser.csrf().await;
+    let res = browser
+        .post_raw(
+            "/login",
+            &[
+                ("email", "eve@example.com"),
+                ("password", GOOD_PASSWORD),
+                ("remember", "on"),
+                ("csrf_token", &token),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let set_cookie: Vec<String> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    assert!(
+        set_cookie
+            .iter()
+            .any(|c| c.starts_with("swiper_session=") && c.contains("Max-Age=")),
+        "{set_cookie:?}"
+    );
+
+    let plain = app.new_browser();
+    let token = plain.csrf().await;
+    let res = plain
+        .post_raw(
+            "/login",
+            &[
+                ("email", "eve@example.com"),
+                ("password", GOOD_PASSWORD),
+                ("csrf_token", &token),
+            ],
+        )
+        .await;
+    let set_cookie: Vec<String> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    assert!(
+        set_cookie.iter().any(|c| c.starts_with("swiper_session=")),
+        "{set_cookie:?}"
+    );
+    assert!(
+        !set_cookie.iter().any(|c| c.contains("Max-Age=")),
+        "without remember me the cookie ends with the browser: {set_cookie:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_unverified_member_can_log_in_is_asked_to_verify_and_resending_has_a_cool_down() {
+    let app = spawn_app().await;
+    app.sign_up(&app.browser, "fay@example.com", "Fay").await;
+    assert_eq!(
+        app.browser
+            .login("fay@example.com", GOOD_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let page = app.browser.html("/discover").await;
+    assert!(
+        page.contains("data-error-code=\"email_not_verified\""),
+        "{page}"
+    );
+
+    // Sign-up just sent a mail: an immediate resend is refused with Retry-After.
+    let res = app.browser.post("/verify-email/resend", &[]).await;
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().get("retry-after").is_some());
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("data-error-code=\"rate_limited\""));
+}
+
+#[tokio::test]
+async fn resending_after_the_cool_down_sends_a_new_link_that_verifies() {
+    let app = spawn_app_with(&[("VERIFICATION_RESEND_COOLDOWN", "0")]).await;
+    let first = app.sign_up(&app.browser, "gus@example.com", "Gus").await;
+    app.browser.login("gus@example.com", GOOD_PASSWORD).await;
+    let res = app.browser.post("/verify-email/resend", &[]).await;
+    assert_eq!(res.status(), 303);
+    let second = link_in(&app.mail.next_mail().await, "/verify-email?token=");
+    assert_ne!(first, second);
+    assert_eq!(app.browser.get(&second).await.status(), 200);
+    let settings = app.browser.html("/settings").await;
+    assert!(settings.contains("Email verified"), "{settings}");
+}

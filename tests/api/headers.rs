@@ -1,0 +1,129 @@
+use crate::helpers::*;
+
+#[tokio::test]
+async fn pages_carry_security_headers_a_request_id_and_no_store() {
+    let app = spawn_app().await;
+    let res = app.browser.get("/signup").await;
+    assert_eq!(res.status(), 200);
+    let h = res.headers();
+    let csp = h
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
+    assert!(h.get("referrer-policy").is_some());
+    assert_eq!(h.get("cache-control").unwrap(), "no-store");
+    assert!(h.get("x-request-id").is_some_and(|v| !v.is_empty()));
+    assert!(
+        h.get("strict-transport-security").is_none(),
+        "no HSTS over plain http"
+    );
+    let cookie = h
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Secure"), "not Secure over plain http");
+}
+
+#[tokio::test]
+async fn an_https_base_url_turns_on_hsts_and_secure_cookies() {
+    let app = spawn_app_with(&[("BASE_URL", "https://swiper.example")]).await;
+    let res = app.browser.get("/signup").await;
+    assert!(res.headers().get("strict-transport-security").is_some());
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(cookie.contains("Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn static_files_have_content_hashed_names_and_long_caching() {
+    let app = spawn_app().await;
+    let page = app.browser.html("/signup").await;
+    let start = page.find("/static/app.").expect("stylesheet link");
+    let href = page[start..].split('"').next().unwrap().to_string();
+    assert!(href.len() > "/static/app..css".len(), "{href}");
+    let res = app.browser.get(&href).await;
+    assert_eq!(res.status(), 200);
+    assert!(res
+        .headers()
+        .get("cache-control")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("immutable"));
+    assert!(res
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
+    assert_eq!(app.browser.get("/static/nope.css").await.status(), 404);
+}
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = spawn_app().await;
+    assert_eq!(app.browser.get("/healthz").await.status(), 200);
+    let res = app.browser.get("/readyz").await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["database"], true);
+    if std::env::var("TEST_REDIS_URL").is_ok_and(|v| !v.is_empty()) {
+        assert_eq!(body["redis"], "ok");
+    }
+}
+
+#[tokio::test]
+async fn errors_have_a_stable_code_in_html_and_in_json() {
+    let app = spawn_app().await;
+    let res = app.browser.get("/no/such/page").await;
+    assert_eq!(res.status(), 404);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("data-error-code=\"not_found\""));
+    let res = app
+        .browser
+        .client
+        .get(app.browser.url("/no/such/page"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+    assert!(body["error"]["message"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty()));
+}
+
+#[tokio::test]
+async fn the_page_language_follows_accept_language_with_english_as_fallback() {
+    let app = spawn_app().await;
+    let res = app
+        .browser
+        .client
+        .get(app.browser.url("/signup"))
+        .header("accept-language", "fr-FR, de;q=0.8")
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(page.contains("<html lang=\"en\">"));
+    assert!(page.contains("Create your account"));
+}

@@ -1,0 +1,366 @@
+//! The job queue, driven directly: real database, real worker code, handlers
+//! made for the test.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use swiper::config::Settings;
+use swiper::db::{self, Pool};
+use swiper::jobs::{enqueue, queue, JobContext, JobError, JobStatus, NewJob, Registry, Worker};
+use swiper::mail::Mailer;
+
+use crate::helpers::*;
+
+fn context(db: &TestDb, pool: Pool) -> JobContext {
+    let settings: Settings = test_settings(db, 25, "swiper-test-jobs", &[]);
+    let mut settings = settings;
+    settings.smtp_url = None;
+    let mailer = Mailer::from_settings(&settings).expect("mailer");
+    JobContext {
+        pool,
+        settings: Arc::new(settings),
+        mailer,
+    }
+}
+
+fn worker(ctx: &JobContext, registry: Registry) -> Worker {
+    Worker::new(
+        ctx.clone(),
+        Arc::new(registry),
+        Arc::new(tokio::sync::Notify::new()),
+    )
+}
+
+async fn add(pool: &Pool, kind: &'static str) -> i64 {
+    db::run(pool, move |c| {
+        Ok(enqueue(c, NewJob::new(kind, &serde_json::json!({}))?)?)
+    })
+    .await
+    .unwrap()
+    .unwrap()
+}
+
+async fn job(pool: &Pool, id: i64) -> queue::Job {
+    db::run(pool, move |c| Ok(queue::find(c, id)?))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_job_that_fails_twice_then_succeeds_is_done_after_three_attempts() {
+    let db = TestDb::new();
+    let ctx = context(&db, db.pool());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let mut registry = Registry::default();
+    let seen = calls.clone();
+    registry.register("test.flaky", move |_ctx, _payload| {
+        let n = seen.fetch_add(1, Ordering::SeqCst) + 1;
+        async move {
+            if n <= 2 {
+                Err(JobError(format!("failure number {n}")))
+            } else {
+                Ok(())
+            }
+        }
+    });
+    let w = worker(&ctx, registry);
+    let id = add(&ctx.pool, "test.flaky").await;
+
+    let (_, first) = w.run_once().await.unwrap().unwrap();
+    assert_eq!(first, JobStatus::Queued);
+    assert_eq!(
+        job(&ctx.pool, id).await.last_error.as_deref(),
+        Some("failure number 1")
+    );
+    let (_, second) = w.run_once().await.unwrap().unwrap();
+    assert_eq!(second, JobStatus::Queued);
+    let (_, third) = w.run_once().await.unwrap().unwrap();
+    assert_eq!(third, JobStatus::Done);
+
+    let done = job(&ctx.pool, id).await;
+    assert_eq!(done.status, "done");
+    assert_eq!(done.attempts, 3);
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert!(w.run_once().await.unwrap().is_none(), "nothing left to run");
+}
+
+#[tokio::test]
+async fn a_job_that_keeps_failing_ends_dead_with_its_last_error() {
+    let db = TestDb::new();
+    let ctx = context(&db, db.pool());
+    let mut registry = Registry::default();
+    registry.register("test.broken", |_ctx, _payload| async {
+        Err(JobError("smtp said no".into()))
+    });
+    let w = worker(&ctx, registry);
+    let id = db::run(&ctx.pool, |c| {
+        Ok(enqueue(
+            c,
+            NewJob::new("test.broken", &())?.max_attempts(2),
+        )?)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    w.run_once().await.unwrap();
+    let (_, status) = w.run_once().await.unwrap().unwrap();
+    assert_eq!(status, JobStatus::Dead);
+    let dead = job(&ctx.pool, id).await;
+    assert_eq!((dead.status.as_str(), dead.attempts), ("dead", 2));
+    assert_eq!(dead.last_error.as_deref(), Some("smtp said no"));
+    assert!(
+        w.run_once().await.unwrap().is_none(),
+        "a dead job is not retried"
+    );
+}
+
+#[tokio::test]
+async fn failed_attempts_wait_with_exponential_back_off() {
+    let db = TestDb::new();
+    let pool = db.pool();
+    let id = add(&pool, "test.anything").await;
+    let now = db::now();
+    let claimed = db::run(&pool, move |c| {
+        Ok(queue::claim(c, "w1", now, Duration::from_secs(60))?)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    db::run(&pool, move |c| {
+        Ok(queue::fail(
+            c,
+            &claimed,
+            "w1",
+            "boom",
+            now,
+            Duration::from_secs(10),
+        )?)
+    })
+    .await
+    .unwrap();
+    let after = job(&pool, id).await;
+    assert_eq!(after.status, "queued");
+    assert_eq!((after.run_at - now).num_seconds(), 10);
+    let early = db::run(&pool, move |c| {
+        Ok(queue::claim(
+            c,
+            "w1",
+            now + chrono::TimeDelta::seconds(5),
+            Duration::from_secs(60),
+        )?)
+    })
+    .await
+    .unwrap();
+    assert!(early.is_none(), "not before its back-off");
+    let on_time = db::run(&pool, move |c| {
+        Ok(queue::claim(
+            c,
+            "w1",
+            now + chrono::TimeDelta::seconds(10),
+            Duration::from_secs(60),
+        )?)
+    })
+    .await
+    .unwrap();
+    assert_eq!(on_time.map(|j| j.attempts), Some(2));
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_vanished_is_run_again_after_its_lease() {
+    let db = TestDb::new();
+    let pool = db.pool();
+    let id = add(&pool, "test.anything").await;
+    let lease = Duration::from_secs(300);
+    let t0 = db::now();
+
+    // Worker A claims the job and dies without finishing it.
+    let a = db::run(&pool, move |c| Ok(queue::claim(c, "worker-a", t0, lease)?))
+        .await
+        .unwrap();
+    assert_eq!(a.map(|j| j.id), Some(id));
+
+    // While the lease holds, nobody else gets it.
+    let during = db::run(&pool, move |c| {
+        Ok(queue::claim(
+            c,
+            "worker-b",
+            t0 + chrono::TimeDelta::seconds(299),
+            lease,
+        )?)
+    })
+    .await
+    .unwrap();
+    assert!(during.is_none());
+
+    // After the lease, worker B gets it and finishes it.
+    let after = t0 + chrono::TimeDelta::seconds(301);
+    let b = db::run(&pool, move |c| {
+        Ok(queue::claim(c, "worker-b", after, lease)?)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        (b.id, b.attempts, b.locked_by.as_deref()),
+        (id, 2, Some("worker-b"))
+    );
+    // Worker A coming back to life cannot complete a job it no longer holds.
+    assert!(!db::run(&pool, move |c| Ok(queue::complete(
+        c, id, "worker-a", after
+    )?))
+    .await
+    .unwrap());
+    assert!(db::run(&pool, move |c| Ok(queue::complete(
+        c, id, "worker-b", after
+    )?))
+    .await
+    .unwrap());
+    assert_eq!(job(&pool, id).await.status, "done");
+}
+
+/// On PostgreSQL, four workers drain a thousand jobs and each runs exactly once
+/// (`FOR UPDATE SKIP LOCKED`). On SQLite the same holds with immediate transactions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn four_workers_draining_a_thousand_jobs_run_each_exactly_once() {
+    let db = TestDb::new();
+    let ctx = context(&db, db.pool());
+    db::run(&ctx.pool, |c| {
+        for _ in 0..1000 {
+            enqueue(c, NewJob::new("test.count", &())?)?;
+        }
+        Ok(())
+    })
+    .await
+    .unwrap();
+
+    let runs: Arc<Mutex<Vec<i64>>> = Arc::new(Mutex::new(Vec::new()));
+    let mut handles = Vec::new();
+    for _ in 0..4 {
+        let mut registry = Registry::default();
+        registry.register("test.count", |_ctx, _payload| async { Ok(()) });
+        let w = worker(&ctx, registry);
+        let runs = runs.clone();
+        handles.push(tokio::spawn(async move {
+            while let Some((job, status)) = w.run_once().await.unwrap() {
+                assert_eq!(status, JobStatus::Done);
+                runs.lock().unwrap().push(job.id);
+            }
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    let mut ids = runs.lock().unwrap().clone();
+    assert_eq!(ids.len(), 1000, "every job ran");
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 1000, "no job ran twice");
+    assert_eq!(
+        db::run(&ctx.pool, |c| {
+            use diesel::prelude::*;
+            use swiper::db::schema::jobs;
+            Ok(jobs::table
+                .filter(jobs::status.eq("done"))
+                .filter(jobs::attempts.eq(1))
+                .count()
+                .get_result::<i64>(c)?)
+        })
+        .await
+        .unwrap(),
+        1000
+    );
+    if db.is_postgres() {
+        eprintln!("drained on PostgreSQL");
+    }
+}
+
+#[tokio::test]
+async fn a_periodic_run_is_enqueued_once_however_many_workers_see_it() {
+    let db = TestDb::new();
+    let pool = db.pool();
+    let from = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 5, 0)
+        .unwrap();
+    let to = from + chrono::TimeDelta::minutes(10);
+    for _ in 0..3 {
+        let due = swiper::jobs::schedule::due_between(from, to);
+        assert_eq!(due.len(), 1);
+        db::run(&pool, move |c| {
+            for (kind, at) in due {
+                let key = format!("periodic:{kind}:{at}");
+                enqueue(c, NewJob::new(kind, &())?.unique_key(key))?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    }
+    let n = db::run(&pool, |c| {
+        use diesel::prelude::*;
+        use swiper::db::schema::jobs;
+        Ok(jobs::table
+            .filter(jobs::kind.eq("maintenance.purge_expired"))
+            .count()
+            .get_result::<i64>(c)?)
+    })
+    .await
+    .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn the_purge_job_removes_expired_tokens_and_sessions_and_keeps_live_ones() {
+    use swiper::accounts::{admin, input::Email, sessions, tokens};
+    let db = TestDb::new();
+    let ctx = context(&db, db.pool());
+    let lifetimes = sessions::Lifetimes::from_settings(&ctx.settings);
+    db::run(&ctx.pool, move |c| {
+        let email = Email::parse("pat@example.com").unwrap();
+        admin::create_admin(c, &email, 1000)?;
+        let user = swiper::accounts::User::find_by_email(c, "pat@example.com")?
+            .unwrap()
+            .user_id();
+        let now = db::now();
+        let long_ago = now - chrono::TimeDelta::days(60);
+        sessions::create(c, user, false, "127.0.0.1", "old", long_ago, lifetimes)?;
+        sessions::create(c, user, true, "127.0.0.1", "live", now, lifetimes)?;
+        tokens::issue(
+            c,
+            user,
+            tokens::Purpose::ResetPassword,
+            Duration::from_secs(60),
+            long_ago,
+        )?;
+        tokens::issue(
+            c,
+            user,
+            tokens::Purpose::ResetPassword,
+            Duration::from_secs(3600),
+            now,
+        )?;
+        enqueue(c, NewJob::new("maintenance.purge_expired", &())?)?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let w = worker(&ctx, Registry::standard());
+    let (_, status) = w.run_once().await.unwrap().unwrap();
+    assert_eq!(status, JobStatus::Done);
+    let (sessions_left, tokens_left) = db::run(&ctx.pool, |c| {
+        use diesel::prelude::*;
+        use swiper::db::schema::{account_tokens, user_sessions};
+        Ok((
+            user_sessions::table
+                .select(user_sessions::user_agent)
+                .load::<String>(c)?,
+            account_tokens::table.count().get_result::<i64>(c)?,
+        ))
+    })
+    .await
+    .unwrap();
+    assert_eq!(sessions_left, vec!["live".to_string()]);
+    assert_eq!(tokens_left, 1);
+}

@@ -1,0 +1,17 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Black-box tests: each spawns the real application on a random port with
+//! its own database and talks to it over HTTP like a browser. They run on
+//! SQLite and in-process stores by default, and on PostgreSQL and Redis when
+//! `TEST_DATABASE_URL` and `TEST_REDIS_URL` are set (CI sets them).
+
+mod helpers;
+
+mod accounts;
+mod bad_input;
+mod client_ip;
+mod csrf;
+mod headers;
+mod jobs;
+mod passwords;
+mod reset;
+mod sessions;

@@ -1,0 +1,140 @@
+use diesel::prelude::*;
+use swiper::db::schema::users;
+
+use crate::helpers::*;
+
+/// Made by Django 5.2: `make_password("correct horse", "seasalt", "pbkdf2_sha256")`.
+const DJANGO_HASH: &str =
+    "pbkdf2_sha256$1000000$seasalt$eDeT2Bk71DYBhUNxsvTfOL61wQ+l2yaHzCst8hDsfHQ=";
+
+async fn set_hash(app: &TestApp, email: &'static str, hash: String) {
+    app.db(move |c| {
+        diesel::update(users::table.filter(users::email.eq(email)))
+            .set(users::password_hash.eq(hash))
+            .execute(c)
+    })
+    .await;
+}
+
+async fn stored_hash(app: &TestApp, email: &'static str) -> String {
+    app.db(move |c| {
+        users::table
+            .filter(users::email.eq(email))
+            .select(users::password_hash)
+            .first(c)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_account_imported_from_django_logs_in_with_its_password() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "django@example.com").await;
+    app.browser.post("/logout", &[]).await;
+    set_hash(&app, "django@example.com", DJANGO_HASH.to_string()).await;
+
+    let res = app
+        .browser
+        .login("django@example.com", "correct horse")
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(app.browser.is_logged_in().await);
+    // 1,000,000 iterations is more than configured: the hash is kept as it is.
+    assert_eq!(stored_hash(&app, "django@example.com").await, DJANGO_HASH);
+}
+
+#[tokio::test]
+async fn a_hash_with_fewer_iterations_than_configured_is_upgraded_at_login() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "old@example.com").await;
+    app.browser.post("/logout", &[]).await;
+    set_hash(
+        &app,
+        "old@example.com",
+        swiper::security::password::hash(GOOD_PASSWORD, 500),
+    )
+    .await;
+
+    assert_eq!(
+        app.browser
+            .login("old@example.com", GOOD_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let upgraded = stored_hash(&app, "old@example.com").await;
+    assert!(
+        upgraded.starts_with(&format!("pbkdf2_sha256${TEST_ITERATIONS}$")),
+        "{upgraded}"
+    );
+
+    // The upgraded hash still logs in.
+    let again = app.new_browser();
+    assert_eq!(
+        again.login("old@example.com", GOOD_PASSWORD).await.status(),
+        303
+    );
+}
+
+#[tokio::test]
+async fn passwords_are_stored_as_pbkdf2_hashes_never_in_clear() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "clear@example.com").await;
+    let hash = stored_hash(&app, "clear@example.com").await;
+    assert!(hash.starts_with("pbkdf2_sha256$"));
+    assert!(!hash.contains(GOOD_PASSWORD));
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "chg@example.com").await;
+    let laptop = app.new_browser();
+    laptop.login("chg@example.com", GOOD_PASSWORD).await;
+
+    let res = app
+        .browser
+        .post(
+            "/settings/password",
+            &[
+                ("current_password", "wrong wrong wrong"),
+                ("new_password", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("data-error-code=\"wrong_password\""));
+    assert!(laptop.is_logged_in().await);
+
+    let res = app
+        .browser
+        .post(
+            "/settings/password",
+            &[
+                ("current_password", GOOD_PASSWORD),
+                ("new_password", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(app.browser.is_logged_in().await, "this session stays");
+    assert!(!laptop.is_logged_in().await, "the other session ended");
+    assert_eq!(
+        app.new_browser()
+            .login("chg@example.com", "a brand new passphrase")
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        app.new_browser()
+            .login("chg@example.com", GOOD_PASSWORD)
+            .await
+            .status(),
+        401
+    );
+}

@@ -1,0 +1,142 @@
+use crate::helpers::*;
+
+#[tokio::test]
+async fn log_out_everywhere_else_ends_every_other_session_and_keeps_this_one() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "ivy@example.com").await;
+    let phone = app.new_browser();
+    let tablet = app.new_browser();
+    phone.login("ivy@example.com", GOOD_PASSWORD).await;
+    tablet.login("ivy@example.com", GOOD_PASSWORD).await;
+
+    let page = app.browser.html("/settings/sessions").await;
+    assert_eq!(page.matches("data-session=").count(), 3, "{page}");
+
+    let res = app
+        .browser
+        .post("/settings/sessions/revoke-others", &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(app.browser.is_logged_in().await);
+    assert!(!phone.is_logged_in().await);
+    assert!(!tablet.is_logged_in().await);
+    assert_eq!(
+        app.browser
+            .html("/settings/sessions")
+            .await
+            .matches("data-session=")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_logged_out_visitor_is_sent_to_the_login_page_and_back() {
+    let app = spawn_app().await;
+    let res = app.browser.get("/settings").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/login?next=%2Fsettings");
+    let page = app.browser.html("/login?next=%2Fsettings").await;
+    assert!(page.contains("name=\"next\" value=\"/settings\""), "{page}");
+
+    app.member(&app.new_browser(), "jo@example.com").await;
+    let token = app.browser.csrf().await;
+    let res = app
+        .browser
+        .post_raw(
+            "/login",
+            &[
+                ("email", "jo@example.com"),
+                ("password", GOOD_PASSWORD),
+                ("next", "/settings"),
+                ("csrf_token", &token),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), "/settings");
+}
+
+#[tokio::test]
+async fn login_never_redirects_to_another_site() {
+    let app = spawn_app().await;
+    app.member(&app.new_browser(), "kai@example.com").await;
+    for next in [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+    ] {
+        let browser = app.new_browser();
+        let token = browser.csrf().await;
+        let res = browser
+            .post_raw(
+                "/login",
+                &[
+                    ("email", "kai@example.com"),
+                    ("password", GOOD_PASSWORD),
+                    ("next", next),
+                    ("csrf_token", &token),
+                ],
+            )
+            .await;
+        assert_eq!(location(&res), "/discover", "{next}");
+    }
+}
+
+/// Two instances behind one load balancer share PostgreSQL and Redis: a
+/// session made on one is valid on the other, and revoking on one ends it on both.
+#[tokio::test]
+async fn two_instances_share_sessions_and_log_out_everywhere() {
+    let shared = std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
+        && std::env::var("TEST_REDIS_URL").is_ok_and(|v| !v.is_empty());
+    if !shared {
+        eprintln!("skipped: needs TEST_DATABASE_URL and TEST_REDIS_URL (two instances share only through them)");
+        return;
+    }
+    let db = std::sync::Arc::new(TestDb::new());
+    let prefix = format!("swiper-test-shared-{}", swiper::security::random::token(6));
+    let a = spawn_on(db.clone(), &prefix, &[]).await;
+    let b = spawn_on(db, &prefix, &[]).await;
+    assert_ne!(a.port, b.port);
+
+    // Log in on A; the same browser is logged in on B.
+    let link = a.sign_up(&a.browser, "lea@example.com", "Lea").await;
+    a.browser.get(&link).await;
+    assert_eq!(
+        a.browser
+            .login("lea@example.com", GOOD_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let on_b = a.browser.on(&b.base);
+    assert!(
+        on_b.is_logged_in().await,
+        "a session made on A is valid on B"
+    );
+
+    // A second device logs in through B; "log out everywhere else" on A ends it on both.
+    let phone = b.new_browser();
+    assert_eq!(
+        phone.login("lea@example.com", GOOD_PASSWORD).await.status(),
+        303
+    );
+    assert!(phone.is_logged_in().await);
+    assert!(phone.on(&a.base).is_logged_in().await);
+    assert_eq!(
+        a.browser
+            .post("/settings/sessions/revoke-others", &[])
+            .await
+            .status(),
+        303
+    );
+    assert!(!phone.is_logged_in().await, "ended on B");
+    assert!(!phone.on(&a.base).is_logged_in().await, "ended on A");
+    assert!(
+        on_b.is_logged_in().await,
+        "the session that asked stays, on both"
+    );
+
+    // Logging out on B ends the session on A too.
+    assert_eq!(on_b.post("/logout", &[]).await.status(), 303);
+    assert!(!a.browser.is_logged_in().await);
+}
