@@ -164,8 +164,16 @@ impl Collector<'_> {
         }
     }
 
+    /// A duration in seconds, at most ten years (timestamps stay far from overflow).
     fn duration_secs(&mut self, key: &str, default_secs: u64) -> Duration {
-        Duration::from_secs(self.parse(key, default_secs, "a number of seconds"))
+        const MAX: u64 = 10 * 365 * 24 * 3600;
+        let secs = self.parse(key, default_secs, "a number of seconds");
+        if secs > MAX {
+            self.errors
+                .push(format!("{key}: at most {MAX} seconds (ten years)"));
+            return Duration::from_secs(default_secs);
+        }
+        Duration::from_secs(secs)
     }
 }
 
@@ -305,11 +313,10 @@ impl Settings {
             verification_resend_cooldown: c.duration_secs("VERIFICATION_RESEND_COOLDOWN", 60),
             token_ttl_verify: c.duration_secs("VERIFY_TOKEN_TTL", 48 * 3600),
             token_ttl_reset: c.duration_secs("RESET_TOKEN_TTL", 3600),
-            job_poll_interval: Duration::from_millis(c.parse(
-                "JOB_POLL_INTERVAL_MS",
-                1000,
-                "milliseconds",
-            )),
+            job_poll_interval: Duration::from_millis(
+                c.parse::<u64>("JOB_POLL_INTERVAL_MS", 1000, "milliseconds")
+                    .clamp(10, 60_000),
+            ),
             job_lease: c.duration_secs("JOB_LEASE", 300),
             job_backoff_base: c.duration_secs("JOB_BACKOFF_BASE", 10),
             db_pool_size: c.parse("DATABASE_POOL_SIZE", 16, "a whole number"),
@@ -458,6 +465,19 @@ mod tests {
             ("PASSWORD_ITERATIONS", "1000"),
         ]));
         assert!(prod.is_err_and(|e| e.0.iter().any(|l| l.starts_with("PASSWORD_ITERATIONS"))));
+    }
+
+    #[test]
+    fn absurd_durations_are_refused() {
+        let err = Settings::load(&src(&[
+            ("SECRET_KEY", &"k".repeat(64)),
+            ("SESSION_ABSOLUTE_TIMEOUT", "99999999999999"),
+        ]))
+        .err();
+        assert!(err.is_some_and(|e| e
+            .0
+            .iter()
+            .any(|l| l.starts_with("SESSION_ABSOLUTE_TIMEOUT"))));
     }
 
     #[test]

@@ -1,4 +1,68 @@
+use diesel::prelude::*;
+use swiper::db::schema::user_sessions;
+
 use crate::helpers::*;
+
+async fn age_sessions(app: &TestApp, last_seen_hours_ago: i64) {
+    app.db(move |c| {
+        diesel::update(user_sessions::table)
+            .set(
+                user_sessions::last_seen_at
+                    .eq(swiper::db::now() - chrono::TimeDelta::hours(last_seen_hours_ago)),
+            )
+            .execute(c)
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_session_idle_longer_than_the_idle_timeout_ends() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "idle@example.com").await;
+    age_sessions(&app, 1).await;
+    assert!(
+        app.browser.is_logged_in().await,
+        "an hour idle is within the default two hours"
+    );
+    age_sessions(&app, 3).await;
+    assert!(
+        !app.browser.is_logged_in().await,
+        "three hours idle ends the session"
+    );
+}
+
+#[tokio::test]
+async fn a_remembered_session_survives_idleness_but_not_its_absolute_lifetime() {
+    let app = spawn_app().await;
+    app.member(&app.new_browser(), "rem@example.com").await;
+    let token = app.browser.csrf().await;
+    app.browser
+        .post_raw(
+            "/login",
+            &[
+                ("email", "rem@example.com"),
+                ("password", GOOD_PASSWORD),
+                ("remember", "on"),
+                ("csrf_token", &token),
+            ],
+        )
+        .await;
+    age_sessions(&app, 24 * 5).await;
+    assert!(
+        app.browser.is_logged_in().await,
+        "remembered sessions do not end when idle"
+    );
+    app.db(|c| {
+        diesel::update(user_sessions::table)
+            .set(user_sessions::expires_at.eq(swiper::db::now() - chrono::TimeDelta::seconds(1)))
+            .execute(c)
+    })
+    .await;
+    assert!(
+        !app.browser.is_logged_in().await,
+        "past its lifetime the session ends"
+    );
+}
 
 #[tokio::test]
 async fn log_out_everywhere_else_ends_every_other_session_and_keeps_this_one() {
