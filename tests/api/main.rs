@@ -8,6 +8,7 @@ mod helpers;
 
 mod accounts;
 mod bad_input;
+mod cli;
 mod client_ip;
 mod csrf;
 mod headers;

@@ -1,0 +1,160 @@
+//! The `swiper` binary itself, as an operator or a new developer runs it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn swiper() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_swiper"));
+    // Nothing from the caller's environment: the defaults are under test.
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PASSWORD_ITERATIONS", "1000")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn with_no_configuration_the_binary_serves_the_signup_page_and_stops_gracefully() {
+    let dir = tempdir();
+    let port = free_port();
+    let mut child = swiper()
+        .current_dir(&dir)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    // Wait for the line that says it is serving (no sleeping, no polling).
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("Swiper is serving") {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(());
+                }
+            }
+        }
+    });
+    tokio::time::timeout(std::time::Duration::from_secs(60), rx)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let res = reqwest::get(format!("http://127.0.0.1:{port}/signup"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("name=\"birthday\""));
+    assert!(
+        dir.join("var/swiper.sqlite3").exists(),
+        "SQLite database under var/"
+    );
+    assert!(
+        dir.join("var/secret_key").exists(),
+        "development secret key generated"
+    );
+    assert!(
+        dir.join("var/mail").is_dir(),
+        "mail goes to files without SMTP_URL"
+    );
+
+    // SIGTERM: in-flight work finishes and the process exits cleanly.
+    let killed = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn migrate_applies_the_migrations_once() {
+    let dir = tempdir();
+    let run = || swiper().current_dir(&dir).arg("migrate").output().unwrap();
+    let first = run();
+    assert!(first.status.success(), "{first:?}");
+    assert!(String::from_utf8_lossy(&first.stdout).contains("4 migration(s) applied"));
+    let second = run();
+    assert!(String::from_utf8_lossy(&second.stdout).contains("0 migration(s) applied"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn create_admin_makes_an_account_and_prints_its_password_once() {
+    let dir = tempdir();
+    let out = swiper()
+        .current_dir(&dir)
+        .args(["create-admin", "--email", "Boss@Example.com"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("created superadmin boss@example.com"),
+        "{text}"
+    );
+    assert!(text.contains("password (shown once"), "{text}");
+    let again = swiper()
+        .current_dir(&dir)
+        .args(["create-admin", "--email", "boss@example.com"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("is now a superadmin"));
+    let bad = swiper()
+        .current_dir(&dir)
+        .args(["create-admin", "--email", "nope"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_bad_configuration_is_reported_one_line_per_problem() {
+    let dir = tempdir();
+    let out = swiper()
+        .current_dir(&dir)
+        .args(["check-config"])
+        .env("APP_ENV", "production")
+        .env("DATABASE_URL", "postgress://typo")
+        .env("LOG_FORMAT", "xml")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for key in ["DATABASE_URL", "LOG_FORMAT", "SECRET_KEY", "SMTP_URL"] {
+        assert!(
+            err.lines()
+                .any(|l| l.trim_start().starts_with(&format!("- {key}"))),
+            "{key} missing in:\n{err}"
+        );
+    }
+    let ok = swiper()
+        .current_dir(&dir)
+        .arg("check-config")
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{ok:?}");
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("configuration OK"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("swiper-cli-{}", swiper::security::random::token(8)));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
