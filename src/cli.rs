@@ -90,11 +90,27 @@ async fn worker(settings: Settings) -> anyhow::Result<()> {
     let (tx, rx) = watch::channel(false);
     let w = Worker::new(ctx, Arc::new(Registry::standard()), Arc::new(Notify::new()));
     let handle = tokio::spawn(w.run(rx));
-    tokio::signal::ctrl_c().await?;
+    shutdown_signal().await?;
     tracing::info!("stopping: finishing the current job");
     let _ = tx.send(true);
     handle.await?;
     Ok(())
+}
+
+/// SIGINT or SIGTERM (what systemd and container runtimes send).
+async fn shutdown_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {

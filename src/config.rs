@@ -68,7 +68,7 @@ pub struct Settings {
     pub session_idle_timeout: Duration,
     pub session_absolute_timeout: Duration,
     pub remember_me_duration: Duration,
-    pub verification_resend_cooldown: Duration,
+    pub mail_cooldown: Duration,
     pub token_ttl_verify: Duration,
     pub token_ttl_reset: Duration,
     pub job_poll_interval: Duration,
@@ -164,13 +164,15 @@ impl Collector<'_> {
         }
     }
 
-    /// A duration in seconds, at most ten years (timestamps stay far from overflow).
-    fn duration_secs(&mut self, key: &str, default_secs: u64) -> Duration {
+    /// A duration in seconds between `min` and ten years (timestamps stay far
+    /// from overflow).
+    fn duration_secs(&mut self, key: &str, default_secs: u64, min: u64) -> Duration {
         const MAX: u64 = 10 * 365 * 24 * 3600;
         let secs = self.parse(key, default_secs, "a number of seconds");
-        if secs > MAX {
-            self.errors
-                .push(format!("{key}: at most {MAX} seconds (ten years)"));
+        if !(min..=MAX).contains(&secs) {
+            self.errors.push(format!(
+                "{key}: between {min} and {MAX} seconds, got {secs}"
+            ));
             return Duration::from_secs(default_secs);
         }
         Duration::from_secs(secs)
@@ -307,18 +309,18 @@ impl Settings {
             run_worker,
             password_iterations,
             password_min_length,
-            session_idle_timeout: c.duration_secs("SESSION_IDLE_TIMEOUT", 2 * 3600),
-            session_absolute_timeout: c.duration_secs("SESSION_ABSOLUTE_TIMEOUT", 24 * 3600),
-            remember_me_duration: c.duration_secs("REMEMBER_ME_DURATION", 30 * 24 * 3600),
-            verification_resend_cooldown: c.duration_secs("VERIFICATION_RESEND_COOLDOWN", 60),
-            token_ttl_verify: c.duration_secs("VERIFY_TOKEN_TTL", 48 * 3600),
-            token_ttl_reset: c.duration_secs("RESET_TOKEN_TTL", 3600),
+            session_idle_timeout: c.duration_secs("SESSION_IDLE_TIMEOUT", 2 * 3600, 60),
+            session_absolute_timeout: c.duration_secs("SESSION_ABSOLUTE_TIMEOUT", 24 * 3600, 60),
+            remember_me_duration: c.duration_secs("REMEMBER_ME_DURATION", 30 * 24 * 3600, 60),
+            mail_cooldown: c.duration_secs("MAIL_COOLDOWN", 60, 0),
+            token_ttl_verify: c.duration_secs("VERIFY_TOKEN_TTL", 48 * 3600, 60),
+            token_ttl_reset: c.duration_secs("RESET_TOKEN_TTL", 3600, 60),
             job_poll_interval: Duration::from_millis(
                 c.parse::<u64>("JOB_POLL_INTERVAL_MS", 1000, "milliseconds")
                     .clamp(10, 60_000),
             ),
-            job_lease: c.duration_secs("JOB_LEASE", 300),
-            job_backoff_base: c.duration_secs("JOB_BACKOFF_BASE", 10),
+            job_lease: c.duration_secs("JOB_LEASE", 300, 30),
+            job_backoff_base: c.duration_secs("JOB_BACKOFF_BASE", 10, 0),
             db_pool_size: c.parse("DATABASE_POOL_SIZE", 16, "a whole number"),
             var_dir,
         };
@@ -340,6 +342,27 @@ impl Settings {
     /// `scheme://host[:port]` of `BASE_URL`, what browsers send as `Origin`.
     pub fn origin(&self) -> String {
         self.base_url.origin().ascii_serialization()
+    }
+
+    /// The origins a state-changing request may come from: `BASE_URL`'s, and
+    /// in development its loopback twin (`localhost` and `127.0.0.1`), so the
+    /// site works whichever name the developer typed.
+    pub fn allowed_origins(&self) -> Vec<String> {
+        let mut origins = vec![self.origin()];
+        if !self.is_production() {
+            let twin = match self.base_url.host_str() {
+                Some("localhost") => Some("127.0.0.1"),
+                Some("127.0.0.1") => Some("localhost"),
+                _ => None,
+            };
+            if let Some(twin) = twin {
+                let mut u = self.base_url.clone();
+                if u.set_host(Some(twin)).is_ok() {
+                    origins.push(u.origin().ascii_serialization());
+                }
+            }
+        }
+        origins
     }
 
     /// An absolute URL for a path of this site, for mails and redirects.

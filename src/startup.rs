@@ -4,6 +4,7 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
+use actix_identity::config::LogoutBehavior;
 use actix_identity::IdentityMiddleware;
 use actix_session::config::{BrowserSession, CookieContentSecurity};
 use actix_session::SessionMiddleware;
@@ -118,8 +119,12 @@ impl Application {
         let settings = Arc::new(settings);
         let pool = connect_database(&settings).await?;
         let redis = connect_redis(&settings).await?;
-        let store =
-            AppSessionStore::connect(settings.redis_url.as_deref(), &settings.redis_prefix).await?;
+        let store = AppSessionStore::connect(
+            settings.redis_url.as_deref(),
+            &settings.redis_prefix,
+            settings.session_idle_timeout,
+        )
+        .await?;
         let mailer = Mailer::from_settings(&settings)?;
         let iterations = settings.password_iterations;
         let dummy_hash = web::block(move || password::dummy_hash(iterations)).await?;
@@ -149,8 +154,11 @@ impl Application {
                     .build();
                 // Outer bound only: idle and absolute limits per session are
                 // enforced on the session rows (accounts::sessions).
+                // A revoked or expired session drops only the identity: the
+                // CSRF token stays, so the login form shown next still works.
                 let identity = IdentityMiddleware::builder()
                     .login_deadline(Some(lifetime))
+                    .logout_behavior(LogoutBehavior::DeleteIdentityKeys)
                     .build();
                 App::new()
                     .app_data(state.clone())

@@ -17,25 +17,39 @@ use crate::startup::AppState;
 
 pub async fn middleware(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if let Ok(identity) = req.get_identity() {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        if let (Ok(session_id), Some(state)) = (identity.id(), state) {
-            let idle = state.settings.session_idle_timeout;
-            let found = db::run(&state.pool, move |c| {
-                Ok(sessions::authenticate(c, &session_id, db::now(), idle)?)
-            })
-            .await?;
-            match found {
-                Some(user) => {
-                    req.extensions_mut().insert(user);
-                }
-                None => identity.logout(),
-            }
-        }
+    if let Err(e) = load(&req).await {
+        // As a response, so outer layers add headers and render it.
+        return Ok(req.error_response(e).map_into_right_body());
     }
-    next.call(req).await
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+async fn load(req: &ServiceRequest) -> Result<(), AppError> {
+    let Ok(identity) = req.get_identity() else {
+        return Ok(());
+    };
+    let (Ok(session_id), Some(state)) = (
+        identity.id(),
+        req.app_data::<web::Data<AppState>>().cloned(),
+    ) else {
+        return Ok(());
+    };
+    let idle = state.settings.session_idle_timeout;
+    let found = db::run(&state.pool, move |c| {
+        Ok(sessions::authenticate(c, &session_id, db::now(), idle)?)
+    })
+    .await?;
+    match found {
+        Some(user) => {
+            req.extensions_mut().insert(user);
+        }
+        None => identity.logout(),
+    }
+    Ok(())
 }
 
 /// The logged-in member; a handler that takes it answers `login_required`

@@ -58,31 +58,69 @@ pub async fn check_credentials(
         Verification::Valid => Ok(Some(user)),
         Verification::ValidNeedsRehash => {
             let upgraded = hash_password(password.to_string(), iterations).await?;
-            let id = user.user_id();
-            db::run(&state.pool, move |c| {
-                Ok(User::set_password_hash(c, id, &upgraded, db::now(), false)?)
+            let (id, old) = (user.user_id(), user.password_hash.clone());
+            let new = upgraded.clone();
+            // Only over the hash just checked: a reset that landed meanwhile wins.
+            let replaced = db::run(&state.pool, move |c| {
+                Ok(User::upgrade_hash(c, id, &old, &new)?)
             })
             .await?;
+            if !replaced {
+                return Ok(None);
+            }
             tracing::info!(user_id = %id, iterations, "password hash upgraded");
-            Ok(Some(user))
+            Ok(Some(User {
+                password_hash: upgraded,
+                ..user
+            }))
         }
     }
 }
 
-/// Opens a session for a member who just proved who they are.
+/// Where a login comes from.
+pub struct LoginContext<'a> {
+    pub remember: bool,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+    /// The session this browser had before, ended by the new one.
+    pub replaces: Option<&'a str>,
+    pub lifetimes: Lifetimes,
+}
+
+/// Opens a session for a member who just proved who they are — unless the
+/// password changed (a reset) or the account was disabled while the hash was
+/// being checked, in which case `None`: the reset already ended every session
+/// and this one must not start.
 pub fn open_session(
     conn: &mut DbConnection,
     user: &User,
-    remember: bool,
-    ip: &str,
-    user_agent: &str,
+    login: &LoginContext<'_>,
     now: NaiveDateTime,
-    lifetimes: Lifetimes,
-) -> QueryResult<UserSession> {
+) -> QueryResult<Option<UserSession>> {
     db::transaction(conn, |c| {
+        let current: Option<(String, bool)> = users::table
+            .find(user.id)
+            .select((users::password_hash, users::is_active))
+            .first(c)
+            .optional()?;
+        if current != Some((user.password_hash.clone(), true)) {
+            return Ok(None);
+        }
+        if let Some(old) = login.replaces {
+            sessions::revoke(c, old)?;
+        }
         diesel::update(users::table.find(user.id))
             .set(users::last_login_at.eq(now))
             .execute(c)?;
-        sessions::create(c, user.user_id(), remember, ip, user_agent, now, lifetimes)
+        sessions::create(
+            c,
+            user.user_id(),
+            login.remember,
+            login.ip,
+            login.user_agent,
+            now,
+            login.lifetimes,
+        )
+        .map(Some)
     })
 }

@@ -6,7 +6,7 @@ use super::input::{check_password, Email};
 use super::login::{hash_password, verify_password};
 use super::signup::MailToUser;
 use super::tokens::{self, Purpose};
-use super::user::{User, UserId};
+use super::user::{MailStamp, User, UserId};
 use super::{sessions, CurrentUser};
 use crate::db;
 use crate::error::AppError;
@@ -15,22 +15,25 @@ use crate::security::password::Verification;
 use crate::startup::AppState;
 use crate::web::FormErrors;
 
-/// Queues a reset mail if the address belongs to an active account. The
-/// caller answers the same way either way.
+/// Queues a reset mail if the address belongs to an active account and no
+/// reset mail went to it within the cool-down. The caller answers the same
+/// way in every case.
 pub async fn request_reset(state: &AppState, email: &Email, lang: &str) -> Result<(), AppError> {
     let email = email.as_str().to_string();
     let lang = lang.to_string();
+    let cooldown = state.settings.mail_cooldown;
     db::run(&state.pool, move |c| {
         db::transaction(c, |c| {
-            if let Some(user) = User::find_by_email(c, &email)?.filter(|u| u.is_active) {
+            let Some(user) = User::find_by_email(c, &email)?.filter(|u| u.is_active) else {
+                return Ok(());
+            };
+            let id = user.user_id();
+            if User::stamp_mail_if_cooled(c, id, MailStamp::Reset, db::now(), cooldown)? {
                 enqueue(
                     c,
                     NewJob::new(
                         super::mails::PASSWORD_RESET,
-                        &MailToUser {
-                            user_id: user.user_id(),
-                            lang,
-                        },
+                        &MailToUser { user_id: id, lang },
                     )?,
                 )?;
             }
@@ -139,7 +142,9 @@ pub async fn change(
     let keep = me.session_id.clone();
     db::run(&state.pool, move |c| {
         db::transaction(c, |c| {
-            User::set_password_hash(c, id, &hash, db::now(), true)?;
+            let now = db::now();
+            User::set_password_hash(c, id, &hash, now, true)?;
+            tokens::revoke_all(c, id, Purpose::ResetPassword, now)?;
             sessions::revoke_others(c, id, &keep)?;
             Ok(())
         })

@@ -130,14 +130,21 @@ pub fn authenticate(
     Ok(Some(CurrentUser::from_parts(&user, &session)))
 }
 
+/// A member's live sessions (not expired, not idle too long).
 pub fn list(
     conn: &mut DbConnection,
     user: UserId,
     now: NaiveDateTime,
+    idle: Duration,
 ) -> QueryResult<Vec<UserSession>> {
     user_sessions::table
         .filter(user_sessions::user_id.eq(user.0))
         .filter(user_sessions::expires_at.gt(now))
+        .filter(
+            user_sessions::remember
+                .eq(true)
+                .or(user_sessions::last_seen_at.ge(now - delta(idle))),
+        )
         .order(user_sessions::last_seen_at.desc())
         .select(UserSession::as_select())
         .load(conn)

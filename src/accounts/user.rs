@@ -16,6 +16,13 @@ impl std::fmt::Display for UserId {
     }
 }
 
+/// Mails with a cool-down per account.
+#[derive(Clone, Copy, Debug)]
+pub enum MailStamp {
+    Verification,
+    Reset,
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct User {
@@ -35,6 +42,7 @@ pub struct User {
     pub last_login_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub reset_sent_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -107,6 +115,53 @@ impl User {
                 .execute(conn)?;
         }
         Ok(())
+    }
+
+    /// Replaces `old` with `new` if `old` is still the stored hash.
+    pub fn upgrade_hash(
+        conn: &mut DbConnection,
+        id: UserId,
+        old: &str,
+        new: &str,
+    ) -> QueryResult<bool> {
+        let n = diesel::update(users::table.find(id.0).filter(users::password_hash.eq(old)))
+            .set(users::password_hash.eq(new))
+            .execute(conn)?;
+        Ok(n == 1)
+    }
+
+    /// Stamps that a mail of `kind` was queued now, unless one was less than
+    /// `cooldown` ago. One conditional UPDATE, so double clicks queue one mail.
+    pub fn stamp_mail_if_cooled(
+        conn: &mut DbConnection,
+        id: UserId,
+        kind: MailStamp,
+        now: NaiveDateTime,
+        cooldown: std::time::Duration,
+    ) -> QueryResult<bool> {
+        let since = now - chrono::TimeDelta::from_std(cooldown).unwrap_or(chrono::TimeDelta::MAX);
+        let target = users::table.find(id.0);
+        let n = match kind {
+            MailStamp::Verification => diesel::update(
+                target.filter(
+                    users::verification_sent_at
+                        .is_null()
+                        .or(users::verification_sent_at.le(since)),
+                ),
+            )
+            .set(users::verification_sent_at.eq(now))
+            .execute(conn)?,
+            MailStamp::Reset => diesel::update(
+                target.filter(
+                    users::reset_sent_at
+                        .is_null()
+                        .or(users::reset_sent_at.le(since)),
+                ),
+            )
+            .set(users::reset_sent_at.eq(now))
+            .execute(conn)?,
+        };
+        Ok(n == 1)
     }
 
     pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {

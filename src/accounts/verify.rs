@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::signup::MailToUser;
 use super::tokens::{self, Purpose};
-use super::user::UserId;
+use super::user::{MailStamp, User, UserId};
 use crate::db::schema::users;
 use crate::db::{self, DbConnection};
 use crate::jobs::{enqueue, NewJob};
@@ -56,7 +56,6 @@ pub fn resend(
     now: NaiveDateTime,
     cooldown: Duration,
 ) -> QueryResult<ResendOutcome> {
-    let cooldown = TimeDelta::from_std(cooldown).unwrap_or(TimeDelta::MAX);
     db::transaction(conn, |c| {
         let (verified, sent): (Option<NaiveDateTime>, Option<NaiveDateTime>) = users::table
             .find(user.0)
@@ -65,16 +64,8 @@ pub fn resend(
         if verified.is_some() {
             return Ok(ResendOutcome::AlreadyVerified);
         }
-        let n = diesel::update(
-            users::table.find(user.0).filter(
-                users::verification_sent_at
-                    .is_null()
-                    .or(users::verification_sent_at.le(now - cooldown)),
-            ),
-        )
-        .set(users::verification_sent_at.eq(now))
-        .execute(c)?;
-        if n == 0 {
+        let queued = User::stamp_mail_if_cooled(c, user, MailStamp::Verification, now, cooldown)?;
+        if !queued {
             let wait = sent
                 .map(|s| (s + cooldown - now).num_seconds().max(1))
                 .unwrap_or(1);

@@ -105,8 +105,10 @@ impl ManageConnection for ConnectionManager {
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// A connection left inside a transaction (a panic mid-way) is dropped,
+    /// never handed out again holding SQLite's write lock.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -165,6 +167,14 @@ where
     match conn {
         DbConnection::Postgresql(_) => conn.transaction(f),
         DbConnection::Sqlite(sqlite) => {
+            let nested = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+                .transaction_depth()
+                .map_err(E::from)?
+                .is_some();
+            if nested {
+                // Inside a transaction already: a savepoint, as on PostgreSQL.
+                return conn.transaction(f);
+            }
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
             match f(conn) {
                 Ok(value) => {

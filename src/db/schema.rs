@@ -20,6 +20,7 @@ diesel::table! {
         last_login_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        reset_sent_at -> Nullable<Timestamp>,
     }
 }
 

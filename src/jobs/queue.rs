@@ -137,7 +137,8 @@ pub fn claim(
         .and(jobs::run_at.le(now))
         .or(jobs::status
             .eq(JobStatus::Running.as_str())
-            .and(jobs::locked_until.lt(now)));
+            .and(jobs::locked_until.lt(now))
+            .and(jobs::attempts.lt(jobs::max_attempts)));
     let take = |c: &mut DbConnection, id: i64| {
         diesel::update(jobs::table.find(id))
             .set((
@@ -265,6 +266,31 @@ pub fn find(conn: &mut DbConnection, job_id: i64) -> Result<Option<Job>, diesel:
         .select(Job::as_select())
         .first(conn)
         .optional()
+}
+
+/// Marks dead the running jobs whose lease passed after their last attempt
+/// (their worker died every time); they are never claimed again.
+pub fn bury_abandoned(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> Result<usize, diesel::result::Error> {
+    diesel::update(
+        jobs::table
+            .filter(jobs::status.eq(JobStatus::Running.as_str()))
+            .filter(jobs::locked_until.lt(now))
+            .filter(jobs::attempts.ge(jobs::max_attempts)),
+    )
+    .set((
+        jobs::status.eq(JobStatus::Dead.as_str()),
+        jobs::last_error.eq(Some(
+            "the worker vanished during the last attempt (lease expired)",
+        )),
+        jobs::locked_by.eq(None::<String>),
+        jobs::locked_until.eq(None::<NaiveDateTime>),
+        jobs::finished_at.eq(Some(now)),
+        jobs::updated_at.eq(now),
+    ))
+    .execute(conn)
 }
 
 /// Deletes finished jobs older than `before`.

@@ -80,7 +80,8 @@ pub fn register(r: &mut Registry) {
                     ctx.settings.session_idle_timeout,
                 )?;
                 let jobs = super::queue::purge_done(c, now - chrono::TimeDelta::days(7))?;
-                tracing::info!(tokens, sessions, jobs, "purged expired rows");
+                let buried = super::queue::bury_abandoned(c, now)?;
+                tracing::info!(tokens, sessions, jobs, buried, "purged expired rows");
                 Ok(())
             })
             .await

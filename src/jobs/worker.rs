@@ -3,7 +3,6 @@
 //! `swiper worker`; any number may run against one database.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::{watch, Notify};
 
@@ -49,7 +48,9 @@ impl Worker {
             None => Err(format!("no handler for job kind {:?}", job.kind)),
             Some(handler) => {
                 let fut = handler(self.ctx.clone(), job.payload.clone());
-                match tokio::time::timeout(lease, fut).await {
+                // Give up well before the lease ends, so no other worker re-claims
+                // a job this one is still running.
+                match tokio::time::timeout(lease.mul_f32(0.75), fut).await {
                     Ok(Ok(())) => Ok(()),
                     Ok(Err(e)) => Err(e.0),
                     Err(_) => Err("timed out".to_string()),
@@ -119,6 +120,3 @@ impl Worker {
 fn hostname_hint() -> String {
     std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".to_string())
 }
-
-/// Default pause between polls when idle.
-pub const DEFAULT_POLL: Duration = Duration::from_secs(1);

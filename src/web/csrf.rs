@@ -47,14 +47,14 @@ fn is_safe(method: &Method) -> bool {
     )
 }
 
-fn origin_allowed(req: &ServiceRequest, expected: &str) -> bool {
+fn origin_allowed(req: &ServiceRequest, expected: &[String]) -> bool {
     let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
     if let Some(origin) = header(header::ORIGIN) {
-        return origin == expected;
+        return expected.iter().any(|e| e == origin);
     }
     if let Some(referer) = header(header::REFERER) {
         return url::Url::parse(referer)
-            .map(|u| u.origin().ascii_serialization() == expected)
+            .map(|u| expected.contains(&u.origin().ascii_serialization()))
             .unwrap_or(false);
     }
     // Browsers send Origin on every cross-site POST; a request with neither
@@ -116,21 +116,33 @@ fn field(bytes: &[u8], name: &str) -> Option<String> {
 
 pub async fn middleware(
     mut req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    // A refusal is a response (not an `Err`), so the outer layers still add
+    // the security headers and render it.
+    match check(&mut req).await {
+        Ok(()) => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
+        Err(e) => Ok(req.error_response(e).map_into_right_body()),
+    }
+}
+
+async fn check(req: &mut ServiceRequest) -> Result<(), AppError> {
     if is_safe(req.method()) {
-        return next.call(req).await;
+        return Ok(());
     }
-    let expected_origin = req
+    let expected_origins = req
         .app_data::<web::Data<AppState>>()
-        .map(|s| s.settings.origin())
+        .map(|s| s.settings.allowed_origins())
         .unwrap_or_default();
-    if !origin_allowed(&req, &expected_origin) {
+    if !origin_allowed(req, &expected_origins) {
         tracing::warn!("cross-origin state-changing request refused");
-        return Err(AppError::CsrfFailed.into());
+        return Err(AppError::CsrfFailed);
     }
-    if !is_form_or_empty(&req) {
-        return Err(AppError::UnsupportedMediaType.into());
+    if !is_form_or_empty(req) {
+        return Err(AppError::UnsupportedMediaType);
     }
     let mut provided = req
         .headers()
@@ -138,8 +150,8 @@ pub async fn middleware(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     if provided.is_none() {
-        if is_urlencoded(&req) {
-            let body = read_body(&mut req).await?;
+        if is_urlencoded(req) {
+            let body = read_body(req).await?;
             provided = field(&body, FIELD);
             req.set_payload(Payload::from(body));
         } else {
@@ -149,9 +161,7 @@ pub async fn middleware(
     }
     let expected = req.get_session().get::<String>(SESSION_KEY).ok().flatten();
     match (expected, provided) {
-        (Some(e), Some(p)) if random::constant_time_eq(e.as_bytes(), p.as_bytes()) => {
-            next.call(req).await
-        }
-        _ => Err(AppError::CsrfFailed.into()),
+        (Some(e), Some(p)) if random::constant_time_eq(e.as_bytes(), p.as_bytes()) => Ok(()),
+        _ => Err(AppError::CsrfFailed),
     }
 }

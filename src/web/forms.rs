@@ -40,10 +40,15 @@ pub fn redirect(location: &str) -> HttpResponse {
         .finish()
 }
 
-/// Only same-site relative paths are followed after login.
+/// Only same-site relative paths are followed after login: printable ASCII
+/// (browsers drop tabs and newlines, turning `/\t/evil` into `//evil`), no
+/// backslash, not protocol-relative.
 pub fn safe_next(next: Option<&str>) -> Option<String> {
     next.filter(|n| {
-        n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && n.len() < 512
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && n.len() < 512
+            && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
     })
     .map(str::to_string)
 }

@@ -15,40 +15,70 @@ use crate::security::random;
 
 type State = HashMap<String, String>;
 
+/// The key actix-identity stores the logged-in identity under.
+const IDENTITY_KEY: &str = "actix_identity.user_id";
+
 #[derive(Clone)]
-pub enum AppSessionStore {
+enum Backend {
     Redis(RedisSessionStore),
     Memory(MemoryStore),
 }
 
+/// The session store the app uses. Sessions of visitors who are not logged in
+/// (they only hold a CSRF token) live `anonymous_ttl` at most, so a stream of
+/// cookieless requests cannot fill memory or Redis for a month.
+#[derive(Clone)]
+pub struct AppSessionStore {
+    backend: Backend,
+    anonymous_ttl: Duration,
+}
+
 impl AppSessionStore {
-    pub async fn connect(redis_url: Option<&str>, prefix: &str) -> anyhow::Result<Self> {
-        match redis_url {
+    pub async fn connect(
+        redis_url: Option<&str>,
+        prefix: &str,
+        anonymous_ttl: std::time::Duration,
+    ) -> anyhow::Result<Self> {
+        let backend = match redis_url {
             Some(url) => {
                 let prefix = format!("{prefix}:session:");
                 let store = RedisSessionStore::builder(url)
                     .cache_keygen(move |key| format!("{prefix}{key}"))
                     .build()
                     .await?;
-                Ok(Self::Redis(store))
+                Backend::Redis(store)
             }
-            None => Ok(Self::Memory(MemoryStore::default())),
+            None => Backend::Memory(MemoryStore::default()),
+        };
+        let secs = i64::try_from(anonymous_ttl.as_secs()).unwrap_or(i64::MAX);
+        Ok(Self {
+            backend,
+            anonymous_ttl: Duration::seconds(secs),
+        })
+    }
+
+    fn ttl_for(&self, state: &State, ttl: &Duration) -> Duration {
+        if state.contains_key(IDENTITY_KEY) {
+            *ttl
+        } else {
+            (*ttl).min(self.anonymous_ttl)
         }
     }
 }
 
 impl SessionStore for AppSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<State>, LoadError> {
-        match self {
-            Self::Redis(s) => s.load(key).await,
-            Self::Memory(s) => Ok(s.load(key)),
+        match &self.backend {
+            Backend::Redis(s) => s.load(key).await,
+            Backend::Memory(s) => Ok(s.load(key)),
         }
     }
 
     async fn save(&self, state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
-        match self {
-            Self::Redis(s) => s.save(state, ttl).await,
-            Self::Memory(s) => s.save(state, ttl).map_err(SaveError::Other),
+        let ttl = self.ttl_for(&state, ttl);
+        match &self.backend {
+            Backend::Redis(s) => s.save(state, &ttl).await,
+            Backend::Memory(s) => s.save(state, &ttl).map_err(SaveError::Other),
         }
     }
 
@@ -58,16 +88,17 @@ impl SessionStore for AppSessionStore {
         state: State,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
-        match self {
-            Self::Redis(s) => s.update(key, state, ttl).await,
-            Self::Memory(s) => s.update(key, state, ttl).map_err(UpdateError::Other),
+        let ttl = self.ttl_for(&state, ttl);
+        match &self.backend {
+            Backend::Redis(s) => s.update(key, state, &ttl).await,
+            Backend::Memory(s) => s.update(key, state, &ttl).map_err(UpdateError::Other),
         }
     }
 
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
-        match self {
-            Self::Redis(s) => s.update_ttl(key, ttl).await,
-            Self::Memory(s) => {
+        match &self.backend {
+            Backend::Redis(s) => s.update_ttl(key, ttl).await,
+            Backend::Memory(s) => {
                 s.update_ttl(key, ttl);
                 Ok(())
             }
@@ -75,13 +106,29 @@ impl SessionStore for AppSessionStore {
     }
 
     async fn delete(&self, key: &SessionKey) -> anyhow::Result<()> {
-        match self {
-            Self::Redis(s) => s.delete(key).await,
-            Self::Memory(s) => {
+        match &self.backend {
+            Backend::Redis(s) => s.delete(key).await,
+            Backend::Memory(s) => {
                 s.delete(key);
                 Ok(())
             }
         }
+    }
+}
+
+/// Most sessions one process keeps in memory (the development store).
+const MAX_ENTRIES: usize = 100_000;
+
+/// Drops expired sessions, then, if still full, the half closest to expiry.
+fn evict(map: &mut HashMap<String, (State, Instant)>) {
+    let now = Instant::now();
+    map.retain(|_, (_, until)| *until > now);
+    if map.len() >= MAX_ENTRIES {
+        let mut deadlines: Vec<Instant> = map.values().map(|(_, until)| *until).collect();
+        let middle = deadlines.len() / 2;
+        let (_, cut, _) = deadlines.select_nth_unstable(middle);
+        let cut = *cut;
+        map.retain(|_, (_, until)| *until > cut);
     }
 }
 
@@ -118,9 +165,8 @@ impl MemoryStore {
     fn save(&self, state: State, ttl: &Duration) -> anyhow::Result<SessionKey> {
         let key = random::token(48);
         let mut map = self.map();
-        let now = Instant::now();
-        if map.len() > 10_000 {
-            map.retain(|_, (_, until)| *until > now);
+        if map.len() >= MAX_ENTRIES {
+            evict(&mut map);
         }
         map.insert(key.clone(), (state, deadline(ttl)));
         SessionKey::try_from(key).map_err(|e| anyhow::anyhow!("{e}"))
@@ -148,5 +194,20 @@ impl MemoryStore {
 
     fn delete(&self, key: &SessionKey) {
         self.map().remove(key.as_ref());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_memory_store_evicts_instead_of_growing() {
+        let store = MemoryStore::default();
+        let ttl = Duration::seconds(60);
+        for _ in 0..(MAX_ENTRIES + 10) {
+            let _ = store.save(State::new(), &ttl);
+        }
+        assert!(store.map().len() <= MAX_ENTRIES);
     }
 }

@@ -53,7 +53,7 @@ async fn a_member_signs_up_verifies_by_mail_logs_in_and_out_and_the_old_cookie_i
 }
 
 #[tokio::test]
-async fn the_session_cookie_changes_at_login() {
+async fn login_renews_the_session_so_a_cookie_planted_before_login_stays_anonymous() {
     let app = spawn_app().await;
     app.member(&app.browser, "bea@example.com").await;
     app.browser.post("/logout", &[]).await;
@@ -66,8 +66,54 @@ async fn the_session_cookie_changes_at_login() {
     let res = browser.login("bea@example.com", GOOD_PASSWORD).await;
     assert_eq!(res.status(), 303);
     let after = browser.cookie("swiper_session").expect("a session cookie");
-    assert_ne!(before, after, "login must renew the session id");
+    assert_ne!(before, after, "login sets a new session cookie");
     assert!(browser.is_logged_in().await);
+
+    // An attacker who planted (or read) the pre-login cookie gets nothing.
+    let attacker = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = attacker
+        .get(format!("{}/settings", app.base))
+        .header("cookie", format!("swiper_session={before}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        303,
+        "the pre-login session id must not be logged in"
+    );
+}
+
+#[tokio::test]
+async fn logging_in_again_in_the_same_browser_replaces_its_session() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "rep@example.com").await;
+    assert_eq!(
+        app.browser
+            .login("rep@example.com", GOOD_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let page = app.browser.html("/settings/sessions").await;
+    assert_eq!(page.matches("data-session=").count(), 1, "{page}");
+}
+
+#[tokio::test]
+async fn a_member_whose_session_was_revoked_can_log_in_again_from_the_same_tab() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "tab@example.com").await;
+    let other = app.new_browser();
+    other.login("tab@example.com", GOOD_PASSWORD).await;
+    other.post("/settings/sessions/revoke-others", &[]).await;
+    assert!(!app.browser.is_logged_in().await);
+    // The login form shown now works (its CSRF token survived the revocation).
+    let res = app.browser.login("tab@example.com", GOOD_PASSWORD).await;
+    assert_eq!(res.status(), 303);
+    assert!(app.browser.is_logged_in().await);
 }
 
 #[tokio::test]
@@ -231,7 +277,7 @@ async fn an_unverified_member_can_log_in_is_asked_to_verify_and_resending_has_a_
 
 #[tokio::test]
 async fn resending_after_the_cool_down_sends_a_new_link_that_verifies() {
-    let app = spawn_app_with(&[("VERIFICATION_RESEND_COOLDOWN", "0")]).await;
+    let app = spawn_app_with(&[("MAIL_COOLDOWN", "0")]).await;
     let first = app.sign_up(&app.browser, "gus@example.com", "Gus").await;
     app.browser.login("gus@example.com", GOOD_PASSWORD).await;
     let res = app.browser.post("/verify-email/resend", &[]).await;

@@ -89,6 +89,11 @@ fn forms(reset_link: &str) -> Vec<Form> {
             fields: vec![],
             applies: vec![OversizedBody, WrongContentType],
         },
+        Form {
+            path: "/settings/sessions/not-a-session/revoke".into(),
+            fields: vec![],
+            applies: vec![OversizedBody, WrongContentType],
+        },
     ]
 }
 

@@ -86,7 +86,7 @@ fn migrate_applies_the_migrations_once() {
     let run = || swiper().current_dir(&dir).arg("migrate").output().unwrap();
     let first = run();
     assert!(first.status.success(), "{first:?}");
-    assert!(String::from_utf8_lossy(&first.stdout).contains("4 migration(s) applied"));
+    assert!(String::from_utf8_lossy(&first.stdout).contains("5 migration(s) applied"));
     let second = run();
     assert!(String::from_utf8_lossy(&second.stdout).contains("0 migration(s) applied"));
     let _ = std::fs::remove_dir_all(dir);

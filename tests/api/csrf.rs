@@ -48,11 +48,28 @@ async fn a_post_without_its_csrf_token_is_refused_and_changes_nothing() {
     let other = app.new_browser();
     other.login("member@example.com", GOOD_PASSWORD).await;
     let before = snapshot(&app).await;
-    for (path, fields) in forms() {
+    let page = app.browser.html("/settings/sessions").await;
+    let handle = page
+        .split("data-session=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap_or_default().to_string())
+        .find(|h| page.contains(&format!("/settings/sessions/{h}/revoke")))
+        .expect("the other session has a revoke form");
+    let revoke_one: &'static str =
+        Box::leak(format!("/settings/sessions/{handle}/revoke").into_boxed_str());
+    let mut all = forms();
+    all.push((revoke_one, vec![]));
+    for (path, fields) in all {
         for browser in [&app.browser, &app.new_browser()] {
             browser.csrf().await;
             let res = browser.post_raw(path, &fields).await;
             assert_eq!(res.status(), 403, "{path}");
+            let h = res.headers();
+            assert!(
+                h.get("content-security-policy").is_some() && h.get("x-request-id").is_some(),
+                "{path}: refusals carry the security headers"
+            );
+            assert_eq!(h.get("cache-control").unwrap(), "no-store");
             let body = res.text().await.unwrap();
             assert!(
                 body.contains("data-error-code=\"csrf_failed\""),

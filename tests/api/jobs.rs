@@ -364,3 +364,38 @@ async fn the_purge_job_removes_expired_tokens_and_sessions_and_keeps_live_ones()
     assert_eq!(sessions_left, vec!["live".to_string()]);
     assert_eq!(tokens_left, 1);
 }
+
+#[tokio::test]
+async fn a_job_whose_worker_vanished_on_its_last_attempt_is_buried_not_retried_forever() {
+    let db = TestDb::new();
+    let pool = db.pool();
+    let id = db::run(&pool, |c| {
+        Ok(enqueue(
+            c,
+            NewJob::new("test.anything", &())?.max_attempts(1),
+        )?)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let lease = Duration::from_secs(60);
+    let t0 = db::now();
+    let first = db::run(&pool, move |c| Ok(queue::claim(c, "worker-a", t0, lease)?))
+        .await
+        .unwrap();
+    assert_eq!(first.map(|j| j.id), Some(id));
+    let later = t0 + chrono::TimeDelta::seconds(120);
+    let again = db::run(&pool, move |c| {
+        Ok(queue::claim(c, "worker-b", later, lease)?)
+    })
+    .await
+    .unwrap();
+    assert!(again.is_none(), "no attempts left");
+    let buried = db::run(&pool, move |c| Ok(queue::bury_abandoned(c, later)?))
+        .await
+        .unwrap();
+    assert_eq!(buried, 1);
+    let dead = job(&pool, id).await;
+    assert_eq!(dead.status, "dead");
+    assert!(dead.last_error.is_some_and(|e| e.contains("lease")));
+}

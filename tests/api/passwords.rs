@@ -76,6 +76,41 @@ async fn a_hash_with_fewer_iterations_than_configured_is_upgraded_at_login() {
     );
 }
 
+/// A login whose hash check finished after a password reset must not open a
+/// session: the reset already ended every session.
+#[tokio::test]
+async fn a_login_racing_a_password_reset_opens_no_session() {
+    use swiper::accounts::login::{check_credentials, open_session, LoginContext};
+    use swiper::accounts::sessions::Lifetimes;
+    let app = spawn_app().await;
+    app.member(&app.browser, "race@example.com").await;
+    let user = check_credentials(&app.state, "race@example.com", GOOD_PASSWORD)
+        .await
+        .unwrap()
+        .expect("valid credentials");
+    // The reset lands while that login is between its check and its session.
+    set_hash(
+        &app,
+        "race@example.com",
+        swiper::security::password::hash("the new secret phrase", 1000),
+    )
+    .await;
+    let lifetimes = Lifetimes::from_settings(&app.state.settings);
+    let opened = app
+        .db(move |c| {
+            let login = LoginContext {
+                remember: false,
+                ip: "127.0.0.1",
+                user_agent: "test",
+                replaces: None,
+                lifetimes,
+            };
+            open_session(c, &user, &login, swiper::db::now())
+        })
+        .await;
+    assert!(opened.is_none());
+}
+
 #[tokio::test]
 async fn passwords_are_stored_as_pbkdf2_hashes_never_in_clear() {
     let app = spawn_app().await;

@@ -96,6 +96,57 @@ async fn an_expired_reset_link_is_refused() {
         .unwrap()
         .contains("data-error-code=\"invalid_token\""));
     assert!(app.browser.is_logged_in().await, "nothing changed");
+    let browser = app.new_browser();
+    let csrf = browser.csrf().await;
+    let res = browser
+        .post_raw(
+            &link,
+            &[("password", "a new long passphrase"), ("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        app.new_browser()
+            .login("sam@example.com", GOOD_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+}
+
+#[tokio::test]
+async fn a_second_reset_request_within_the_cool_down_sends_no_second_mail() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "vic@example.com").await;
+    request_reset(&app, "vic@example.com").await;
+    let again = app
+        .new_browser()
+        .post("/password-reset", &[("email", "vic@example.com")])
+        .await;
+    assert_eq!(again.status(), 303, "the answer is the same");
+    assert_eq!(
+        app.count("jobs WHERE kind = 'mail.password_reset'").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn changing_the_password_voids_outstanding_reset_links() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "wes@example.com").await;
+    let link = request_reset(&app, "wes@example.com").await;
+    let res = app
+        .browser
+        .post(
+            "/settings/password",
+            &[
+                ("current_password", GOOD_PASSWORD),
+                ("new_password", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.new_browser().get(&link).await.status(), 400);
 }
 
 #[tokio::test]

@@ -128,6 +128,8 @@ async fn login_never_redirects_to_another_site() {
         "https://evil.example/",
         "//evil.example/",
         "/\\evil.example",
+        "/\t/evil.example",
+        "/\n",
     ] {
         let browser = app.new_browser();
         let token = browser.csrf().await;

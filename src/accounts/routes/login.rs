@@ -5,7 +5,7 @@ use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::accounts::login::{check_credentials, open_session};
+use crate::accounts::login::{check_credentials, open_session, LoginContext};
 use crate::accounts::sessions::{self, Lifetimes};
 use crate::accounts::CurrentUser;
 use crate::db;
@@ -51,6 +51,20 @@ pub async fn form(page_ctx: Page, query: web::Query<LoginQuery>) -> Result<HttpR
     })
 }
 
+fn invalid(page_ctx: Page, form: &LoginForm) -> Result<HttpResponse, AppError> {
+    let mut errors = FormErrors::default();
+    errors.push("form", "invalid_credentials");
+    render(
+        StatusCode::UNAUTHORIZED,
+        &LoginPage {
+            page: page_ctx,
+            email: String::new(),
+            next: safe_next(form.next.as_deref()).unwrap_or_default(),
+            errors,
+        },
+    )
+}
+
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -60,37 +74,27 @@ pub async fn submit(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let Some(user) = check_credentials(&state, &form.email, &form.password).await? else {
-        let mut errors = FormErrors::default();
-        errors.push("form", "invalid_credentials");
-        return render(
-            StatusCode::UNAUTHORIZED,
-            &LoginPage {
-                page: page_ctx,
-                email: String::new(),
-                next: safe_next(form.next.as_deref()).unwrap_or_default(),
-                errors,
-            },
-        );
+        return invalid(page_ctx, &form);
     };
+    let (ip, ua) = (client_ip::of(&req), user_agent(&req));
+    let replaces = page_ctx.user.as_ref().map(|u| u.session_id.clone());
     let remember = form.remember.is_some();
-    let (ip, ua, lifetimes) = (
-        client_ip::of(&req),
-        user_agent(&req),
-        Lifetimes::from_settings(&state.settings),
-    );
+    let lifetimes = Lifetimes::from_settings(&state.settings);
     let for_session = user.clone();
     let record = db::run(&state.pool, move |c| {
-        Ok(open_session(
-            c,
-            &for_session,
+        let login = LoginContext {
             remember,
-            &ip,
-            &ua,
-            db::now(),
+            ip: &ip,
+            user_agent: &ua,
+            replaces: replaces.as_deref(),
             lifetimes,
-        )?)
+        };
+        Ok(open_session(c, &for_session, &login, db::now())?)
     })
     .await?;
+    let Some(record) = record else {
+        return invalid(page_ctx, &form);
+    };
     // A previous member's identity in this browser is replaced; login renews
     // the session id (no fixation) and the CSRF token.
     Identity::login(&req.extensions(), record.id.clone())
@@ -108,16 +112,14 @@ pub async fn submit(
 
 pub async fn logout(
     state: web::Data<AppState>,
-    identity: Option<Identity>,
+    session: Session,
     me: Option<CurrentUser>,
 ) -> Result<HttpResponse, AppError> {
     if let Some(me) = me {
         let sid = me.session_id.clone();
         db::run(&state.pool, move |c| Ok(sessions::revoke(c, &sid)?)).await?;
     }
-    if let Some(identity) = identity {
-        // Purges the whole server-side session state and the cookie.
-        identity.logout();
-    }
+    // The whole server-side state goes, and with it the cookie.
+    session.purge();
     Ok(redirect("/login?notice=logged_out"))
 }

@@ -100,8 +100,11 @@ pub async fn sessions(
     page: Page,
     me: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let id = me.id;
-    let list = db::run(&state.pool, move |c| Ok(sessions::list(c, id, db::now())?)).await?;
+    let (id, idle) = (me.id, state.settings.session_idle_timeout);
+    let list = db::run(&state.pool, move |c| {
+        Ok(sessions::list(c, id, db::now(), idle)?)
+    })
+    .await?;
     crate::web::ok(&SessionsPage {
         page,
         current: me.session_id,
@@ -128,9 +131,9 @@ pub async fn revoke_one(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let target = path.into_inner();
-    let id = me.id;
+    let (id, idle) = (me.id, state.settings.session_idle_timeout);
     db::run(&state.pool, move |c| {
-        let owned = sessions::list(c, id, db::now())?
+        let owned = sessions::list(c, id, db::now(), idle)?
             .into_iter()
             .find(|s| s.handle() == target);
         if let Some(s) = owned {

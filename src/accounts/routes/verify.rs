@@ -48,7 +48,7 @@ pub async fn resend(
     let (id, lang, cooldown) = (
         me.id,
         page.t.lang().to_string(),
-        state.settings.verification_resend_cooldown,
+        state.settings.mail_cooldown,
     );
     let outcome = db::run(&state.pool, move |c| {
         Ok(verify::resend(c, id, &lang, db::now(), cooldown)?)
