@@ -139,7 +139,22 @@ pub fn claim(
             .eq(JobStatus::Running.as_str())
             .and(jobs::locked_until.lt(now))
             .and(jobs::attempts.lt(jobs::max_attempts)));
-    let take = |c: &mut DbConnection, id: i64| {
+    db::transaction(conn, |c| {
+        let next = jobs::table
+            .select(jobs::id)
+            .filter(due)
+            .order((jobs::run_at.asc(), jobs::id.asc()))
+            .limit(1);
+        // PostgreSQL: concurrent workers skip rows another one has locked.
+        // SQLite: the immediate transaction already serialises claims.
+        let id = match c {
+            DbConnection::Postgresql(pg) => next.for_update().skip_locked().get_result::<i64>(pg),
+            DbConnection::Sqlite(_) => next.get_result::<i64>(c),
+        }
+        .optional()?;
+        let Some(id) = id else {
+            return Ok(None);
+        };
         diesel::update(jobs::table.find(id))
             .set((
                 jobs::status.eq(JobStatus::Running.as_str()),
@@ -149,45 +164,8 @@ pub fn claim(
                 jobs::updated_at.eq(now),
             ))
             .get_result::<Job>(c)
-    };
-    match conn {
-        DbConnection::Postgresql(pg) => pg.transaction(|pg| {
-            let id = jobs::table
-                .select(jobs::id)
-                .filter(due)
-                .order((jobs::run_at.asc(), jobs::id.asc()))
-                .limit(1)
-                .for_update()
-                .skip_locked()
-                .get_result::<i64>(pg)
-                .optional()?;
-            // Reborrow as the multi-connection type for the shared update.
-            match id {
-                Some(id) => diesel::update(jobs::table.find(id))
-                    .set((
-                        jobs::status.eq(JobStatus::Running.as_str()),
-                        jobs::attempts.eq(jobs::attempts + 1),
-                        jobs::locked_by.eq(worker),
-                        jobs::locked_until.eq(now + to_delta(lease)),
-                        jobs::updated_at.eq(now),
-                    ))
-                    .returning(Job::as_select())
-                    .get_result::<Job>(pg)
-                    .map(Some),
-                None => Ok(None),
-            }
-        }),
-        DbConnection::Sqlite(_) => db::transaction(conn, |c| {
-            let id = jobs::table
-                .select(jobs::id)
-                .filter(due)
-                .order((jobs::run_at.asc(), jobs::id.asc()))
-                .limit(1)
-                .get_result::<i64>(c)
-                .optional()?;
-            id.map(|id| take(c, id)).transpose()
-        }),
-    }
+            .map(Some)
+    })
 }
 
 /// Marks a job done, if `worker` still holds its lease. Returns whether it did.

@@ -108,29 +108,12 @@ async fn a_wrong_token_or_another_sessions_token_is_refused() {
 async fn a_post_from_another_origin_is_refused_even_with_a_token() {
     let app = spawn_app().await;
     app.member(&app.browser, "member@example.com").await;
-    let token = app.browser.csrf().await;
-    let res = app
-        .browser
-        .client
-        .post(app.browser.url("/logout"))
-        .header("origin", "https://evil.example")
-        .form(&[("csrf_token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let res = logout_from(&app.browser, "https://evil.example").await;
     assert_eq!(res.status(), 403);
     assert!(app.browser.is_logged_in().await);
 
     // The same request from our own origin goes through.
-    let res = app
-        .browser
-        .client
-        .post(app.browser.url("/logout"))
-        .header("origin", app.base.as_str())
-        .form(&[("csrf_token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let res = logout_from(&app.browser, &app.base).await;
     assert_eq!(res.status(), 303);
     assert!(!app.browser.is_logged_in().await);
 }

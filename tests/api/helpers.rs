@@ -287,6 +287,35 @@ impl Browser {
     }
 }
 
+/// Whether a bare session cookie value, sent by a client with no other
+/// state (a thief replaying it), is logged in.
+pub async fn cookie_is_logged_in(base: &str, cookie: &str) -> bool {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let res = client
+        .get(format!("{base}/settings"))
+        .header("cookie", format!("swiper_session={cookie}"))
+        .send()
+        .await
+        .expect("GET");
+    res.status() == 200
+}
+
+/// Logs out from `origin` (an `Origin` header) with a valid token.
+pub async fn logout_from(browser: &Browser, origin: &str) -> reqwest::Response {
+    let token = browser.csrf().await;
+    browser
+        .client
+        .post(browser.url("/logout"))
+        .header("origin", origin)
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .expect("POST")
+}
+
 pub fn csrf_in(html: &str) -> String {
     let marker = "name=\"csrf_token\" value=\"";
     let start = html
