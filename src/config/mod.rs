@@ -1,16 +1,21 @@
 //! Settings from environment variables (and an optional `KEY=value` file named
 //! by `CONFIG_FILE`), validated once at start with one line per problem.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use ipnet::IpNet;
 use url::Url;
 
-use crate::security::random;
+mod secret;
+mod source;
+
+use secret::load_secret_key;
+pub use secret::Secret;
+use source::Collector;
+pub use source::Source;
 
 /// Where the process runs. Production refuses development conveniences
 /// (generated secret key, automatic migrations, mail to files).
@@ -24,25 +29,6 @@ pub enum AppEnv {
 pub enum LogFormat {
     Text,
     Json,
-}
-
-/// Bytes that must never reach a log or a page.
-#[derive(Clone)]
-pub struct Secret(Vec<u8>);
-
-impl Secret {
-    pub fn new(bytes: Vec<u8>) -> Self {
-        Self(bytes)
-    }
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -78,7 +64,6 @@ pub struct Settings {
 }
 
 pub const MIN_PASSWORD_ITERATIONS: u32 = 600_000;
-const MIN_SECRET_KEY_LEN: usize = 64;
 
 /// Every problem found in the configuration, one per line.
 #[derive(Debug)]
@@ -95,89 +80,6 @@ impl fmt::Display for ConfigErrors {
 }
 
 impl std::error::Error for ConfigErrors {}
-
-/// A source of configuration values: the process environment layered over the
-/// optional file. Tests build one from a map.
-pub struct Source {
-    values: HashMap<String, String>,
-}
-
-impl Source {
-    pub fn from_env() -> Result<Self, ConfigErrors> {
-        let mut values = HashMap::new();
-        if let Ok(path) = std::env::var("CONFIG_FILE") {
-            let iter = dotenvy::from_path_iter(&path)
-                .map_err(|e| ConfigErrors(vec![format!("CONFIG_FILE {path}: {e}")]))?;
-            for item in iter {
-                let (k, v) =
-                    item.map_err(|e| ConfigErrors(vec![format!("CONFIG_FILE {path}: {e}")]))?;
-                values.insert(k, v);
-            }
-        }
-        values.extend(std::env::vars());
-        Ok(Self { values })
-    }
-
-    pub fn from_map(values: HashMap<String, String>) -> Self {
-        Self { values }
-    }
-
-    fn get(&self, key: &str) -> Option<&str> {
-        self.values
-            .get(key)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-    }
-}
-
-struct Collector<'a> {
-    src: &'a Source,
-    errors: Vec<String>,
-}
-
-impl Collector<'_> {
-    fn string(&self, key: &str, default: &str) -> String {
-        self.src.get(key).unwrap_or(default).to_string()
-    }
-
-    fn parse<T: std::str::FromStr>(&mut self, key: &str, default: T, what: &str) -> T {
-        match self.src.get(key) {
-            None => default,
-            Some(raw) => raw.parse().unwrap_or_else(|_| {
-                self.errors
-                    .push(format!("{key}: expected {what}, got {raw:?}"));
-                default
-            }),
-        }
-    }
-
-    fn bool(&mut self, key: &str, default: bool) -> bool {
-        match self.src.get(key).map(str::to_ascii_lowercase).as_deref() {
-            None => default,
-            Some("1" | "true" | "yes" | "on") => true,
-            Some("0" | "false" | "no" | "off") => false,
-            Some(other) => {
-                self.errors
-                    .push(format!("{key}: expected true or false, got {other:?}"));
-                default
-            }
-        }
-    }
-
-    /// A duration in seconds between `min` and ten years (timestamps stay far
-    /// from overflow).
-    fn duration_secs(&mut self, key: &str, default_secs: u64, min: u64) -> Duration {
-        const MAX: u64 = 10 * 365 * 24 * 3600;
-        let secs = self.parse(key, default_secs, "a number of seconds");
-        if !(min..=MAX).contains(&secs) {
-            self.errors.push(format!(
-                "{key}: between {min} and {MAX} seconds, got {secs}"
-            ));
-            return Duration::from_secs(default_secs);
-        }
-        Duration::from_secs(secs)
-    }
-}
 
 impl Settings {
     /// Reads and validates everything; in development it also creates `var/`
@@ -372,86 +274,6 @@ impl Settings {
     }
 }
 
-fn load_secret_key(
-    src: &Source,
-    production: bool,
-    var_dir: &Path,
-    errors: &mut Vec<String>,
-) -> Secret {
-    let from_file = |path: &str, errors: &mut Vec<String>| match std::fs::read(path) {
-        Ok(bytes) => Some(trim_ascii(bytes)),
-        Err(e) => {
-            errors.push(format!("SECRET_KEY_FILE: cannot read {path}: {e}"));
-            None
-        }
-    };
-    let key = if let Some(k) = src.get("SECRET_KEY") {
-        Some(k.as_bytes().to_vec())
-    } else if let Some(path) = src.get("SECRET_KEY_FILE") {
-        from_file(path, errors)
-    } else if production {
-        errors.push("SECRET_KEY or SECRET_KEY_FILE: required when APP_ENV=production".to_string());
-        None
-    } else {
-        match generated_dev_key(var_dir) {
-            Ok(k) => Some(k),
-            Err(e) => {
-                errors.push(format!(
-                    "SECRET_KEY: none configured and cannot write one under {}: {e}",
-                    var_dir.display()
-                ));
-                None
-            }
-        }
-    };
-    match key {
-        Some(k) if k.len() >= MIN_SECRET_KEY_LEN => Secret(k),
-        Some(_) => {
-            errors.push(format!(
-                "SECRET_KEY: must be at least {MIN_SECRET_KEY_LEN} bytes"
-            ));
-            Secret(Vec::new())
-        }
-        None => Secret(Vec::new()),
-    }
-}
-
-fn trim_ascii(mut bytes: Vec<u8>) -> Vec<u8> {
-    while bytes.last().is_some_and(|b| b.is_ascii_whitespace()) {
-        bytes.pop();
-    }
-    bytes
-}
-
-/// Development only: a random key kept in `var/secret_key` so sessions survive restarts.
-fn generated_dev_key(var_dir: &Path) -> std::io::Result<Vec<u8>> {
-    let path = var_dir.join("secret_key");
-    if let Ok(existing) = std::fs::read(&path) {
-        return Ok(trim_ascii(existing));
-    }
-    std::fs::create_dir_all(var_dir)?;
-    let key = random::token(48).into_bytes();
-    write_private(&path, &key)?;
-    Ok(key)
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(bytes)
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::write(path, bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -511,7 +333,8 @@ mod tests {
 
     #[test]
     fn development_generates_a_secret_key_under_var_once() {
-        let dir = std::env::temp_dir().join(format!("swiper-cfg-{}", random::token(8)));
+        let dir =
+            std::env::temp_dir().join(format!("swiper-cfg-{}", crate::security::random::token(8)));
         let vars = [("VAR_DIR", dir.to_str().unwrap_or("var"))];
         let a = Settings::load(&src(&vars))
             .ok()
