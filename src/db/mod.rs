@@ -237,6 +237,38 @@ mod tests {
     }
 
     #[test]
+    fn sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout() {
+        #[derive(diesel::QueryableByName)]
+        struct Value {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            value: String,
+        }
+        let path = std::env::temp_dir().join(format!(
+            "swiper-pragma-{}.db",
+            crate::security::random::token(6)
+        ));
+        let pool = pool(&format!("sqlite://{}", path.display()), 1).ok();
+        let mut conn = pool.as_ref().and_then(|p| p.get().ok());
+        let mut pragma = |name: &str, column: &str| {
+            conn.as_deref_mut().and_then(|c| {
+                diesel::sql_query(format!(
+                    "SELECT CAST({column} AS TEXT) AS value FROM pragma_{name}"
+                ))
+                .get_result::<Value>(c)
+                .ok()
+                .map(|v| v.value)
+            })
+        };
+        assert_eq!(
+            pragma("journal_mode", "journal_mode").as_deref(),
+            Some("wal")
+        );
+        assert_eq!(pragma("foreign_keys", "foreign_keys").as_deref(), Some("1"));
+        assert_eq!(pragma("busy_timeout", "timeout").as_deref(), Some("10000"));
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
     fn migrations_run_on_a_fresh_sqlite_file_and_twice_is_a_no_op() {
         let path = std::env::temp_dir().join(format!(
             "swiper-mig-{}.db",
