@@ -69,9 +69,9 @@ async fn with_no_configuration_the_binary_serves_the_signup_page_and_stops_grace
     );
 
     // SIGTERM: in-flight work finishes and the process exits cleanly.
-    let killed = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
+    // The shell's own `kill`, present on every machine.
+    let killed = Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
         .status()
         .unwrap();
     assert!(killed.success());
