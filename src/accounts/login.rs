@@ -65,14 +65,19 @@ pub async fn check_credentials(
                 Ok(User::upgrade_hash(c, id, &old, &new)?)
             })
             .await?;
-            if !replaced {
-                return Ok(None);
+            if replaced {
+                tracing::info!(user_id = %id, iterations, "password hash upgraded");
+                return Ok(Some(User {
+                    password_hash: upgraded,
+                    ..user
+                }));
             }
-            tracing::info!(user_id = %id, iterations, "password hash upgraded");
-            Ok(Some(User {
-                password_hash: upgraded,
-                ..user
-            }))
+            // Another login upgraded the same hash first (two devices, a
+            // double submit): still this password. A reset changes
+            // `password_changed_at`, and then the old password is refused.
+            let changed_at = user.password_changed_at;
+            let current = db::run(&state.pool, move |c| Ok(User::find(c, id)?)).await?;
+            Ok(current.filter(|u| u.password_changed_at == changed_at && u.is_active))
         }
     }
 }
@@ -98,20 +103,23 @@ pub fn open_session(
     now: NaiveDateTime,
 ) -> QueryResult<Option<UserSession>> {
     db::transaction(conn, |c| {
-        let current: Option<(String, bool)> = users::table
-            .find(user.id)
-            .select((users::password_hash, users::is_active))
-            .first(c)
-            .optional()?;
-        if current != Some((user.password_hash.clone(), true)) {
+        // One conditional UPDATE: on PostgreSQL it waits for a concurrent
+        // reset's row lock and then re-checks the hash, so the check and the
+        // new session cannot straddle the reset's "end every session".
+        let still_valid = diesel::update(
+            users::table
+                .find(user.id)
+                .filter(users::password_hash.eq(&user.password_hash))
+                .filter(users::is_active.eq(true)),
+        )
+        .set(users::last_login_at.eq(now))
+        .execute(c)?;
+        if still_valid == 0 {
             return Ok(None);
         }
         if let Some(old) = login.replaces {
             sessions::revoke(c, old)?;
         }
-        diesel::update(users::table.find(user.id))
-            .set(users::last_login_at.eq(now))
-            .execute(c)?;
         sessions::create(
             c,
             user.user_id(),

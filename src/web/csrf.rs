@@ -24,9 +24,20 @@ pub const HEADER: &str = "x-csrf-token";
 /// Largest urlencoded form body accepted anywhere.
 pub const FORM_LIMIT: usize = 64 * 1024;
 
+const ISSUED_KEY: &str = "csrf_at";
+/// A page shown to a visitor re-stamps the session this often, which makes
+/// the session store extend its lifetime: an active visitor's form never
+/// outlives the (short) anonymous session.
+const RESTAMP_AFTER_SECS: i64 = 600;
+
 /// This session's token, created on first use.
 pub fn token(session: &Session) -> String {
+    let now = chrono::Utc::now().timestamp();
     if let Ok(Some(t)) = session.get::<String>(SESSION_KEY) {
+        let issued = session.get::<i64>(ISSUED_KEY).ok().flatten().unwrap_or(0);
+        if now - issued > RESTAMP_AFTER_SECS {
+            let _ = session.insert(ISSUED_KEY, now);
+        }
         return t;
     }
     rotate(session)
@@ -35,8 +46,9 @@ pub fn token(session: &Session) -> String {
 /// A fresh token, at login and logout so a token seen before cannot be replayed.
 pub fn rotate(session: &Session) -> String {
     let t = random::token(32);
-    // Inserting a String cannot fail to serialize.
+    // Inserting a String or an integer cannot fail to serialize.
     let _ = session.insert(SESSION_KEY, &t);
+    let _ = session.insert(ISSUED_KEY, chrono::Utc::now().timestamp());
     t
 }
 

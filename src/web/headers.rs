@@ -3,6 +3,7 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::InternalError;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
@@ -23,8 +24,22 @@ pub async fn middleware(
         .app_data::<web::Data<AppState>>()
         .is_some_and(|s| s.settings.is_https());
     let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
-    let mut res = next.call(req).await?;
-    let h = res.headers_mut();
+    match next.call(req).await {
+        Ok(mut res) => {
+            apply(res.headers_mut(), https, request_id);
+            Ok(res)
+        }
+        // An error raised by a middleware (e.g. the session store is down)
+        // carries its response inside; it gets the same headers.
+        Err(err) => {
+            let mut res = err.error_response();
+            apply(res.headers_mut(), https, request_id);
+            Err(InternalError::from_response(err.to_string(), res).into())
+        }
+    }
+}
+
+fn apply(h: &mut header::HeaderMap, https: bool, request_id: Option<String>) {
     let set = |h: &mut header::HeaderMap, name: HeaderName, value: &'static str| {
         h.insert(name, HeaderValue::from_static(value));
     };
@@ -50,5 +65,4 @@ pub async fn middleware(
     if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
         h.insert(HeaderName::from_static("x-request-id"), id);
     }
-    Ok(res)
 }

@@ -66,10 +66,24 @@ impl AppSessionStore {
     }
 }
 
+/// How long a request waits for Redis before answering with an error (the
+/// client library would otherwise keep reconnecting for minutes).
+const REDIS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+async fn bounded<T, E>(
+    fut: impl std::future::Future<Output = Result<T, E>>,
+    on_timeout: impl FnOnce(anyhow::Error) -> E,
+) -> Result<T, E> {
+    match tokio::time::timeout(REDIS_TIMEOUT, fut).await {
+        Ok(result) => result,
+        Err(_) => Err(on_timeout(anyhow::anyhow!("session store timed out"))),
+    }
+}
+
 impl SessionStore for AppSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<State>, LoadError> {
         match &self.backend {
-            Backend::Redis(s) => s.load(key).await,
+            Backend::Redis(s) => bounded(s.load(key), LoadError::Other).await,
             Backend::Memory(s) => Ok(s.load(key)),
         }
     }
@@ -77,7 +91,7 @@ impl SessionStore for AppSessionStore {
     async fn save(&self, state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
         let ttl = self.ttl_for(&state, ttl);
         match &self.backend {
-            Backend::Redis(s) => s.save(state, &ttl).await,
+            Backend::Redis(s) => bounded(s.save(state, &ttl), SaveError::Other).await,
             Backend::Memory(s) => s.save(state, &ttl).map_err(SaveError::Other),
         }
     }
@@ -90,14 +104,14 @@ impl SessionStore for AppSessionStore {
     ) -> Result<SessionKey, UpdateError> {
         let ttl = self.ttl_for(&state, ttl);
         match &self.backend {
-            Backend::Redis(s) => s.update(key, state, &ttl).await,
+            Backend::Redis(s) => bounded(s.update(key, state, &ttl), UpdateError::Other).await,
             Backend::Memory(s) => s.update(key, state, &ttl).map_err(UpdateError::Other),
         }
     }
 
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
         match &self.backend {
-            Backend::Redis(s) => s.update_ttl(key, ttl).await,
+            Backend::Redis(s) => bounded(s.update_ttl(key, ttl), |e| e).await,
             Backend::Memory(s) => {
                 s.update_ttl(key, ttl);
                 Ok(())
@@ -107,7 +121,7 @@ impl SessionStore for AppSessionStore {
 
     async fn delete(&self, key: &SessionKey) -> anyhow::Result<()> {
         match &self.backend {
-            Backend::Redis(s) => s.delete(key).await,
+            Backend::Redis(s) => bounded(s.delete(key), |e| e).await,
             Backend::Memory(s) => {
                 s.delete(key);
                 Ok(())

@@ -127,3 +127,63 @@ async fn the_page_language_follows_accept_language_with_english_as_fallback() {
     assert!(page.contains("<html lang=\"en\">"));
     assert!(page.contains("Create your account"));
 }
+
+/// When Redis goes away, pages fail fast with a readable 500 that still
+/// carries the security headers (needs `redis-server` on PATH; skipped otherwise).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_store_outage_is_a_prompt_500_with_security_headers() {
+    let Ok(port) =
+        std::net::TcpListener::bind("127.0.0.1:0").map(|l| l.local_addr().unwrap().port())
+    else {
+        return;
+    };
+    let started = std::process::Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn();
+    let Ok(mut redis) = started else {
+        eprintln!("skipped: no redis-server on PATH");
+        return;
+    };
+    let url = format!("redis://127.0.0.1:{port}");
+    // Wait for the server to accept a PING (bounded, no sleeping).
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut up = false;
+    for _ in 0..100_000 {
+        if let Ok(mut c) = client.get_connection() {
+            if redis::cmd("PING").query::<String>(&mut c).is_ok() {
+                up = true;
+                break;
+            }
+        }
+        std::thread::yield_now();
+    }
+    assert!(up, "private redis-server did not start");
+    let app = spawn_app_with(&[("REDIS_URL", url.as_str())]).await;
+    assert_eq!(app.browser.get("/signup").await.status(), 200);
+
+    redis.kill().unwrap();
+    redis.wait().unwrap();
+    let res = app.browser.get("/signup").await;
+    assert_eq!(res.status(), 500);
+    let h = res.headers();
+    assert!(h.get("content-security-policy").is_some());
+    assert!(h.get("x-request-id").is_some());
+    assert_eq!(h.get("cache-control").unwrap(), "no-store");
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("data-error-code=\"internal_error\""));
+    let ready = app.browser.get("/readyz").await;
+    assert_eq!(ready.status(), 503);
+}

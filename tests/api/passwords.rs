@@ -173,3 +173,91 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
         401
     );
 }
+
+/// The same race with real concurrency on PostgreSQL: the login's check runs
+/// while the reset's transaction is still open, and must lose once it commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_blocked_behind_an_uncommitted_reset_opens_no_session() {
+    use std::sync::mpsc;
+    use swiper::accounts::login::{check_credentials, open_session, LoginContext};
+    use swiper::accounts::sessions::{self, Lifetimes};
+    let app = spawn_app().await;
+    if !app.db.is_postgres() {
+        eprintln!("skipped: SQLite serialises writers with BEGIN IMMEDIATE (covered by the sequential test)");
+        return;
+    }
+    app.member(&app.browser, "race2@example.com").await;
+    let user = check_credentials(&app.state, "race2@example.com", GOOD_PASSWORD)
+        .await
+        .unwrap()
+        .expect("valid");
+    let id = user.user_id();
+    let pool = app.state.pool.clone();
+    let (opened_tx, opened_rx) = mpsc::channel();
+    let (commit_tx, commit_rx) = mpsc::channel::<()>();
+    // The reset: new hash, every session ended, not committed until told.
+    let reset = std::thread::spawn(move || {
+        let mut c = pool.get().unwrap();
+        swiper::db::transaction(&mut c, |c| {
+            diesel::update(users::table.find(id.0))
+                .set(users::password_hash.eq(swiper::security::password::hash(
+                    "the new secret phrase",
+                    1000,
+                )))
+                .execute(c)?;
+            sessions::revoke_all(c, id)?;
+            opened_tx.send(()).unwrap();
+            commit_rx.recv().unwrap();
+            Ok::<_, diesel::result::Error>(())
+        })
+        .unwrap();
+    });
+    opened_rx.recv().unwrap();
+    let pool = app.state.pool.clone();
+    let lifetimes = Lifetimes::from_settings(&app.state.settings);
+    let login = std::thread::spawn(move || {
+        let mut c = pool.get().unwrap();
+        let ctx = LoginContext {
+            remember: false,
+            ip: "127.0.0.1",
+            user_agent: "race",
+            replaces: None,
+            lifetimes,
+        };
+        open_session(&mut c, &user, &ctx, swiper::db::now())
+            .unwrap()
+            .is_some()
+    });
+    // Wait until the login is blocked on the reset's row lock, then commit.
+    let waiting = app
+        .db(|c| {
+            #[derive(diesel::QueryableByName)]
+            struct N {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            for _ in 0..100_000 {
+                let n = diesel::sql_query(
+                    "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+                )
+                .get_result::<N>(c)?
+                .n;
+                if n > 0 {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })
+        .await;
+    assert!(waiting, "the login should wait for the reset's lock");
+    commit_tx.send(()).unwrap();
+    reset.join().unwrap();
+    assert!(
+        !login.join().unwrap(),
+        "no session may open after the reset"
+    );
+    assert_eq!(
+        app.count("user_sessions WHERE user_agent = 'race'").await,
+        0
+    );
+}
