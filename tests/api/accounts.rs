@@ -171,58 +171,31 @@ async fn remember_me_makes_the_session_cookie_outlive_the_browser() {
     app.member(&app.browser, "eve@example.com").await;
     app.browser.post("/logout", &[]).await;
 
-    let browser = app.new_browser();
-    let token = browser.csrf().await;
-    let res = browser
-        .post_raw(
-            "/login",
-            &[
-                ("email", "eve@example.com"),
-                ("password", GOOD_PASSWORD),
-                ("remember", "on"),
-                ("csrf_token", &token),
-            ],
-        )
+    let remembered = app
+        .new_browser()
+        .login_with("eve@example.com", GOOD_PASSWORD, &[("remember", "on")])
         .await;
-    assert_eq!(res.status(), 303);
-    let set_cookie: Vec<String> = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .collect();
+    assert_eq!(remembered.status(), 303);
+    let cookies = set_cookies(&remembered);
     assert!(
-        set_cookie
+        cookies
             .iter()
             .any(|c| c.starts_with("swiper_session=") && c.contains("Max-Age=")),
-        "{set_cookie:?}"
+        "{cookies:?}"
     );
 
-    let plain = app.new_browser();
-    let token = plain.csrf().await;
-    let res = plain
-        .post_raw(
-            "/login",
-            &[
-                ("email", "eve@example.com"),
-                ("password", GOOD_PASSWORD),
-                ("csrf_token", &token),
-            ],
-        )
+    let plain = app
+        .new_browser()
+        .login("eve@example.com", GOOD_PASSWORD)
         .await;
-    let set_cookie: Vec<String> = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .collect();
+    let cookies = set_cookies(&plain);
     assert!(
-        set_cookie.iter().any(|c| c.starts_with("swiper_session=")),
-        "{set_cookie:?}"
+        cookies.iter().any(|c| c.starts_with("swiper_session=")),
+        "{cookies:?}"
     );
     assert!(
-        !set_cookie.iter().any(|c| c.contains("Max-Age=")),
-        "without remember me the cookie ends with the browser: {set_cookie:?}"
+        !cookies.iter().any(|c| c.contains("Max-Age=")),
+        "without remember me the cookie ends with the browser: {cookies:?}"
     );
 }
 

@@ -278,8 +278,27 @@ impl Browser {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        self.post("/login", &[("email", email), ("password", password)])
-            .await
+        self.login_with(email, password, &[]).await
+    }
+
+    /// Logs in with more form fields (`remember`, `next`).
+    pub async fn login_with(
+        &self,
+        email: &str,
+        password: &str,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut fields = vec![("email", email), ("password", password)];
+        fields.extend_from_slice(extra);
+        self.post("/login", &fields).await
+    }
+
+    pub async fn change_password(&self, current: &str, new: &str) -> reqwest::Response {
+        self.post(
+            "/settings/password",
+            &[("current_password", current), ("new_password", new)],
+        )
+        .await
     }
 
     pub async fn is_logged_in(&self) -> bool {
@@ -327,6 +346,16 @@ pub fn csrf_in(html: &str) -> String {
         .next()
         .unwrap_or_default()
         .to_string()
+}
+
+/// Every `Set-Cookie` header of a response.
+pub fn set_cookies(res: &reqwest::Response) -> Vec<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_string)
+        .collect()
 }
 
 pub fn location(res: &reqwest::Response) -> String {

@@ -129,13 +129,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
 
     let res = app
         .browser
-        .post(
-            "/settings/password",
-            &[
-                ("current_password", "wrong wrong wrong"),
-                ("new_password", "a brand new passphrase"),
-            ],
-        )
+        .change_password("wrong wrong wrong", "a brand new passphrase")
         .await;
     assert_eq!(res.status(), 422);
     assert!(res
@@ -147,13 +141,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
 
     let res = app
         .browser
-        .post(
-            "/settings/password",
-            &[
-                ("current_password", GOOD_PASSWORD),
-                ("new_password", "a brand new passphrase"),
-            ],
-        )
+        .change_password(GOOD_PASSWORD, "a brand new passphrase")
         .await;
     assert_eq!(res.status(), 303);
     assert!(app.browser.is_logged_in().await, "this session stays");

@@ -137,13 +137,7 @@ async fn changing_the_password_voids_outstanding_reset_links() {
     let link = request_reset(&app, "wes@example.com").await;
     let res = app
         .browser
-        .post(
-            "/settings/password",
-            &[
-                ("current_password", GOOD_PASSWORD),
-                ("new_password", "a brand new passphrase"),
-            ],
-        )
+        .change_password(GOOD_PASSWORD, "a brand new passphrase")
         .await;
     assert_eq!(res.status(), 303);
     assert_eq!(app.new_browser().get(&link).await.status(), 400);

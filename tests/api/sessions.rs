@@ -35,17 +35,8 @@ async fn a_session_idle_longer_than_the_idle_timeout_ends() {
 async fn a_remembered_session_survives_idleness_but_not_its_absolute_lifetime() {
     let app = spawn_app().await;
     app.member(&app.new_browser(), "rem@example.com").await;
-    let token = app.browser.csrf().await;
     app.browser
-        .post_raw(
-            "/login",
-            &[
-                ("email", "rem@example.com"),
-                ("password", GOOD_PASSWORD),
-                ("remember", "on"),
-                ("csrf_token", &token),
-            ],
-        )
+        .login_with("rem@example.com", GOOD_PASSWORD, &[("remember", "on")])
         .await;
     age_sessions(&app, 24 * 5).await;
     assert!(
@@ -104,18 +95,9 @@ async fn a_logged_out_visitor_is_sent_to_the_login_page_and_back() {
     assert!(page.contains("name=\"next\" value=\"/settings\""), "{page}");
 
     app.member(&app.new_browser(), "jo@example.com").await;
-    let token = app.browser.csrf().await;
     let res = app
         .browser
-        .post_raw(
-            "/login",
-            &[
-                ("email", "jo@example.com"),
-                ("password", GOOD_PASSWORD),
-                ("next", "/settings"),
-                ("csrf_token", &token),
-            ],
-        )
+        .login_with("jo@example.com", GOOD_PASSWORD, &[("next", "/settings")])
         .await;
     assert_eq!(location(&res), "/settings");
 }
@@ -132,17 +114,8 @@ async fn login_never_redirects_to_another_site() {
         "/\n",
     ] {
         let browser = app.new_browser();
-        let token = browser.csrf().await;
         let res = browser
-            .post_raw(
-                "/login",
-                &[
-                    ("email", "kai@example.com"),
-                    ("password", GOOD_PASSWORD),
-                    ("next", next),
-                    ("csrf_token", &token),
-                ],
-            )
+            .login_with("kai@example.com", GOOD_PASSWORD, &[("next", next)])
             .await;
         assert_eq!(location(&res), "/discover", "{next}");
     }
