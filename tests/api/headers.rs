@@ -90,12 +90,7 @@ async fn health_and_readiness_answer() {
 async fn errors_have_a_stable_code_in_html_and_in_json() {
     let app = spawn_app().await;
     let res = app.browser.get("/no/such/page").await;
-    assert_eq!(res.status(), 404);
-    assert!(res
-        .text()
-        .await
-        .unwrap()
-        .contains("data-error-code=\"not_found\""));
+    assert_error(res, 404, "not_found").await;
     let res = app
         .browser
         .client

@@ -348,6 +348,16 @@ pub fn csrf_in(html: &str) -> String {
         .to_string()
 }
 
+/// Asserts a response is the error page with this status and stable code.
+pub async fn assert_error(res: reqwest::Response, status: u16, code: &str) {
+    assert_eq!(res.status(), status);
+    let body = res.text().await.expect("body");
+    assert!(
+        body.contains(&format!("data-error-code=\"{code}\"")),
+        "expected {code} in:\n{body}"
+    );
+}
+
 /// Every `Set-Cookie` header of a response.
 pub fn set_cookies(res: &reqwest::Response) -> Vec<String> {
     res.headers()

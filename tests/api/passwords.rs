@@ -131,12 +131,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
         .browser
         .change_password("wrong wrong wrong", "a brand new passphrase")
         .await;
-    assert_eq!(res.status(), 422);
-    assert!(res
-        .text()
-        .await
-        .unwrap()
-        .contains("data-error-code=\"wrong_password\""));
+    assert_error(res, 422, "wrong_password").await;
     assert!(laptop.is_logged_in().await);
 
     let res = app
