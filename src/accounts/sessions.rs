@@ -154,6 +154,24 @@ pub fn revoke(conn: &mut DbConnection, session_id: &str) -> QueryResult<usize> {
     diesel::delete(user_sessions::table.find(session_id)).execute(conn)
 }
 
+/// Ends one of a member's own sessions, named by its [`UserSession::handle`];
+/// a handle that is not theirs changes nothing.
+pub fn revoke_by_handle(
+    conn: &mut DbConnection,
+    user: UserId,
+    handle: &str,
+    now: NaiveDateTime,
+    idle: Duration,
+) -> QueryResult<usize> {
+    match list(conn, user, now, idle)?
+        .into_iter()
+        .find(|s| s.handle() == handle)
+    {
+        Some(s) => revoke(conn, &s.id),
+        None => Ok(0),
+    }
+}
+
 /// Ends every session of a member, on every instance.
 pub fn revoke_all(conn: &mut DbConnection, user: UserId) -> QueryResult<usize> {
     diesel::delete(user_sessions::table.filter(user_sessions::user_id.eq(user.0))).execute(conn)

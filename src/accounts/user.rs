@@ -117,6 +117,14 @@ impl User {
         Ok(())
     }
 
+    /// Saves the member's language choice (a code with a catalog).
+    pub fn set_language(conn: &mut DbConnection, id: UserId, code: &str) -> QueryResult<()> {
+        diesel::update(users::table.find(id.0))
+            .set(users::language.eq(Some(code)))
+            .execute(conn)
+            .map(|_| ())
+    }
+
     /// Replaces `old` with `new` if `old` is still the stored hash.
     pub fn upgrade_hash(
         conn: &mut DbConnection,

@@ -179,3 +179,26 @@ async fn two_instances_share_sessions_and_log_out_everywhere() {
     assert_eq!(on_b.post("/logout", &[]).await.status(), 303);
     assert!(!a.browser.is_logged_in().await);
 }
+
+#[tokio::test]
+async fn one_other_session_can_be_ended_from_the_list_but_not_someone_elses() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "una@example.com").await;
+    let phone = app.new_browser();
+    phone.login("una@example.com", GOOD_PASSWORD).await;
+    let stranger = app.new_browser();
+    app.member(&stranger, "zed@example.com").await;
+
+    let revoke_path = |page: &str| {
+        let start = page.find("/settings/sessions/").expect("a revoke form");
+        page[start..].split('"').next().unwrap().to_string()
+    };
+    // The stranger cannot end Una's phone session with its handle.
+    let phones = revoke_path(&app.browser.html("/settings/sessions").await);
+    assert_eq!(stranger.post(&phones, &[]).await.status(), 303);
+    assert!(phone.is_logged_in().await);
+    // Una can.
+    assert_eq!(app.browser.post(&phones, &[]).await.status(), 303);
+    assert!(!phone.is_logged_in().await);
+    assert!(app.browser.is_logged_in().await);
+}

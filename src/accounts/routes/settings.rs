@@ -1,14 +1,12 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use diesel::prelude::*;
 use serde::Deserialize;
 
 use crate::accounts::password::{self, ChangePasswordForm};
 use crate::accounts::sessions::{self, UserSession};
-use crate::accounts::CurrentUser;
+use crate::accounts::{CurrentUser, User};
 use crate::db;
-use crate::db::schema::users;
 use crate::error::AppError;
 use crate::i18n;
 use crate::startup::AppState;
@@ -74,15 +72,8 @@ pub async fn change_language(
     if !i18n::is_supported(&code) {
         return Err(AppError::InvalidInput);
     }
-    let id = me.id;
-    let saved = code.clone();
-    db::run(&state.pool, move |c| {
-        diesel::update(users::table.find(id.0))
-            .set(users::language.eq(Some(saved)))
-            .execute(c)?;
-        Ok(())
-    })
-    .await?;
+    let (id, saved) = (me.id, code.clone());
+    db::run(&state.pool, move |c| Ok(User::set_language(c, id, &saved)?)).await?;
     page::save_lang(&req, &code);
     Ok(redirect("/settings?notice=language_saved"))
 }
@@ -133,13 +124,7 @@ pub async fn revoke_one(
     let target = path.into_inner();
     let (id, idle) = (me.id, state.settings.session_idle_timeout);
     db::run(&state.pool, move |c| {
-        let owned = sessions::list(c, id, db::now(), idle)?
-            .into_iter()
-            .find(|s| s.handle() == target);
-        if let Some(s) = owned {
-            sessions::revoke(c, &s.id)?;
-        }
-        Ok(())
+        Ok(sessions::revoke_by_handle(c, id, &target, db::now(), idle)?)
     })
     .await?;
     Ok(redirect("/settings/sessions?notice=sessions_revoked"))
