@@ -113,14 +113,24 @@ async fn shutdown_signal() -> std::io::Result<()> {
     }
 }
 
-async fn migrate(settings: Settings) -> anyhow::Result<()> {
-    let url = settings.database_url.clone();
-    let applied = tokio::task::spawn_blocking(move || -> Result<usize, crate::error::AppError> {
+/// Runs `f` on a single fresh connection, off the async executor (no
+/// migrations at connect: `migrate` decides that itself).
+async fn with_one_connection<T: Send + 'static>(
+    url: String,
+    f: impl FnOnce(&mut db::DbConnection) -> Result<T, crate::error::AppError> + Send + 'static,
+) -> anyhow::Result<T> {
+    let value = tokio::task::spawn_blocking(move || {
         let pool = db::pool(&url, 1)?;
         let mut conn = pool.get()?;
-        db::migrate(&mut conn)
+        f(&mut conn)
     })
     .await??;
+    Ok(value)
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let url = settings.database_url.clone();
+    let applied = with_one_connection(url, db::migrate).await?;
     println!("{applied} migration(s) applied");
     Ok(())
 }
@@ -165,12 +175,7 @@ async fn check(settings: Settings) -> anyhow::Result<()> {
         }
     );
     let url = settings.database_url.clone();
-    tokio::task::spawn_blocking(move || -> Result<(), crate::error::AppError> {
-        let pool = db::pool(&url, 1)?;
-        pool.get()?;
-        Ok(())
-    })
-    .await??;
+    with_one_connection(url, |_| Ok(())).await?;
     println!("database: reachable");
     if let Some(mut r) = connect_redis(&settings).await? {
         redis::cmd("PING").query_async::<String>(&mut r).await?;

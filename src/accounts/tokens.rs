@@ -48,6 +48,11 @@ pub fn issue(
     Ok(token)
 }
 
+/// Whether a string could be one of our tokens at all (checked before any query).
+pub fn looks_valid(token: &str) -> bool {
+    !token.is_empty() && token.len() <= 128
+}
+
 /// The user a still-usable token belongs to, without using it up.
 pub fn peek(
     conn: &mut DbConnection,

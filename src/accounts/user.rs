@@ -171,8 +171,4 @@ impl User {
         };
         Ok(n == 1)
     }
-
-    pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
-        users::table.count().get_result(conn)
-    }
 }

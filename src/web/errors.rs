@@ -33,21 +33,24 @@ struct Viewer {
 
 impl Viewer {
     fn of(req: &HttpRequest) -> Self {
-        let accept = req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let json = match (accept.find("application/json"), accept.find("text/html")) {
-            (Some(j), Some(h)) => j < h,
-            (Some(_), None) => true,
-            _ => req.path().starts_with("/api/"),
-        };
         Self {
             tr: crate::web::page::tr_for(req),
-            json,
+            json: wants_json(req.headers(), req.path()),
             path: req.path().to_string(),
         }
+    }
+}
+
+/// JSON when the client prefers it to HTML, and always under `/api/`.
+fn wants_json(headers: &header::HeaderMap, path: &str) -> bool {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match (accept.find("application/json"), accept.find("text/html")) {
+        (Some(j), Some(h)) => j < h,
+        (Some(_), None) => true,
+        _ => path.starts_with("/api/"),
     }
 }
 
@@ -108,18 +111,13 @@ pub async fn middleware(
     // Never keep a clone of the request across `next.call`: the router needs
     // it unshared. What an error raised by a middleware needs is taken now.
     let early = {
-        let accept = req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
         let lang = req
             .headers()
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok());
         Viewer {
             tr: Tr::negotiate(None, lang),
-            json: accept.contains("application/json") && !accept.contains("text/html"),
+            json: wants_json(req.headers(), req.path()),
             path: req.path().to_string(),
         }
     };

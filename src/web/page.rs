@@ -55,7 +55,6 @@ pub struct Page {
     pub csrf: String,
     pub user: Option<CurrentUser>,
     pub notice: Option<&'static str>,
-    pub path: String,
 }
 
 impl Page {
@@ -69,7 +68,6 @@ impl Page {
             csrf: csrf::token(&req.get_session()),
             user,
             notice,
-            path: req.path().to_string(),
         }
     }
 

@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use crate::accounts::input::Email;
 use crate::accounts::password::{self, ResetOutcome};
+use crate::accounts::tokens;
 use crate::error::AppError;
 use crate::startup::AppState;
 use crate::web::{redirect, render, FormErrors, Page};
@@ -77,17 +78,13 @@ struct ConfirmPage {
     errors: FormErrors,
 }
 
-fn valid_shape(token: &str) -> bool {
-    !token.is_empty() && token.len() <= 128
-}
-
 pub async fn confirm_form(
     state: web::Data<AppState>,
     page: Page,
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
     let token = query.into_inner().token;
-    if !valid_shape(&token) || password::reset_target(&state, &token).await?.is_none() {
+    if !tokens::looks_valid(&token) || password::reset_target(&state, &token).await?.is_none() {
         return Err(AppError::InvalidToken);
     }
     crate::web::ok(&ConfirmPage {
@@ -104,7 +101,7 @@ pub async fn confirm_submit(
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
     let token = query.into_inner().token;
-    if !valid_shape(&token) {
+    if !tokens::looks_valid(&token) {
         return Err(AppError::InvalidToken);
     }
     match password::reset_with_token(&state, &token, &form.password).await? {

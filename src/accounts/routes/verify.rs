@@ -2,6 +2,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::accounts::tokens;
 use crate::accounts::verify::{self, ResendOutcome};
 use crate::accounts::CurrentUser;
 use crate::db;
@@ -27,7 +28,7 @@ pub async fn verify(
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
     let token = query.into_inner().token;
-    if token.is_empty() || token.len() > 128 {
+    if !tokens::looks_valid(&token) {
         return Err(AppError::InvalidToken);
     }
     let ok = db::run(&state.pool, move |c| {
