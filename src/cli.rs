@@ -5,15 +5,16 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 
 use crate::accounts::admin::{create_admin, CreatedAdmin};
 use crate::accounts::input::Email;
-use crate::config::{Settings, Source};
+use crate::clock::Clock;
+use crate::config::{AppEnv, Settings, Source};
 use crate::db;
-use crate::jobs::{JobContext, Registry, Worker};
+use crate::jobs::{JobContext, Worker, WorkerWake};
 use crate::mail::Mailer;
-use crate::startup::{connect_database, connect_redis, Application};
+use crate::startup::{connect_database, connect_redis, job_registry, Application};
 
 #[derive(Parser)]
 #[command(
@@ -71,8 +72,8 @@ pub async fn run() -> ExitCode {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let bind = settings.bind.clone();
-    let base = settings.base_url.to_string();
+    let bind = settings.http.bind.clone();
+    let base = settings.http.base_url.to_string();
     let app = Application::build(settings).await?;
     tracing::info!(%bind, %base, "Swiper is serving");
     app.run_until_stopped().await?;
@@ -81,14 +82,15 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 
 async fn worker(settings: Settings) -> anyhow::Result<()> {
     let settings = Arc::new(settings);
-    let pool = connect_database(&settings).await?;
+    let db = connect_database(&settings).await?;
     let ctx = JobContext {
-        pool,
+        db,
         settings: settings.clone(),
         mailer: Mailer::from_settings(&settings)?,
+        clock: Clock::system(),
     };
     let (tx, rx) = watch::channel(false);
-    let w = Worker::new(ctx, Arc::new(Registry::standard()), Arc::new(Notify::new()));
+    let w = Worker::new(ctx, Arc::new(job_registry()), WorkerWake::default());
     let handle = tokio::spawn(w.run(rx));
     shutdown_signal().await?;
     tracing::info!("stopping: finishing the current job");
@@ -129,7 +131,7 @@ async fn with_one_connection<T: Send + 'static>(
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {
-    let url = settings.database_url.clone();
+    let url = settings.database.url.expose().to_string();
     let applied = with_one_connection(url, db::migrate).await?;
     println!("{applied} migration(s) applied");
     Ok(())
@@ -137,30 +139,44 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
 
 async fn admin(settings: Settings, email: &str) -> anyhow::Result<()> {
     let email = Email::parse(email).map_err(|code| anyhow::anyhow!("--email: {code}"))?;
-    let pool = connect_database(&settings).await?;
-    let iterations = settings.password_iterations;
+    let db = connect_database(&settings).await?;
+    let iterations = settings.passwords.iterations;
     let shown = email.as_str().to_string();
-    let outcome = db::run(&pool, move |c| Ok(create_admin(c, &email, iterations)?)).await?;
+    let now = Clock::system().now();
+    let outcome = db
+        .primary(move |c| Ok(create_admin(c, &email, iterations, now)?))
+        .await?;
     match outcome {
         CreatedAdmin::Promoted => println!("{shown} is now a superadmin"),
         CreatedAdmin::Created { password } => {
             println!("created superadmin {shown}");
-            println!("password (shown once, change it after logging in): {password}");
+            println!(
+                "password (shown once, change it after logging in): {}",
+                password.expose()
+            );
         }
     }
     Ok(())
 }
 
 async fn check(settings: Settings) -> anyhow::Result<()> {
-    println!("environment: {:?}", settings.app_env);
-    println!("bind: {}  base url: {}", settings.bind, settings.base_url);
+    let env = match settings.app_env {
+        AppEnv::Development => "development",
+        AppEnv::Production => "production",
+    };
+    println!("environment: {env}");
     println!(
-        "database: {:?}",
-        db::Backend::from_url(&settings.database_url)
+        "bind: {}  base url: {}",
+        settings.http.bind, settings.http.base_url
+    );
+    let url = settings.database.url.expose().to_string();
+    println!(
+        "database: {}",
+        db::Backend::from_url(&url).map_or("unknown", |b| b.name())
     );
     println!(
         "redis: {}",
-        if settings.redis_url.is_some() {
+        if settings.redis.url.is_some() {
             "configured"
         } else {
             "in-process stores"
@@ -168,13 +184,12 @@ async fn check(settings: Settings) -> anyhow::Result<()> {
     );
     println!(
         "mail: {}",
-        if settings.smtp_url.is_some() {
+        if settings.mail.smtp_url.is_some() {
             "SMTP"
         } else {
             "files under var/mail"
         }
     );
-    let url = settings.database_url.clone();
     with_one_connection(url, |_| Ok(())).await?;
     println!("database: reachable");
     if let Some(mut r) = connect_redis(&settings).await? {

@@ -1,7 +1,11 @@
-//! Swiper: a dating and social web site. See ARCHITECTURE.md for the module map.
+//! Swiper: a dating and social web site. See ARCHITECTURE.md for the module
+//! map and the rule that dependencies point down: features → auth → the web
+//! spine and plumbing → db.
 
 pub mod accounts;
+pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -12,5 +16,6 @@ pub mod mail;
 pub mod ops;
 pub mod security;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod web;

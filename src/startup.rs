@@ -1,5 +1,6 @@
-//! Building the application: state, middleware stack, routes, the HTTP
-//! server on its listener and the in-process worker.
+//! The composition root: builds the state, the job registry (every feature's
+//! job kinds), the middleware stack and the routes, then runs the HTTP server
+//! and the in-process worker. Nothing else imports this module.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -12,70 +13,80 @@ use actix_web::cookie::{time, Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 use tracing_actix_web::TracingLogger;
 
+use crate::clock::Clock;
 use crate::config::Settings;
-use crate::db::{self, Pool};
+use crate::db::{self, Db};
 use crate::error::AppError;
-use crate::jobs::{JobContext, Registry, Worker};
+use crate::jobs::{JobContext, JobError, Registry, Worker, WorkerWake};
 use crate::mail::Mailer;
 use crate::security::password;
+use crate::state::AppState;
 use crate::telemetry::SwiperRootSpan;
 use crate::web::session_store::AppSessionStore;
 use crate::web::{self as spine, SESSION_COOKIE};
-use crate::{accounts, home, ops};
+use crate::{accounts, auth, home, ops};
 
-/// Shared by every request handler (as `web::Data<AppState>`).
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub pool: Pool,
-    pub redis: Option<redis::aio::ConnectionManager>,
-    pub mailer: Mailer,
-    /// Verified against when an email is unknown, so timing reveals nothing.
-    pub dummy_hash: String,
-    worker_wake: Arc<Notify>,
+/// Every job kind the application knows, periodic ones included.
+pub fn job_registry() -> Registry {
+    let mut r = Registry::default();
+    accounts::register_jobs(&mut r);
+    register_maintenance(&mut r);
+    r
 }
 
-impl AppState {
-    /// Tells the in-process worker a job was just queued (it polls anyway).
-    pub fn wake_worker(&self) {
-        self.worker_wake.notify_one();
-    }
+const PURGE_EXPIRED: &str = "maintenance.purge_expired";
 
-    pub fn job_context(&self) -> JobContext {
-        JobContext {
-            pool: self.pool.clone(),
-            settings: self.settings.clone(),
-            mailer: self.mailer.clone(),
-        }
+/// Every ten minutes: expired tokens and sessions, old finished jobs, and
+/// jobs whose worker vanished on their last attempt.
+fn register_maintenance(r: &mut Registry) {
+    if let Err(e) = r.every(PURGE_EXPIRED, "0 */10 * * * *") {
+        tracing::error!(error = %e, "invalid maintenance schedule");
     }
+    r.register(PURGE_EXPIRED, |ctx: JobContext, _payload| async move {
+        let (now, idle) = (ctx.clock.now(), ctx.settings.sessions.idle_timeout);
+        ctx.db
+            .primary(move |c| {
+                let tokens = accounts::tokens::purge_expired(c, now)?;
+                let sessions = auth::sessions::purge_expired(c, now, idle)?;
+                let jobs = crate::jobs::queue::purge_done(c, now - chrono::TimeDelta::days(7))?;
+                let buried = crate::jobs::queue::bury_abandoned(c, now)?;
+                tracing::info!(tokens, sessions, jobs, buried, "purged expired rows");
+                Ok(())
+            })
+            .await
+            .map_err(|e| JobError(e.to_string()))
+    });
 }
 
 /// Connects to the database (and runs migrations outside production).
-pub async fn connect_database(settings: &Settings) -> Result<Pool, AppError> {
+pub async fn connect_database(settings: &Settings) -> Result<Db, AppError> {
     let pool = {
-        let (url, size) = (settings.database_url.clone(), settings.db_pool_size);
-        web::block(move || db::pool(&url, size))
+        let url = settings.database.url.clone();
+        let size = settings.database.pool_size;
+        web::block(move || db::pool(url.expose(), size))
             .await
             .map_err(|e| AppError::internal("database pool", e))??
     };
+    let db = Db::new(pool);
     if !settings.is_production() {
-        let applied = db::run(&pool, db::migrate).await?;
+        let applied = db.primary(db::migrate).await?;
         if applied > 0 {
             tracing::info!(applied, "migrations applied");
         }
     }
-    Ok(pool)
+    Ok(db)
 }
 
 pub async fn connect_redis(
     settings: &Settings,
 ) -> anyhow::Result<Option<redis::aio::ConnectionManager>> {
-    match &settings.redis_url {
+    match &settings.redis.url {
         None => Ok(None),
         Some(url) => Ok(Some(
-            redis::Client::open(url.as_str())?
+            redis::Client::open(url.expose())?
                 .get_connection_manager()
                 .await?,
         )),
@@ -109,39 +120,45 @@ pub struct Application {
 }
 
 impl Application {
-    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(&settings.bind)?;
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// Builds the application on a given clock (tests set the time with a manual one).
+    pub async fn build_with_clock(mut settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.http.bind)?;
         let port = listener.local_addr()?.port();
         // BASE_URL left at its default follows the port actually bound (port 0 in tests).
-        if settings.base_url.port() == Some(0) {
-            let _ = settings.base_url.set_port(Some(port));
+        if settings.http.base_url.port() == Some(0) {
+            let _ = settings.http.base_url.set_port(Some(port));
         }
         let settings = Arc::new(settings);
-        let pool = connect_database(&settings).await?;
+        let db = connect_database(&settings).await?;
         let redis = connect_redis(&settings).await?;
         let store = AppSessionStore::connect(
-            settings.redis_url.as_deref(),
-            &settings.redis_prefix,
-            settings.session_idle_timeout,
+            settings.redis.url.as_ref().map(|u| u.expose()),
+            &settings.redis.prefix,
+            settings.sessions.idle_timeout,
         )
         .await?;
         let mailer = Mailer::from_settings(&settings)?;
-        let iterations = settings.password_iterations;
+        let iterations = settings.passwords.iterations;
         let dummy_hash = web::block(move || password::dummy_hash(iterations)).await?;
         let state = web::Data::new(AppState {
             settings: settings.clone(),
-            pool,
+            db,
             redis,
             mailer,
+            clock,
             dummy_hash,
-            worker_wake: Arc::new(Notify::new()),
+            worker_wake: WorkerWake::default(),
         });
         let key = cookie_key(&settings);
         let server = {
             let state = state.clone();
             HttpServer::new(move || {
                 let s = &state.settings;
-                let lifetime = s.remember_me_duration.max(s.session_absolute_timeout);
+                let lifetime = s.sessions.remember_me.max(s.sessions.absolute_timeout);
                 let ttl =
                     time::Duration::seconds(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX));
                 let session = SessionMiddleware::builder(store.clone(), key.clone())
@@ -153,7 +170,7 @@ impl Application {
                     .session_lifecycle(BrowserSession::default().state_ttl(ttl))
                     .build();
                 // Outer bound only: idle and absolute limits per session are
-                // enforced on the session rows (accounts::sessions).
+                // enforced on the session rows (auth::sessions).
                 // A revoked or expired session drops only the identity: the
                 // CSRF token stays, so the login form shown next still works.
                 let identity = IdentityMiddleware::builder()
@@ -168,7 +185,7 @@ impl Application {
                     .service(
                         web::scope("")
                             .wrap(from_fn(spine::csrf::middleware))
-                            .wrap(from_fn(accounts::current_user::middleware))
+                            .wrap(from_fn(auth::middleware::middleware))
                             .wrap(identity)
                             .wrap(session)
                             .wrap(from_fn(spine::remember::middleware))
@@ -178,17 +195,18 @@ impl Application {
                     )
                     .wrap(from_fn(spine::errors::middleware))
                     .wrap(from_fn(spine::headers::middleware))
+                    .wrap(from_fn(spine::head::middleware))
                     .wrap(TracingLogger::<SwiperRootSpan>::new())
             })
             .shutdown_timeout(30)
             .listen(listener)?
             .run()
         };
-        let worker = settings.run_worker.then(|| {
+        let worker = settings.jobs.run_worker.then(|| {
             let (tx, rx) = watch::channel(false);
             let w = Worker::new(
                 state.job_context(),
-                Arc::new(Registry::standard()),
+                Arc::new(job_registry()),
                 state.worker_wake.clone(),
             );
             (tokio::spawn(w.run(rx)), tx)
@@ -223,4 +241,18 @@ impl Application {
 
 async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
     Err(AppError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_periodic_job_has_a_handler() {
+        let r = super::job_registry();
+        let from = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .unwrap_or_default();
+        let due = r.due_between(from, from + chrono::TimeDelta::days(1));
+        assert!(!due.is_empty());
+        assert!(due.iter().all(|(kind, _)| r.get(kind).is_some()));
+    }
 }

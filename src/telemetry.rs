@@ -27,7 +27,7 @@ pub struct SwiperRootSpan;
 
 impl RootSpanBuilder for SwiperRootSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        let client_ip = crate::security::client_ip::of_service_request(request);
+        let client_ip = crate::web::client_ip::of_service_request(request);
         let request_id = request
             .extensions()
             .get::<tracing_actix_web::RequestId>()

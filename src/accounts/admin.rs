@@ -1,17 +1,17 @@
 //! `swiper create-admin`: an account with the superadmin flag. (The RBAC
 //! issue replaces the flag with the `superadmin` role.)
 
-use diesel::prelude::*;
+use chrono::NaiveDateTime;
 
-use super::input::Email;
-use super::user::{User, UserInsertForm};
-use crate::db::schema::users;
-use crate::db::{self, DbConnection};
-use crate::security::{password, random};
+use super::input::{Email, Sex};
+use crate::auth::users::UserInsertForm;
+use crate::auth::User;
+use crate::db::{transaction, DbConnection};
+use crate::security::{password, random, SecretString};
 
 pub enum CreatedAdmin {
     Promoted,
-    Created { password: String },
+    Created { password: SecretString },
 }
 
 /// Promotes the account with `email`, or creates a verified one with a random
@@ -20,13 +20,11 @@ pub fn create_admin(
     conn: &mut DbConnection,
     email: &Email,
     iterations: u32,
-) -> QueryResult<CreatedAdmin> {
-    db::transaction(conn, |c| {
-        let now = db::now();
+    now: NaiveDateTime,
+) -> diesel::QueryResult<CreatedAdmin> {
+    transaction(conn, |c| {
         if let Some(user) = User::find_by_email(c, email.as_str())? {
-            diesel::update(users::table.find(user.id))
-                .set((users::is_superadmin.eq(true), users::updated_at.eq(now)))
-                .execute(c)?;
+            User::promote_superadmin(c, user.id, now)?;
             return Ok(CreatedAdmin::Promoted);
         }
         let pw = random::token(15);
@@ -38,7 +36,7 @@ pub fn create_admin(
                 email: email.as_str(),
                 password_hash: &hash,
                 nickname,
-                sex: "female",
+                sex: Sex::Female,
                 birthday: chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or_default(),
                 email_verified_at: Some(now),
                 is_superadmin: true,
@@ -48,6 +46,8 @@ pub fn create_admin(
                 updated_at: now,
             },
         )?;
-        Ok(CreatedAdmin::Created { password: pw })
+        Ok(CreatedAdmin::Created {
+            password: SecretString::new(pw),
+        })
     })
 }

@@ -1,7 +1,10 @@
 //! Account inputs, parsed and validated once at the edge. Each error is a
-//! stable code that forms show next to the field (`form_error.<code>`).
+//! stable [`FieldCode`] that forms show next to the field.
 
 use chrono::{Datelike, NaiveDate};
+
+pub use crate::auth::Sex;
+use crate::error::FieldCode;
 
 pub const MAX_EMAIL_LEN: usize = 254;
 pub const MAX_NICKNAME_CHARS: usize = 40;
@@ -13,17 +16,17 @@ pub const MIN_AGE: i32 = 18;
 pub struct Email(String);
 
 impl Email {
-    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+    pub fn parse(raw: &str) -> Result<Self, FieldCode> {
         let s = raw.trim().to_lowercase();
         if s.is_empty() {
-            return Err("required");
+            return Err(FieldCode::Required);
         }
         if s.len() > MAX_EMAIL_LEN {
-            return Err("too_long");
+            return Err(FieldCode::TooLong);
         }
         match s.parse::<lettre::Address>() {
             Ok(_) if s.contains('.') => Ok(Self(s)),
-            _ => Err("invalid_email"),
+            _ => Err(FieldCode::InvalidEmail),
         }
     }
     pub fn as_str(&self) -> &str {
@@ -35,16 +38,16 @@ impl Email {
 pub struct Nickname(String);
 
 impl Nickname {
-    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+    pub fn parse(raw: &str) -> Result<Self, FieldCode> {
         let s = raw.trim();
         if s.is_empty() {
-            return Err("required");
+            return Err(FieldCode::Required);
         }
         if s.chars().count() > MAX_NICKNAME_CHARS {
-            return Err("too_long");
+            return Err(FieldCode::TooLong);
         }
         if s.chars().any(char::is_control) {
-            return Err("invalid_nickname");
+            return Err(FieldCode::InvalidNickname);
         }
         Ok(Self(s.to_string()))
     }
@@ -53,26 +56,11 @@ impl Nickname {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sex {
-    Male,
-    Female,
-}
-
-impl Sex {
-    pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        match raw.trim() {
-            "male" => Ok(Self::Male),
-            "female" => Ok(Self::Female),
-            "" => Err("required"),
-            _ => Err("invalid_choice"),
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Male => "male",
-            Self::Female => "female",
-        }
+/// The `sex` field of a form.
+pub fn parse_sex(raw: &str) -> Result<Sex, FieldCode> {
+    match raw.trim() {
+        "" => Err(FieldCode::Required),
+        s => Sex::parse(s).ok_or(FieldCode::InvalidChoice),
     }
 }
 
@@ -81,20 +69,21 @@ impl Sex {
 pub struct Birthday(NaiveDate);
 
 impl Birthday {
-    pub fn parse(raw: &str, today: NaiveDate) -> Result<Self, &'static str> {
+    pub fn parse(raw: &str, today: NaiveDate) -> Result<Self, FieldCode> {
         let raw = raw.trim();
         if raw.is_empty() {
-            return Err("required");
+            return Err(FieldCode::Required);
         }
-        let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "invalid_date")?;
+        let date =
+            NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| FieldCode::InvalidDate)?;
         if date > today {
-            return Err("birthday_in_future");
+            return Err(FieldCode::BirthdayInFuture);
         }
         if age_on(date, today) < MIN_AGE {
-            return Err("under_18");
+            return Err(FieldCode::Under18);
         }
         if age_on(date, today) > 120 {
-            return Err("invalid_date");
+            return Err(FieldCode::InvalidDate);
         }
         Ok(Self(date))
     }
@@ -120,16 +109,16 @@ pub fn check_password(
     min_len: usize,
     email: &str,
     nickname: &str,
-) -> Result<(), &'static str> {
+) -> Result<(), FieldCode> {
     let chars = password.chars().count();
     if chars == 0 {
-        return Err("required");
+        return Err(FieldCode::Required);
     }
     if chars < min_len {
-        return Err("password_too_short");
+        return Err(FieldCode::PasswordTooShort);
     }
     if chars > MAX_PASSWORD_CHARS {
-        return Err("password_too_long");
+        return Err(FieldCode::PasswordTooLong);
     }
     let lower = password.to_lowercase();
     if COMMON_PASSWORDS
@@ -137,14 +126,14 @@ pub fn check_password(
         .map(str::trim)
         .any(|c| !c.is_empty() && !c.starts_with('#') && c == lower)
     {
-        return Err("password_too_common");
+        return Err(FieldCode::PasswordTooCommon);
     }
     let local = email.split('@').next().unwrap_or("").to_lowercase();
     let nick = nickname.trim().to_lowercase();
     let similar =
         |attr: &str| attr.chars().count() >= 3 && (lower.contains(attr) || (attr.contains(&lower)));
     if similar(&local) || similar(&nick) || similar(&email.to_lowercase()) {
-        return Err("password_too_similar");
+        return Err(FieldCode::PasswordTooSimilar);
     }
     Ok(())
 }
@@ -163,32 +152,38 @@ mod tests {
             Email::parse("  Ada@Example.COM ").map(|e| e.0),
             Ok("ada@example.com".into())
         );
-        assert_eq!(Email::parse("nope"), Err("invalid_email"));
-        assert_eq!(Email::parse(""), Err("required"));
+        assert_eq!(Email::parse("nope"), Err(FieldCode::InvalidEmail));
+        assert_eq!(Email::parse(""), Err(FieldCode::Required));
         assert_eq!(
             Email::parse(&format!("{}@x.io", "a".repeat(300))),
-            Err("too_long")
+            Err(FieldCode::TooLong)
         );
     }
 
     #[test]
     fn members_are_adults_born_in_the_past() {
         assert!(Birthday::parse("2008-11-21", today()).is_ok());
-        assert_eq!(Birthday::parse("2008-11-22", today()), Err("under_18"));
+        assert_eq!(
+            Birthday::parse("2008-11-22", today()),
+            Err(FieldCode::Under18)
+        );
         assert_eq!(
             Birthday::parse("2027-01-01", today()),
-            Err("birthday_in_future")
+            Err(FieldCode::BirthdayInFuture)
         );
-        assert_eq!(Birthday::parse("21/11/1990", today()), Err("invalid_date"));
+        assert_eq!(
+            Birthday::parse("21/11/1990", today()),
+            Err(FieldCode::InvalidDate)
+        );
     }
 
     #[test]
     fn the_password_policy_rejects_short_common_and_similar_passwords() {
         let ok = |p| check_password(p, 10, "ada@example.com", "Ada Lovelace");
-        assert_eq!(ok("short"), Err("password_too_short"));
-        assert_eq!(ok("password123"), Err("password_too_common"));
-        assert_eq!(ok("ada@example.com!"), Err("password_too_similar"));
-        assert_eq!(ok("my ada lovelace pw"), Err("password_too_similar"));
+        assert_eq!(ok("short"), Err(FieldCode::PasswordTooShort));
+        assert_eq!(ok("password123"), Err(FieldCode::PasswordTooCommon));
+        assert_eq!(ok("ada@example.com!"), Err(FieldCode::PasswordTooSimilar));
+        assert_eq!(ok("my ada lovelace pw"), Err(FieldCode::PasswordTooSimilar));
         assert_eq!(ok("violet tram 42 sings"), Ok(()));
     }
 }

@@ -1,32 +1,32 @@
 //! Logging in: checking credentials the same way whether or not the email is
-//! registered, upgrading old hashes, and opening a session.
+//! registered, upgrading old hashes, and opening a session that replaces the
+//! browser's previous one.
 
 use actix_web::web;
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 
 use super::input::Email;
-use super::sessions::{self, Lifetimes, UserSession};
-use super::user::User;
-use crate::db::schema::users;
-use crate::db::{self, DbConnection};
+use crate::auth::sessions::{self, Lifetimes, SessionId, UserSession};
+use crate::auth::User;
+use crate::db::{transaction, DbConnection};
 use crate::error::AppError;
 use crate::security::password::{self, Verification};
-use crate::startup::AppState;
+use crate::security::SecretString;
+use crate::state::AppState;
 
 /// Runs the slow hash on the blocking pool, never on the async executor.
-pub async fn hash_password(password: String, iterations: u32) -> Result<String, AppError> {
-    web::block(move || password::hash(&password, iterations))
+pub async fn hash_password(password: SecretString, iterations: u32) -> Result<String, AppError> {
+    web::block(move || password::hash(password.expose(), iterations))
         .await
         .map_err(|e| AppError::internal("password hashing", e))
 }
 
 pub async fn verify_password(
-    password: String,
+    password: SecretString,
     encoded: String,
     iterations: u32,
 ) -> Result<Verification, AppError> {
-    web::block(move || password::verify(&password, &encoded, iterations))
+    web::block(move || password::verify(password.expose(), &encoded, iterations))
         .await
         .map_err(|e| AppError::internal("password hashing", e))
 }
@@ -36,20 +36,23 @@ pub async fn verify_password(
 pub async fn check_credentials(
     state: &AppState,
     email: &str,
-    password: &str,
+    password: &SecretString,
 ) -> Result<Option<User>, AppError> {
-    let iterations = state.settings.password_iterations;
+    let iterations = state.settings.passwords.iterations;
     let user = match Email::parse(email) {
         Ok(email) => {
             let email = email.as_str().to_string();
-            db::run(&state.pool, move |c| Ok(User::find_by_email(c, &email)?)).await?
+            state
+                .db
+                .primary(move |c| Ok(User::find_by_email(c, &email)?))
+                .await?
         }
         Err(_) => None,
     };
     let stored = user
         .as_ref()
         .map_or_else(|| state.dummy_hash.clone(), |u| u.password_hash.clone());
-    let verification = verify_password(password.to_string(), stored, iterations).await?;
+    let verification = verify_password(password.clone(), stored, iterations).await?;
     let Some(user) = user.filter(|u| u.is_active) else {
         return Ok(None);
     };
@@ -57,14 +60,14 @@ pub async fn check_credentials(
         Verification::Invalid => Ok(None),
         Verification::Valid => Ok(Some(user)),
         Verification::ValidNeedsRehash => {
-            let upgraded = hash_password(password.to_string(), iterations).await?;
-            let (id, old) = (user.user_id(), user.password_hash.clone());
+            let upgraded = hash_password(password.clone(), iterations).await?;
+            let (id, old) = (user.id, user.password_hash.clone());
             let new = upgraded.clone();
             // Only over the hash just checked: a reset that landed meanwhile wins.
-            let replaced = db::run(&state.pool, move |c| {
-                Ok(User::upgrade_hash(c, id, &old, &new)?)
-            })
-            .await?;
+            let replaced = state
+                .db
+                .primary(move |c| Ok(User::upgrade_hash(c, id, &old, &new)?))
+                .await?;
             if replaced {
                 tracing::info!(user_id = %id, iterations, "password hash upgraded");
                 return Ok(Some(User {
@@ -76,7 +79,7 @@ pub async fn check_credentials(
             // double submit): still this password. A reset changes
             // `password_changed_at`, and then the old password is refused.
             let changed_at = user.password_changed_at;
-            let current = db::run(&state.pool, move |c| Ok(User::find(c, id)?)).await?;
+            let current = state.db.primary(move |c| Ok(User::find(c, id)?)).await?;
             Ok(current.filter(|u| u.password_changed_at == changed_at && u.is_active))
         }
     }
@@ -88,33 +91,22 @@ pub struct LoginContext<'a> {
     pub ip: &'a str,
     pub user_agent: &'a str,
     /// The session this browser had before, ended by the new one.
-    pub replaces: Option<&'a str>,
+    pub replaces: Option<&'a SessionId>,
     pub lifetimes: Lifetimes,
 }
 
 /// Opens a session for a member who just proved who they are — unless the
 /// password changed (a reset) or the account was disabled while the hash was
 /// being checked, in which case `None`: the reset already ended every session
-/// and this one must not start.
+/// and this one must not start. A session this browser had before ends.
 pub fn open_session(
     conn: &mut DbConnection,
     user: &User,
     login: &LoginContext<'_>,
     now: NaiveDateTime,
-) -> QueryResult<Option<UserSession>> {
-    db::transaction(conn, |c| {
-        // One conditional UPDATE: on PostgreSQL it waits for a concurrent
-        // reset's row lock and then re-checks the hash, so the check and the
-        // new session cannot straddle the reset's "end every session".
-        let still_valid = diesel::update(
-            users::table
-                .find(user.id)
-                .filter(users::password_hash.eq(&user.password_hash))
-                .filter(users::is_active.eq(true)),
-        )
-        .set(users::last_login_at.eq(now))
-        .execute(c)?;
-        if still_valid == 0 {
+) -> diesel::QueryResult<Option<UserSession>> {
+    transaction(conn, |c| {
+        if !User::record_login_if_unchanged(c, user.id, &user.password_hash, now)? {
             return Ok(None);
         }
         if let Some(old) = login.replaces {
@@ -122,7 +114,7 @@ pub fn open_session(
         }
         sessions::create(
             c,
-            user.user_id(),
+            user.id,
             login.remember,
             login.ip,
             login.user_agent,
@@ -131,4 +123,43 @@ pub fn open_session(
         )
         .map(Some)
     })
+}
+
+/// Who is logging in and from where.
+pub struct LoginRequest {
+    pub email: String,
+    pub password: SecretString,
+    pub remember: bool,
+    pub ip: String,
+    pub user_agent: String,
+    /// The session this browser is logged in with, if any.
+    pub replaces: Option<SessionId>,
+}
+
+/// The whole login: check the credentials, then open a session that replaces
+/// this browser's previous one. `None` for any refusal, all alike.
+pub async fn log_in(
+    state: &AppState,
+    request: LoginRequest,
+) -> Result<Option<(User, UserSession)>, AppError> {
+    let Some(user) = check_credentials(state, &request.email, &request.password).await? else {
+        return Ok(None);
+    };
+    let lifetimes = Lifetimes::from_settings(&state.settings.sessions);
+    let now = state.clock.now();
+    let for_session = user.clone();
+    let record = state
+        .db
+        .primary(move |c| {
+            let login = LoginContext {
+                remember: request.remember,
+                ip: &request.ip,
+                user_agent: &request.user_agent,
+                replaces: request.replaces.as_ref(),
+                lifetimes,
+            };
+            Ok(open_session(c, &for_session, &login, now)?)
+        })
+        .await?;
+    Ok(record.map(|r| (user, r)))
 }

@@ -1,16 +1,39 @@
 //! The mails accounts send, as jobs. The token is created when the mail is
 //! sent, so the queue never holds a usable link.
 
-use super::signup::MailToUser;
+use serde::{Deserialize, Serialize};
+
 use super::tokens::{self, Purpose};
-use super::user::User;
-use crate::db;
+use crate::auth::{User, UserId};
+use crate::db::DbConnection;
 use crate::i18n::Tr;
-use crate::jobs::{JobContext, JobError, Registry};
+use crate::jobs::{enqueue, JobContext, JobError, NewJob, Registry};
 use crate::mail::{mask_email, OutgoingMail};
 
 pub const VERIFY_EMAIL: &str = "mail.verify_email";
 pub const PASSWORD_RESET: &str = "mail.password_reset";
+
+/// Payload of the account mail jobs.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct MailToUser {
+    pub user_id: UserId,
+    pub lang: String,
+}
+
+/// Queues a mail of `kind` to `user`, inside the caller's transaction.
+pub fn queue(
+    conn: &mut DbConnection,
+    kind: &str,
+    user: UserId,
+    lang: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<(), diesel::result::Error> {
+    let payload = MailToUser {
+        user_id: user,
+        lang: lang.to_string(),
+    };
+    enqueue(conn, NewJob::new(kind, &payload, now)?).map(|_| ())
+}
 
 pub fn register(r: &mut Registry) {
     r.register(VERIFY_EMAIL, |ctx, payload| {
@@ -23,34 +46,36 @@ pub fn register(r: &mut Registry) {
 
 async fn send(ctx: JobContext, payload: String, purpose: Purpose) -> Result<(), JobError> {
     let MailToUser { user_id, lang } = serde_json::from_str(&payload)?;
+    let accounts = &ctx.settings.accounts;
     let (ttl, path, key) = match purpose {
-        Purpose::VerifyEmail => (
-            ctx.settings.token_ttl_verify,
-            "/verify-email",
-            "mail.verify",
-        ),
+        Purpose::VerifyEmail => (accounts.verify_token_ttl, "/verify-email", "mail.verify"),
         Purpose::ResetPassword => (
-            ctx.settings.token_ttl_reset,
+            accounts.reset_token_ttl,
             "/password-reset/confirm",
             "mail.reset",
         ),
     };
-    let prepared = db::run(&ctx.pool, move |c| {
-        let Some(user) = User::find(c, user_id)? else {
-            return Ok(None);
-        };
-        if purpose == Purpose::VerifyEmail && user.is_verified() {
-            return Ok(None);
-        }
-        let token = tokens::issue(c, user_id, purpose, ttl, db::now())?;
-        Ok(Some((user, token)))
-    })
-    .await
-    .map_err(|e| JobError(e.to_string()))?;
+    let now = ctx.clock.now();
+    let prepared = ctx
+        .db
+        .write(move |c| {
+            let Some(user) = User::find(c, user_id)? else {
+                return Ok(None);
+            };
+            if purpose == Purpose::VerifyEmail && user.is_verified() {
+                return Ok(None);
+            }
+            let token = tokens::issue(c, user_id, purpose, ttl, now)?;
+            Ok(Some((user, token)))
+        })
+        .await
+        .map_err(|e| JobError(e.to_string()))?;
     let Some((user, token)) = prepared else {
         return Ok(());
     };
-    let link = ctx.settings.absolute_url(&format!("{path}?token={token}"));
+    let link = ctx
+        .settings
+        .absolute_url(&format!("{path}?token={}", token.expose()));
     let t = Tr::new(&lang);
     let hours = (ttl.as_secs() / 3600).max(1).to_string();
     let mail = OutgoingMail {
@@ -61,7 +86,7 @@ async fn send(ctx: JobContext, payload: String, purpose: Purpose) -> Result<(), 
             &[("name", &user.nickname), ("link", &link), ("hours", &hours)],
         ),
     };
-    ctx.mailer.send(&ctx.settings.mail_from, mail).await?;
+    ctx.mailer.send(&ctx.settings.mail.from, mail).await?;
     if ctx.mailer.is_file_based() {
         // Development only (no SMTP_URL): the link, so a developer can click it.
         tracing::info!(to = %mask_email(&user.email), %link, "development mail link");

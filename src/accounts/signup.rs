@@ -1,22 +1,27 @@
-//! Sign-up: validate, create the account and queue its verification mail in
-//! one transaction.
+//! Sign-up: validate, hash, create the account and queue its verification
+//! mail in one transaction, then wake the worker.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 
-use super::input::{check_password, Birthday, Email, Nickname, Sex};
-use super::user::{User, UserId, UserInsertForm};
-use crate::db::{self, DbConnection};
-use crate::jobs::{enqueue, NewJob};
-use crate::web::FormErrors;
+use super::input::{check_password, parse_sex, Birthday, Email, Nickname, Sex};
+use super::login::hash_password;
+use super::mails;
+use crate::auth::users::UserInsertForm;
+use crate::auth::{User, UserId};
+use crate::db::{is_unique_violation, transaction, DbConnection};
+use crate::error::{AppError, FieldErrors};
+use crate::security::SecretString;
+use crate::state::AppState;
 
 /// The sign-up form as posted; every field defaults to empty so a missing
-/// field is reported next to the field, not as a bad request.
+/// field is reported next to the field, not as a bad request. The password
+/// never prints.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct SignupForm {
     pub email: String,
-    pub password: String,
+    pub password: SecretString,
     pub nickname: String,
     pub sex: String,
     pub birthday: String,
@@ -27,29 +32,27 @@ pub struct NewAccount {
     pub nickname: Nickname,
     pub sex: Sex,
     pub birthday: Birthday,
-    pub password: String,
+    pub password: SecretString,
 }
 
 pub fn validate(
     form: &SignupForm,
     today: NaiveDate,
     min_password_len: usize,
-) -> Result<NewAccount, FormErrors> {
-    let mut errors = FormErrors::default();
+) -> Result<NewAccount, FieldErrors> {
+    let mut errors = FieldErrors::default();
     let email = Email::parse(&form.email)
         .map_err(|c| errors.push("email", c))
         .ok();
     let nickname = Nickname::parse(&form.nickname)
         .map_err(|c| errors.push("nickname", c))
         .ok();
-    let sex = Sex::parse(&form.sex)
-        .map_err(|c| errors.push("sex", c))
-        .ok();
+    let sex = parse_sex(&form.sex).map_err(|c| errors.push("sex", c)).ok();
     let birthday = Birthday::parse(&form.birthday, today)
         .map_err(|c| errors.push("birthday", c))
         .ok();
     if let Err(c) = check_password(
-        &form.password,
+        form.password.expose(),
         min_password_len,
         email.as_ref().map_or(form.email.as_str(), |e| e.as_str()),
         nickname
@@ -72,50 +75,82 @@ pub fn validate(
     }
 }
 
+/// How a sign-up ended.
 #[derive(Debug)]
-pub enum SignupError {
+pub enum SignupOutcome {
+    Created(UserId),
+    Invalid(FieldErrors),
     EmailTaken,
+}
+
+/// The whole sign-up flow.
+pub async fn sign_up(
+    state: &AppState,
+    form: &SignupForm,
+    lang: &str,
+) -> Result<SignupOutcome, AppError> {
+    let account = match validate(
+        form,
+        state.clock.today(),
+        state.settings.passwords.min_length,
+    ) {
+        Ok(a) => a,
+        Err(errors) => return Ok(SignupOutcome::Invalid(errors)),
+    };
+    let hash = hash_password(
+        account.password.clone(),
+        state.settings.passwords.iterations,
+    )
+    .await?;
+    let (lang, now) = (lang.to_string(), state.clock.now());
+    let created = state
+        .write_and_wake(move |c| Ok(create_account(c, &account, &hash, &lang, now)))
+        .await?;
+    match created {
+        Ok(id) => Ok(SignupOutcome::Created(id)),
+        Err(CreateError::Taken) => Ok(SignupOutcome::EmailTaken),
+        Err(CreateError::Database(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Debug)]
+pub enum CreateError {
+    Taken,
     Database(diesel::result::Error),
 }
 
-impl From<diesel::result::Error> for SignupError {
+impl From<diesel::result::Error> for CreateError {
     fn from(e: diesel::result::Error) -> Self {
-        if db::is_unique_violation(&e) {
-            Self::EmailTaken
+        if is_unique_violation(&e) {
+            Self::Taken
         } else {
             Self::Database(e)
         }
     }
 }
 
-/// Payload of the verification mail job.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-pub struct MailToUser {
-    pub user_id: UserId,
-    pub lang: String,
-}
-
 /// Creates the account (unverified) and queues the verification mail. Two
 /// sign-ups racing for one email leave exactly one row: the other gets
-/// `EmailTaken` from the unique index.
+/// `Taken` from the unique index (its savepoint rolls back, the caller's
+/// transaction stays usable).
 pub fn create_account(
     conn: &mut DbConnection,
     account: &NewAccount,
     password_hash: &str,
     lang: &str,
     now: NaiveDateTime,
-) -> Result<UserId, SignupError> {
-    db::transaction(conn, |c| {
-        if User::find_by_email(c, account.email.as_str())?.is_some() {
-            return Err(SignupError::EmailTaken);
+) -> Result<UserId, CreateError> {
+    transaction(conn, |conn| {
+        if User::find_by_email(conn, account.email.as_str())?.is_some() {
+            return Err(CreateError::Taken);
         }
         let id = User::insert(
-            c,
+            conn,
             &UserInsertForm {
                 email: account.email.as_str(),
                 password_hash,
                 nickname: account.nickname.as_str(),
-                sex: account.sex.as_str(),
+                sex: account.sex,
                 birthday: account.birthday.date(),
                 email_verified_at: None,
                 is_superadmin: false,
@@ -125,18 +160,8 @@ pub fn create_account(
                 updated_at: now,
             },
         )?;
-        let user_id = UserId(id);
-        super::verify::mark_sent(c, user_id, now)?;
-        enqueue(
-            c,
-            NewJob::new(
-                super::mails::VERIFY_EMAIL,
-                &MailToUser {
-                    user_id,
-                    lang: lang.to_string(),
-                },
-            )?,
-        )?;
-        Ok(user_id)
+        User::stamp_verification_sent(conn, id, now)?;
+        mails::queue(conn, mails::VERIFY_EMAIL, id, lang, now)?;
+        Ok(id)
     })
 }

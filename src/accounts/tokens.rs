@@ -1,31 +1,25 @@
-//! One-time tokens mailed to members. Only their SHA-256 is stored; consuming
-//! one is a single conditional UPDATE, so a token works once even when two
-//! requests race.
+//! The `account_tokens` table: one-time tokens mailed to members. Only their
+//! SHA-256 is stored; consuming one is a single conditional UPDATE, so a
+//! token works once even when two requests race.
 
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
-use super::user::UserId;
+use crate::auth::UserId;
+use crate::clock::delta;
 use crate::db::schema::account_tokens;
 use crate::db::DbConnection;
-use crate::security::random;
+use crate::security::{random, SecretString};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Purpose {
-    VerifyEmail,
-    ResetPassword,
-}
-
-impl Purpose {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::VerifyEmail => "verify_email",
-            Self::ResetPassword => "reset_password",
-        }
+crate::text_enum!(
+    /// What a mailed token is for.
+    Purpose {
+        VerifyEmail => "verify_email",
+        ResetPassword => "reset_password",
     }
-}
+);
 
 /// Creates a token for `user` and returns it in clear (to put in a mail).
 pub fn issue(
@@ -34,18 +28,18 @@ pub fn issue(
     purpose: Purpose,
     ttl: Duration,
     now: NaiveDateTime,
-) -> QueryResult<String> {
+) -> QueryResult<SecretString> {
     let token = random::token(32);
     diesel::insert_into(account_tokens::table)
         .values((
-            account_tokens::user_id.eq(user.0),
-            account_tokens::purpose.eq(purpose.as_str()),
+            account_tokens::user_id.eq(user),
+            account_tokens::purpose.eq(purpose),
             account_tokens::token_hash.eq(random::token_hash(&token)),
             account_tokens::created_at.eq(now),
-            account_tokens::expires_at.eq(now + TimeDelta::from_std(ttl).unwrap_or(TimeDelta::MAX)),
+            account_tokens::expires_at.eq(now + delta(ttl)),
         ))
         .execute(conn)?;
-    Ok(token)
+    Ok(SecretString::new(token))
 }
 
 /// Whether a string could be one of our tokens at all (checked before any query).
@@ -62,13 +56,12 @@ pub fn peek(
 ) -> QueryResult<Option<UserId>> {
     account_tokens::table
         .filter(account_tokens::token_hash.eq(random::token_hash(token)))
-        .filter(account_tokens::purpose.eq(purpose.as_str()))
+        .filter(account_tokens::purpose.eq(purpose))
         .filter(account_tokens::used_at.is_null())
         .filter(account_tokens::expires_at.gt(now))
         .select(account_tokens::user_id)
-        .first::<i64>(conn)
+        .first::<UserId>(conn)
         .optional()
-        .map(|o| o.map(UserId))
 }
 
 /// Uses a token up; returns its user if it was unused and unexpired.
@@ -100,8 +93,8 @@ pub fn revoke_all(
 ) -> QueryResult<usize> {
     diesel::update(
         account_tokens::table
-            .filter(account_tokens::user_id.eq(user.0))
-            .filter(account_tokens::purpose.eq(purpose.as_str()))
+            .filter(account_tokens::user_id.eq(user))
+            .filter(account_tokens::purpose.eq(purpose))
             .filter(account_tokens::used_at.is_null()),
     )
     .set(account_tokens::used_at.eq(now))

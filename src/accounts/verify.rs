@@ -1,43 +1,27 @@
 //! Email verification: the mailed link, and resending it with a cool-down.
 
-use std::time::Duration;
-
-use chrono::NaiveDateTime;
-use diesel::prelude::*;
-
-use super::signup::MailToUser;
+use super::mails;
 use super::tokens::{self, Purpose};
-use super::user::{MailStamp, User, UserId};
-use crate::db::schema::users;
-use crate::db::{self, DbConnection};
-use crate::jobs::{enqueue, NewJob};
+use crate::auth::users::MailStamp;
+use crate::auth::{Principal, User};
+use crate::error::AppError;
+use crate::security::SecretString;
+use crate::state::AppState;
 
-pub(crate) fn mark_sent(
-    conn: &mut DbConnection,
-    user: UserId,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(users::table.find(user.0))
-        .set(users::verification_sent_at.eq(now))
-        .execute(conn)
-        .map(|_| ())
-}
-
-/// Verifies the email of the token's owner; `false` for a used, expired or unknown token.
-pub fn verify_email(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> QueryResult<bool> {
-    db::transaction(conn, |c| {
-        let Some(user) = tokens::consume(c, token, Purpose::VerifyEmail, now)? else {
-            return Ok(false);
-        };
-        diesel::update(
-            users::table
-                .find(user.0)
-                .filter(users::email_verified_at.is_null()),
-        )
-        .set((users::email_verified_at.eq(now), users::updated_at.eq(now)))
-        .execute(c)?;
-        Ok(true)
-    })
+/// Verifies the email of the token's owner; `false` for a used, expired or
+/// unknown token.
+pub async fn verify_email(state: &AppState, token: SecretString) -> Result<bool, AppError> {
+    let now = state.clock.now();
+    state
+        .db
+        .write(move |c| {
+            let Some(user) = tokens::consume(c, token.expose(), Purpose::VerifyEmail, now)? else {
+                return Ok(false);
+            };
+            User::mark_verified(c, user, now)?;
+            Ok(true)
+        })
+        .await
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -47,42 +31,39 @@ pub enum ResendOutcome {
     TooSoon { retry_after_secs: u64 },
 }
 
-/// Queues a new verification mail unless one was sent less than `cooldown` ago.
-/// The check and the stamp are one conditional UPDATE, so double clicks send one mail.
-pub fn resend(
-    conn: &mut DbConnection,
-    user: UserId,
+/// Queues a new verification mail unless one was sent less than the
+/// cool-down ago. The check and the stamp are one conditional UPDATE, so
+/// double clicks send one mail.
+pub async fn resend(
+    state: &AppState,
+    me: &Principal,
     lang: &str,
-    now: NaiveDateTime,
-    cooldown: Duration,
-) -> QueryResult<ResendOutcome> {
-    db::transaction(conn, |c| {
-        let (verified, sent): (Option<NaiveDateTime>, Option<NaiveDateTime>) = users::table
-            .find(user.0)
-            .select((users::email_verified_at, users::verification_sent_at))
-            .first(c)?;
-        if verified.is_some() {
-            return Ok(ResendOutcome::AlreadyVerified);
-        }
-        let queued = User::stamp_mail_if_cooled(c, user, MailStamp::Verification, now, cooldown)?;
-        if !queued {
-            let wait = sent
-                .map(|s| (s + cooldown - now).num_seconds().max(1))
-                .unwrap_or(1);
-            return Ok(ResendOutcome::TooSoon {
-                retry_after_secs: wait.unsigned_abs(),
-            });
-        }
-        enqueue(
-            c,
-            NewJob::new(
-                super::mails::VERIFY_EMAIL,
-                &MailToUser {
-                    user_id: user,
-                    lang: lang.to_string(),
-                },
-            )?,
-        )?;
-        Ok(ResendOutcome::Queued)
-    })
+) -> Result<ResendOutcome, AppError> {
+    let (user, lang, now) = (me.id, lang.to_string(), state.clock.now());
+    let cooldown = state.settings.accounts.mail_cooldown;
+    state
+        .write_and_wake(move |c| {
+            let Some(found) = User::find(c, user)? else {
+                return Err(AppError::LoginRequired);
+            };
+            if found.is_verified() {
+                return Ok(ResendOutcome::AlreadyVerified);
+            }
+            if !User::stamp_mail_if_cooled(c, user, MailStamp::Verification, now, cooldown)? {
+                let wait = found
+                    .verification_sent_at
+                    .map(|s| {
+                        (s + crate::clock::delta(cooldown) - now)
+                            .num_seconds()
+                            .max(1)
+                    })
+                    .unwrap_or(1);
+                return Ok(ResendOutcome::TooSoon {
+                    retry_after_secs: wait.unsigned_abs(),
+                });
+            }
+            mails::queue(c, mails::VERIFY_EMAIL, user, &lang, now)?;
+            Ok(ResendOutcome::Queued)
+        })
+        .await
 }

@@ -12,6 +12,7 @@ use url::Url;
 mod secret;
 mod source;
 
+use crate::security::SecretString;
 use secret::load_secret_key;
 pub use secret::Secret;
 use source::Collector;
@@ -31,36 +32,84 @@ pub enum LogFormat {
     Json,
 }
 
+/// Everything the application is configured with, grouped by concern.
+/// Credentials (the secret key, URLs that may carry passwords) never print.
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub app_env: AppEnv,
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub mail: MailSettings,
+    pub secret_key: Secret,
+    pub paths: PathSettings,
+    pub log_format: LogFormat,
+    pub passwords: PasswordSettings,
+    pub sessions: SessionSettings,
+    pub accounts: AccountSettings,
+    pub jobs: JobSettings,
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
     pub bind: String,
     pub base_url: Url,
-    pub database_url: String,
-    pub database_replica_url: Option<String>,
-    pub redis_url: Option<String>,
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub replica_url: Option<SecretString>,
+    pub pool_size: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct RedisSettings {
+    pub url: Option<SecretString>,
     /// Prefix of every Redis key this instance writes (tests use one per test).
-    pub redis_prefix: String,
-    pub smtp_url: Option<String>,
-    pub mail_from: String,
-    pub secret_key: Secret,
+    pub prefix: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    pub smtp_url: Option<SecretString>,
+    pub from: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct PathSettings {
     pub var_dir: PathBuf,
     pub media_dir: PathBuf,
-    pub trusted_proxies: Vec<IpNet>,
-    pub log_format: LogFormat,
-    pub run_worker: bool,
-    pub password_iterations: u32,
-    pub password_min_length: usize,
-    pub session_idle_timeout: Duration,
-    pub session_absolute_timeout: Duration,
-    pub remember_me_duration: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct PasswordSettings {
+    pub iterations: u32,
+    pub min_length: usize,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct SessionSettings {
+    pub idle_timeout: Duration,
+    pub absolute_timeout: Duration,
+    pub remember_me: Duration,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct AccountSettings {
+    /// Least time between two verification (or two reset) mails to one account.
     pub mail_cooldown: Duration,
-    pub token_ttl_verify: Duration,
-    pub token_ttl_reset: Duration,
-    pub job_poll_interval: Duration,
-    pub job_lease: Duration,
-    pub job_backoff_base: Duration,
-    pub db_pool_size: u32,
+    pub verify_token_ttl: Duration,
+    pub reset_token_ttl: Duration,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct JobSettings {
+    pub run_worker: bool,
+    pub poll_interval: Duration,
+    pub lease: Duration,
+    pub backoff_base: Duration,
 }
 
 pub const MIN_PASSWORD_ITERATIONS: u32 = 600_000;
@@ -194,37 +243,53 @@ impl Settings {
                 .push("PASSWORD_ITERATIONS: must be positive".to_string());
         }
         let password_min_length = c.parse("PASSWORD_MIN_LENGTH", 10, "a whole number");
+        let secret = |v: String| SecretString::new(v);
         let settings = Settings {
             app_env,
-            bind,
-            base_url,
-            database_url,
-            database_replica_url,
-            redis_url,
-            redis_prefix: c.string("REDIS_PREFIX", "swiper"),
-            smtp_url,
-            mail_from,
+            http: HttpSettings {
+                bind,
+                base_url,
+                trusted_proxies,
+            },
+            database: DatabaseSettings {
+                url: secret(database_url),
+                replica_url: database_replica_url.map(secret),
+                pool_size: c.parse("DATABASE_POOL_SIZE", 16, "a whole number"),
+            },
+            redis: RedisSettings {
+                url: redis_url.map(secret),
+                prefix: c.string("REDIS_PREFIX", "swiper"),
+            },
+            mail: MailSettings {
+                smtp_url: smtp_url.map(secret),
+                from: mail_from,
+            },
             secret_key,
-            media_dir,
-            trusted_proxies,
+            paths: PathSettings { var_dir, media_dir },
             log_format,
-            run_worker,
-            password_iterations,
-            password_min_length,
-            session_idle_timeout: c.duration_secs("SESSION_IDLE_TIMEOUT", 2 * 3600, 60),
-            session_absolute_timeout: c.duration_secs("SESSION_ABSOLUTE_TIMEOUT", 24 * 3600, 60),
-            remember_me_duration: c.duration_secs("REMEMBER_ME_DURATION", 30 * 24 * 3600, 60),
-            mail_cooldown: c.duration_secs("MAIL_COOLDOWN", 60, 0),
-            token_ttl_verify: c.duration_secs("VERIFY_TOKEN_TTL", 48 * 3600, 60),
-            token_ttl_reset: c.duration_secs("RESET_TOKEN_TTL", 3600, 60),
-            job_poll_interval: Duration::from_millis(
-                c.parse::<u64>("JOB_POLL_INTERVAL_MS", 1000, "milliseconds")
-                    .clamp(10, 60_000),
-            ),
-            job_lease: c.duration_secs("JOB_LEASE", 300, 30),
-            job_backoff_base: c.duration_secs("JOB_BACKOFF_BASE", 10, 0),
-            db_pool_size: c.parse("DATABASE_POOL_SIZE", 16, "a whole number"),
-            var_dir,
+            passwords: PasswordSettings {
+                iterations: password_iterations,
+                min_length: password_min_length,
+            },
+            sessions: SessionSettings {
+                idle_timeout: c.duration_secs("SESSION_IDLE_TIMEOUT", 2 * 3600, 60),
+                absolute_timeout: c.duration_secs("SESSION_ABSOLUTE_TIMEOUT", 24 * 3600, 60),
+                remember_me: c.duration_secs("REMEMBER_ME_DURATION", 30 * 24 * 3600, 60),
+            },
+            accounts: AccountSettings {
+                mail_cooldown: c.duration_secs("MAIL_COOLDOWN", 60, 0),
+                verify_token_ttl: c.duration_secs("VERIFY_TOKEN_TTL", 48 * 3600, 60),
+                reset_token_ttl: c.duration_secs("RESET_TOKEN_TTL", 3600, 60),
+            },
+            jobs: JobSettings {
+                run_worker,
+                poll_interval: Duration::from_millis(
+                    c.parse::<u64>("JOB_POLL_INTERVAL_MS", 1000, "milliseconds")
+                        .clamp(10, 60_000),
+                ),
+                lease: c.duration_secs("JOB_LEASE", 300, 30),
+                backoff_base: c.duration_secs("JOB_BACKOFF_BASE", 10, 0),
+            },
         };
         if c.errors.is_empty() {
             Ok(settings)
@@ -238,12 +303,12 @@ impl Settings {
     }
 
     pub fn is_https(&self) -> bool {
-        self.base_url.scheme() == "https"
+        self.http.base_url.scheme() == "https"
     }
 
     /// `scheme://host[:port]` of `BASE_URL`, what browsers send as `Origin`.
     pub fn origin(&self) -> String {
-        self.base_url.origin().ascii_serialization()
+        self.http.base_url.origin().ascii_serialization()
     }
 
     /// The origins a state-changing request may come from: `BASE_URL`'s, and
@@ -252,13 +317,13 @@ impl Settings {
     pub fn allowed_origins(&self) -> Vec<String> {
         let mut origins = vec![self.origin()];
         if !self.is_production() {
-            let twin = match self.base_url.host_str() {
+            let twin = match self.http.base_url.host_str() {
                 Some("localhost") => Some("127.0.0.1"),
                 Some("127.0.0.1") => Some("localhost"),
                 _ => None,
             };
             if let Some(twin) = twin {
-                let mut u = self.base_url.clone();
+                let mut u = self.http.base_url.clone();
                 if u.set_host(Some(twin)).is_ok() {
                     origins.push(u.origin().ascii_serialization());
                 }
@@ -269,7 +334,7 @@ impl Settings {
 
     /// An absolute URL for a path of this site, for mails and redirects.
     pub fn absolute_url(&self, path_and_query: &str) -> String {
-        let base = self.base_url.as_str().trim_end_matches('/');
+        let base = self.http.base_url.as_str().trim_end_matches('/');
         format!("{base}{path_and_query}")
     }
 }
@@ -302,7 +367,7 @@ mod tests {
     fn passwords_default_to_600k_iterations_and_production_refuses_fewer() {
         let key = "k".repeat(64);
         let dev = Settings::load(&src(&[("SECRET_KEY", &key)]));
-        assert_eq!(dev.map(|s| s.password_iterations).ok(), Some(600_000));
+        assert_eq!(dev.map(|s| s.passwords.iterations).ok(), Some(600_000));
         let prod = Settings::load(&src(&[
             ("APP_ENV", "production"),
             ("SECRET_KEY", &key),
@@ -323,6 +388,21 @@ mod tests {
             .0
             .iter()
             .any(|l| l.starts_with("SESSION_ABSOLUTE_TIMEOUT"))));
+    }
+
+    #[test]
+    fn settings_never_print_credentials() {
+        let s = Settings::load(&src(&[
+            ("SECRET_KEY", &"k".repeat(64)),
+            ("DATABASE_URL", "postgres://app:db-pass-123@db/swiper"),
+            ("REDIS_URL", "redis://:redis-pass-456@cache:6379"),
+            ("SMTP_URL", "smtp://mailer:smtp-pass-789@relay:587"),
+        ]));
+        let printed = format!("{s:?}");
+        assert!(printed.contains("Settings"), "{printed}");
+        for secret in ["db-pass-123", "redis-pass-456", "smtp-pass-789", "kkkkkkkk"] {
+            assert!(!printed.contains(secret), "{secret} printed in {printed}");
+        }
     }
 
     #[test]
@@ -353,6 +433,6 @@ mod tests {
             ("SECRET_KEY", &"k".repeat(64)),
             ("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1"),
         ]));
-        assert_eq!(s.map(|s| s.trusted_proxies.len()).ok(), Some(2));
+        assert_eq!(s.map(|s| s.http.trusted_proxies.len()).ok(), Some(2));
     }
 }

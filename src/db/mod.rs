@@ -1,57 +1,32 @@
 //! The database: one binary that speaks SQLite or PostgreSQL, chosen at run
-//! time by the scheme of `DATABASE_URL`.
+//! time by the scheme of `DATABASE_URL`. [`Db`] is the handle features use:
+//! `read` for queries that may go to a replica, `write` for a transaction on
+//! the primary. What differs between the backends lives in [`dialect`].
 
+pub mod dialect;
 pub mod schema;
+pub mod types;
 
 use std::time::Duration;
 
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
-use diesel::prelude::*;
+use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection};
-use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use diesel::ConnectionError;
+
+pub use dialect::{is_unique_violation, migrate, transaction, Backend};
 
 use crate::error::AppError;
 
-pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-
 /// A connection to either backend. Queries written with Diesel's query builder
-/// run on both; code that needs a backend-specific statement matches on it.
+/// run on both; backend-specific statements live in [`dialect`].
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     Postgresql(diesel::PgConnection),
     Sqlite(diesel::SqliteConnection),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Postgres,
-    Sqlite,
-}
-
-impl Backend {
-    /// The backend a URL names, or `None` when the scheme is unknown. A bare
-    /// path is not accepted: a mistyped PostgreSQL URL must not silently
-    /// become a SQLite file.
-    pub fn from_url(url: &str) -> Option<Self> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Some(Self::Postgres)
-        } else if url.starts_with("sqlite://") || url.starts_with("sqlite:") {
-            Some(Self::Sqlite)
-        } else {
-            None
-        }
-    }
-}
-
-fn sqlite_path(url: &str) -> &str {
-    url.strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url)
-}
-
-/// An r2d2 manager that picks the backend by URL scheme and prepares SQLite
-/// connections (WAL, foreign keys, busy timeout).
+/// An r2d2 manager that picks the backend by URL scheme (never by trying:
+/// SQLite would accept any string as a file name).
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: String,
@@ -77,27 +52,7 @@ impl ManageConnection for ConnectionManager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        match self.backend {
-            Backend::Postgres => diesel::PgConnection::establish(&self.url)
-                .map(DbConnection::Postgresql)
-                .map_err(r2d2::Error::ConnectionError),
-            Backend::Sqlite => {
-                let path = sqlite_path(&self.url);
-                if let Some(parent) = std::path::Path::new(path).parent() {
-                    if !parent.as_os_str().is_empty() {
-                        let _ = std::fs::create_dir_all(parent);
-                    }
-                }
-                let mut conn = diesel::SqliteConnection::establish(path)
-                    .map_err(r2d2::Error::ConnectionError)?;
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                )
-                .map_err(r2d2::Error::QueryError)?;
-                Ok(DbConnection::Sqlite(conn))
-            }
-        }
+        dialect::connect(self.backend, &self.url)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
@@ -115,32 +70,33 @@ impl ManageConnection for ConnectionManager {
 pub type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
 
-/// A pool for `url`. SQLite gets a modest pool: it has one writer at a time.
+/// A pool for `url`. SQLite gets a modest pool (it has one writer at a time)
+/// whose file is switched to WAL once, before the pool opens connections side
+/// by side, so a first start on a new file never races for that lock.
 pub fn pool(url: &str, max_size: u32) -> Result<Pool, AppError> {
     let manager = ConnectionManager::new(url).map_err(|e| AppError::internal("database url", e))?;
     let size = match manager.backend {
-        Backend::Sqlite => max_size.clamp(1, 8),
+        Backend::Sqlite => {
+            drop(
+                manager
+                    .connect()
+                    .map_err(|e| AppError::internal("database", e))?,
+            );
+            max_size.clamp(1, 8)
+        }
         Backend::Postgres => max_size.max(1),
     };
     r2d2::Pool::builder()
         .max_size(size)
+        .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))
         .build(manager)
         .map_err(|e| AppError::internal("database pool", e))
 }
 
-/// Runs the embedded migrations of the connection's backend.
-pub fn migrate(conn: &mut DbConnection) -> Result<usize, AppError> {
-    let applied = match conn {
-        DbConnection::Postgresql(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
-        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-    };
-    applied.map_err(|e| AppError::internal("migrations", std::io::Error::other(e.to_string())))
-}
-
 /// Runs `f` on a pooled connection on the blocking thread pool, so database
 /// work never stalls the async executor.
-pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, AppError>
+async fn blocking<T, F>(pool: &Pool, f: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
@@ -156,67 +112,62 @@ where
     .map_err(|e| AppError::internal("blocking task", e))?
 }
 
-/// A write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, taking the
-/// write lock up front so two writers wait for each other (busy timeout)
-/// instead of failing when a read turns into a write.
-pub fn transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
-where
-    F: FnOnce(&mut DbConnection) -> Result<T, E>,
-    E: From<diesel::result::Error>,
-{
-    match conn {
-        DbConnection::Postgresql(_) => conn.transaction(f),
-        DbConnection::Sqlite(sqlite) => {
-            let nested = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
-                .transaction_depth()
-                .map_err(E::from)?
-                .is_some();
-            if nested {
-                // Inside a transaction already: a savepoint, as on PostgreSQL.
-                return conn.transaction(f);
-            }
-            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
-            match f(conn) {
-                Ok(value) => {
-                    if let Err(e) =
-                        <DbConnection as Connection>::TransactionManager::commit_transaction(conn)
-                    {
-                        let _ =
-                            <DbConnection as Connection>::TransactionManager::rollback_transaction(
-                                conn,
-                            );
-                        return Err(e.into());
-                    }
-                    Ok(value)
-                }
-                Err(e) => {
-                    let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(
-                        conn,
-                    );
-                    Err(e)
-                }
-            }
+/// The database handle: the primary, and (later) a read replica.
+#[derive(Clone)]
+pub struct Db {
+    primary: Pool,
+    replica: Option<Pool>,
+}
+
+impl Db {
+    pub fn new(primary: Pool) -> Self {
+        Self {
+            primary,
+            replica: None,
         }
     }
-}
 
-/// Whether a Diesel error is a unique-constraint violation (on either backend).
-pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
-    matches!(
-        e,
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
-    )
-}
+    /// Reads that may be slightly behind (lists, feeds, dashboards): the
+    /// replica when one is configured, else the primary.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        blocking(self.replica.as_ref().unwrap_or(&self.primary), f).await
+    }
 
-/// The current time as stored: naive UTC, microsecond precision on both backends.
-pub fn now() -> chrono::NaiveDateTime {
-    let now = chrono::Utc::now().naive_utc();
-    chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
+    /// A write transaction on the primary: everything `f` does commits
+    /// together or not at all (an `Err` rolls back).
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        blocking(&self.primary, move |c| transaction(c, f)).await
+    }
+
+    /// Work on the primary outside a transaction: reads that must see the
+    /// caller's own writes, single statements, and flows that manage their
+    /// own transactions.
+    pub async fn primary<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        blocking(&self.primary, f).await
+    }
+
+    /// The primary pool, for work that runs on its own thread (tests, CLI).
+    pub fn pool(&self) -> &Pool {
+        &self.primary
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use diesel::prelude::*;
 
     #[test]
     fn urls_choose_the_backend_by_scheme_only() {

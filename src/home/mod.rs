@@ -4,7 +4,7 @@
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use crate::accounts::CurrentUser;
+use crate::auth::Principal;
 use crate::error::AppError;
 use crate::web::{redirect, Page};
 
@@ -30,9 +30,9 @@ async fn landing(page: Page) -> Result<HttpResponse, AppError> {
 #[template(path = "home/discover.html")]
 struct DiscoverPage {
     page: Page,
-    me: CurrentUser,
+    me: Principal,
 }
 
-async fn discover(page: Page, me: CurrentUser) -> Result<HttpResponse, AppError> {
+async fn discover(page: Page, me: Principal) -> Result<HttpResponse, AppError> {
     crate::web::ok(&DiscoverPage { page, me })
 }

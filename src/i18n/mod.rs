@@ -22,6 +22,13 @@ pub struct Catalog {
     messages: HashMap<String, String>,
 }
 
+impl Catalog {
+    /// Whether this catalog itself has a message for `key` (no fallback).
+    pub fn has(&self, key: &str) -> bool {
+        self.messages.contains_key(key)
+    }
+}
+
 struct Catalogs {
     by_code: HashMap<String, Catalog>,
     codes: Vec<String>,

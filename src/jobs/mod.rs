@@ -12,6 +12,25 @@ pub mod registry;
 pub mod schedule;
 pub mod worker;
 
-pub use queue::{enqueue, Job, JobStatus, NewJob};
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+pub use queue::{enqueue, Job, JobId, JobStatus, NewJob};
 pub use registry::{JobContext, JobError, Registry};
 pub use worker::Worker;
+
+/// Tells the in-process worker that a job was just queued, so it need not
+/// wait for its next poll.
+#[derive(Clone, Default)]
+pub struct WorkerWake(Arc<Notify>);
+
+impl WorkerWake {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+
+    pub async fn woken(&self) {
+        self.0.notified().await;
+    }
+}

@@ -1,40 +1,31 @@
-//! Queue operations on a connection: enqueue, claim, complete, fail.
+//! The `jobs` table: enqueue, claim, complete, fail, and its maintenance.
 
 use std::time::Duration;
 
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::clock::delta;
 use crate::db::schema::jobs;
-use crate::db::{self, DbConnection};
+use crate::db::{dialect, DbConnection};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JobStatus {
-    Queued,
-    Running,
-    Done,
-    Dead,
-}
+crate::id_type!(JobId);
 
-impl JobStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Running => "running",
-            Self::Done => "done",
-            Self::Dead => "dead",
-        }
-    }
-}
+crate::text_enum!(JobStatus {
+    Queued => "queued",
+    Running => "running",
+    Done => "done",
+    Dead => "dead",
+});
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = jobs)]
 pub struct Job {
-    pub id: i64,
+    pub id: JobId,
     pub kind: String,
     pub payload: String,
-    pub status: String,
+    pub status: JobStatus,
     pub attempts: i32,
     pub max_attempts: i32,
     pub run_at: NaiveDateTime,
@@ -52,7 +43,7 @@ pub struct Job {
 pub struct NewJob {
     kind: String,
     payload: String,
-    status: &'static str,
+    status: JobStatus,
     attempts: i32,
     max_attempts: i32,
     run_at: NaiveDateTime,
@@ -64,14 +55,18 @@ pub struct NewJob {
 pub const DEFAULT_MAX_ATTEMPTS: i32 = 5;
 
 impl NewJob {
-    pub fn new(kind: &str, payload: &impl Serialize) -> Result<Self, diesel::result::Error> {
+    /// A job of `kind` due at `now`.
+    pub fn new(
+        kind: &str,
+        payload: &impl Serialize,
+        now: NaiveDateTime,
+    ) -> Result<Self, diesel::result::Error> {
         let payload = serde_json::to_string(payload)
             .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-        let now = db::now();
         Ok(Self {
             kind: kind.to_string(),
             payload,
-            status: JobStatus::Queued.as_str(),
+            status: JobStatus::Queued,
             attempts: 0,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             run_at: now,
@@ -101,13 +96,16 @@ impl NewJob {
 /// Adds a job. Call it inside the transaction that makes the change the job
 /// is about. A job whose unique key already exists is not added again
 /// (returns `None`).
-pub fn enqueue(conn: &mut DbConnection, job: NewJob) -> Result<Option<i64>, diesel::result::Error> {
+pub fn enqueue(
+    conn: &mut DbConnection,
+    job: NewJob,
+) -> Result<Option<JobId>, diesel::result::Error> {
     let unique = job.unique_key.is_some();
     let insert = |c: &mut DbConnection| {
         diesel::insert_into(jobs::table)
             .values(&job)
             .returning(jobs::id)
-            .get_result::<i64>(c)
+            .get_result::<JobId>(c)
     };
     if !unique {
         return insert(conn).map(Some);
@@ -116,13 +114,9 @@ pub fn enqueue(conn: &mut DbConnection, job: NewJob) -> Result<Option<i64>, dies
     // duplicate-key error.
     match conn.transaction(|c| insert(c)) {
         Ok(id) => Ok(Some(id)),
-        Err(e) if db::is_unique_violation(&e) => Ok(None),
+        Err(e) if dialect::is_unique_violation(&e) => Ok(None),
         Err(e) => Err(e),
     }
-}
-
-fn to_delta(d: Duration) -> TimeDelta {
-    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }
 
 /// Claims the next due job for `worker`, leasing it until `now + lease`.
@@ -133,34 +127,34 @@ pub fn claim(
     lease: Duration,
 ) -> Result<Option<Job>, diesel::result::Error> {
     let due = jobs::status
-        .eq(JobStatus::Queued.as_str())
+        .eq(JobStatus::Queued)
         .and(jobs::run_at.le(now))
         .or(jobs::status
-            .eq(JobStatus::Running.as_str())
+            .eq(JobStatus::Running)
             .and(jobs::locked_until.lt(now))
             .and(jobs::attempts.lt(jobs::max_attempts)));
-    db::transaction(conn, |c| {
+    dialect::transaction(conn, |c| {
         let next = jobs::table
             .select(jobs::id)
             .filter(due)
             .order((jobs::run_at.asc(), jobs::id.asc()))
             .limit(1);
-        // PostgreSQL: concurrent workers skip rows another one has locked.
-        // SQLite: the immediate transaction already serialises claims.
-        let id = match c {
-            DbConnection::Postgresql(pg) => next.for_update().skip_locked().get_result::<i64>(pg),
-            DbConnection::Sqlite(_) => next.get_result::<i64>(c),
-        }
+        // Concurrent workers skip rows another one has locked.
+        let id = dialect::skip_locked(
+            c,
+            |pg| next.for_update().skip_locked().get_result::<JobId>(pg),
+            |c| next.get_result::<JobId>(c),
+        )
         .optional()?;
         let Some(id) = id else {
             return Ok(None);
         };
         diesel::update(jobs::table.find(id))
             .set((
-                jobs::status.eq(JobStatus::Running.as_str()),
+                jobs::status.eq(JobStatus::Running),
                 jobs::attempts.eq(jobs::attempts + 1),
                 jobs::locked_by.eq(worker),
-                jobs::locked_until.eq(now + to_delta(lease)),
+                jobs::locked_until.eq(now + delta(lease)),
                 jobs::updated_at.eq(now),
             ))
             .get_result::<Job>(c)
@@ -171,7 +165,7 @@ pub fn claim(
 /// Marks a job done, if `worker` still holds its lease. Returns whether it did.
 pub fn complete(
     conn: &mut DbConnection,
-    job_id: i64,
+    job_id: JobId,
     worker: &str,
     now: NaiveDateTime,
 ) -> Result<bool, diesel::result::Error> {
@@ -179,10 +173,10 @@ pub fn complete(
         jobs::table
             .find(job_id)
             .filter(jobs::locked_by.eq(worker))
-            .filter(jobs::status.eq(JobStatus::Running.as_str())),
+            .filter(jobs::status.eq(JobStatus::Running)),
     )
     .set((
-        jobs::status.eq(JobStatus::Done.as_str()),
+        jobs::status.eq(JobStatus::Done),
         jobs::locked_by.eq(None::<String>),
         jobs::locked_until.eq(None::<NaiveDateTime>),
         jobs::finished_at.eq(Some(now)),
@@ -218,15 +212,15 @@ pub fn fail(
     } else {
         JobStatus::Queued
     };
-    let run_at = now + to_delta(backoff(backoff_base, job.attempts));
+    let run_at = now + delta(backoff(backoff_base, job.attempts));
     diesel::update(
         jobs::table
             .find(job.id)
             .filter(jobs::locked_by.eq(worker))
-            .filter(jobs::status.eq(JobStatus::Running.as_str())),
+            .filter(jobs::status.eq(JobStatus::Running)),
     )
     .set((
-        jobs::status.eq(status.as_str()),
+        jobs::status.eq(status),
         jobs::last_error.eq(Some(error)),
         jobs::run_at.eq(run_at),
         jobs::locked_by.eq(None::<String>),
@@ -238,7 +232,7 @@ pub fn fail(
     Ok(status)
 }
 
-pub fn find(conn: &mut DbConnection, job_id: i64) -> Result<Option<Job>, diesel::result::Error> {
+pub fn find(conn: &mut DbConnection, job_id: JobId) -> Result<Option<Job>, diesel::result::Error> {
     jobs::table
         .find(job_id)
         .select(Job::as_select())
@@ -254,12 +248,12 @@ pub fn bury_abandoned(
 ) -> Result<usize, diesel::result::Error> {
     diesel::update(
         jobs::table
-            .filter(jobs::status.eq(JobStatus::Running.as_str()))
+            .filter(jobs::status.eq(JobStatus::Running))
             .filter(jobs::locked_until.lt(now))
             .filter(jobs::attempts.ge(jobs::max_attempts)),
     )
     .set((
-        jobs::status.eq(JobStatus::Dead.as_str()),
+        jobs::status.eq(JobStatus::Dead),
         jobs::last_error.eq(Some(
             "the worker vanished during the last attempt (lease expired)",
         )),
@@ -278,7 +272,7 @@ pub fn purge_done(
 ) -> Result<usize, diesel::result::Error> {
     diesel::delete(
         jobs::table
-            .filter(jobs::status.eq(JobStatus::Done.as_str()))
+            .filter(jobs::status.eq(JobStatus::Done))
             .filter(jobs::finished_at.lt(before)),
     )
     .execute(conn)

@@ -1,20 +1,27 @@
-//! Job kinds and their handlers. Each feature registers the kinds it owns.
+//! Job kinds and their handlers. Features declare the kinds they own and a
+//! `register` function; the composition root (`startup`) puts them together,
+//! so this module knows no feature.
 
 use std::collections::HashMap;
+use std::str::FromStr;
 use std::sync::Arc;
 
+use chrono::{NaiveDateTime, TimeZone, Utc};
+use cron::Schedule;
 use futures_util::future::BoxFuture;
 
+use crate::clock::Clock;
 use crate::config::Settings;
-use crate::db::Pool;
+use crate::db::Db;
 use crate::mail::Mailer;
 
 /// What a handler may use.
 #[derive(Clone)]
 pub struct JobContext {
-    pub pool: Pool,
+    pub db: Db,
     pub settings: Arc<Settings>,
     pub mailer: Mailer,
+    pub clock: Clock,
 }
 
 /// A failed attempt; the message is stored on the job (never secrets).
@@ -33,6 +40,8 @@ pub type Handler =
 #[derive(Clone, Default)]
 pub struct Registry {
     handlers: HashMap<String, Handler>,
+    /// (kind, cron schedule with seconds) of the periodic jobs.
+    periodic: Vec<(String, Schedule)>,
 }
 
 impl Registry {
@@ -52,15 +61,58 @@ impl Registry {
         );
     }
 
+    /// Runs jobs of `kind` on a cron schedule (with seconds, e.g.
+    /// `0 */10 * * * *`). An expression that does not parse is a programming
+    /// error, reported by the unit test of every registered schedule.
+    pub fn every(&mut self, kind: &str, cron: &str) -> Result<(), cron::error::Error> {
+        self.periodic
+            .push((kind.to_string(), Schedule::from_str(cron)?));
+        Ok(())
+    }
+
     pub fn get(&self, kind: &str) -> Option<Handler> {
         self.handlers.get(kind).cloned()
     }
 
-    /// Every kind the application knows.
-    pub fn standard() -> Self {
-        let mut r = Self::default();
-        crate::accounts::mails::register(&mut r);
-        crate::jobs::schedule::register(&mut r);
-        r
+    pub fn kinds(&self) -> impl Iterator<Item = &str> {
+        self.handlers.keys().map(String::as_str)
+    }
+
+    /// The (kind, fire time) pairs of the periodic jobs in `(from, to]`.
+    pub fn due_between(
+        &self,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+    ) -> Vec<(String, NaiveDateTime)> {
+        let mut out = Vec::new();
+        for (kind, schedule) in &self.periodic {
+            for at in schedule.after(&Utc.from_utc_datetime(&from)).take(100) {
+                let at = at.naive_utc();
+                if at > to {
+                    break;
+                }
+                out.push((kind.clone(), at));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fire_times_in_a_window_are_listed_once() {
+        let mut r = Registry::default();
+        assert!(r.every("test.tick", "0 */10 * * * *").is_ok());
+        assert!(r.every("test.bad", "not cron").is_err());
+        let from = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 5, 0))
+            .unwrap_or_default();
+        let to = from + chrono::TimeDelta::minutes(30);
+        let due = r.due_between(from, to);
+        assert_eq!(due.len(), 3, "{due:?}");
+        assert!(r.due_between(to, to).is_empty());
     }
 }

@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 
 use super::queue::{self, Job, JobStatus};
 use super::registry::{JobContext, Registry};
 use super::schedule::Scheduler;
-use crate::db;
+use super::WorkerWake;
 use crate::error::AppError;
 use crate::security::random;
 
@@ -18,11 +18,11 @@ pub struct Worker {
     pub id: String,
     ctx: JobContext,
     registry: Arc<Registry>,
-    wake: Arc<Notify>,
+    wake: WorkerWake,
 }
 
 impl Worker {
-    pub fn new(ctx: JobContext, registry: Arc<Registry>, wake: Arc<Notify>) -> Self {
+    pub fn new(ctx: JobContext, registry: Arc<Registry>, wake: WorkerWake) -> Self {
         let host = hostname_hint();
         Self {
             id: format!("{host}:{}:{}", std::process::id(), random::token(6)),
@@ -36,11 +36,13 @@ impl Worker {
     /// `None` when nothing was due.
     pub async fn run_once(&self) -> Result<Option<(Job, JobStatus)>, AppError> {
         let id = self.id.clone();
-        let lease = self.ctx.settings.job_lease;
-        let Some(job) = db::run(&self.ctx.pool, move |c| {
-            Ok(queue::claim(c, &id, db::now(), lease)?)
-        })
-        .await?
+        let lease = self.ctx.settings.jobs.lease;
+        let now = self.ctx.clock.now();
+        let Some(job) = self
+            .ctx
+            .db
+            .primary(move |c| Ok(queue::claim(c, &id, now, lease)?))
+            .await?
         else {
             return Ok(None);
         };
@@ -59,32 +61,35 @@ impl Worker {
         };
         let (id, backoff, claimed) = (
             self.id.clone(),
-            self.ctx.settings.job_backoff_base,
+            self.ctx.settings.jobs.backoff_base,
             job.clone(),
         );
-        let status = db::run(&self.ctx.pool, move |c| {
-            let now = db::now();
-            Ok(match outcome {
-                Ok(()) => {
-                    if queue::complete(c, claimed.id, &id, now)? {
-                        JobStatus::Done
-                    } else {
-                        JobStatus::Running
+        let now = self.ctx.clock.now();
+        let status = self
+            .ctx
+            .db
+            .primary(move |c| {
+                Ok(match outcome {
+                    Ok(()) => {
+                        if queue::complete(c, claimed.id, &id, now)? {
+                            JobStatus::Done
+                        } else {
+                            JobStatus::Running
+                        }
                     }
-                }
-                Err(e) => queue::fail(c, &claimed, &id, &e, now, backoff)?,
+                    Err(e) => queue::fail(c, &claimed, &id, &e, now, backoff)?,
+                })
             })
-        })
-        .await?;
+            .await?;
         match status {
             JobStatus::Done => {
-                tracing::info!(job_id = job.id, kind = %job.kind, attempt = job.attempts, "job done")
+                tracing::info!(job_id = %job.id, kind = %job.kind, attempt = job.attempts, "job done")
             }
             JobStatus::Dead => {
-                tracing::error!(job_id = job.id, kind = %job.kind, attempt = job.attempts, "job dead after its last attempt")
+                tracing::error!(job_id = %job.id, kind = %job.kind, attempt = job.attempts, "job dead after its last attempt")
             }
             _ => {
-                tracing::warn!(job_id = job.id, kind = %job.kind, attempt = job.attempts, "job attempt failed")
+                tracing::warn!(job_id = %job.id, kind = %job.kind, attempt = job.attempts, "job attempt failed")
             }
         }
         Ok(Some((job, status)))
@@ -93,13 +98,16 @@ impl Worker {
     /// Runs until `shutdown` turns true; a job already started is finished first.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         tracing::info!(worker = %self.id, "worker started");
-        let mut scheduler = Scheduler::new(db::now());
-        let poll = self.ctx.settings.job_poll_interval;
+        let mut scheduler = Scheduler::new(self.ctx.clock.now());
+        let poll = self.ctx.settings.jobs.poll_interval;
         loop {
             if *shutdown.borrow() {
                 break;
             }
-            if let Err(e) = scheduler.enqueue_due(&self.ctx.pool).await {
+            if let Err(e) = scheduler
+                .enqueue_due(&self.ctx.db, &self.registry, &self.ctx.clock)
+                .await
+            {
                 tracing::warn!(error = %e, "could not enqueue periodic jobs");
             }
             match self.run_once().await {
@@ -109,7 +117,7 @@ impl Worker {
             }
             tokio::select! {
                 _ = shutdown.changed() => {}
-                _ = self.wake.notified() => {}
+                _ = self.wake.woken() => {}
                 _ = tokio::time::sleep(poll) => {}
             }
         }

@@ -25,14 +25,14 @@ pub struct OutgoingMail {
 
 impl Mailer {
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
-        match &settings.smtp_url {
+        match &settings.mail.smtp_url {
             Some(url) => Ok(Self::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())?
                     .timeout(Some(std::time::Duration::from_secs(20)))
                     .build(),
             )),
             None => {
-                let dir = settings.var_dir.join("mail");
+                let dir = settings.paths.var_dir.join("mail");
                 std::fs::create_dir_all(&dir)?;
                 Ok(Self::Files(AsyncFileTransport::new(&dir), dir))
             }

@@ -4,8 +4,7 @@
 use actix_web::{web, HttpResponse};
 use diesel::connection::SimpleConnection;
 
-use crate::db;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
@@ -17,7 +16,9 @@ async fn healthz() -> HttpResponse {
 }
 
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let database = db::run(&state.pool, |c| Ok(c.batch_execute("SELECT 1")?))
+    let database = state
+        .db
+        .primary(|c| Ok(c.batch_execute("SELECT 1")?))
         .await
         .is_ok();
     let redis = match &state.redis {

@@ -1,5 +1,7 @@
-//! Cryptography and request-trust helpers. All cryptography goes through `ring`.
+//! Cryptography and secrets. All cryptography goes through `ring`.
 
-pub mod client_ip;
 pub mod password;
 pub mod random;
+pub mod secret;
+
+pub use secret::SecretString;

@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 
 use crate::error::AppError;
 use crate::security::random;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const SESSION_KEY: &str = "csrf";
 pub const FIELD: &str = "csrf_token";

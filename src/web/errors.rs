@@ -10,7 +10,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
-use crate::error::{code_for_status, message_key, ErrorInfo};
+use crate::error::ErrorCode;
 use crate::i18n::Tr;
 use crate::web::assets;
 
@@ -58,15 +58,15 @@ fn render(
     viewer: &Viewer,
     status: StatusCode,
     headers: Option<&header::HeaderMap>,
-    info: ErrorInfo,
+    code: ErrorCode,
 ) -> HttpResponse {
-    if info.code == "login_required" && !viewer.json {
+    if code == ErrorCode::LoginRequired && !viewer.json {
         let next: String = url::form_urlencoded::byte_serialize(viewer.path.as_bytes()).collect();
         return HttpResponse::SeeOther()
             .insert_header((header::LOCATION, format!("/login?next={next}")))
             .finish();
     }
-    let message = viewer.tr.t(info.message_key);
+    let message = viewer.tr.t(code.message_key());
     let mut builder = HttpResponse::build(status);
     for (name, value) in headers.into_iter().flatten() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
@@ -75,33 +75,27 @@ fn render(
     }
     if viewer.json {
         return builder.json(serde_json::json!({
-            "error": { "code": info.code, "message": message }
+            "error": { "code": code.as_str(), "message": message }
         }));
     }
     let page = ErrorPage {
         t: viewer.tr,
         status: status.as_u16(),
-        code: info.code,
+        code: code.as_str(),
         message,
         css: assets::url("app.css"),
     };
     match page.render() {
         Ok(html) => builder.content_type("text/html; charset=utf-8").body(html),
-        Err(_) => builder.body(format!("{} ({})", message, info.code)),
+        Err(_) => builder.body(format!("{message} ({code})")),
     }
 }
 
-fn info_for(res: &HttpResponse<impl MessageBody>, status: StatusCode) -> ErrorInfo {
+fn code_for(res: &HttpResponse<impl MessageBody>, status: StatusCode) -> ErrorCode {
     res.extensions()
-        .get::<ErrorInfo>()
+        .get::<ErrorCode>()
         .copied()
-        .unwrap_or_else(|| {
-            let code = code_for_status(status);
-            ErrorInfo {
-                code,
-                message_key: message_key(code),
-            }
-        })
+        .unwrap_or_else(|| ErrorCode::for_status(status.as_u16()))
 }
 
 pub async fn middleware(
@@ -130,13 +124,13 @@ pub async fn middleware(
                 &early,
                 status,
                 Some(inner.headers()),
-                info_for(&inner, status),
+                code_for(&inner, status),
             );
             return Err(InternalError::from_response(err.to_string(), rendered).into());
         }
     };
     let status = res.status();
-    let has_info = res.response().extensions().get::<ErrorInfo>().is_some();
+    let has_info = res.response().extensions().get::<ErrorCode>().is_some();
     let bare = matches!(
         res.response().body().size(),
         actix_web::body::BodySize::None | actix_web::body::BodySize::Sized(0)
@@ -148,7 +142,7 @@ pub async fn middleware(
     }
     let (req, res) = res.into_parts();
     let viewer = Viewer::of(&req);
-    let rendered = render(&viewer, status, Some(res.headers()), info_for(&res, status));
+    let rendered = render(&viewer, status, Some(res.headers()), code_for(&res, status));
     Ok(ServiceResponse::new(
         req,
         rendered.map_body(|_, b| EitherBody::right(b)),

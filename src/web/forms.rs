@@ -53,42 +53,6 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
     .map(str::to_string)
 }
 
-/// An error attached to one field of a form: a stable code and a catalog key.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: &'static str,
-    pub code: &'static str,
-}
-
-impl FieldError {
-    pub fn new(field: &'static str, code: &'static str) -> Self {
-        Self { field, code }
-    }
-    pub fn message_key(&self) -> String {
-        format!("form_error.{}", self.code)
-    }
-}
-
-/// The errors of one submitted form, looked up by field in templates.
-#[derive(Clone, Debug, Default)]
-pub struct FormErrors(pub Vec<FieldError>);
-
-impl FormErrors {
-    pub fn for_field(&self, field: &str) -> Option<&FieldError> {
-        self.0.iter().find(|e| e.field == field)
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-    pub fn push(&mut self, field: &'static str, code: &'static str) {
-        self.0.push(FieldError::new(field, code));
-    }
-    /// The errors not tied to a visible field (shown above the form).
-    pub fn general(&self) -> impl Iterator<Item = &FieldError> {
-        self.0.iter().filter(|e| e.field == "form")
-    }
-}
-
 /// The User-Agent of a request, bounded in size for storage.
 pub fn user_agent(req: &HttpRequest) -> String {
     req.headers()

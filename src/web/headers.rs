@@ -9,7 +9,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
 use tracing_actix_web::RequestId;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const CSP: &str =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \

@@ -2,15 +2,18 @@
 //! static assets and what every page needs.
 
 pub mod assets;
+pub mod client_ip;
 pub mod csrf;
 pub mod errors;
 pub mod forms;
+pub mod head;
 pub mod headers;
 pub mod page;
 pub mod remember;
 pub mod session_store;
 
-pub use forms::{redirect, FieldError, FormErrors};
+pub use crate::error::{FieldError, FieldErrors as FormErrors};
+pub use forms::redirect;
 pub use page::Page;
 
 /// The session cookie's name.

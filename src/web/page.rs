@@ -8,7 +8,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 
-use crate::accounts::CurrentUser;
+use crate::auth::Principal;
 use crate::error::AppError;
 use crate::i18n::Tr;
 use crate::web::{assets, csrf};
@@ -21,7 +21,7 @@ pub fn tr_for(req: &HttpRequest) -> Tr {
     // Two statements: the extensions borrow must end before the session's.
     let from_user = req
         .extensions()
-        .get::<CurrentUser>()
+        .get::<Principal>()
         .and_then(|u| u.language.clone());
     let saved = from_user.or_else(|| req.get_session().get::<String>(LANG_KEY).ok().flatten());
     let accept = req
@@ -53,7 +53,7 @@ const NOTICES: &[&str] = &[
 pub struct Page {
     pub t: Tr,
     pub csrf: String,
-    pub user: Option<CurrentUser>,
+    pub user: Option<Principal>,
     pub notice: Option<&'static str>,
 }
 
@@ -62,7 +62,7 @@ impl Page {
         let notice = url::form_urlencoded::parse(req.query_string().as_bytes())
             .find(|(k, _)| k == "notice")
             .and_then(|(_, v)| NOTICES.iter().find(|n| **n == v).copied());
-        let user = req.extensions().get::<CurrentUser>().cloned();
+        let user = req.extensions().get::<Principal>().cloned();
         Self {
             t: tr_for(req),
             csrf: csrf::token(&req.get_session()),

@@ -7,22 +7,27 @@ use actix_web::body::MessageBody;
 use actix_web::cookie::time::Duration;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::HttpMessage;
+use actix_web::{web, HttpMessage};
 
-use crate::accounts::CurrentUser;
+use crate::auth::Principal;
+use crate::state::AppState;
 use crate::web::SESSION_COOKIE;
 
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let clock = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.clock.clone())
+        .unwrap_or_default();
     let mut res = next.call(req).await?;
     let remaining = res
         .request()
         .extensions()
-        .get::<CurrentUser>()
+        .get::<Principal>()
         .filter(|u| u.remember)
-        .map(|u| (u.session_expires_at - crate::db::now()).num_seconds());
+        .map(|u| (u.session_expires_at - clock.now()).num_seconds());
     let Some(secs) = remaining.filter(|s| *s > 0) else {
         return Ok(res);
     };

@@ -10,7 +10,17 @@ use diesel::{Connection, RunQueryDsl};
 use swiper::config::{Settings, Source};
 use swiper::db::{self, Pool};
 use swiper::security::random;
-use swiper::startup::{AppState, Application};
+use swiper::startup::Application;
+use swiper::state::AppState;
+
+/// Runs `f` on a connection of `pool`, off the async executor.
+pub async fn run_on<T, F>(pool: &Pool, f: F) -> Result<T, swiper::error::AppError>
+where
+    F: FnOnce(&mut db::DbConnection) -> Result<T, swiper::error::AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    db::Db::new(pool.clone()).primary(f).await
+}
 
 /// Iterations used by tests, so that hashing stays fast on two cores.
 /// Production refuses fewer than 600,000 (see config).
@@ -452,11 +462,11 @@ pub async fn spawn_on(db: std::sync::Arc<TestDb>, prefix: &str, extra: &[(&str, 
 impl Drop for TestApp {
     fn drop(&mut self) {
         // Session state this app left in the shared Redis.
-        let Some(url) = self.state.settings.redis_url.clone() else {
+        let Some(url) = self.state.settings.redis.url.clone() else {
             return;
         };
-        let pattern = format!("{}:*", self.state.settings.redis_prefix);
-        if let Ok(mut conn) = redis::Client::open(url).and_then(|c| c.get_connection()) {
+        let pattern = format!("{}:*", self.state.settings.redis.prefix);
+        if let Ok(mut conn) = redis::Client::open(url.expose()).and_then(|c| c.get_connection()) {
             let keys: Vec<String> = redis::cmd("KEYS")
                 .arg(&pattern)
                 .query(&mut conn)
@@ -478,7 +488,7 @@ impl TestApp {
         F: FnOnce(&mut db::DbConnection) -> Result<T, diesel::result::Error> + Send + 'static,
         T: Send + 'static,
     {
-        db::run(&self.state.pool, move |c| Ok(f(c)?))
+        run_on(self.state.db.pool(), move |c| Ok(f(c)?))
             .await
             .expect("db call")
     }

@@ -5,9 +5,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use swiper::clock::Clock;
 use swiper::config::Settings;
 use swiper::db::{self, Pool};
-use swiper::jobs::{enqueue, queue, JobContext, JobError, JobStatus, NewJob, Registry, Worker};
+use swiper::jobs::{
+    enqueue, queue, JobContext, JobError, JobId, JobStatus, NewJob, Registry, Worker, WorkerWake,
+};
 use swiper::mail::Mailer;
 
 use crate::helpers::*;
@@ -15,34 +18,34 @@ use crate::helpers::*;
 fn context(db: &TestDb, pool: Pool) -> JobContext {
     let settings: Settings = test_settings(db, 25, "swiper-test-jobs", &[]);
     let mut settings = settings;
-    settings.smtp_url = None;
+    settings.mail.smtp_url = None;
     let mailer = Mailer::from_settings(&settings).expect("mailer");
     JobContext {
-        pool,
+        db: db::Db::new(pool),
         settings: Arc::new(settings),
         mailer,
+        clock: Clock::system(),
     }
 }
 
 fn worker(ctx: &JobContext, registry: Registry) -> Worker {
-    Worker::new(
-        ctx.clone(),
-        Arc::new(registry),
-        Arc::new(tokio::sync::Notify::new()),
-    )
+    Worker::new(ctx.clone(), Arc::new(registry), WorkerWake::default())
 }
 
-async fn add(pool: &Pool, kind: &'static str) -> i64 {
-    db::run(pool, move |c| {
-        Ok(enqueue(c, NewJob::new(kind, &serde_json::json!({}))?)?)
+async fn add(pool: &Pool, kind: &'static str) -> JobId {
+    run_on(pool, move |c| {
+        Ok(enqueue(
+            c,
+            NewJob::new(kind, &serde_json::json!({}), Clock::system().now())?,
+        )?)
     })
     .await
     .unwrap()
     .unwrap()
 }
 
-async fn job(pool: &Pool, id: i64) -> queue::Job {
-    db::run(pool, move |c| Ok(queue::find(c, id)?))
+async fn job(pool: &Pool, id: JobId) -> queue::Job {
+    run_on(pool, move |c| Ok(queue::find(c, id)?))
         .await
         .unwrap()
         .unwrap()
@@ -66,12 +69,12 @@ async fn a_job_that_fails_twice_then_succeeds_is_done_after_three_attempts() {
         }
     });
     let w = worker(&ctx, registry);
-    let id = add(&ctx.pool, "test.flaky").await;
+    let id = add(ctx.db.pool(), "test.flaky").await;
 
     let (_, first) = w.run_once().await.unwrap().unwrap();
     assert_eq!(first, JobStatus::Queued);
     assert_eq!(
-        job(&ctx.pool, id).await.last_error.as_deref(),
+        job(ctx.db.pool(), id).await.last_error.as_deref(),
         Some("failure number 1")
     );
     let (_, second) = w.run_once().await.unwrap().unwrap();
@@ -79,7 +82,7 @@ async fn a_job_that_fails_twice_then_succeeds_is_done_after_three_attempts() {
     let (_, third) = w.run_once().await.unwrap().unwrap();
     assert_eq!(third, JobStatus::Done);
 
-    let done = job(&ctx.pool, id).await;
+    let done = job(ctx.db.pool(), id).await;
     assert_eq!(done.status, "done");
     assert_eq!(done.attempts, 3);
     assert_eq!(calls.load(Ordering::SeqCst), 3);
@@ -95,10 +98,10 @@ async fn a_job_that_keeps_failing_ends_dead_with_its_last_error() {
         Err(JobError("smtp said no".into()))
     });
     let w = worker(&ctx, registry);
-    let id = db::run(&ctx.pool, |c| {
+    let id = run_on(ctx.db.pool(), |c| {
         Ok(enqueue(
             c,
-            NewJob::new("test.broken", &())?.max_attempts(2),
+            NewJob::new("test.broken", &(), Clock::system().now())?.max_attempts(2),
         )?)
     })
     .await
@@ -107,7 +110,7 @@ async fn a_job_that_keeps_failing_ends_dead_with_its_last_error() {
     w.run_once().await.unwrap();
     let (_, status) = w.run_once().await.unwrap().unwrap();
     assert_eq!(status, JobStatus::Dead);
-    let dead = job(&ctx.pool, id).await;
+    let dead = job(ctx.db.pool(), id).await;
     assert_eq!((dead.status.as_str(), dead.attempts), ("dead", 2));
     assert_eq!(dead.last_error.as_deref(), Some("smtp said no"));
     assert!(
@@ -121,14 +124,14 @@ async fn failed_attempts_wait_with_exponential_back_off() {
     let db = TestDb::new();
     let pool = db.pool();
     let id = add(&pool, "test.anything").await;
-    let now = db::now();
-    let claimed = db::run(&pool, move |c| {
+    let now = swiper::clock::Clock::system().now();
+    let claimed = run_on(&pool, move |c| {
         Ok(queue::claim(c, "w1", now, Duration::from_secs(60))?)
     })
     .await
     .unwrap()
     .unwrap();
-    db::run(&pool, move |c| {
+    run_on(&pool, move |c| {
         Ok(queue::fail(
             c,
             &claimed,
@@ -143,7 +146,7 @@ async fn failed_attempts_wait_with_exponential_back_off() {
     let after = job(&pool, id).await;
     assert_eq!(after.status, "queued");
     assert_eq!((after.run_at - now).num_seconds(), 10);
-    let early = db::run(&pool, move |c| {
+    let early = run_on(&pool, move |c| {
         Ok(queue::claim(
             c,
             "w1",
@@ -154,7 +157,7 @@ async fn failed_attempts_wait_with_exponential_back_off() {
     .await
     .unwrap();
     assert!(early.is_none(), "not before its back-off");
-    let on_time = db::run(&pool, move |c| {
+    let on_time = run_on(&pool, move |c| {
         Ok(queue::claim(
             c,
             "w1",
@@ -173,16 +176,16 @@ async fn a_job_whose_worker_vanished_is_run_again_after_its_lease() {
     let pool = db.pool();
     let id = add(&pool, "test.anything").await;
     let lease = Duration::from_secs(300);
-    let t0 = db::now();
+    let t0 = swiper::clock::Clock::system().now();
 
     // Worker A claims the job and dies without finishing it.
-    let a = db::run(&pool, move |c| Ok(queue::claim(c, "worker-a", t0, lease)?))
+    let a = run_on(&pool, move |c| Ok(queue::claim(c, "worker-a", t0, lease)?))
         .await
         .unwrap();
     assert_eq!(a.map(|j| j.id), Some(id));
 
     // While the lease holds, nobody else gets it.
-    let during = db::run(&pool, move |c| {
+    let during = run_on(&pool, move |c| {
         Ok(queue::claim(
             c,
             "worker-b",
@@ -196,7 +199,7 @@ async fn a_job_whose_worker_vanished_is_run_again_after_its_lease() {
 
     // After the lease, worker B gets it and finishes it.
     let after = t0 + chrono::TimeDelta::seconds(301);
-    let b = db::run(&pool, move |c| {
+    let b = run_on(&pool, move |c| {
         Ok(queue::claim(c, "worker-b", after, lease)?)
     })
     .await
@@ -207,12 +210,12 @@ async fn a_job_whose_worker_vanished_is_run_again_after_its_lease() {
         (id, 2, Some("worker-b"))
     );
     // Worker A coming back to life cannot complete a job it no longer holds.
-    assert!(!db::run(&pool, move |c| Ok(queue::complete(
+    assert!(!run_on(&pool, move |c| Ok(queue::complete(
         c, id, "worker-a", after
     )?))
     .await
     .unwrap());
-    assert!(db::run(&pool, move |c| Ok(queue::complete(
+    assert!(run_on(&pool, move |c| Ok(queue::complete(
         c, id, "worker-b", after
     )?))
     .await
@@ -226,16 +229,16 @@ async fn a_job_whose_worker_vanished_is_run_again_after_its_lease() {
 async fn four_workers_draining_a_thousand_jobs_run_each_exactly_once() {
     let db = TestDb::new();
     let ctx = context(&db, db.pool());
-    db::run(&ctx.pool, |c| {
+    run_on(ctx.db.pool(), |c| {
         for _ in 0..1000 {
-            enqueue(c, NewJob::new("test.count", &())?)?;
+            enqueue(c, NewJob::new("test.count", &(), Clock::system().now())?)?;
         }
         Ok(())
     })
     .await
     .unwrap();
 
-    let runs: Arc<Mutex<Vec<i64>>> = Arc::new(Mutex::new(Vec::new()));
+    let runs: Arc<Mutex<Vec<JobId>>> = Arc::new(Mutex::new(Vec::new()));
     let mut handles = Vec::new();
     for _ in 0..4 {
         let mut registry = Registry::default();
@@ -258,7 +261,7 @@ async fn four_workers_draining_a_thousand_jobs_run_each_exactly_once() {
     ids.dedup();
     assert_eq!(ids.len(), 1000, "no job ran twice");
     assert_eq!(
-        db::run(&ctx.pool, |c| {
+        run_on(ctx.db.pool(), |c| {
             use diesel::prelude::*;
             use swiper::db::schema::jobs;
             Ok(jobs::table
@@ -286,19 +289,22 @@ async fn a_periodic_run_is_enqueued_once_however_many_workers_see_it() {
         .unwrap();
     let to = from + chrono::TimeDelta::minutes(10);
     for _ in 0..3 {
-        let due = swiper::jobs::schedule::due_between(from, to);
+        let due = swiper::startup::job_registry().due_between(from, to);
         assert_eq!(due.len(), 1);
-        db::run(&pool, move |c| {
+        run_on(&pool, move |c| {
             for (kind, at) in due {
                 let key = format!("periodic:{kind}:{at}");
-                enqueue(c, NewJob::new(kind, &())?.unique_key(key))?;
+                enqueue(
+                    c,
+                    NewJob::new(&kind, &(), Clock::system().now())?.unique_key(key),
+                )?;
             }
             Ok(())
         })
         .await
         .unwrap();
     }
-    let n = db::run(&pool, |c| {
+    let n = run_on(&pool, |c| {
         use diesel::prelude::*;
         use swiper::db::schema::jobs;
         Ok(jobs::table
@@ -313,17 +319,18 @@ async fn a_periodic_run_is_enqueued_once_however_many_workers_see_it() {
 
 #[tokio::test]
 async fn the_purge_job_removes_expired_tokens_and_sessions_and_keeps_live_ones() {
-    use swiper::accounts::{admin, input::Email, sessions, tokens};
+    use swiper::accounts::{admin, input::Email, tokens};
+    use swiper::auth::sessions;
     let db = TestDb::new();
     let ctx = context(&db, db.pool());
-    let lifetimes = sessions::Lifetimes::from_settings(&ctx.settings);
-    db::run(&ctx.pool, move |c| {
+    let lifetimes = sessions::Lifetimes::from_settings(&ctx.settings.sessions);
+    run_on(ctx.db.pool(), move |c| {
         let email = Email::parse("pat@example.com").unwrap();
-        admin::create_admin(c, &email, 1000)?;
-        let user = swiper::accounts::User::find_by_email(c, "pat@example.com")?
+        admin::create_admin(c, &email, 1000, Clock::system().now())?;
+        let user = swiper::auth::User::find_by_email(c, "pat@example.com")?
             .unwrap()
             .user_id();
-        let now = db::now();
+        let now = swiper::clock::Clock::system().now();
         let long_ago = now - chrono::TimeDelta::days(60);
         sessions::create(c, user, false, "127.0.0.1", "old", long_ago, lifetimes)?;
         sessions::create(c, user, true, "127.0.0.1", "live", now, lifetimes)?;
@@ -341,15 +348,18 @@ async fn the_purge_job_removes_expired_tokens_and_sessions_and_keeps_live_ones()
             Duration::from_secs(3600),
             now,
         )?;
-        enqueue(c, NewJob::new("maintenance.purge_expired", &())?)?;
+        enqueue(
+            c,
+            NewJob::new("maintenance.purge_expired", &(), Clock::system().now())?,
+        )?;
         Ok(())
     })
     .await
     .unwrap();
-    let w = worker(&ctx, Registry::standard());
+    let w = worker(&ctx, swiper::startup::job_registry());
     let (_, status) = w.run_once().await.unwrap().unwrap();
     assert_eq!(status, JobStatus::Done);
-    let (sessions_left, tokens_left) = db::run(&ctx.pool, |c| {
+    let (sessions_left, tokens_left) = run_on(ctx.db.pool(), |c| {
         use diesel::prelude::*;
         use swiper::db::schema::{account_tokens, user_sessions};
         Ok((
@@ -369,29 +379,29 @@ async fn the_purge_job_removes_expired_tokens_and_sessions_and_keeps_live_ones()
 async fn a_job_whose_worker_vanished_on_its_last_attempt_is_buried_not_retried_forever() {
     let db = TestDb::new();
     let pool = db.pool();
-    let id = db::run(&pool, |c| {
+    let id = run_on(&pool, |c| {
         Ok(enqueue(
             c,
-            NewJob::new("test.anything", &())?.max_attempts(1),
+            NewJob::new("test.anything", &(), Clock::system().now())?.max_attempts(1),
         )?)
     })
     .await
     .unwrap()
     .unwrap();
     let lease = Duration::from_secs(60);
-    let t0 = db::now();
-    let first = db::run(&pool, move |c| Ok(queue::claim(c, "worker-a", t0, lease)?))
+    let t0 = swiper::clock::Clock::system().now();
+    let first = run_on(&pool, move |c| Ok(queue::claim(c, "worker-a", t0, lease)?))
         .await
         .unwrap();
     assert_eq!(first.map(|j| j.id), Some(id));
     let later = t0 + chrono::TimeDelta::seconds(120);
-    let again = db::run(&pool, move |c| {
+    let again = run_on(&pool, move |c| {
         Ok(queue::claim(c, "worker-b", later, lease)?)
     })
     .await
     .unwrap();
     assert!(again.is_none(), "no attempts left");
-    let buried = db::run(&pool, move |c| Ok(queue::bury_abandoned(c, later)?))
+    let buried = run_on(&pool, move |c| Ok(queue::bury_abandoned(c, later)?))
         .await
         .unwrap();
     assert_eq!(buried, 1);

@@ -81,13 +81,17 @@ async fn a_hash_with_fewer_iterations_than_configured_is_upgraded_at_login() {
 #[tokio::test]
 async fn a_login_racing_a_password_reset_opens_no_session() {
     use swiper::accounts::login::{check_credentials, open_session, LoginContext};
-    use swiper::accounts::sessions::Lifetimes;
+    use swiper::auth::sessions::Lifetimes;
     let app = spawn_app().await;
     app.member(&app.browser, "race@example.com").await;
-    let user = check_credentials(&app.state, "race@example.com", GOOD_PASSWORD)
-        .await
-        .unwrap()
-        .expect("valid credentials");
+    let user = check_credentials(
+        &app.state,
+        "race@example.com",
+        &GOOD_PASSWORD.to_string().into(),
+    )
+    .await
+    .unwrap()
+    .expect("valid credentials");
     // The reset lands while that login is between its check and its session.
     set_hash(
         &app,
@@ -95,7 +99,7 @@ async fn a_login_racing_a_password_reset_opens_no_session() {
         swiper::security::password::hash("the new secret phrase", 1000),
     )
     .await;
-    let lifetimes = Lifetimes::from_settings(&app.state.settings);
+    let lifetimes = Lifetimes::from_settings(&app.state.settings.sessions);
     let opened = app
         .db(move |c| {
             let login = LoginContext {
@@ -105,7 +109,7 @@ async fn a_login_racing_a_password_reset_opens_no_session() {
                 replaces: None,
                 lifetimes,
             };
-            open_session(c, &user, &login, swiper::db::now())
+            open_session(c, &user, &login, swiper::clock::Clock::system().now())
         })
         .await;
     assert!(opened.is_none());
@@ -163,19 +167,23 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
 async fn a_login_blocked_behind_an_uncommitted_reset_opens_no_session() {
     use std::sync::mpsc;
     use swiper::accounts::login::{check_credentials, open_session, LoginContext};
-    use swiper::accounts::sessions::{self, Lifetimes};
+    use swiper::auth::sessions::{self, Lifetimes};
     let app = spawn_app().await;
     if !app.db.is_postgres() {
         eprintln!("skipped: SQLite serialises writers with BEGIN IMMEDIATE (covered by the sequential test)");
         return;
     }
     app.member(&app.browser, "race2@example.com").await;
-    let user = check_credentials(&app.state, "race2@example.com", GOOD_PASSWORD)
-        .await
-        .unwrap()
-        .expect("valid");
+    let user = check_credentials(
+        &app.state,
+        "race2@example.com",
+        &GOOD_PASSWORD.to_string().into(),
+    )
+    .await
+    .unwrap()
+    .expect("valid");
     let id = user.user_id();
-    let pool = app.state.pool.clone();
+    let pool = app.state.db.pool().clone();
     let (opened_tx, opened_rx) = mpsc::channel();
     let (commit_tx, commit_rx) = mpsc::channel::<()>();
     // The reset: new hash, every session ended, not committed until told.
@@ -196,8 +204,8 @@ async fn a_login_blocked_behind_an_uncommitted_reset_opens_no_session() {
         .unwrap();
     });
     opened_rx.recv().unwrap();
-    let pool = app.state.pool.clone();
-    let lifetimes = Lifetimes::from_settings(&app.state.settings);
+    let pool = app.state.db.pool().clone();
+    let lifetimes = Lifetimes::from_settings(&app.state.settings.sessions);
     let login = std::thread::spawn(move || {
         let mut c = pool.get().unwrap();
         let ctx = LoginContext {
@@ -207,7 +215,7 @@ async fn a_login_blocked_behind_an_uncommitted_reset_opens_no_session() {
             replaces: None,
             lifetimes,
         };
-        open_session(&mut c, &user, &ctx, swiper::db::now())
+        open_session(&mut c, &user, &ctx, swiper::clock::Clock::system().now())
             .unwrap()
             .is_some()
     });

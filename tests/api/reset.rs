@@ -79,7 +79,10 @@ async fn an_expired_reset_link_is_refused() {
     let link = request_reset(&app, "sam@example.com").await;
     app.db(|c| {
         diesel::update(account_tokens::table)
-            .set(account_tokens::expires_at.eq(swiper::db::now() - chrono::TimeDelta::minutes(1)))
+            .set(
+                account_tokens::expires_at
+                    .eq(swiper::clock::Clock::system().now() - chrono::TimeDelta::minutes(1)),
+            )
             .execute(c)
     })
     .await;

@@ -7,8 +7,8 @@ async fn age_sessions(app: &TestApp, last_seen_hours_ago: i64) {
     app.db(move |c| {
         diesel::update(user_sessions::table)
             .set(
-                user_sessions::last_seen_at
-                    .eq(swiper::db::now() - chrono::TimeDelta::hours(last_seen_hours_ago)),
+                user_sessions::last_seen_at.eq(swiper::clock::Clock::system().now()
+                    - chrono::TimeDelta::hours(last_seen_hours_ago)),
             )
             .execute(c)
     })
@@ -45,7 +45,10 @@ async fn a_remembered_session_survives_idleness_but_not_its_absolute_lifetime() 
     );
     app.db(|c| {
         diesel::update(user_sessions::table)
-            .set(user_sessions::expires_at.eq(swiper::db::now() - chrono::TimeDelta::seconds(1)))
+            .set(
+                user_sessions::expires_at
+                    .eq(swiper::clock::Clock::system().now() - chrono::TimeDelta::seconds(1)),
+            )
             .execute(c)
     })
     .await;

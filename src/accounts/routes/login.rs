@@ -5,21 +5,20 @@ use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::accounts::login::{check_credentials, open_session, LoginContext};
-use crate::accounts::sessions::{self, Lifetimes};
-use crate::accounts::CurrentUser;
-use crate::db;
-use crate::error::AppError;
-use crate::security::client_ip;
-use crate::startup::AppState;
+use crate::accounts::login::{self, LoginRequest};
+use crate::auth::{sessions, Principal};
+use crate::error::{AppError, FieldCode};
+use crate::security::SecretString;
+use crate::state::AppState;
 use crate::web::forms::{safe_next, user_agent};
-use crate::web::{csrf, page, redirect, render, FormErrors, Page};
+use crate::web::{client_ip, csrf, page, redirect, render, FormErrors, Page};
 
+/// The login form; the password never prints.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct LoginForm {
     email: String,
-    password: String,
+    password: SecretString,
     remember: Option<String>,
     next: Option<String>,
 }
@@ -52,15 +51,13 @@ pub async fn form(page_ctx: Page, query: web::Query<LoginQuery>) -> Result<HttpR
 }
 
 fn invalid(page_ctx: Page, form: &LoginForm) -> Result<HttpResponse, AppError> {
-    let mut errors = FormErrors::default();
-    errors.push("form", "invalid_credentials");
     render(
         StatusCode::UNAUTHORIZED,
         &LoginPage {
             page: page_ctx,
             email: String::new(),
             next: safe_next(form.next.as_deref()).unwrap_or_default(),
-            errors,
+            errors: FormErrors::one("form", FieldCode::InvalidCredentials),
         },
     )
 }
@@ -73,39 +70,28 @@ pub async fn submit(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let Some(user) = check_credentials(&state, &form.email, &form.password).await? else {
-        return invalid(page_ctx, &form);
+    let request = LoginRequest {
+        email: form.email.clone(),
+        password: form.password.clone(),
+        remember: form.remember.is_some(),
+        ip: client_ip::of(&req),
+        user_agent: user_agent(&req),
+        replaces: page_ctx.user.as_ref().map(|u| u.session_id.clone()),
     };
-    let (ip, ua) = (client_ip::of(&req), user_agent(&req));
-    let replaces = page_ctx.user.as_ref().map(|u| u.session_id.clone());
-    let remember = form.remember.is_some();
-    let lifetimes = Lifetimes::from_settings(&state.settings);
-    let for_session = user.clone();
-    let record = db::run(&state.pool, move |c| {
-        let login = LoginContext {
-            remember,
-            ip: &ip,
-            user_agent: &ua,
-            replaces: replaces.as_deref(),
-            lifetimes,
-        };
-        Ok(open_session(c, &for_session, &login, db::now())?)
-    })
-    .await?;
-    let Some(record) = record else {
+    let Some((user, record)) = login::log_in(&state, request).await? else {
         return invalid(page_ctx, &form);
     };
     // A previous member's identity in this browser is replaced; login renews
     // the session id (no fixation) and the CSRF token.
-    Identity::login(&req.extensions(), record.id.clone())
+    Identity::login(&req.extensions(), record.id.expose().to_string())
         .map_err(|e| AppError::internal("identity login", e))?;
     csrf::rotate(&session);
     if let Some(lang) = &user.language {
         page::save_lang(&req, lang);
     }
     req.extensions_mut()
-        .insert(CurrentUser::from_parts(&user, &record));
-    tracing::info!(user_id = %user.user_id(), "logged in");
+        .insert(Principal::from_parts(&user, &record));
+    tracing::info!(user_id = %user.id, "logged in");
     let next = safe_next(form.next.as_deref()).unwrap_or_else(|| "/discover".to_string());
     Ok(redirect(&next))
 }
@@ -113,13 +99,32 @@ pub async fn submit(
 pub async fn logout(
     state: web::Data<AppState>,
     session: Session,
-    me: Option<CurrentUser>,
+    me: Option<Principal>,
 ) -> Result<HttpResponse, AppError> {
     if let Some(me) = me {
         let sid = me.session_id.clone();
-        db::run(&state.pool, move |c| Ok(sessions::revoke(c, &sid)?)).await?;
+        state
+            .db
+            .primary(move |c| Ok(sessions::revoke(c, &sid)?))
+            .await?;
     }
     // The whole server-side state goes, and with it the cookie.
     session.purge();
     Ok(redirect("/login?notice=logged_out"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_login_form_never_prints_its_password() {
+        let form: Result<LoginForm, _> = serde_json::from_value(serde_json::json!({
+            "email": "ada@example.com",
+            "password": "correct horse battery staple",
+        }));
+        let printed = format!("{form:?}");
+        assert!(printed.contains("ada@example.com"), "{printed}");
+        assert!(!printed.contains("correct horse"), "{printed}");
+    }
 }

@@ -5,9 +5,9 @@ use serde::Deserialize;
 
 use crate::accounts::input::Email;
 use crate::accounts::password::{self, ResetOutcome};
-use crate::accounts::tokens;
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::security::SecretString;
+use crate::state::AppState;
 use crate::web::{redirect, render, FormErrors, Page};
 
 #[derive(Debug, Default, Deserialize)]
@@ -41,33 +41,31 @@ pub async fn request_submit(
     let email = match Email::parse(&form.email) {
         Ok(e) => e,
         Err(code) => {
-            let mut errors = FormErrors::default();
-            errors.push("email", code);
             return render(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &RequestPage {
                     page,
                     email: form.into_inner().email,
-                    errors,
+                    errors: FormErrors::one("email", code),
                 },
             );
         }
     };
     password::request_reset(&state, &email, page.t.lang()).await?;
-    state.wake_worker();
     Ok(redirect("/login?notice=password_reset_sent"))
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct TokenQuery {
     #[serde(default)]
-    token: String,
+    token: SecretString,
 }
 
+/// The new-password form; the password never prints.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ConfirmForm {
-    password: String,
+    password: SecretString,
 }
 
 #[derive(Template)]
@@ -84,12 +82,13 @@ pub async fn confirm_form(
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
     let token = query.into_inner().token;
-    if !tokens::looks_valid(&token) || password::reset_target(&state, &token).await?.is_none() {
+    if password::reset_target(&state, &token).await?.is_none() {
         return Err(AppError::InvalidToken);
     }
     crate::web::ok(&ConfirmPage {
         page,
-        token,
+        // The form posts back to the link it came from.
+        token: token.expose().to_string(),
         errors: FormErrors::default(),
     })
 }
@@ -101,9 +100,6 @@ pub async fn confirm_submit(
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
     let token = query.into_inner().token;
-    if !tokens::looks_valid(&token) {
-        return Err(AppError::InvalidToken);
-    }
     match password::reset_with_token(&state, &token, &form.password).await? {
         ResetOutcome::Done(_) => Ok(redirect("/login?notice=password_reset_done")),
         ResetOutcome::InvalidToken => Err(AppError::InvalidToken),
@@ -111,7 +107,7 @@ pub async fn confirm_submit(
             StatusCode::UNPROCESSABLE_ENTITY,
             &ConfirmPage {
                 page,
-                token,
+                token: token.expose().to_string(),
                 errors,
             },
         ),

@@ -4,19 +4,18 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::accounts::password::{self, ChangePasswordForm};
-use crate::accounts::sessions::{self, UserSession};
-use crate::accounts::{CurrentUser, User};
-use crate::db;
+use crate::accounts::settings;
+use crate::auth::{Principal, SessionId, UserSession};
 use crate::error::AppError;
 use crate::i18n;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::{page, redirect, render, FormErrors, Page};
 
 #[derive(Template)]
 #[template(path = "accounts/settings.html")]
 struct SettingsPage {
     page: Page,
-    me: CurrentUser,
+    me: Principal,
     errors: FormErrors,
     languages: Vec<(String, String)>,
 }
@@ -27,7 +26,7 @@ fn languages() -> Vec<(String, String)> {
         .collect()
 }
 
-pub async fn show(page: Page, me: CurrentUser) -> Result<HttpResponse, AppError> {
+pub async fn show(page: Page, me: Principal) -> Result<HttpResponse, AppError> {
     crate::web::ok(&SettingsPage {
         page,
         me,
@@ -39,7 +38,7 @@ pub async fn show(page: Page, me: CurrentUser) -> Result<HttpResponse, AppError>
 pub async fn change_password(
     state: web::Data<AppState>,
     page: Page,
-    me: CurrentUser,
+    me: Principal,
     form: web::Form<ChangePasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     match password::change(&state, &me, &form).await? {
@@ -65,15 +64,13 @@ pub struct LanguageForm {
 pub async fn change_language(
     req: HttpRequest,
     state: web::Data<AppState>,
-    me: CurrentUser,
+    me: Principal,
     form: web::Form<LanguageForm>,
 ) -> Result<HttpResponse, AppError> {
     let code = form.into_inner().language;
-    if !i18n::is_supported(&code) {
+    if !settings::set_language(&state, &me, &code).await? {
         return Err(AppError::InvalidInput);
     }
-    let (id, saved) = (me.id, code.clone());
-    db::run(&state.pool, move |c| Ok(User::set_language(c, id, &saved)?)).await?;
     page::save_lang(&req, &code);
     Ok(redirect("/settings?notice=language_saved"))
 }
@@ -82,50 +79,37 @@ pub async fn change_language(
 #[template(path = "accounts/sessions.html")]
 struct SessionsPage {
     page: Page,
-    current: String,
+    current: SessionId,
     sessions: Vec<UserSession>,
 }
 
 pub async fn sessions(
     state: web::Data<AppState>,
     page: Page,
-    me: CurrentUser,
+    me: Principal,
 ) -> Result<HttpResponse, AppError> {
-    let (id, idle) = (me.id, state.settings.session_idle_timeout);
-    let list = db::run(&state.pool, move |c| {
-        Ok(sessions::list(c, id, db::now(), idle)?)
-    })
-    .await?;
+    let sessions = settings::list_sessions(&state, &me).await?;
     crate::web::ok(&SessionsPage {
         page,
         current: me.session_id,
-        sessions: list,
+        sessions,
     })
 }
 
 /// "Log out everywhere else": every other session of mine ends, on every instance.
 pub async fn revoke_others(
     state: web::Data<AppState>,
-    me: CurrentUser,
+    me: Principal,
 ) -> Result<HttpResponse, AppError> {
-    let (id, keep) = (me.id, me.session_id.clone());
-    db::run(&state.pool, move |c| {
-        Ok(sessions::revoke_others(c, id, &keep)?)
-    })
-    .await?;
+    settings::revoke_others(&state, &me).await?;
     Ok(redirect("/settings/sessions?notice=sessions_revoked"))
 }
 
 pub async fn revoke_one(
     state: web::Data<AppState>,
-    me: CurrentUser,
+    me: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let target = path.into_inner();
-    let (id, idle) = (me.id, state.settings.session_idle_timeout);
-    db::run(&state.pool, move |c| {
-        Ok(sessions::revoke_by_handle(c, id, &target, db::now(), idle)?)
-    })
-    .await?;
+    settings::revoke_one(&state, &me, path.into_inner()).await?;
     Ok(redirect("/settings/sessions?notice=sessions_revoked"))
 }

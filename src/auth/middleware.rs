@@ -1,19 +1,19 @@
 //! Loads the logged-in member for every request that carries an identity and
-//! puts a [`CurrentUser`] into the request's extensions. A session that was
+//! puts a [`Principal`] into the request's extensions. A session that was
 //! revoked or timed out is logged out here.
+
+use std::future::{ready, Ready};
 
 use actix_identity::IdentityExt;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
-use std::future::{ready, Ready};
 
-use super::sessions;
-use super::CurrentUser;
-use crate::db;
+use super::sessions::{self, SessionId};
+use super::Principal;
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub async fn middleware(
     req: ServiceRequest,
@@ -38,11 +38,13 @@ async fn load(req: &ServiceRequest) -> Result<(), AppError> {
     ) else {
         return Ok(());
     };
-    let idle = state.settings.session_idle_timeout;
-    let found = db::run(&state.pool, move |c| {
-        Ok(sessions::authenticate(c, &session_id, db::now(), idle)?)
-    })
-    .await?;
+    let session_id = SessionId::from_cookie(session_id);
+    let idle = state.settings.sessions.idle_timeout;
+    let now = state.clock.now();
+    let found = state
+        .db
+        .primary(move |c| Ok(sessions::authenticate(c, &session_id, now, idle)?))
+        .await?;
     match found {
         Some(user) => {
             req.extensions_mut().insert(user);
@@ -54,14 +56,14 @@ async fn load(req: &ServiceRequest) -> Result<(), AppError> {
 
 /// The logged-in member; a handler that takes it answers `login_required`
 /// (a redirect to the login page for browsers) to everyone else.
-impl FromRequest for CurrentUser {
+impl FromRequest for Principal {
     type Error = AppError;
     type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(
             req.extensions()
-                .get::<CurrentUser>()
+                .get::<Principal>()
                 .cloned()
                 .ok_or(AppError::LoginRequired),
         )

@@ -1,24 +1,78 @@
-//! Logged-in sessions, one row per browser. The session cookie (through
-//! actix-identity) only carries the row's random id, so deleting rows logs
-//! those browsers out on every instance at once: "log out everywhere", a
-//! password reset and (later) a ban all come down to [`revoke_all`].
+//! The `user_sessions` table: logged-in sessions, one row per browser. The
+//! session cookie (through actix-identity) only carries the row's random id,
+//! so deleting rows logs those browsers out on every instance at once: "log
+//! out everywhere", a password reset and (later) a ban all come down to
+//! [`revoke_all`].
 
+use std::fmt;
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
-use super::user::{User, UserId};
-use super::CurrentUser;
+use super::users::{User, UserId};
+use super::Principal;
+use crate::clock::delta;
 use crate::db::schema::{user_sessions, users};
 use crate::db::DbConnection;
 use crate::security::random;
 
+/// A session's id: a bearer credential, so it never prints (`Debug` is
+/// redacted, there is no `Display`). Pages name a session by its [`UserSession::handle`].
+#[derive(
+    Clone, PartialEq, Eq, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct SessionId(String);
+
+impl SessionId {
+    fn generate() -> Self {
+        Self(random::token(32))
+    }
+    /// Wraps an id read from the identity cookie.
+    pub fn from_cookie(id: String) -> Self {
+        Self(id)
+    }
+    /// The id itself, for the identity cookie only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionId(***)")
+    }
+}
+
+impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for SessionId
+where
+    DB: diesel::backend::Backend,
+    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, DB>,
+    ) -> diesel::serialize::Result {
+        self.0.as_str().to_sql(out)
+    }
+}
+
+impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for SessionId
+where
+    DB: diesel::backend::Backend,
+    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+        String::from_sql(bytes).map(Self)
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = user_sessions)]
 pub struct UserSession {
-    pub id: String,
-    pub user_id: i64,
+    pub id: SessionId,
+    pub user_id: UserId,
     pub remember: bool,
     pub ip: String,
     pub user_agent: String,
@@ -30,7 +84,10 @@ pub struct UserSession {
 impl UserSession {
     /// A name for this session safe to put in a page (the id itself is never shown).
     pub fn handle(&self) -> String {
-        random::token_hash(&self.id).chars().take(16).collect()
+        random::token_hash(self.id.expose())
+            .chars()
+            .take(16)
+            .collect()
     }
 }
 
@@ -43,17 +100,13 @@ pub struct Lifetimes {
 }
 
 impl Lifetimes {
-    pub fn from_settings(s: &crate::config::Settings) -> Self {
+    pub fn from_settings(s: &crate::config::SessionSettings) -> Self {
         Self {
-            idle: s.session_idle_timeout,
-            absolute: s.session_absolute_timeout,
-            remember: s.remember_me_duration,
+            idle: s.idle_timeout,
+            absolute: s.absolute_timeout,
+            remember: s.remember_me,
         }
     }
-}
-
-fn delta(d: Duration) -> TimeDelta {
-    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }
 
 /// Records a new session and returns its id.
@@ -72,8 +125,8 @@ pub fn create(
         lifetimes.absolute
     };
     let row = UserSession {
-        id: random::token(32),
-        user_id: user.0,
+        id: SessionId::generate(),
+        user_id: user,
         remember,
         ip: ip.chars().take(64).collect(),
         user_agent: user_agent.to_string(),
@@ -104,10 +157,10 @@ const TOUCH_EVERY: TimeDelta = TimeDelta::seconds(60);
 /// expired, not idle too long (remembered sessions only expire), account active.
 pub fn authenticate(
     conn: &mut DbConnection,
-    session_id: &str,
+    session_id: &SessionId,
     now: NaiveDateTime,
     idle: Duration,
-) -> QueryResult<Option<CurrentUser>> {
+) -> QueryResult<Option<Principal>> {
     let found = user_sessions::table
         .inner_join(users::table)
         .filter(user_sessions::id.eq(session_id))
@@ -127,7 +180,7 @@ pub fn authenticate(
             .set(user_sessions::last_seen_at.eq(now))
             .execute(conn)?;
     }
-    Ok(Some(CurrentUser::from_parts(&user, &session)))
+    Ok(Some(Principal::from_parts(&user, &session)))
 }
 
 /// A member's live sessions (not expired, not idle too long).
@@ -138,7 +191,7 @@ pub fn list(
     idle: Duration,
 ) -> QueryResult<Vec<UserSession>> {
     user_sessions::table
-        .filter(user_sessions::user_id.eq(user.0))
+        .filter(user_sessions::user_id.eq(user))
         .filter(user_sessions::expires_at.gt(now))
         .filter(
             user_sessions::remember
@@ -150,7 +203,7 @@ pub fn list(
         .load(conn)
 }
 
-pub fn revoke(conn: &mut DbConnection, session_id: &str) -> QueryResult<usize> {
+pub fn revoke(conn: &mut DbConnection, session_id: &SessionId) -> QueryResult<usize> {
     diesel::delete(user_sessions::table.find(session_id)).execute(conn)
 }
 
@@ -174,14 +227,18 @@ pub fn revoke_by_handle(
 
 /// Ends every session of a member, on every instance.
 pub fn revoke_all(conn: &mut DbConnection, user: UserId) -> QueryResult<usize> {
-    diesel::delete(user_sessions::table.filter(user_sessions::user_id.eq(user.0))).execute(conn)
+    diesel::delete(user_sessions::table.filter(user_sessions::user_id.eq(user))).execute(conn)
 }
 
 /// Ends every session of a member but `keep`.
-pub fn revoke_others(conn: &mut DbConnection, user: UserId, keep: &str) -> QueryResult<usize> {
+pub fn revoke_others(
+    conn: &mut DbConnection,
+    user: UserId,
+    keep: &SessionId,
+) -> QueryResult<usize> {
     diesel::delete(
         user_sessions::table
-            .filter(user_sessions::user_id.eq(user.0))
+            .filter(user_sessions::user_id.eq(user))
             .filter(user_sessions::id.ne(keep)),
     )
     .execute(conn)

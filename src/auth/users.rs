@@ -1,20 +1,26 @@
-//! The `users` table: the account row and its queries.
+//! The `users` table: the account row and every query on it.
+
+use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
 
+use crate::clock::delta;
 use crate::db::schema::users;
 use crate::db::DbConnection;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct UserId(pub i64);
+crate::id_type!(
+    /// A member's id.
+    UserId
+);
 
-impl std::fmt::Display for UserId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+crate::text_enum!(
+    /// A member's sex, as stored in `users.sex`.
+    Sex {
+        Male => "male",
+        Female => "female",
     }
-}
+);
 
 /// Mails with a cool-down per account.
 #[derive(Clone, Copy, Debug)]
@@ -26,11 +32,11 @@ pub enum MailStamp {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub password_hash: String,
     pub nickname: String,
-    pub sex: String,
+    pub sex: Sex,
     pub birthday: NaiveDate,
     pub email_verified_at: Option<NaiveDateTime>,
     pub verification_sent_at: Option<NaiveDateTime>,
@@ -51,7 +57,7 @@ pub struct UserInsertForm<'a> {
     pub email: &'a str,
     pub password_hash: &'a str,
     pub nickname: &'a str,
-    pub sex: &'a str,
+    pub sex: Sex,
     pub birthday: NaiveDate,
     pub email_verified_at: Option<NaiveDateTime>,
     pub is_superadmin: bool,
@@ -63,7 +69,7 @@ pub struct UserInsertForm<'a> {
 
 impl User {
     pub fn user_id(&self) -> UserId {
-        UserId(self.id)
+        self.id
     }
 
     pub fn is_verified(&self) -> bool {
@@ -72,7 +78,7 @@ impl User {
 
     pub fn find(conn: &mut DbConnection, id: UserId) -> QueryResult<Option<User>> {
         users::table
-            .find(id.0)
+            .find(id)
             .select(User::as_select())
             .first(conn)
             .optional()
@@ -86,56 +92,98 @@ impl User {
             .optional()
     }
 
-    pub fn insert(conn: &mut DbConnection, form: &UserInsertForm<'_>) -> QueryResult<i64> {
+    pub fn insert(conn: &mut DbConnection, form: &UserInsertForm<'_>) -> QueryResult<UserId> {
         diesel::insert_into(users::table)
             .values(form)
             .returning(users::id)
             .get_result(conn)
     }
 
+    /// A new password chosen by the member (a reset or a change).
     pub fn set_password_hash(
         conn: &mut DbConnection,
         id: UserId,
         hash: &str,
         now: NaiveDateTime,
-        changed: bool,
     ) -> QueryResult<()> {
-        let target = users::table.find(id.0);
-        if changed {
-            diesel::update(target)
-                .set((
-                    users::password_hash.eq(hash),
-                    users::password_changed_at.eq(now),
-                    users::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-        } else {
-            diesel::update(target)
-                .set(users::password_hash.eq(hash))
-                .execute(conn)?;
-        }
-        Ok(())
+        diesel::update(users::table.find(id))
+            .set((
+                users::password_hash.eq(hash),
+                users::password_changed_at.eq(now),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|_| ())
     }
 
     /// Saves the member's language choice (a code with a catalog).
     pub fn set_language(conn: &mut DbConnection, id: UserId, code: &str) -> QueryResult<()> {
-        diesel::update(users::table.find(id.0))
+        diesel::update(users::table.find(id))
             .set(users::language.eq(Some(code)))
             .execute(conn)
             .map(|_| ())
     }
 
-    /// Replaces `old` with `new` if `old` is still the stored hash.
+    /// Replaces `old` with `new` (the same password, re-hashed with more
+    /// iterations) if `old` is still the stored hash.
     pub fn upgrade_hash(
         conn: &mut DbConnection,
         id: UserId,
         old: &str,
         new: &str,
     ) -> QueryResult<bool> {
-        let n = diesel::update(users::table.find(id.0).filter(users::password_hash.eq(old)))
+        let n = diesel::update(users::table.find(id).filter(users::password_hash.eq(old)))
             .set(users::password_hash.eq(new))
             .execute(conn)?;
         Ok(n == 1)
+    }
+
+    /// Records a login, if the account is still active and its hash is still
+    /// `verified_hash`. One conditional UPDATE: on PostgreSQL it waits for a
+    /// concurrent reset's row lock and then re-checks, so a login cannot
+    /// straddle a reset. Returns whether it did.
+    pub fn record_login_if_unchanged(
+        conn: &mut DbConnection,
+        id: UserId,
+        verified_hash: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let n = diesel::update(
+            users::table
+                .find(id)
+                .filter(users::password_hash.eq(verified_hash))
+                .filter(users::is_active.eq(true)),
+        )
+        .set(users::last_login_at.eq(now))
+        .execute(conn)?;
+        Ok(n == 1)
+    }
+
+    /// Marks the email verified (once; later calls change nothing).
+    pub fn mark_verified(
+        conn: &mut DbConnection,
+        id: UserId,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(
+            users::table
+                .find(id)
+                .filter(users::email_verified_at.is_null()),
+        )
+        .set((users::email_verified_at.eq(now), users::updated_at.eq(now)))
+        .execute(conn)
+        .map(|_| ())
+    }
+
+    pub fn promote_superadmin(
+        conn: &mut DbConnection,
+        id: UserId,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set((users::is_superadmin.eq(true), users::updated_at.eq(now)))
+            .execute(conn)
+            .map(|_| ())
     }
 
     /// Stamps that a mail of `kind` was queued now, unless one was less than
@@ -145,10 +193,10 @@ impl User {
         id: UserId,
         kind: MailStamp,
         now: NaiveDateTime,
-        cooldown: std::time::Duration,
+        cooldown: Duration,
     ) -> QueryResult<bool> {
-        let since = now - chrono::TimeDelta::from_std(cooldown).unwrap_or(chrono::TimeDelta::MAX);
-        let target = users::table.find(id.0);
+        let since = now - delta(cooldown);
+        let target = users::table.find(id);
         let n = match kind {
             MailStamp::Verification => diesel::update(
                 target.filter(
@@ -170,5 +218,17 @@ impl User {
             .execute(conn)?,
         };
         Ok(n == 1)
+    }
+
+    /// Stamps a verification mail as sent now, unconditionally (sign-up).
+    pub fn stamp_verification_sent(
+        conn: &mut DbConnection,
+        id: UserId,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set(users::verification_sent_at.eq(now))
+            .execute(conn)
+            .map(|_| ())
     }
 }

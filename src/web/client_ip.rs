@@ -38,8 +38,8 @@ pub fn resolve(
 }
 
 fn trusted_from(req: &HttpRequest) -> &[IpNet] {
-    req.app_data::<actix_web::web::Data<crate::startup::AppState>>()
-        .map(|s| s.settings.trusted_proxies.as_slice())
+    req.app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .map(|s| s.settings.http.trusted_proxies.as_slice())
         .unwrap_or(&[])
 }
 

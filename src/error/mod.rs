@@ -2,8 +2,12 @@
 //! code, an HTTP status and a message (a catalog key) that is safe to show;
 //! internal causes are logged, never sent to the client.
 
+mod codes;
+
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
+
+pub use codes::{ErrorCode, FieldCode, FieldError, FieldErrors};
 
 type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -33,14 +37,6 @@ pub enum AppError {
     Internal { context: &'static str, cause: Cause },
 }
 
-/// What the error renderer needs to fill in a response body, attached to the
-/// response as an extension by [`AppError::error_response`].
-#[derive(Clone, Copy, Debug)]
-pub struct ErrorInfo {
-    pub code: &'static str,
-    pub message_key: &'static str,
-}
-
 impl AppError {
     pub fn internal(context: &'static str, cause: impl Into<Cause>) -> Self {
         Self::Internal {
@@ -50,59 +46,20 @@ impl AppError {
     }
 
     /// Stable machine code, as shown in JSON and `data-error-code`.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::InvalidInput => "invalid_input",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::NotFound => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::CsrfFailed => "csrf_failed",
-            Self::Forbidden => "forbidden",
-            Self::LoginRequired => "login_required",
-            Self::InvalidToken => "invalid_token",
-            Self::TooSoon { .. } => "rate_limited",
-            Self::Internal { .. } => "internal_error",
+            Self::InvalidInput => ErrorCode::InvalidInput,
+            Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            Self::NotFound => ErrorCode::NotFound,
+            Self::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            Self::CsrfFailed => ErrorCode::CsrfFailed,
+            Self::Forbidden => ErrorCode::Forbidden,
+            Self::LoginRequired => ErrorCode::LoginRequired,
+            Self::InvalidToken => ErrorCode::InvalidToken,
+            Self::TooSoon { .. } => ErrorCode::RateLimited,
+            Self::Internal { .. } => ErrorCode::InternalError,
         }
-    }
-
-    pub fn info(&self) -> ErrorInfo {
-        ErrorInfo {
-            code: self.code(),
-            message_key: message_key(self.code()),
-        }
-    }
-}
-
-/// The catalog key of the message for an error code.
-pub fn message_key(code: &str) -> &'static str {
-    match code {
-        "invalid_input" => "error.invalid_input",
-        "payload_too_large" => "error.payload_too_large",
-        "unsupported_media_type" => "error.unsupported_media_type",
-        "not_found" => "error.not_found",
-        "method_not_allowed" => "error.method_not_allowed",
-        "csrf_failed" => "error.csrf_failed",
-        "forbidden" => "error.forbidden",
-        "login_required" => "error.login_required",
-        "invalid_token" => "error.invalid_token",
-        "rate_limited" => "error.rate_limited",
-        _ => "error.internal_error",
-    }
-}
-
-/// The error a bare status stands for, for responses made outside our handlers.
-pub fn code_for_status(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        404 => "not_found",
-        405 => "method_not_allowed",
-        413 => "payload_too_large",
-        415 => "unsupported_media_type",
-        403 => "forbidden",
-        401 => "login_required",
-        429 => "rate_limited",
-        400..=499 => "invalid_input",
-        _ => "internal_error",
     }
 }
 
@@ -131,7 +88,8 @@ impl ResponseError for AppError {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         let mut res = res.finish();
-        res.extensions_mut().insert(self.info());
+        // The error renderer (web::errors) reads the code from here.
+        res.extensions_mut().insert(self.code());
         res
     }
 }

@@ -1,0 +1,58 @@
+//! The member's own settings: language, and the list of their sessions with
+//! "log out" for one or all others.
+
+use crate::auth::sessions::{self, UserSession};
+use crate::auth::{Principal, User};
+use crate::error::AppError;
+use crate::i18n;
+use crate::state::AppState;
+
+/// Saves a language choice; `false` for a language without a catalog.
+pub async fn set_language(state: &AppState, me: &Principal, code: &str) -> Result<bool, AppError> {
+    if !i18n::is_supported(code) {
+        return Ok(false);
+    }
+    let (id, code) = (me.id, code.to_string());
+    state
+        .db
+        .primary(move |c| Ok(User::set_language(c, id, &code)?))
+        .await?;
+    Ok(true)
+}
+
+/// My live sessions, newest activity first.
+pub async fn list_sessions(state: &AppState, me: &Principal) -> Result<Vec<UserSession>, AppError> {
+    let (id, idle, now) = (
+        me.id,
+        state.settings.sessions.idle_timeout,
+        state.clock.now(),
+    );
+    state
+        .db
+        .primary(move |c| Ok(sessions::list(c, id, now, idle)?))
+        .await
+}
+
+/// "Log out everywhere else": every other session of mine ends, on every instance.
+pub async fn revoke_others(state: &AppState, me: &Principal) -> Result<(), AppError> {
+    let (id, keep) = (me.id, me.session_id.clone());
+    state
+        .db
+        .primary(move |c| Ok(sessions::revoke_others(c, id, &keep)?))
+        .await
+        .map(|_| ())
+}
+
+/// Ends one of my sessions, named by its handle; another member's handle changes nothing.
+pub async fn revoke_one(state: &AppState, me: &Principal, handle: String) -> Result<(), AppError> {
+    let (id, idle, now) = (
+        me.id,
+        state.settings.sessions.idle_timeout,
+        state.clock.now(),
+    );
+    state
+        .db
+        .write(move |c| Ok(sessions::revoke_by_handle(c, id, &handle, now, idle)?))
+        .await
+        .map(|_| ())
+}

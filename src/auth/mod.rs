@@ -1,0 +1,44 @@
+//! Identity: who is making a request. The accounts and sessions tables, the
+//! logged-in [`Principal`], and the middleware that loads it. The web spine
+//! and every feature use it; it uses only plumbing. Roles, 2FA state and the
+//! membership plan will be carried by the principal too.
+
+pub mod middleware;
+pub mod sessions;
+pub mod users;
+
+use chrono::NaiveDateTime;
+
+pub use sessions::{SessionId, UserSession};
+pub use users::{Sex, User, UserId};
+
+/// The logged-in member of a request (see [`middleware`]); a handler that
+/// takes it answers `login_required` to everyone else.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub id: UserId,
+    pub email: String,
+    pub nickname: String,
+    pub verified: bool,
+    pub is_superadmin: bool,
+    pub language: Option<String>,
+    pub session_id: SessionId,
+    pub remember: bool,
+    pub session_expires_at: NaiveDateTime,
+}
+
+impl Principal {
+    pub fn from_parts(user: &User, session: &UserSession) -> Self {
+        Self {
+            id: user.id,
+            email: user.email.clone(),
+            nickname: user.nickname.clone(),
+            verified: user.is_verified(),
+            is_superadmin: user.is_superadmin,
+            language: user.language.clone(),
+            session_id: session.id.clone(),
+            remember: session.remember,
+            session_expires_at: session.expires_at,
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! The one place that knows SQLite from PostgreSQL: connecting, migrating,
+//! write transactions and row locking. Everything else is written once with
+//! Diesel's query builder and runs on both.
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use super::DbConnection;
+use crate::error::AppError;
+
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    /// The backend a URL names, or `None` when the scheme is unknown. A bare
+    /// path is not accepted: a mistyped PostgreSQL URL must not silently
+    /// become a SQLite file.
+    pub fn from_url(url: &str) -> Option<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else if url.starts_with("sqlite://") || url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else {
+            None
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Postgres => "PostgreSQL",
+            Self::Sqlite => "SQLite",
+        }
+    }
+}
+
+/// The file path of a `sqlite://PATH` URL.
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+/// Opens a connection to `url` on `backend`. SQLite gets WAL, foreign keys
+/// and a busy timeout; the busy timeout is set first, so a second process
+/// opening the same new file waits instead of failing with "database is locked".
+pub fn connect(backend: Backend, url: &str) -> Result<DbConnection, r2d2::Error> {
+    match backend {
+        Backend::Postgres => diesel::PgConnection::establish(url)
+            .map(DbConnection::Postgresql)
+            .map_err(r2d2::Error::ConnectionError),
+        Backend::Sqlite => {
+            let path = sqlite_path(url);
+            if let Some(parent) = std::path::Path::new(path).parent() {
+                if !parent.as_os_str().is_empty() {
+                    let _ = std::fs::create_dir_all(parent);
+                }
+            }
+            let mut conn =
+                diesel::SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+            conn.batch_execute("PRAGMA busy_timeout = 10000;")
+                .map_err(r2d2::Error::QueryError)?;
+            conn.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(r2d2::Error::QueryError)?;
+            Ok(DbConnection::Sqlite(conn))
+        }
+    }
+}
+
+/// Runs the embedded migrations of the connection's backend.
+pub fn migrate(conn: &mut DbConnection) -> Result<usize, AppError> {
+    let applied = match conn {
+        DbConnection::Postgresql(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    };
+    applied.map_err(|e| AppError::internal("migrations", std::io::Error::other(e.to_string())))
+}
+
+/// The backend of an open connection.
+pub fn backend_of(conn: &DbConnection) -> Backend {
+    match conn {
+        DbConnection::Postgresql(_) => Backend::Postgres,
+        DbConnection::Sqlite(_) => Backend::Sqlite,
+    }
+}
+
+/// A write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, taking the
+/// write lock up front so two writers wait for each other (busy timeout)
+/// instead of failing when a read turns into a write. Nested calls use a
+/// savepoint on both backends.
+pub fn transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Postgresql(_) => conn.transaction(f),
+        DbConnection::Sqlite(sqlite) => {
+            let nested = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+                .transaction_depth()
+                .map_err(E::from)?
+                .is_some();
+            if nested {
+                return conn.transaction(f);
+            }
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+            match f(conn) {
+                Ok(value) => {
+                    if let Err(e) =
+                        <DbConnection as Connection>::TransactionManager::commit_transaction(conn)
+                    {
+                        let _ =
+                            <DbConnection as Connection>::TransactionManager::rollback_transaction(
+                                conn,
+                            );
+                        return Err(e.into());
+                    }
+                    Ok(value)
+                }
+                Err(e) => {
+                    let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(
+                        conn,
+                    );
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+/// A `SELECT … FOR UPDATE SKIP LOCKED` where the backend has it: on
+/// PostgreSQL `locking` runs (concurrent workers skip rows another one has
+/// locked); on SQLite `plain` runs, inside the immediate transaction that
+/// already serialises writers. Call it inside [`transaction`].
+pub fn skip_locked<T>(
+    conn: &mut DbConnection,
+    locking: impl FnOnce(&mut diesel::PgConnection) -> QueryResult<T>,
+    plain: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
+) -> QueryResult<T> {
+    match conn {
+        DbConnection::Postgresql(pg) => locking(pg),
+        DbConnection::Sqlite(_) => plain(conn),
+    }
+}
+
+/// Whether a Diesel error is a unique-constraint violation (on either backend).
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

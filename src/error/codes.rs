@@ -1,0 +1,166 @@
+//! Stable machine codes: the error codes of [`super::AppError`] and the codes
+//! of errors attached to one form field. Both are closed enums, so a code
+//! cannot be misspelled, and a unit test checks every code has a message in
+//! every catalog.
+
+use std::fmt;
+
+/// Declares a code enum with its wire string and the list of all variants.
+macro_rules! codes {
+    ($(#[$meta:meta])* $name:ident, $prefix:literal { $($variant:ident => $code:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($variant,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [Self] = &[$(Self::$variant,)+];
+
+            /// The stable code, as shown in JSON and `data-error-code`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $code,)+
+                }
+            }
+
+            /// The catalog key of the message shown for this code.
+            pub fn message_key(self) -> &'static str {
+                match self {
+                    $(Self::$variant => concat!($prefix, ".", $code),)+
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+codes!(
+    /// The code of an error response.
+    ErrorCode, "error" {
+        InvalidInput => "invalid_input",
+        PayloadTooLarge => "payload_too_large",
+        UnsupportedMediaType => "unsupported_media_type",
+        NotFound => "not_found",
+        MethodNotAllowed => "method_not_allowed",
+        CsrfFailed => "csrf_failed",
+        Forbidden => "forbidden",
+        LoginRequired => "login_required",
+        InvalidToken => "invalid_token",
+        RateLimited => "rate_limited",
+        InternalError => "internal_error",
+    }
+);
+
+codes!(
+    /// Why one field of a form was refused.
+    FieldCode, "form_error" {
+        Required => "required",
+        TooLong => "too_long",
+        InvalidEmail => "invalid_email",
+        InvalidNickname => "invalid_nickname",
+        InvalidChoice => "invalid_choice",
+        InvalidDate => "invalid_date",
+        BirthdayInFuture => "birthday_in_future",
+        Under18 => "under_18",
+        PasswordTooShort => "password_too_short",
+        PasswordTooLong => "password_too_long",
+        PasswordTooCommon => "password_too_common",
+        PasswordTooSimilar => "password_too_similar",
+        EmailTaken => "email_taken",
+        InvalidCredentials => "invalid_credentials",
+        WrongPassword => "wrong_password",
+    }
+);
+
+impl ErrorCode {
+    /// The code a bare status stands for, for responses made outside our handlers.
+    pub fn for_status(status: u16) -> Self {
+        match status {
+            404 => Self::NotFound,
+            405 => Self::MethodNotAllowed,
+            413 => Self::PayloadTooLarge,
+            415 => Self::UnsupportedMediaType,
+            403 => Self::Forbidden,
+            401 => Self::LoginRequired,
+            429 => Self::RateLimited,
+            400..=499 => Self::InvalidInput,
+            _ => Self::InternalError,
+        }
+    }
+}
+
+/// An error attached to one field of a form (`"form"` for the form as a whole).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub code: FieldCode,
+}
+
+impl FieldError {
+    pub fn message_key(&self) -> &'static str {
+        self.code.message_key()
+    }
+}
+
+/// The errors of one submitted form. Domain validation returns it; the web
+/// layer shows each next to its field.
+#[derive(Clone, Debug, Default)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+impl FieldErrors {
+    /// One error on one field.
+    pub fn one(field: &'static str, code: FieldCode) -> Self {
+        Self(vec![FieldError { field, code }])
+    }
+    pub fn for_field(&self, field: &str) -> Option<&FieldError> {
+        self.0.iter().find(|e| e.field == field)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn push(&mut self, field: &'static str, code: FieldCode) {
+        self.0.push(FieldError { field, code });
+    }
+    /// The errors not tied to a visible field (shown above the form).
+    pub fn general(&self) -> impl Iterator<Item = &FieldError> {
+        self.0.iter().filter(|e| e.field == "form")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n;
+
+    #[test]
+    fn every_error_and_field_code_has_a_message_in_every_catalog() {
+        let keys = ErrorCode::ALL
+            .iter()
+            .map(|c| c.message_key())
+            .chain(FieldCode::ALL.iter().map(|c| c.message_key()));
+        let mut missing = Vec::new();
+        for key in keys {
+            for catalog in i18n::languages() {
+                if !catalog.has(key) {
+                    missing.push(format!("{}: {key}", catalog.code));
+                }
+            }
+        }
+        assert!(i18n::languages().count() > 0);
+        assert!(missing.is_empty(), "messages missing: {missing:?}");
+    }
+
+    #[test]
+    fn codes_are_distinct() {
+        let mut seen = std::collections::HashSet::new();
+        assert!(ErrorCode::ALL.iter().all(|c| seen.insert(c.as_str())));
+        let mut seen = std::collections::HashSet::new();
+        assert!(FieldCode::ALL.iter().all(|c| seen.insert(c.as_str())));
+    }
+}
