@@ -37,18 +37,24 @@ async fn with_no_configuration_the_binary_serves_the_signup_page_and_stops_grace
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
         let mut tx = Some(tx);
+        let mut before = Vec::new();
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if line.contains("Swiper is serving") {
                 if let Some(tx) = tx.take() {
-                    let _ = tx.send(());
+                    let _ = tx.send(std::mem::take(&mut before));
                 }
+            } else if tx.is_some() {
+                before.push(line);
             }
         }
     });
-    tokio::time::timeout(std::time::Duration::from_secs(60), rx)
+    let startup_log = tokio::time::timeout(std::time::Duration::from_secs(60), rx)
         .await
         .unwrap()
         .unwrap();
+    // A newcomer's first screen: a new SQLite file opens without errors.
+    let errors: Vec<_> = startup_log.iter().filter(|l| l.contains("ERROR")).collect();
+    assert!(errors.is_empty(), "errors at first start: {errors:?}");
 
     let res = reqwest::get(format!("http://127.0.0.1:{port}/signup"))
         .await
