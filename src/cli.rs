@@ -15,6 +15,7 @@ use crate::db;
 use crate::jobs::{JobContext, Worker, WorkerWake};
 use crate::mail::Mailer;
 use crate::startup::{connect_database, connect_redis, job_registry, Application};
+use crate::storage::MediaStore;
 
 #[derive(Parser)]
 #[command(
@@ -87,6 +88,7 @@ async fn worker(settings: Settings) -> anyhow::Result<()> {
         db,
         settings: settings.clone(),
         mailer: Mailer::from_settings(&settings)?,
+        media: MediaStore::from_settings(&settings.media)?,
         clock: Clock::system(),
     };
     let (tx, rx) = watch::channel(false);

@@ -24,15 +24,17 @@ use crate::jobs::{JobContext, JobError, Registry, Worker, WorkerWake};
 use crate::mail::Mailer;
 use crate::security::password;
 use crate::state::AppState;
+use crate::storage::MediaStore;
 use crate::telemetry::SwiperRootSpan;
 use crate::web::session_store::AppSessionStore;
 use crate::web::{self as spine, SESSION_COOKIE};
-use crate::{accounts, auth, home, ops};
+use crate::{accounts, auth, home, ops, profiles};
 
 /// Every job kind the application knows, periodic ones included.
 pub fn job_registry() -> Registry {
     let mut r = Registry::default();
     accounts::register_jobs(&mut r);
+    profiles::register_jobs(&mut r);
     register_maintenance(&mut r);
     r
 }
@@ -142,6 +144,7 @@ impl Application {
         )
         .await?;
         let mailer = Mailer::from_settings(&settings)?;
+        let media = MediaStore::from_settings(&settings.media)?;
         let iterations = settings.passwords.iterations;
         let dummy_hash = web::block(move || password::dummy_hash(iterations)).await?;
         let state = web::Data::new(AppState {
@@ -149,6 +152,7 @@ impl Application {
             db,
             redis,
             mailer,
+            media,
             clock,
             dummy_hash,
             worker_wake: WorkerWake::default(),
@@ -182,6 +186,7 @@ impl Application {
                     .configure(spine::forms::configure)
                     .route("/static/{path:.*}", web::get().to(spine::assets::serve))
                     .configure(ops::configure)
+                    .configure(profiles::routes::configure_media)
                     .service(
                         web::scope("")
                             .wrap(from_fn(spine::csrf::middleware))
@@ -191,6 +196,7 @@ impl Application {
                             .wrap(from_fn(spine::remember::middleware))
                             .configure(accounts::routes::configure)
                             .configure(home::configure)
+                            .configure(profiles::routes::configure)
                             .default_service(web::to(not_found)),
                     )
                     .wrap(from_fn(spine::errors::middleware))

@@ -11,12 +11,14 @@ use crate::db::{Db, DbConnection};
 use crate::error::AppError;
 use crate::jobs::{JobContext, WorkerWake};
 use crate::mail::Mailer;
+use crate::storage::MediaStore;
 
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub db: Db,
     pub redis: Option<redis::aio::ConnectionManager>,
     pub mailer: Mailer,
+    pub media: MediaStore,
     pub clock: Clock,
     /// Verified against when an email is unknown, so timing reveals nothing.
     pub dummy_hash: String,
@@ -43,6 +45,7 @@ impl AppState {
             db: self.db.clone(),
             settings: self.settings.clone(),
             mailer: self.mailer.clone(),
+            media: self.media.clone(),
             clock: self.clock.clone(),
         }
     }

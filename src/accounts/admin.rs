@@ -7,6 +7,7 @@ use super::input::{Email, Sex};
 use crate::auth::users::UserInsertForm;
 use crate::auth::User;
 use crate::db::{transaction, DbConnection};
+use crate::profiles::store::Profile;
 use crate::security::{password, random, SecretString};
 
 pub enum CreatedAdmin {
@@ -30,14 +31,15 @@ pub fn create_admin(
         let pw = random::token(15);
         let hash = password::hash(&pw, iterations);
         let nickname = email.as_str().split('@').next().unwrap_or("admin");
-        User::insert(
+        let birthday = chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or_default();
+        let id = User::insert(
             c,
             &UserInsertForm {
                 email: email.as_str(),
                 password_hash: &hash,
                 nickname,
                 sex: Sex::Female,
-                birthday: chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or_default(),
+                birthday,
                 email_verified_at: Some(now),
                 is_superadmin: true,
                 language: None,
@@ -46,6 +48,7 @@ pub fn create_admin(
                 updated_at: now,
             },
         )?;
+        Profile::create(c, id, Sex::Female, birthday, now)?;
         Ok(CreatedAdmin::Created {
             password: SecretString::new(pw),
         })

@@ -4,7 +4,7 @@
 //! table in `tokens.rs`. The `users` and `user_sessions` tables belong to `auth`.
 
 pub mod admin;
-pub mod input;
+pub use crate::auth::input;
 pub mod login;
 pub mod mails;
 pub mod password;

@@ -11,6 +11,7 @@ use crate::auth::users::UserInsertForm;
 use crate::auth::{User, UserId};
 use crate::db::{is_unique_violation, transaction, DbConnection};
 use crate::error::{AppError, FieldErrors};
+use crate::profiles::store::Profile;
 use crate::security::SecretString;
 use crate::state::AppState;
 
@@ -160,6 +161,7 @@ pub fn create_account(
                 updated_at: now,
             },
         )?;
+        Profile::create(conn, id, account.sex, account.birthday.date(), now)?;
         User::stamp_verification_sent(conn, id, now)?;
         mails::queue(conn, mails::VERIFY_EMAIL, id, lang, now)?;
         Ok(id)

@@ -3,6 +3,7 @@
 //! and every feature use it; it uses only plumbing. Roles, 2FA state and the
 //! membership plan will be carried by the principal too.
 
+pub mod input;
 pub mod middleware;
 pub mod sessions;
 pub mod users;
@@ -22,6 +23,8 @@ pub struct Principal {
     pub verified: bool,
     pub is_superadmin: bool,
     pub language: Option<String>,
+    /// Public storage key of the main photo's thumbnail, for the navigation.
+    pub avatar_key: Option<String>,
     pub session_id: SessionId,
     pub remember: bool,
     pub session_expires_at: NaiveDateTime,
@@ -36,6 +39,7 @@ impl Principal {
             verified: user.is_verified(),
             is_superadmin: user.is_superadmin,
             language: user.language.clone(),
+            avatar_key: user.avatar_key.clone(),
             session_id: session.id.clone(),
             remember: session.remember,
             session_expires_at: session.expires_at,

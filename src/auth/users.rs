@@ -49,6 +49,8 @@ pub struct User {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub reset_sent_at: Option<NaiveDateTime>,
+    /// Public storage key of the main photo's thumbnail, shown in the navigation.
+    pub avatar_key: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -218,6 +220,32 @@ impl User {
             .execute(conn)?,
         };
         Ok(n == 1)
+    }
+
+    /// The key of the member's processed main photo (`None`: no photo).
+    pub fn set_avatar(conn: &mut DbConnection, id: UserId, key: Option<&str>) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set(users::avatar_key.eq(key))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Saves the nickname (validated by the caller) and the time zone.
+    pub fn set_nickname_and_time_zone(
+        conn: &mut DbConnection,
+        id: UserId,
+        nickname: &str,
+        time_zone: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::nickname.eq(nickname),
+                users::time_zone.eq(Some(time_zone)),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|_| ())
     }
 
     /// Stamps a verification mail as sent now, unconditionally (sign-up).

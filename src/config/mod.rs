@@ -43,6 +43,10 @@ pub struct Settings {
     pub mail: MailSettings,
     pub secret_key: Secret,
     pub paths: PathSettings,
+    pub media: MediaSettings,
+    /// The site's time zone: members' days (quotas) follow their own time
+    /// zone, and this one until they choose.
+    pub time_zone: chrono_tz::Tz,
     pub log_format: LogFormat,
     pub passwords: PasswordSettings,
     pub sessions: SessionSettings,
@@ -80,7 +84,27 @@ pub struct MailSettings {
 #[derive(Clone, Debug)]
 pub struct PathSettings {
     pub var_dir: PathBuf,
-    pub media_dir: PathBuf,
+}
+
+/// Uploaded photos: where they are stored and how pages link to them.
+#[derive(Clone, Debug)]
+pub struct MediaSettings {
+    /// Local storage (when no S3 is configured), served under `/media/`.
+    pub dir: PathBuf,
+    /// Where pages link to media (a CDN or the bucket); `None`: `/media/`.
+    pub base_url: Option<String>,
+    pub s3: Option<S3Settings>,
+    /// Largest accepted upload.
+    pub photo_max_bytes: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct S3Settings {
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key: SecretString,
+    pub secret_key: SecretString,
 }
 
 #[derive(Clone, Debug)]
@@ -129,6 +153,62 @@ impl fmt::Display for ConfigErrors {
 }
 
 impl std::error::Error for ConfigErrors {}
+
+fn media_settings(c: &mut Collector<'_>, var_dir: &std::path::Path) -> MediaSettings {
+    let dir = PathBuf::from(c.string("MEDIA_DIR", &var_dir.join("media").to_string_lossy()));
+    let base_url = c.src.get("MEDIA_BASE_URL").map(str::to_string);
+    if let Some(u) = &base_url {
+        if !(u.starts_with("https://") || u.starts_with("http://") || u.starts_with('/')) {
+            c.errors
+                .push("MEDIA_BASE_URL: expected an http(s):// URL or a path".to_string());
+        }
+    }
+    let s3_keys = ["S3_ENDPOINT", "S3_BUCKET", "S3_ACCESS_KEY", "S3_SECRET_KEY"];
+    let given: Vec<&str> = s3_keys
+        .iter()
+        .copied()
+        .filter(|k| c.src.get(k).is_some())
+        .collect();
+    let s3 = if given.is_empty() {
+        None
+    } else if given.len() < s3_keys.len() {
+        let missing: Vec<&str> = s3_keys
+            .iter()
+            .copied()
+            .filter(|k| !given.contains(k))
+            .collect();
+        c.errors.push(format!(
+            "S3: {} must be set together (missing {})",
+            s3_keys.join(", "),
+            missing.join(", ")
+        ));
+        None
+    } else {
+        let endpoint = c.string("S3_ENDPOINT", "");
+        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+            c.errors
+                .push("S3_ENDPOINT: expected an http(s):// URL".to_string());
+        }
+        Some(S3Settings {
+            endpoint,
+            bucket: c.string("S3_BUCKET", ""),
+            region: c.string("S3_REGION", "us-east-1"),
+            access_key: SecretString::new(c.string("S3_ACCESS_KEY", "")),
+            secret_key: SecretString::new(c.string("S3_SECRET_KEY", "")),
+        })
+    };
+    let photo_max_bytes = c.parse("PHOTO_MAX_BYTES", 10 * 1024 * 1024, "a number of bytes");
+    if !(1024..=100 * 1024 * 1024).contains(&photo_max_bytes) {
+        c.errors
+            .push("PHOTO_MAX_BYTES: between 1 KiB and 100 MiB".to_string());
+    }
+    MediaSettings {
+        dir,
+        base_url,
+        s3,
+        photo_max_bytes,
+    }
+}
 
 impl Settings {
     /// Reads and validates everything; in development it also creates `var/`
@@ -201,8 +281,15 @@ impl Settings {
             ));
         }
         let secret_key = load_secret_key(src, production, &var_dir, &mut c.errors);
-        let media_dir =
-            PathBuf::from(c.string("MEDIA_DIR", &var_dir.join("media").to_string_lossy()));
+        let media = media_settings(&mut c, &var_dir);
+        let time_zone = match c.string("TIME_ZONE", "UTC").parse::<chrono_tz::Tz>() {
+            Ok(tz) => tz,
+            Err(_) => {
+                c.errors
+                    .push("TIME_ZONE: expected an IANA time zone such as Europe/Paris".to_string());
+                chrono_tz::UTC
+            }
+        };
         let mut trusted_proxies = Vec::new();
         for item in c.string("TRUSTED_PROXIES", "").split(',').map(str::trim) {
             if item.is_empty() {
@@ -265,7 +352,9 @@ impl Settings {
                 from: mail_from,
             },
             secret_key,
-            paths: PathSettings { var_dir, media_dir },
+            paths: PathSettings { var_dir },
+            media,
+            time_zone,
             log_format,
             passwords: PasswordSettings {
                 iterations: password_iterations,

@@ -137,11 +137,12 @@ where
     }
 }
 
-/// A `SELECT … FOR UPDATE SKIP LOCKED` where the backend has it: on
-/// PostgreSQL `locking` runs (concurrent workers skip rows another one has
-/// locked); on SQLite `plain` runs, inside the immediate transaction that
-/// already serialises writers. Call it inside [`transaction`].
-pub fn skip_locked<T>(
+/// A query with row locks where the backend has them (`FOR UPDATE`, or
+/// `FOR UPDATE SKIP LOCKED` so concurrent workers skip rows another one
+/// holds): on PostgreSQL `locking` runs; on SQLite `plain` runs inside the
+/// immediate transaction that already holds the database's write lock. Call
+/// it inside [`transaction`].
+pub fn with_row_locks<T>(
     conn: &mut DbConnection,
     locking: impl FnOnce(&mut diesel::PgConnection) -> QueryResult<T>,
     plain: impl FnOnce(&mut DbConnection) -> QueryResult<T>,

@@ -21,6 +21,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         reset_sent_at -> Nullable<Timestamp>,
+        avatar_key -> Nullable<Text>,
     }
 }
 
@@ -68,6 +69,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    profiles (user_id) {
+        user_id -> BigInt,
+        sex -> Text,
+        birthday -> Date,
+        bio -> Text,
+        city -> Text,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        want_sex -> Text,
+        min_age -> Integer,
+        max_age -> Integer,
+        max_distance_km -> Integer,
+        discoverable -> Bool,
+        completeness -> Integer,
+        last_active_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    photos (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        storage_key -> Text,
+        status -> Text,
+        is_main -> Bool,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(user_sessions -> users (user_id));
+diesel::joinable!(profiles -> users (user_id));
+diesel::joinable!(photos -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, user_sessions, account_tokens, jobs);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    user_sessions,
+    account_tokens,
+    jobs,
+    profiles,
+    photos
+);

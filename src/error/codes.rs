@@ -75,6 +75,17 @@ codes!(
         EmailTaken => "email_taken",
         InvalidCredentials => "invalid_credentials",
         WrongPassword => "wrong_password",
+        InvalidText => "invalid_text",
+        NotANumber => "not_a_number",
+        OutOfRange => "out_of_range",
+        PositionIncomplete => "position_incomplete",
+        AgeRangeInverted => "age_range_inverted",
+        InvalidTimeZone => "invalid_time_zone",
+        PhotoLimitReached => "photo_limit_reached",
+        PhotoTooBig => "photo_too_big",
+        UnsupportedImage => "unsupported_image",
+        ImageTooLarge => "image_too_large",
+        ImageCorrupt => "image_corrupt",
     }
 );
 

@@ -140,7 +140,7 @@ pub fn claim(
             .order((jobs::run_at.asc(), jobs::id.asc()))
             .limit(1);
         // Concurrent workers skip rows another one has locked.
-        let id = dialect::skip_locked(
+        let id = dialect::with_row_locks(
             c,
             |pg| next.for_update().skip_locked().get_result::<JobId>(pg),
             |c| next.get_result::<JobId>(c),

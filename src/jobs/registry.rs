@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::mail::Mailer;
+use crate::storage::MediaStore;
 
 /// What a handler may use.
 #[derive(Clone)]
@@ -21,6 +22,7 @@ pub struct JobContext {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub mailer: Mailer,
+    pub media: MediaStore,
     pub clock: Clock,
 }
 

@@ -11,6 +11,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::i18n::Tr;
+use crate::state::AppState;
 use crate::web::{assets, csrf};
 
 const LANG_KEY: &str = "lang";
@@ -48,6 +49,10 @@ const NOTICES: &[&str] = &[
     "sessions_revoked",
     "verification_sent",
     "language_saved",
+    "profile_saved",
+    "photo_uploaded",
+    "photo_main_set",
+    "photo_deleted",
 ];
 
 pub struct Page {
@@ -55,6 +60,8 @@ pub struct Page {
     pub csrf: String,
     pub user: Option<Principal>,
     pub notice: Option<&'static str>,
+    /// The URL of my avatar (the main photo's thumbnail), if I have one.
+    pub avatar: Option<String>,
 }
 
 impl Page {
@@ -63,7 +70,15 @@ impl Page {
             .find(|(k, _)| k == "notice")
             .and_then(|(_, v)| NOTICES.iter().find(|n| **n == v).copied());
         let user = req.extensions().get::<Principal>().cloned();
+        let avatar = match (&user, req.app_data::<actix_web::web::Data<AppState>>()) {
+            (Some(u), Some(state)) => u
+                .avatar_key
+                .as_deref()
+                .map(|k| crate::storage::public_url(&state.settings.media, k)),
+            _ => None,
+        };
         Self {
+            avatar,
             t: tr_for(req),
             csrf: csrf::token(&req.get_session()),
             user,

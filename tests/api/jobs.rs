@@ -20,10 +20,12 @@ fn context(db: &TestDb, pool: Pool) -> JobContext {
     let mut settings = settings;
     settings.mail.smtp_url = None;
     let mailer = Mailer::from_settings(&settings).expect("mailer");
+    let media = swiper::storage::MediaStore::from_settings(&settings.media).expect("media store");
     JobContext {
         db: db::Db::new(pool),
         settings: Arc::new(settings),
         mailer,
+        media,
         clock: Clock::system(),
     }
 }

@@ -15,6 +15,8 @@ mod head;
 mod headers;
 mod jobs;
 mod passwords;
+mod photos;
+mod profiles;
 mod reset;
 mod sessions;
 mod time;

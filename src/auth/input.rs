@@ -3,7 +3,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-pub use crate::auth::Sex;
+pub use super::Sex;
 use crate::error::FieldCode;
 
 pub const MAX_EMAIL_LEN: usize = 254;
@@ -46,7 +46,7 @@ impl Nickname {
         if s.chars().count() > MAX_NICKNAME_CHARS {
             return Err(FieldCode::TooLong);
         }
-        if s.chars().any(char::is_control) {
+        if s.chars().any(is_invisible_or_control) {
             return Err(FieldCode::InvalidNickname);
         }
         Ok(Self(s.to_string()))
@@ -62,6 +62,20 @@ pub fn parse_sex(raw: &str) -> Result<Sex, FieldCode> {
         "" => Err(FieldCode::Required),
         s => Sex::parse(s).ok_or(FieldCode::InvalidChoice),
     }
+}
+
+/// Characters that would let a name display as something else: controls,
+/// bidirectional overrides, embeddings, isolates and marks, and zero-width
+/// characters (U+202E makes "Eve\u{202E}nimda" read as "Eveadmin").
+pub fn is_invisible_or_control(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{FEFF}')
 }
 
 /// A birthday of an adult member (18+ on `today`).
@@ -158,6 +172,24 @@ mod tests {
             Email::parse(&format!("{}@x.io", "a".repeat(300))),
             Err(FieldCode::TooLong)
         );
+    }
+
+    #[test]
+    fn nicknames_refuse_bidi_overrides_and_zero_width_characters() {
+        assert!(Nickname::parse("Zoë 李").is_ok());
+        for bad in [
+            "Eve\u{202E}nimda",
+            "a\u{200B}b",
+            "x\u{2066}y",
+            "\u{FEFF}z",
+            "tab\there",
+        ] {
+            assert_eq!(
+                Nickname::parse(bad),
+                Err(FieldCode::InvalidNickname),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

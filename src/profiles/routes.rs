@@ -1,0 +1,303 @@
+//! `/profile` (my profile, preferences and photos) and `/media/` (photo files
+//! in development; nginx serves them in production).
+
+use actix_multipart::Multipart;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use futures_util::StreamExt;
+
+use super::input::{self, ProfileForm};
+use super::photos::{Photo, PhotoId, PhotoStatus, MAX_PHOTOS};
+use super::public::{PhotoUrls, PublicProfile};
+use super::service::{self, UploadRefused};
+use super::store::Profile;
+use crate::auth::{Principal, User};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::storage::{check_key, PUBLIC_PREFIX};
+use crate::web::{redirect, render, FormErrors, Page};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/profile")
+            .route(web::get().to(show))
+            .route(web::post().to(save)),
+    )
+    .route("/profile/photos", web::post().to(upload))
+    .route("/profile/photos/{id}/main", web::post().to(set_main))
+    .route("/profile/photos/{id}/delete", web::post().to(delete));
+}
+
+/// `/media/` served by the app itself (development, or behind a proxy
+/// without a media location). Only processed photos are ever served.
+pub fn configure_media(cfg: &mut web::ServiceConfig) {
+    cfg.route("/media/{key:.*}", web::get().to(media));
+}
+
+/// One photo in my photo manager.
+struct MyPhoto {
+    id: PhotoId,
+    ready: bool,
+    failed: bool,
+    is_main: bool,
+    urls: PhotoUrls,
+}
+
+#[derive(Template)]
+#[template(path = "profiles/edit.html")]
+struct ProfilePage {
+    page: Page,
+    form: ProfileForm,
+    errors: FormErrors,
+    photos: Vec<MyPhoto>,
+    can_add_photo: bool,
+    card: PublicProfile,
+    time_zones: &'static [chrono_tz::Tz],
+    max_photos: i64,
+}
+
+/// The form as stored, for the first view of the page.
+fn form_of(user: &User, profile: &Profile, site_tz: chrono_tz::Tz) -> ProfileForm {
+    let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    ProfileForm {
+        nickname: user.nickname.clone(),
+        bio: profile.bio.clone(),
+        city: profile.city.clone(),
+        latitude: num(profile.latitude),
+        longitude: num(profile.longitude),
+        time_zone: user
+            .time_zone
+            .clone()
+            .unwrap_or_else(|| site_tz.name().to_string()),
+        want_sex: profile.want_sex.as_str().to_string(),
+        min_age: profile.min_age.to_string(),
+        max_age: profile.max_age.to_string(),
+        max_distance_km: profile.max_distance_km.to_string(),
+        discoverable: profile.discoverable.then(|| "on".to_string()),
+    }
+}
+
+/// Renders my profile page with `form` (as stored, or as just posted).
+async fn page(
+    state: &AppState,
+    page: Page,
+    me: &Principal,
+    form: Option<ProfileForm>,
+    errors: FormErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let id = me.id;
+    let (user, profile, photos) = state
+        .db
+        .primary(move |c| {
+            let user = User::find(c, id)?.ok_or(AppError::LoginRequired)?;
+            let profile = Profile::find(c, id)?.ok_or(AppError::NotFound)?;
+            Ok((user, profile, Photo::of_user(c, id)?))
+        })
+        .await?;
+    let media = &state.settings.media;
+    let card = PublicProfile::new(
+        &user.nickname,
+        &profile,
+        &photos,
+        None,
+        state.clock.today(),
+        media,
+    );
+    let form = form.unwrap_or_else(|| form_of(&user, &profile, state.settings.time_zone));
+    let count = i64::try_from(photos.len()).unwrap_or(i64::MAX);
+    let photos = photos
+        .into_iter()
+        .map(|p| MyPhoto {
+            id: p.id,
+            ready: p.status == PhotoStatus::Ready,
+            failed: p.status == PhotoStatus::Failed,
+            is_main: p.is_main,
+            urls: PhotoUrls::of(media, &p.storage_key),
+        })
+        .collect();
+    render(
+        status,
+        &ProfilePage {
+            page,
+            form,
+            errors,
+            photos,
+            can_add_photo: count < MAX_PHOTOS,
+            card,
+            time_zones: &chrono_tz::TZ_VARIANTS,
+            max_photos: MAX_PHOTOS,
+        },
+    )
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    page_ctx: Page,
+    me: Principal,
+) -> Result<HttpResponse, AppError> {
+    page(
+        &state,
+        page_ctx,
+        &me,
+        None,
+        FormErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn save(
+    state: web::Data<AppState>,
+    page_ctx: Page,
+    me: Principal,
+    form: web::Form<ProfileForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    match input::validate(&form) {
+        Ok(valid) => {
+            service::save_profile(&state, &me, valid).await?;
+            Ok(redirect("/profile?notice=profile_saved"))
+        }
+        Err(errors) => {
+            page(
+                &state,
+                page_ctx,
+                &me,
+                Some(form),
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+/// The bytes of the multipart field `photo`, at most `limit` of them.
+async fn read_photo(
+    mut multipart: Multipart,
+    limit: usize,
+) -> Result<Result<Vec<u8>, UploadRefused>, AppError> {
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(|_| AppError::InvalidInput)?;
+        if field.name() != Some("photo") {
+            // Drain other fields (at most the form limit) and go on.
+            let mut seen = 0usize;
+            while let Some(chunk) = field.next().await {
+                seen += chunk.map_err(|_| AppError::InvalidInput)?.len();
+                if seen > crate::web::csrf::FORM_LIMIT {
+                    return Err(AppError::PayloadTooLarge);
+                }
+            }
+            continue;
+        }
+        let mut bytes = Vec::new();
+        let mut too_big = false;
+        let mut seen = 0usize;
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|_| AppError::InvalidInput)?;
+            seen += chunk.len();
+            if seen > limit {
+                // Read on (discarding) so the browser gets the answer rather
+                // than a reset connection; past a hard bound, just refuse.
+                too_big = true;
+                bytes = Vec::new();
+                if seen > limit.saturating_mul(4) {
+                    return Err(AppError::PayloadTooLarge);
+                }
+                continue;
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        return Ok(if too_big {
+            Err(UploadRefused::TooBig)
+        } else {
+            Ok(bytes)
+        });
+    }
+    Ok(Err(UploadRefused::NoFile))
+}
+
+fn refusal_status(r: UploadRefused) -> StatusCode {
+    match r {
+        UploadRefused::NoFile => StatusCode::BAD_REQUEST,
+        UploadRefused::TooBig => StatusCode::PAYLOAD_TOO_LARGE,
+        UploadRefused::LimitReached => StatusCode::CONFLICT,
+        UploadRefused::Image(super::imaging::ImageError::UnsupportedType) => {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        }
+        UploadRefused::Image(_) => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+async fn upload(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page_ctx: Page,
+    me: Principal,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let multipart = Multipart::new(req.headers(), payload);
+    let outcome = match read_photo(multipart, state.settings.media.photo_max_bytes).await? {
+        Ok(bytes) => service::upload_photo(&state, &me, bytes).await?,
+        Err(refused) => Err(refused),
+    };
+    match outcome {
+        Ok(_) => Ok(redirect("/profile?notice=photo_uploaded")),
+        Err(refused) => {
+            page(
+                &state,
+                page_ctx,
+                &me,
+                None,
+                refused.errors(),
+                refusal_status(refused),
+            )
+            .await
+        }
+    }
+}
+
+async fn set_main(
+    state: web::Data<AppState>,
+    me: Principal,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    if !service::set_main(&state, &me, PhotoId(path.into_inner())).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(redirect("/profile?notice=photo_main_set"))
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    me: Principal,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    if !service::delete_photo(&state, &me, PhotoId(path.into_inner())).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(redirect("/profile?notice=photo_deleted"))
+}
+
+async fn media(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let key = path.into_inner();
+    if !key.starts_with(PUBLIC_PREFIX) || !key.ends_with(".jpg") || check_key(&key).is_err() {
+        return Err(AppError::NotFound);
+    }
+    let bytes = state
+        .media
+        .get(&key)
+        .await
+        .map_err(|e| AppError::internal("media storage", e))?
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/jpeg")
+        // Keys are random and never reused: the file never changes.
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .body(bytes))
+}

@@ -1,0 +1,216 @@
+//! Profile flows: save the profile, upload a photo (validate → store the
+//! upload → row + processing job in one transaction → wake), choose the main
+//! photo, delete one. Nothing half-done remains when a step fails: an upload
+//! whose row could not be written is deleted, and files of deleted photos are
+//! removed by a job queued in the deleting transaction.
+
+use chrono::NaiveDateTime;
+
+use super::imaging::{self, ImageError};
+use super::input::ProfileInput;
+use super::jobs as photo_jobs;
+use super::photos::{self, Photo, PhotoId, PhotoStatus, MAX_PHOTOS};
+use super::store::Profile;
+use crate::auth::{Principal, User, UserId};
+use crate::db::DbConnection;
+use crate::error::{AppError, FieldCode, FieldErrors};
+use crate::state::AppState;
+
+/// Saves my profile and preferences.
+pub async fn save_profile(
+    state: &AppState,
+    me: &Principal,
+    input: ProfileInput,
+) -> Result<(), AppError> {
+    let (id, now) = (me.id, state.clock.now());
+    state
+        .db
+        .write(move |c| {
+            User::set_nickname_and_time_zone(
+                c,
+                id,
+                input.nickname.as_str(),
+                input.time_zone.name(),
+                now,
+            )?;
+            Profile::update(c, id, &input.changes, now)?;
+            refresh_completeness(c, id)?;
+            Ok(())
+        })
+        .await
+}
+
+/// How complete a profile is, 0–100, for the feed's score: a main photo
+/// (30), a bio (20), a city (15), a position (15), three photos or more (20).
+pub fn completeness(profile: &Profile, photos: &[Photo]) -> i32 {
+    let ready = photos
+        .iter()
+        .filter(|p| p.status == PhotoStatus::Ready)
+        .count();
+    let main = photos
+        .iter()
+        .any(|p| p.is_main && p.status == PhotoStatus::Ready);
+    let mut score = 0;
+    score += if main { 30 } else { 0 };
+    score += if profile.bio.is_empty() { 0 } else { 20 };
+    score += if profile.city.is_empty() { 0 } else { 15 };
+    score += if profile.latitude.is_some() { 15 } else { 0 };
+    score += if ready >= 3 { 20 } else { 0 };
+    score
+}
+
+/// Recomputes the stored completeness and the navigation avatar.
+pub fn refresh_completeness(c: &mut DbConnection, user: UserId) -> diesel::QueryResult<()> {
+    let Some(profile) = Profile::find(c, user)? else {
+        return Ok(());
+    };
+    let photos = Photo::of_user(c, user)?;
+    Profile::set_completeness(c, user, completeness(&profile, &photos))?;
+    let avatar = photos
+        .iter()
+        .find(|p| p.is_main && p.status == PhotoStatus::Ready)
+        .map(|p| photos::size_key(&p.storage_key, imaging::SIZES[0]));
+    User::set_avatar(c, user, avatar.as_deref())
+}
+
+/// Why an upload was refused; nothing was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadRefused {
+    NoFile,
+    TooBig,
+    LimitReached,
+    Image(ImageError),
+}
+
+impl UploadRefused {
+    pub fn code(self) -> FieldCode {
+        match self {
+            Self::NoFile => FieldCode::Required,
+            Self::TooBig => FieldCode::PhotoTooBig,
+            Self::LimitReached => FieldCode::PhotoLimitReached,
+            Self::Image(ImageError::TooLarge) => FieldCode::ImageTooLarge,
+            Self::Image(ImageError::UnsupportedType) => FieldCode::UnsupportedImage,
+            Self::Image(ImageError::Corrupt | ImageError::Encode) => FieldCode::ImageCorrupt,
+        }
+    }
+
+    pub fn errors(self) -> FieldErrors {
+        FieldErrors::one("photo", self.code())
+    }
+}
+
+async fn photo_count(state: &AppState, user: UserId) -> Result<i64, AppError> {
+    state
+        .db
+        .primary(move |c| Ok(Photo::count_of_user(c, user)?))
+        .await
+}
+
+/// A new photo: the bytes are checked (type from the content, decoded under
+/// limits), stored as a private upload, and the row and its processing job
+/// are written in one transaction. The first photo becomes the main one.
+pub async fn upload_photo(
+    state: &AppState,
+    me: &Principal,
+    bytes: Vec<u8>,
+) -> Result<Result<PhotoId, UploadRefused>, AppError> {
+    if bytes.is_empty() {
+        return Ok(Err(UploadRefused::NoFile));
+    }
+    if photo_count(state, me.id).await? >= MAX_PHOTOS {
+        return Ok(Err(UploadRefused::LimitReached));
+    }
+    let checked = actix_web::web::block({
+        let bytes = bytes.clone();
+        move || imaging::decode(&bytes).map(|_| ())
+    })
+    .await
+    .map_err(|e| AppError::internal("image decoding", e))?;
+    if let Err(e) = checked {
+        return Ok(Err(UploadRefused::Image(e)));
+    }
+    let key = new_storage_key();
+    let upload = photos::upload_key(&key);
+    state
+        .media
+        .put(&upload, bytes, "application/octet-stream")
+        .await
+        .map_err(|e| AppError::internal("media storage", e))?;
+    let (user, now) = (me.id, state.clock.now());
+    let row_key = key.clone();
+    let written = state
+        .write_and_wake(move |c| insert_photo(c, user, &row_key, now))
+        .await;
+    match written {
+        Ok(Ok(id)) => Ok(Ok(id)),
+        other => {
+            // The row is not there: neither may the upload be.
+            if let Err(e) = state.media.delete(&upload).await {
+                tracing::error!(error = %e, "could not delete an orphan upload");
+            }
+            other
+        }
+    }
+}
+
+fn insert_photo(
+    c: &mut DbConnection,
+    user: UserId,
+    key: &str,
+    now: NaiveDateTime,
+) -> Result<Result<PhotoId, UploadRefused>, AppError> {
+    Profile::lock(c, user)?;
+    let count = Photo::count_of_user(c, user)?;
+    if count >= MAX_PHOTOS {
+        return Ok(Err(UploadRefused::LimitReached));
+    }
+    let id = Photo::insert(c, user, key, count == 0, now)?;
+    photo_jobs::queue_processing(c, id, now)?;
+    Ok(Ok(id))
+}
+
+/// 24 random bytes as lower-case hex: never derived from the member or the file.
+fn new_storage_key() -> String {
+    crate::security::random::bytes(24)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Makes one of my photos the main one; `false` when it is not mine.
+pub async fn set_main(state: &AppState, me: &Principal, id: PhotoId) -> Result<bool, AppError> {
+    let user = me.id;
+    state
+        .db
+        .write(move |c| {
+            if Photo::find_owned(c, user, id)?.is_none() {
+                return Ok(false);
+            }
+            Photo::set_main(c, user, id)?;
+            refresh_completeness(c, user)?;
+            Ok(true)
+        })
+        .await
+}
+
+/// Deletes one of my photos (the next one becomes main if it was); its files
+/// go by a job queued in the same transaction. `false` when it is not mine.
+pub async fn delete_photo(state: &AppState, me: &Principal, id: PhotoId) -> Result<bool, AppError> {
+    let (user, now) = (me.id, state.clock.now());
+    state
+        .write_and_wake(move |c| {
+            let Some(photo) = Photo::find_owned(c, user, id)? else {
+                return Ok(false);
+            };
+            Photo::delete(c, id)?;
+            if photo.is_main {
+                if let Some(next) = Photo::of_user(c, user)?.first() {
+                    Photo::set_main(c, user, next.id)?;
+                }
+            }
+            refresh_completeness(c, user)?;
+            photo_jobs::queue_file_deletion(c, &photo.storage_key, now)?;
+            Ok(true)
+        })
+        .await
+}
