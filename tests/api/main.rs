@@ -18,5 +18,6 @@ mod passwords;
 mod photos;
 mod profiles;
 mod reset;
+mod s3;
 mod sessions;
 mod time;
