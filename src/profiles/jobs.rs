@@ -89,7 +89,7 @@ async fn process(ctx: JobContext, payload: String) -> Result<(), JobError> {
     let rendered = actix_web::web::block(move || {
         let img = imaging::decode(&bytes)?;
         let (w, h) = (img.width(), img.height());
-        Ok::<_, imaging::ImageError>((imaging::renditions(&img)?, w, h))
+        Ok::<_, imaging::ImageError>((imaging::renditions(img)?, w, h))
     })
     .await?;
     let (renditions, w, h) = match rendered {
