@@ -2,10 +2,8 @@
 //! queue, metadata stripped, bad uploads refused with nothing left behind,
 //! and another member's photos out of reach.
 
-use std::io::Cursor;
-use std::time::{Duration, Instant};
-
 use image::{DynamicImage, ImageFormat};
+use std::io::Cursor;
 
 use crate::helpers::*;
 
@@ -130,18 +128,14 @@ pub async fn my_photo_ids(browser: &Browser) -> Vec<String> {
 
 /// Waits (bounded) until no photo on my page is still processing.
 pub async fn wait_processed(browser: &Browser) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let html = browser.html("/profile").await;
-        if !html.contains("data-testid=\"photo-processing\"") {
-            return html;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "photos still processing after a minute"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until("photos processed", || async {
+        !browser
+            .html("/profile")
+            .await
+            .contains("data-testid=\"photo-processing\"")
+    })
+    .await;
+    browser.html("/profile").await
 }
 
 /// Files under the app's media folder.
@@ -317,14 +311,10 @@ async fn a_seventh_photo_is_refused_and_deleting_the_main_promotes_the_next() {
         "the next one is main"
     );
     // The files go with the row (by a job): three sizes fewer.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while media_files(&app).len() != files_before - 3 {
-        assert!(
-            Instant::now() < deadline,
-            "files of the deleted photo remain"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until("the deleted photo's files are gone", || async {
+        media_files(&app).len() == files_before - 3
+    })
+    .await;
 
     let res = app
         .browser

@@ -1,8 +1,6 @@
 //! Photos in S3-compatible object storage: a real server (CI starts
 //! `moto_server` and sets TEST_S3_ENDPOINT), a bucket per test.
 
-use std::time::{Duration, Instant};
-
 use s3::creds::Credentials;
 use s3::{Bucket, BucketConfiguration, Region};
 
@@ -103,13 +101,9 @@ async fn photos_are_stored_served_and_deleted_in_s3_compatible_storage() {
         .post(&format!("/profile/photos/{id}/delete"), &[])
         .await;
     assert_eq!(res.status(), 303);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !keys(&bucket).await.is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "objects remain after the photo was deleted"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until("the deleted photo's objects are gone", || async {
+        keys(&bucket).await.is_empty()
+    })
+    .await;
     let _ = bucket.delete().await;
 }

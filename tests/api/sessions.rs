@@ -127,13 +127,9 @@ async fn login_never_redirects_to_another_site() {
 /// Two instances behind one load balancer share PostgreSQL and Redis: a
 /// session made on one is valid on the other, and revoking on one ends it on both.
 #[tokio::test]
+#[ignore = "needs PostgreSQL and Redis (shared by the two instances): set TEST_DATABASE_URL and TEST_REDIS_URL and run with -- --include-ignored"]
 async fn two_instances_share_sessions_and_log_out_everywhere() {
-    let shared = std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
-        && std::env::var("TEST_REDIS_URL").is_ok_and(|v| !v.is_empty());
-    if !shared {
-        eprintln!("skipped: needs TEST_DATABASE_URL and TEST_REDIS_URL (two instances share only through them)");
-        return;
-    }
+    require_postgres_and_redis();
     let db = std::sync::Arc::new(TestDb::new());
     let prefix = format!("swiper-test-shared-{}", swiper::security::random::token(6));
     let a = spawn_on(db.clone(), &prefix, &[]).await;

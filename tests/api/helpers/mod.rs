@@ -1,0 +1,41 @@
+#![allow(dead_code)]
+//! What the black-box tests share, one file per concern.
+
+mod app;
+mod browser;
+mod db;
+mod mail;
+mod wait;
+
+pub use app::*;
+pub use browser::*;
+pub use db::*;
+pub use mail::*;
+pub use wait::*;
+
+/// Iterations used by tests, so that hashing stays fast on two cores.
+/// Production refuses fewer than 600,000 (see config).
+pub const TEST_ITERATIONS: &str = "1000";
+pub const GOOD_PASSWORD: &str = "violet tram 42 sings";
+
+fn configured(var: &str) -> bool {
+    std::env::var(var).is_ok_and(|v| !v.is_empty())
+}
+
+/// For tests marked `#[ignore]` that need PostgreSQL: run without it, they
+/// fail loudly instead of passing without having tested anything.
+pub fn require_postgres() {
+    assert!(
+        configured("TEST_DATABASE_URL"),
+        "this test needs PostgreSQL: set TEST_DATABASE_URL"
+    );
+}
+
+/// Like [`require_postgres`], for tests that also need Redis.
+pub fn require_postgres_and_redis() {
+    require_postgres();
+    assert!(
+        configured("TEST_REDIS_URL"),
+        "this test needs Redis: set TEST_REDIS_URL"
+    );
+}

@@ -1,0 +1,31 @@
+//! Waiting for something another thread or process does: bounded by time,
+//! never by a number of iterations, and never a fixed sleep.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// How long any wait in the tests may take before it fails.
+pub const WAIT_LIMIT: Duration = Duration::from_secs(60);
+
+/// Polls `check` until it answers true; fails the test with `what` once
+/// [`WAIT_LIMIT`] has passed.
+pub async fn wait_until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + WAIT_LIMIT;
+    while !check().await {
+        assert!(Instant::now() < deadline, "gave up waiting: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// [`wait_until`] for code that cannot await (a database closure, a thread).
+pub fn wait_until_blocking(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT_LIMIT;
+    while !check() {
+        assert!(Instant::now() < deadline, "gave up waiting: {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
