@@ -14,6 +14,7 @@ mod csrf;
 mod head;
 mod headers;
 mod jobs;
+mod migrations;
 mod passwords;
 mod photos;
 mod profiles;
