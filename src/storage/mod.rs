@@ -103,6 +103,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn pages_link_to_media_base_url_when_set_else_to_media() {
+        let mut media = MediaSettings {
+            dir: "var/media".into(),
+            base_url: None,
+            s3: None,
+            photo_max_bytes: 1024,
+        };
+        assert_eq!(
+            public_url(&media, "photos/ab-160.jpg"),
+            "/media/photos/ab-160.jpg"
+        );
+        media.base_url = Some("https://cdn.example/swiper/".into());
+        assert_eq!(
+            public_url(&media, "photos/ab-160.jpg"),
+            "https://cdn.example/swiper/photos/ab-160.jpg"
+        );
+    }
+
+    #[test]
     fn keys_cannot_escape_the_media_folder() {
         assert!(check_key("photos/abc-640.jpg").is_ok());
         assert!(check_key("incoming/abc").is_ok());
