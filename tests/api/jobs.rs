@@ -291,7 +291,7 @@ async fn a_periodic_run_is_enqueued_once_however_many_workers_see_it() {
         .unwrap();
     let to = from + chrono::TimeDelta::minutes(10);
     for _ in 0..3 {
-        let due = swiper::startup::job_registry().due_between(from, to);
+        let due = job_registry().due_between(from, to);
         assert_eq!(due.len(), 1);
         run_on(&pool, move |c| {
             for (kind, at) in due {
@@ -358,7 +358,7 @@ async fn the_purge_job_removes_expired_tokens_and_sessions_and_keeps_live_ones()
     })
     .await
     .unwrap();
-    let w = worker(&ctx, swiper::startup::job_registry());
+    let w = worker(&ctx, job_registry());
     let (_, status) = w.run_once().await.unwrap().unwrap();
     assert_eq!(status, JobStatus::Done);
     let (sessions_left, tokens_left) = run_on(ctx.db.pool(), |c| {

@@ -1,25 +1,9 @@
 //! Time-based rules tested by setting the time: the app runs on a manual
 //! clock that the test moves forward, instead of editing rows or waiting.
 
-use std::sync::Arc;
-
 use swiper::clock::Clock;
-use swiper::startup::Application;
 
 use crate::helpers::*;
-
-async fn spawn_with_clock(clock: Clock) -> (Browser, MailSink, Arc<TestDb>) {
-    let db = Arc::new(TestDb::new());
-    let mail = MailSink::start();
-    let prefix = format!("swiper-test-{}", swiper::security::random::token(6));
-    let settings = test_settings(&db, mail.port, &prefix, &[]);
-    let app = Application::build_with_clock(settings, clock)
-        .await
-        .expect("app builds");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    (Browser::new(&base), mail, db)
-}
 
 fn noon() -> chrono::NaiveDateTime {
     chrono::NaiveDate::from_ymd_opt(2026, 6, 1)
@@ -30,7 +14,8 @@ fn noon() -> chrono::NaiveDateTime {
 #[tokio::test]
 async fn a_session_ends_when_the_clock_passes_its_idle_timeout() {
     let clock = Clock::manual(noon());
-    let (browser, mail, _db) = spawn_with_clock(clock.clone()).await;
+    let app = spawn_app_with_clock(clock.clone()).await;
+    let (browser, mail) = (&app.browser, &app.mail);
     let signup = browser
         .post(
             "/signup",
@@ -68,7 +53,8 @@ async fn a_session_ends_when_the_clock_passes_its_idle_timeout() {
 #[tokio::test]
 async fn a_reset_link_expires_after_its_time_to_live() {
     let clock = Clock::manual(noon());
-    let (browser, mail, _db) = spawn_with_clock(clock.clone()).await;
+    let app = spawn_app_with_clock(clock.clone()).await;
+    let (browser, mail) = (&app.browser, &app.mail);
     let signup = browser
         .post(
             "/signup",

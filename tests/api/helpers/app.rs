@@ -1,14 +1,17 @@
 //! The application under test: spawned on a random port with its own
-//! database, mail server and Redis prefix.
+//! database, mail server and Redis prefix. The only file of the tests that
+//! names `swiper::startup`, the composition root.
 
 use std::collections::HashMap;
 
 use actix_web::web;
 use diesel::RunQueryDsl;
+use swiper::clock::Clock;
 use swiper::config::{Settings, Source};
 use swiper::db;
+use swiper::jobs::Registry;
 use swiper::security::random;
-use swiper::startup::Application;
+use swiper::startup::{self, Application};
 use swiper::state::AppState;
 
 use super::{link_in, run_on, Browser, MailSink, TestDb, GOOD_PASSWORD, TEST_ITERATIONS};
@@ -66,14 +69,32 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     spawn_on(db, &prefix, extra).await
 }
 
+/// An app whose time is `clock` (a manual one lets the test move time forward).
+pub async fn spawn_app_with_clock(clock: Clock) -> TestApp {
+    let db = std::sync::Arc::new(TestDb::new());
+    let prefix = format!("swiper-test-{}", random::token(6));
+    start(db, &prefix, &[], clock).await
+}
+
 /// Another instance on the same database and Redis prefix (a second server behind nginx).
 pub async fn spawn_on(db: std::sync::Arc<TestDb>, prefix: &str, extra: &[(&str, &str)]) -> TestApp {
+    start(db, prefix, extra, Clock::system()).await
+}
+
+async fn start(
+    db: std::sync::Arc<TestDb>,
+    prefix: &str,
+    extra: &[(&str, &str)],
+    clock: Clock,
+) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         swiper::telemetry::init(swiper::config::LogFormat::Text);
     }
     let mail = MailSink::start();
     let settings = test_settings(&db, mail.port, prefix, extra);
-    let app = Application::build(settings).await.expect("app builds");
+    let app = Application::build_with_clock(settings, clock)
+        .await
+        .expect("app builds");
     let port = app.port();
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
@@ -86,6 +107,11 @@ pub async fn spawn_on(db: std::sync::Arc<TestDb>, prefix: &str, extra: &[(&str, 
         mail,
         db,
     }
+}
+
+/// Every job kind the application runs, registered as the running app does.
+pub fn job_registry() -> Registry {
+    startup::job_registry()
 }
 
 impl Drop for TestApp {

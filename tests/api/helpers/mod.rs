@@ -24,6 +24,7 @@ fn configured(var: &str) -> bool {
 
 /// For tests marked `#[ignore]` that need PostgreSQL: run without it, they
 /// fail loudly instead of passing without having tested anything.
+#[track_caller]
 pub fn require_postgres() {
     assert!(
         configured("TEST_DATABASE_URL"),
@@ -32,6 +33,7 @@ pub fn require_postgres() {
 }
 
 /// Like [`require_postgres`], for tests that also need Redis.
+#[track_caller]
 pub fn require_postgres_and_redis() {
     require_postgres();
     assert!(
