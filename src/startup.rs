@@ -19,22 +19,25 @@ use tracing_actix_web::TracingLogger;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, Db};
+use crate::discovery::cache::FeedCache;
 use crate::error::AppError;
 use crate::jobs::{JobContext, JobError, Registry, Worker, WorkerWake};
 use crate::mail::Mailer;
+use crate::runtime::RuntimeSettings;
 use crate::security::password;
 use crate::state::AppState;
 use crate::storage::MediaStore;
 use crate::telemetry::SwiperRootSpan;
 use crate::web::session_store::AppSessionStore;
 use crate::web::{self as spine, SESSION_COOKIE};
-use crate::{accounts, auth, home, ops, profiles};
+use crate::{accounts, auth, discovery, home, matches, ops, profiles};
 
 /// Every job kind the application knows, periodic ones included.
 pub fn job_registry() -> Registry {
     let mut r = Registry::default();
     accounts::register_jobs(&mut r);
     profiles::register_jobs(&mut r);
+    discovery::register_jobs(&mut r);
     register_maintenance(&mut r);
     r
 }
@@ -149,15 +152,17 @@ impl Application {
         let dummy_hash = web::block(move || password::dummy_hash(iterations)).await?;
         let state = web::Data::new(AppState {
             settings: settings.clone(),
-            db,
+            db: db.clone(),
             redis,
             mailer,
             media,
+            runtime: RuntimeSettings::new(db.clone()),
             clock,
             dummy_hash,
             worker_wake: WorkerWake::default(),
         });
         let key = cookie_key(&settings);
+        let feed_cache = web::Data::new(FeedCache::default());
         let server = {
             let state = state.clone();
             HttpServer::new(move || {
@@ -183,6 +188,7 @@ impl Application {
                     .build();
                 App::new()
                     .app_data(state.clone())
+                    .app_data(feed_cache.clone())
                     .configure(spine::forms::configure)
                     .route("/static/{path:.*}", web::get().to(spine::assets::serve))
                     .configure(ops::configure)
@@ -196,6 +202,8 @@ impl Application {
                             .wrap(from_fn(spine::remember::middleware))
                             .configure(accounts::routes::configure)
                             .configure(home::configure)
+                            .configure(discovery::routes::configure)
+                            .configure(matches::routes::configure)
                             .configure(profiles::routes::configure)
                             .default_service(web::to(not_found)),
                     )

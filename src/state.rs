@@ -11,6 +11,7 @@ use crate::db::{Db, DbConnection};
 use crate::error::AppError;
 use crate::jobs::{JobContext, WorkerWake};
 use crate::mail::Mailer;
+use crate::runtime::RuntimeSettings;
 use crate::storage::MediaStore;
 
 pub struct AppState {
@@ -19,6 +20,8 @@ pub struct AppState {
     pub redis: Option<redis::aio::ConnectionManager>,
     pub mailer: Mailer,
     pub media: MediaStore,
+    /// Limits staff change at run time.
+    pub runtime: RuntimeSettings,
     pub clock: Clock,
     /// Verified against when an email is unknown, so timing reveals nothing.
     pub dummy_hash: String,

@@ -49,6 +49,7 @@ pub fn create_admin(
             },
         )?;
         Profile::create(c, id, Sex::Female, birthday, now)?;
+        Profile::refresh_in_feed(c, id)?;
         Ok(CreatedAdmin::Created {
             password: SecretString::new(pw),
         })

@@ -10,6 +10,7 @@ use crate::auth::sessions::{self, Lifetimes, SessionId, UserSession};
 use crate::auth::User;
 use crate::db::{transaction, DbConnection};
 use crate::error::AppError;
+use crate::profiles::store::Profile;
 use crate::security::password::{self, Verification};
 use crate::security::SecretString;
 use crate::state::AppState;
@@ -109,6 +110,7 @@ pub fn open_session(
         if !User::record_login_if_unchanged(c, user.id, &user.password_hash, now)? {
             return Ok(None);
         }
+        Profile::touch(c, user.id, now)?;
         if let Some(old) = login.replaces {
             sessions::revoke(c, old)?;
         }

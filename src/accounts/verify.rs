@@ -5,6 +5,7 @@ use super::tokens::{self, Purpose};
 use crate::auth::users::MailStamp;
 use crate::auth::{Principal, User};
 use crate::error::AppError;
+use crate::profiles::store::Profile;
 use crate::security::SecretString;
 use crate::state::AppState;
 
@@ -19,6 +20,7 @@ pub async fn verify_email(state: &AppState, token: SecretString) -> Result<bool,
                 return Ok(false);
             };
             User::mark_verified(c, user, now)?;
+            Profile::refresh_in_feed(c, user)?;
             Ok(true)
         })
         .await

@@ -87,6 +87,9 @@ diesel::table! {
         last_active_at -> Timestamp,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        in_feed -> Bool,
+        lat_band -> Nullable<Integer>,
+        city_key -> Text,
     }
 }
 
@@ -104,6 +107,64 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    runtime_settings (key) {
+        key -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    swipes (id) {
+        id -> BigInt,
+        swiper_id -> BigInt,
+        target_id -> BigInt,
+        kind -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    matches (id) {
+        id -> BigInt,
+        user_a -> BigInt,
+        user_b -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rewinds (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        target_id -> BigInt,
+        kind -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    blocks (blocker_id, blocked_id) {
+        blocker_id -> BigInt,
+        blocked_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> BigInt,
+        reporter_id -> BigInt,
+        target_id -> BigInt,
+        reason -> Text,
+        details -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(user_sessions -> users (user_id));
 diesel::joinable!(profiles -> users (user_id));
 diesel::joinable!(photos -> users (user_id));
@@ -114,5 +175,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_tokens,
     jobs,
     profiles,
-    photos
+    photos,
+    runtime_settings,
+    swipes,
+    matches,
+    rewinds,
+    blocks,
+    reports
 );

@@ -54,6 +54,12 @@ codes!(
         InvalidToken => "invalid_token",
         RateLimited => "rate_limited",
         InternalError => "internal_error",
+        AlreadySwiped => "already_swiped",
+        EmailNotVerified => "email_not_verified",
+        SuperlikeLimitReached => "superlike_limit_reached",
+        RewindLimitReached => "rewind_limit_reached",
+        NothingToRewind => "nothing_to_rewind",
+        AlreadyReported => "already_reported",
     }
 );
 

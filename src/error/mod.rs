@@ -33,6 +33,9 @@ pub enum AppError {
     InvalidToken,
     #[error("retry later")]
     TooSoon { retry_after_secs: u64 },
+    /// A product rule refused the request (already swiped, a daily limit…).
+    #[error("refused: {0}")]
+    Refused(ErrorCode),
     #[error("internal error in {context}: {cause}")]
     Internal { context: &'static str, cause: Cause },
 }
@@ -58,6 +61,7 @@ impl AppError {
             Self::LoginRequired => ErrorCode::LoginRequired,
             Self::InvalidToken => ErrorCode::InvalidToken,
             Self::TooSoon { .. } => ErrorCode::RateLimited,
+            Self::Refused(code) => *code,
             Self::Internal { .. } => ErrorCode::InternalError,
         }
     }
@@ -75,6 +79,8 @@ impl ResponseError for AppError {
             Self::LoginRequired => StatusCode::UNAUTHORIZED,
             Self::InvalidToken => StatusCode::BAD_REQUEST,
             Self::TooSoon { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Refused(ErrorCode::EmailNotVerified) => StatusCode::FORBIDDEN,
+            Self::Refused(_) => StatusCode::CONFLICT,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -1,16 +1,13 @@
-//! The landing page, and the discovery page's place-holder until the dating
-//! core lands (it is the page members reach after logging in).
+//! The landing page (members who are logged in go to `/discover`).
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use crate::auth::Principal;
 use crate::error::AppError;
 use crate::web::{redirect, Page};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(landing))
-        .route("/discover", web::get().to(discover));
+    cfg.route("/", web::get().to(landing));
 }
 
 #[derive(Template)]
@@ -24,15 +21,4 @@ async fn landing(page: Page) -> Result<HttpResponse, AppError> {
         return Ok(redirect("/discover"));
     }
     crate::web::ok(&LandingPage { page })
-}
-
-#[derive(Template)]
-#[template(path = "home/discover.html")]
-struct DiscoverPage {
-    page: Page,
-    me: Principal,
-}
-
-async fn discover(page: Page, me: Principal) -> Result<HttpResponse, AppError> {
-    crate::web::ok(&DiscoverPage { page, me })
 }

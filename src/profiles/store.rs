@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::auth::{Sex, UserId};
-use crate::db::schema::profiles;
+use crate::db::schema::{profiles, users};
 use crate::db::DbConnection;
 
 crate::text_enum!(
@@ -36,6 +36,12 @@ pub struct Profile {
     pub last_active_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Discoverable, verified and active: who the feed may show.
+    pub in_feed: bool,
+    /// `floor(latitude)`, the feed's index band.
+    pub lat_band: Option<i32>,
+    /// The city, trimmed and lower-cased, for "same city" matching.
+    pub city_key: String,
 }
 
 /// The fields a member edits on `/profile`.
@@ -51,6 +57,16 @@ pub struct ProfileChanges {
     pub max_age: i32,
     pub max_distance_km: i32,
     pub discoverable: bool,
+}
+
+/// The feed's latitude band: whole degrees, rounded down.
+pub fn lat_band(latitude: f64) -> i32 {
+    latitude.floor().clamp(-90.0, 90.0) as i32
+}
+
+/// A city as compared for "same city": trimmed and lower-case.
+pub fn city_key(city: &str) -> String {
+    city.trim().to_lowercase()
 }
 
 impl Profile {
@@ -96,6 +112,7 @@ impl Profile {
         .map(|_| ())
     }
 
+    /// Saves what the member edited, with the columns derived from it.
     pub fn update(
         conn: &mut DbConnection,
         user: UserId,
@@ -103,7 +120,41 @@ impl Profile {
         now: NaiveDateTime,
     ) -> QueryResult<()> {
         diesel::update(profiles::table.find(user))
-            .set((changes, profiles::updated_at.eq(now)))
+            .set((
+                changes,
+                profiles::lat_band.eq(changes.latitude.map(lat_band)),
+                profiles::city_key.eq(city_key(&changes.city)),
+                profiles::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Self::refresh_in_feed(conn, user)
+    }
+
+    /// Recomputes `in_feed` (discoverable, verified and active) after any of
+    /// the three changed.
+    pub fn refresh_in_feed(conn: &mut DbConnection, user: UserId) -> QueryResult<()> {
+        let eligible = users::table
+            .find(user)
+            .select(users::email_verified_at.is_not_null().and(users::is_active))
+            .first::<bool>(conn)
+            .optional()?
+            .unwrap_or(false);
+        let discoverable = profiles::table
+            .find(user)
+            .select(profiles::discoverable)
+            .first::<bool>(conn)
+            .optional()?
+            .unwrap_or(false);
+        diesel::update(profiles::table.find(user))
+            .set(profiles::in_feed.eq(discoverable && eligible))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// The member was active now (a login, a swipe): the feed's recency.
+    pub fn touch(conn: &mut DbConnection, user: UserId, now: NaiveDateTime) -> QueryResult<()> {
+        diesel::update(profiles::table.find(user))
+            .set(profiles::last_active_at.eq(now))
             .execute(conn)
             .map(|_| ())
     }

@@ -53,6 +53,11 @@ const NOTICES: &[&str] = &[
     "photo_uploaded",
     "photo_main_set",
     "photo_deleted",
+    "its_a_match",
+    "rewound",
+    "blocked",
+    "reported",
+    "unmatched",
 ];
 
 pub struct Page {

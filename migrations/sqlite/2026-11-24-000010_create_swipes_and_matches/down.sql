@@ -1,0 +1,10 @@
+DROP INDEX profiles_feed_city;
+DROP INDEX profiles_feed_geo;
+ALTER TABLE profiles DROP COLUMN city_key;
+ALTER TABLE profiles DROP COLUMN lat_band;
+ALTER TABLE profiles DROP COLUMN in_feed;
+DROP TABLE reports;
+DROP TABLE blocks;
+DROP TABLE rewinds;
+DROP TABLE matches;
+DROP TABLE swipes;

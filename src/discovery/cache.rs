@@ -1,0 +1,62 @@
+//! Each member's feed, kept for a short while so paging and swiping do not
+//! rebuild it. A swipe, a rewind, a block or a profile change drops or edits
+//! the member's entry; the page re-checks the rules for the people it shows,
+//! so an entry can be stale in order but never shows someone it must not.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::feed::Candidate;
+use crate::auth::UserId;
+
+/// How long a built feed is reused.
+pub const TTL: Duration = Duration::from_secs(300);
+const MAX_ENTRIES: usize = 50_000;
+
+type Entries = HashMap<UserId, (Instant, Arc<Vec<Candidate>>)>;
+
+#[derive(Clone, Default)]
+pub struct FeedCache {
+    inner: Arc<Mutex<Entries>>,
+}
+
+impl FeedCache {
+    fn map(&self) -> std::sync::MutexGuard<'_, Entries> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn get(&self, user: UserId) -> Option<Arc<Vec<Candidate>>> {
+        let map = self.map();
+        map.get(&user)
+            .filter(|(at, _)| at.elapsed() < TTL)
+            .map(|(_, feed)| feed.clone())
+    }
+
+    pub fn put(&self, user: UserId, feed: Vec<Candidate>) -> Arc<Vec<Candidate>> {
+        let feed = Arc::new(feed);
+        let mut map = self.map();
+        if map.len() >= MAX_ENTRIES {
+            map.retain(|_, (at, _)| at.elapsed() < TTL);
+            if map.len() >= MAX_ENTRIES {
+                map.clear();
+            }
+        }
+        map.insert(user, (Instant::now(), feed.clone()));
+        feed
+    }
+
+    /// Drops `target` from `user`'s feed (after a swipe or a block).
+    pub fn remove(&self, user: UserId, target: UserId) {
+        if let Some((_, feed)) = self.map().get_mut(&user) {
+            if feed.iter().any(|c| c.id == target) {
+                *feed = Arc::new(feed.iter().filter(|c| c.id != target).cloned().collect());
+            }
+        }
+    }
+
+    /// Forgets `user`'s feed (their profile or a rewind changed it).
+    pub fn forget(&self, user: UserId) {
+        self.map().remove(&user);
+    }
+}

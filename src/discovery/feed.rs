@@ -1,0 +1,321 @@
+//! The recommendation feed: who I may be shown, in what order.
+//!
+//! **Rules** (all in SQL, each on an indexed path): in the feed (discoverable,
+//! verified, active), not me, not swiped by me, not blocked either way, their
+//! sex among the ones I want and mine among theirs, their age in my range and
+//! mine in theirs, and — when both have a position — within the smaller of
+//! our two maximum distances, else in the same city.
+//!
+//! **Index use.** With a position, one query per whole degree of latitude my
+//! distance covers (`profiles_feed_geo`: in_feed, sex, lat_band,
+//! last_active_at), newest activity first, the longitude box as a filter;
+//! plus one query for members without a position in my city
+//! (`profiles_feed_city`). Without a position, the city query only. Each
+//! query stops after [`PER_QUERY`] rows; the exact distance is checked here.
+//!
+//! **Order.** People who superliked me first; then by score, out of 100:
+//! recent activity (50: full today, halving every 3 days), distance (20: full
+//! next door, none at the limit; 10 for a same-city match without
+//! positions) and profile completeness (30: its percentage × 0.3).
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::swipes::SwipeKind;
+use crate::auth::{Sex, UserId};
+use crate::db::schema::{blocks, profiles, swipes};
+use crate::db::DbConnection;
+use crate::profiles::public::{rounded_km, Position};
+use crate::profiles::store::{Profile, WantSex};
+
+type Backend = <DbConnection as Connection>::Backend;
+
+/// Rows read per query (per latitude band, or the city).
+pub const PER_QUERY: i64 = 100;
+/// Longest feed kept for one member (the cached snapshot).
+pub const MAX_FEED: usize = 300;
+
+/// The member the feed is for, with what the rules need.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub id: UserId,
+    pub sex: Sex,
+    pub age: i32,
+    pub want: WantSex,
+    pub min_age: i32,
+    pub max_age: i32,
+    pub max_distance_km: i32,
+    pub position: Option<Position>,
+    pub city_key: String,
+}
+
+impl Viewer {
+    pub fn of(p: &Profile, today: NaiveDate) -> Self {
+        Self {
+            id: p.user_id,
+            sex: p.sex,
+            age: crate::auth::input::age_on(p.birthday, today),
+            want: p.want_sex,
+            min_age: p.min_age,
+            max_age: p.max_age,
+            max_distance_km: p.max_distance_km,
+            position: Position::of(p),
+            city_key: p.city_key.clone(),
+        }
+    }
+
+    fn wanted_sexes(&self) -> Vec<Sex> {
+        match self.want {
+            WantSex::Male => vec![Sex::Male],
+            WantSex::Female => vec![Sex::Female],
+            WantSex::Any => vec![Sex::Female, Sex::Male],
+        }
+    }
+}
+
+/// One person in my feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub id: UserId,
+    pub superliked_me: bool,
+    pub score: f64,
+    /// Rounded, only when both have a position.
+    pub distance_km: Option<u32>,
+}
+
+/// Birthdays of people aged `min..=max` on `today`: (earliest exclusive, latest inclusive).
+fn birthday_window(min_age: i32, max_age: i32, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let years_ago = |n: i32| {
+        today
+            .with_year(today.year() - n)
+            .or_else(|| today.pred_opt().and_then(|d| d.with_year(d.year() - n)))
+            .unwrap_or(today)
+    };
+    (years_ago(max_age + 1), years_ago(min_age))
+}
+
+/// Everything but position: the two-way fit, exclusions, eligibility.
+fn rules<'a>(v: &Viewer, sex: Sex, today: NaiveDate) -> profiles::BoxedQuery<'a, Backend> {
+    let (earliest, latest) = birthday_window(v.min_age, v.max_age, today);
+    let me = v.id;
+    let swiped = swipes::table
+        .select(swipes::id)
+        .filter(swipes::swiper_id.eq(me))
+        .filter(swipes::target_id.eq(profiles::user_id));
+    let blocked = blocks::table.select(blocks::blocker_id).filter(
+        blocks::blocker_id
+            .eq(me)
+            .and(blocks::blocked_id.eq(profiles::user_id))
+            .or(blocks::blocker_id
+                .eq(profiles::user_id)
+                .and(blocks::blocked_id.eq(me))),
+    );
+    let my_sex_wanted = match v.sex {
+        Sex::Male => [WantSex::Male, WantSex::Any],
+        Sex::Female => [WantSex::Female, WantSex::Any],
+    };
+    profiles::table
+        .into_boxed()
+        .filter(profiles::in_feed.eq(true))
+        .filter(profiles::sex.eq(sex))
+        .filter(profiles::user_id.ne(me))
+        .filter(profiles::birthday.gt(earliest))
+        .filter(profiles::birthday.le(latest))
+        .filter(profiles::want_sex.eq_any(my_sex_wanted))
+        .filter(profiles::min_age.le(v.age))
+        .filter(profiles::max_age.ge(v.age))
+        .filter(diesel::dsl::not(diesel::dsl::exists(swiped)))
+        .filter(diesel::dsl::not(diesel::dsl::exists(blocked)))
+}
+
+const KM_PER_DEGREE: f64 = 111.2;
+
+/// The latitude bands and longitude box within `km` of `p`.
+fn bounding_box(p: Position, km: f64) -> (std::ops::RangeInclusive<i32>, (f64, f64), (f64, f64)) {
+    let dlat = km / KM_PER_DEGREE;
+    let lat = (
+        (p.latitude - dlat).max(-90.0),
+        (p.latitude + dlat).min(90.0),
+    );
+    let cos = p.latitude.to_radians().cos().max(0.01);
+    let dlng = km / (KM_PER_DEGREE * cos);
+    let lng = if dlng >= 180.0 {
+        (-180.0, 180.0)
+    } else {
+        (p.longitude - dlng, p.longitude + dlng)
+    };
+    let bands = crate::profiles::store::lat_band(lat.0)..=crate::profiles::store::lat_band(lat.1);
+    (bands, lat, lng)
+}
+
+/// The feed's raw material: profiles passing the rules, from the index paths.
+fn fetch(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResult<Vec<Profile>> {
+    let mut out = Vec::new();
+    for sex in v.wanted_sexes() {
+        if let Some(p) = v.position {
+            let (bands, lat, lng) = bounding_box(p, f64::from(v.max_distance_km));
+            for band in bands {
+                let mut q = rules(v, sex, today)
+                    .filter(profiles::lat_band.eq(band))
+                    .filter(profiles::latitude.between(lat.0, lat.1));
+                // Across the antimeridian the box wraps: filter in code instead.
+                if lng.0 >= -180.0 && lng.1 <= 180.0 {
+                    q = q.filter(profiles::longitude.between(lng.0, lng.1));
+                }
+                out.extend(
+                    q.order(profiles::last_active_at.desc())
+                        .limit(PER_QUERY)
+                        .select(Profile::as_select())
+                        .load(c)?,
+                );
+            }
+        }
+        if !v.city_key.is_empty() {
+            let mut q = rules(v, sex, today).filter(profiles::city_key.eq(v.city_key.clone()));
+            if v.position.is_some() {
+                // Those with a position are matched by distance above.
+                q = q.filter(profiles::lat_band.is_null());
+            }
+            out.extend(
+                q.order(profiles::last_active_at.desc())
+                    .limit(PER_QUERY)
+                    .select(Profile::as_select())
+                    .load(c)?,
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// People who superliked me and pass the rules (any distance check is done
+/// by the caller like for everyone else).
+fn superlikers(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResult<Vec<Profile>> {
+    let mut out = Vec::new();
+    for sex in v.wanted_sexes() {
+        let mine = swipes::table
+            .select(swipes::swiper_id)
+            .filter(swipes::target_id.eq(v.id))
+            .filter(swipes::kind.eq(SwipeKind::Superlike));
+        out.extend(
+            rules(v, sex, today)
+                .filter(profiles::user_id.eq_any(mine))
+                .limit(PER_QUERY)
+                .select(Profile::as_select())
+                .load(c)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Whether a candidate is near enough (both positions) or in my city.
+fn place_fits(v: &Viewer, p: &Profile) -> (bool, Option<f64>) {
+    match (v.position, Position::of(p)) {
+        (Some(a), Some(b)) => {
+            let km = a.distance_km(b);
+            let limit = f64::from(v.max_distance_km.min(p.max_distance_km));
+            (km <= limit, Some(km))
+        }
+        _ => (!v.city_key.is_empty() && v.city_key == p.city_key, None),
+    }
+}
+
+/// The documented score (see the module doc), out of 100.
+pub fn score(v: &Viewer, p: &Profile, km: Option<f64>, now: NaiveDateTime) -> f64 {
+    let days = (now - p.last_active_at).num_seconds().max(0) as f64 / 86_400.0;
+    let recency = 50.0 * 0.5f64.powf(days / 3.0);
+    let distance = match km {
+        Some(km) => {
+            let limit = f64::from(v.max_distance_km.min(p.max_distance_km)).max(1.0);
+            20.0 * (1.0 - (km / limit)).clamp(0.0, 1.0)
+        }
+        None => 10.0,
+    };
+    let completeness = 0.3 * f64::from(p.completeness.clamp(0, 100));
+    recency + distance + completeness
+}
+
+/// My feed, best first: superlikers, then by score; at most [`MAX_FEED`].
+pub fn build(
+    c: &mut DbConnection,
+    v: &Viewer,
+    today: NaiveDate,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Candidate>> {
+    let first = superlikers(c, v, today)?;
+    let superliked: std::collections::HashSet<UserId> = first.iter().map(|p| p.user_id).collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<Candidate> = first
+        .into_iter()
+        .chain(fetch(c, v, today)?)
+        .filter(|p| seen.insert(p.user_id))
+        .filter_map(|p| {
+            let (fits, km) = place_fits(v, &p);
+            fits.then(|| Candidate {
+                id: p.user_id,
+                superliked_me: superliked.contains(&p.user_id),
+                score: score(v, &p, km, now),
+                distance_km: km.map(rounded_km),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.superliked_me
+            .cmp(&a.superliked_me)
+            .then(b.score.total_cmp(&a.score))
+            .then(a.id.cmp(&b.id))
+    });
+    out.truncate(MAX_FEED);
+    Ok(out)
+}
+
+/// Whether `target` is in my feed right now (the rules, place included).
+pub fn contains(
+    c: &mut DbConnection,
+    v: &Viewer,
+    target: UserId,
+    today: NaiveDate,
+) -> QueryResult<bool> {
+    let sexes = v.wanted_sexes();
+    for sex in sexes {
+        let found = rules(v, sex, today)
+            .filter(profiles::user_id.eq(target))
+            .select(Profile::as_select())
+            .first(c)
+            .optional()?;
+        if let Some(p) = found {
+            return Ok(place_fits(v, &p).0);
+        }
+    }
+    Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_birthday_window_matches_ages_on_today() {
+        let today = NaiveDate::from_ymd_opt(2026, 6, 15).unwrap_or_default();
+        let (earliest, latest) = birthday_window(25, 30, today);
+        // 25 today: born 2001-06-15 at the latest; 30 until the day before turning 31.
+        assert_eq!(
+            latest,
+            NaiveDate::from_ymd_opt(2001, 6, 15).unwrap_or_default()
+        );
+        assert_eq!(
+            earliest,
+            NaiveDate::from_ymd_opt(1995, 6, 15).unwrap_or_default()
+        );
+    }
+
+    #[test]
+    fn a_box_covers_the_bands_its_distance_spans() {
+        let paris = Position {
+            latitude: 48.85,
+            longitude: 2.35,
+        };
+        let (bands, _, lng) = bounding_box(paris, 50.0);
+        assert_eq!(bands, 48..=49);
+        assert!(lng.0 < 2.35 && lng.1 > 2.35);
+    }
+}

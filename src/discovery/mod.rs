@@ -1,0 +1,18 @@
+//! Discovery and swiping, the heart of the product: the recommendation feed
+//! (feed.rs, with its rules and score), swipes and rewinds (swipes.rs: the
+//! `swipes` and `rewinds` tables), who liked me, a member's profile where the
+//! rules allow, block and report. Flows in service.rs; matches are made here
+//! and kept by the `matches` feature.
+
+pub mod cache;
+pub mod feed;
+pub mod mails;
+pub mod routes;
+pub mod service;
+pub mod swipes;
+
+use crate::jobs::Registry;
+
+pub fn register_jobs(r: &mut Registry) {
+    mails::register(r);
+}

@@ -1,0 +1,212 @@
+//! `/discover`, `/swipes`, `/swipes/rewind`, `/likes`, `/users/{id}` and the
+//! safety actions on a member (`/users/{id}/block`, `/users/{id}/report`).
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::cache::FeedCache;
+use super::service::{self, EmptyReason, SwipeOutcome};
+use super::swipes::SwipeKind;
+use crate::auth::{Principal, UserId};
+use crate::error::AppError;
+use crate::matches::reports::ReportReason;
+use crate::profiles::public::PublicProfile;
+use crate::state::AppState;
+use crate::web::{redirect, Page};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/discover", web::get().to(discover))
+        .route("/swipes", web::post().to(swipe))
+        .route("/swipes/rewind", web::post().to(rewind))
+        .route("/likes", web::get().to(likes))
+        .route("/users/{id}", web::get().to(user))
+        .route("/users/{id}/block", web::post().to(block))
+        .route("/users/{id}/report", web::post().to(report));
+}
+
+#[derive(Template)]
+#[template(path = "discovery/discover.html")]
+struct DiscoverPage {
+    page: Page,
+    me: Principal,
+    cards: Vec<(PublicProfile, bool)>,
+    page_no: usize,
+    has_next: bool,
+    empty: Option<EmptyReason>,
+}
+
+impl DiscoverPage {
+    fn empty_key(&self) -> &'static str {
+        match self.empty {
+            Some(EmptyReason::NotVerified) => "discover.empty_not_verified",
+            Some(EmptyReason::NoPlace) => "discover.empty_no_place",
+            _ => "discover.empty_nobody",
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    page: Option<usize>,
+}
+
+async fn discover(
+    state: web::Data<AppState>,
+    cache: web::Data<FeedCache>,
+    page: Page,
+    me: Principal,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let feed = service::feed_page(&state, &cache, &me, query.page.unwrap_or(1).min(1000)).await?;
+    crate::web::ok(&DiscoverPage {
+        page,
+        me,
+        cards: feed.cards,
+        page_no: feed.page,
+        has_next: feed.has_next,
+        empty: feed.empty,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SwipeForm {
+    target: String,
+    kind: String,
+}
+
+fn wants_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json"))
+}
+
+fn parse_target(raw: &str) -> Result<UserId, AppError> {
+    raw.trim()
+        .parse::<i64>()
+        .map(UserId)
+        .map_err(|_| AppError::InvalidInput)
+}
+
+async fn swipe(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cache: web::Data<FeedCache>,
+    me: Principal,
+    form: web::Form<SwipeForm>,
+) -> Result<HttpResponse, AppError> {
+    let target = parse_target(&form.target)?;
+    let kind = SwipeKind::parse(form.kind.trim()).ok_or(AppError::InvalidInput)?;
+    let outcome = service::swipe(&state, &cache, &me, target, kind).await?;
+    if wants_json(&req) {
+        let body = match outcome {
+            SwipeOutcome::Swiped => serde_json::json!({ "result": "swiped" }),
+            SwipeOutcome::Matched(id) => serde_json::json!({ "result": "match", "match_id": id }),
+        };
+        return Ok(HttpResponse::Ok().json(body));
+    }
+    Ok(match outcome {
+        SwipeOutcome::Swiped => redirect("/discover"),
+        SwipeOutcome::Matched(_) => redirect("/discover?notice=its_a_match"),
+    })
+}
+
+async fn rewind(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cache: web::Data<FeedCache>,
+    me: Principal,
+) -> Result<HttpResponse, AppError> {
+    let target = service::rewind(&state, &cache, &me).await?;
+    if wants_json(&req) {
+        return Ok(
+            HttpResponse::Ok().json(serde_json::json!({ "result": "rewound", "target": target }))
+        );
+    }
+    Ok(redirect("/discover?notice=rewound"))
+}
+
+#[derive(Template)]
+#[template(path = "discovery/likes.html")]
+struct LikesPage {
+    page: Page,
+    likes: Vec<(PublicProfile, bool)>,
+}
+
+async fn likes(
+    state: web::Data<AppState>,
+    page: Page,
+    me: Principal,
+) -> Result<HttpResponse, AppError> {
+    let likes = service::likes(&state, &me).await?;
+    crate::web::ok(&LikesPage { page, likes })
+}
+
+#[derive(Template)]
+#[template(path = "discovery/user.html")]
+struct UserPage {
+    page: Page,
+    card: PublicProfile,
+    reasons: &'static [ReportReason],
+}
+
+async fn user(
+    state: web::Data<AppState>,
+    page: Page,
+    me: Principal,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let card = service::view_user(&state, &me, UserId(path.into_inner()))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    crate::web::ok(&UserPage {
+        page,
+        card,
+        reasons: ReportReason::ALL,
+    })
+}
+
+async fn block(
+    state: web::Data<AppState>,
+    cache: web::Data<FeedCache>,
+    me: Principal,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    if !service::block(&state, &cache, &me, UserId(path.into_inner())).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(redirect("/discover?notice=blocked"))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReportForm {
+    reason: String,
+    details: String,
+}
+
+pub const MAX_REPORT_DETAILS: usize = 2000;
+
+async fn report(
+    state: web::Data<AppState>,
+    me: Principal,
+    path: web::Path<i64>,
+    form: web::Form<ReportForm>,
+) -> Result<HttpResponse, AppError> {
+    let reason = ReportReason::parse(form.reason.trim()).ok_or(AppError::InvalidInput)?;
+    let details = form.details.trim().to_string();
+    if details.chars().count() > MAX_REPORT_DETAILS
+        || details
+            .chars()
+            .any(|c| c != '\n' && c != '\r' && crate::auth::input::is_invisible_or_control(c))
+    {
+        return Err(AppError::InvalidInput);
+    }
+    if !service::report(&state, &me, UserId(path.into_inner()), reason, details).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(redirect("/discover?notice=reported"))
+}

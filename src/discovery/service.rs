@@ -1,0 +1,399 @@
+//! Discovery flows: my feed (a page of it), swiping, rewinding, who liked
+//! me, a member's profile where the rules allow, blocking and reporting.
+
+use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+
+use super::cache::FeedCache;
+use super::feed::{self, Candidate, Viewer};
+use super::mails;
+use super::swipes::{self, SwipeKind};
+use crate::auth::{Principal, User, UserId};
+use crate::db::DbConnection;
+use crate::error::{AppError, ErrorCode};
+use crate::matches::store::MatchId;
+use crate::matches::{blocks, reports, store as matches};
+use crate::profiles::photos::Photo;
+use crate::profiles::public::PublicProfile;
+use crate::profiles::store::Profile;
+use crate::runtime::{REWIND_DAILY_LIMIT, SUPERLIKE_DAILY_LIMIT};
+use crate::state::AppState;
+
+pub const PAGE_SIZE: usize = 10;
+
+/// The UTC time at which the member's current local day began.
+pub fn local_day_start(now: NaiveDateTime, tz: chrono_tz::Tz) -> NaiveDateTime {
+    let local = tz.from_utc_datetime(&now);
+    let midnight = local.date_naive().and_hms_opt(0, 0, 0).unwrap_or(now);
+    tz.from_local_datetime(&midnight)
+        .earliest()
+        .map_or(now, |t| t.naive_utc())
+}
+
+fn time_zone_of(user: &User, site: chrono_tz::Tz) -> chrono_tz::Tz {
+    user.time_zone
+        .as_deref()
+        .and_then(|z| z.parse().ok())
+        .unwrap_or(site)
+}
+
+/// Public cards for these members, in this order (members no longer found are skipped).
+fn cards(
+    c: &mut DbConnection,
+    ids: &[UserId],
+    viewer: Option<&Viewer>,
+    today: NaiveDate,
+    state_media: &crate::config::MediaSettings,
+) -> diesel::QueryResult<Vec<PublicProfile>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let (Some(user), Some(profile)) = (User::find(c, id)?, Profile::find(c, id)?) else {
+            continue;
+        };
+        let photos = Photo::of_user(c, id)?;
+        out.push(PublicProfile::new(
+            &user.nickname,
+            &profile,
+            &photos,
+            viewer.and_then(|v| v.position),
+            today,
+            state_media,
+        ));
+    }
+    Ok(out)
+}
+
+/// Why my feed has nobody to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmptyReason {
+    NotVerified,
+    NoPlace,
+    NobodyFits,
+}
+
+pub struct FeedPage {
+    pub cards: Vec<(PublicProfile, bool)>,
+    pub page: usize,
+    pub has_next: bool,
+    pub empty: Option<EmptyReason>,
+}
+
+/// Page `page` (from 1) of my feed. The page's people are re-checked against
+/// the rules (a cached feed never shows someone swiped, blocked or hidden since).
+pub async fn feed_page(
+    state: &AppState,
+    cache: &FeedCache,
+    me: &Principal,
+    page: usize,
+) -> Result<FeedPage, AppError> {
+    let page = page.max(1);
+    let (id, now, today) = (me.id, state.clock.now(), state.clock.today());
+    let verified = me.verified;
+    let cached = cache.get(id);
+    let media = state.settings.media.clone();
+    let (feed, page_cards, viewer_has_place) = state
+        .db
+        .read(move |c| {
+            let Some(profile) = Profile::find(c, id)? else {
+                return Ok((Vec::new(), Vec::new(), false));
+            };
+            let viewer = Viewer::of(&profile, today);
+            let has_place = viewer.position.is_some() || !viewer.city_key.is_empty();
+            let feed: Vec<Candidate> = match cached {
+                Some(f) => f.as_ref().clone(),
+                None => feed::build(c, &viewer, today, now)?,
+            };
+            let start = (page - 1) * PAGE_SIZE;
+            let slice: Vec<Candidate> = feed.iter().skip(start).take(PAGE_SIZE).cloned().collect();
+            let mut shown = Vec::new();
+            for cand in slice {
+                if feed::contains(c, &viewer, cand.id, today)? {
+                    shown.push(cand);
+                }
+            }
+            let ids: Vec<UserId> = shown.iter().map(|c| c.id).collect();
+            let profiles = cards(c, &ids, Some(&viewer), today, &media)?;
+            let with_flags = profiles
+                .into_iter()
+                .zip(shown.iter().map(|c| c.superliked_me))
+                .collect::<Vec<_>>();
+            Ok((feed, with_flags, has_place))
+        })
+        .await?;
+    let total = feed.len();
+    if cache.get(id).is_none() {
+        cache.put(id, feed);
+    }
+    let empty = if !verified {
+        Some(EmptyReason::NotVerified)
+    } else if page_cards.is_empty() && !viewer_has_place {
+        Some(EmptyReason::NoPlace)
+    } else if page_cards.is_empty() {
+        Some(EmptyReason::NobodyFits)
+    } else {
+        None
+    };
+    Ok(FeedPage {
+        cards: page_cards,
+        page,
+        has_next: total > page * PAGE_SIZE,
+        empty,
+    })
+}
+
+/// What a swipe did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SwipeOutcome {
+    Swiped,
+    Matched(MatchId),
+}
+
+/// Locks both members' profile rows, lower id first, so two members liking
+/// each other at the same instant are serialised and exactly one match is made.
+fn lock_pair(c: &mut DbConnection, a: UserId, b: UserId) -> diesel::QueryResult<()> {
+    let (first, second) = if a < b { (a, b) } else { (b, a) };
+    Profile::lock(c, first)?;
+    Profile::lock(c, second)
+}
+
+pub async fn swipe(
+    state: &AppState,
+    cache: &FeedCache,
+    me: &Principal,
+    target: UserId,
+    kind: SwipeKind,
+) -> Result<SwipeOutcome, AppError> {
+    if !me.verified {
+        return Err(AppError::Refused(ErrorCode::EmailNotVerified));
+    }
+    if target == me.id {
+        return Err(AppError::NotFound);
+    }
+    let superlike_limit = state.runtime.get(SUPERLIKE_DAILY_LIMIT).await?;
+    let (id, now, site_tz) = (me.id, state.clock.now(), state.settings.time_zone);
+    let outcome = state
+        .write_and_wake(move |c| {
+            let Some(user) = User::find(c, id)? else {
+                return Err(AppError::LoginRequired);
+            };
+            // Someone hidden from the feed or blocked either way can't be swiped.
+            let visible = Profile::find(c, target)?.is_some_and(|p| p.in_feed)
+                && !blocks::either(c, id, target)?;
+            if !visible {
+                return Err(AppError::NotFound);
+            }
+            lock_pair(c, id, target)?;
+            if kind == SwipeKind::Superlike {
+                let since = local_day_start(now, time_zone_of(&user, site_tz));
+                if swipes::count_since(c, id, SwipeKind::Superlike, since)? >= superlike_limit {
+                    return Err(AppError::Refused(ErrorCode::SuperlikeLimitReached));
+                }
+            }
+            if swipes::insert(c, id, target, kind, now)?.is_none() {
+                return Err(AppError::Refused(ErrorCode::AlreadySwiped));
+            }
+            Profile::touch(c, id, now)?;
+            if kind.is_positive() {
+                let liked_back =
+                    swipes::between(c, target, id)?.is_some_and(|s| s.kind.is_positive());
+                if liked_back {
+                    if let Some(m) = matches::create(c, id, target, now)? {
+                        mails::queue_match(c, id, target, now)?;
+                        return Ok(SwipeOutcome::Matched(m));
+                    }
+                }
+            }
+            Ok(SwipeOutcome::Swiped)
+        })
+        .await?;
+    cache.remove(me.id, target);
+    Ok(outcome)
+}
+
+/// Undoes my most recent swipe (and the match it made), within the daily quota.
+pub async fn rewind(
+    state: &AppState,
+    cache: &FeedCache,
+    me: &Principal,
+) -> Result<UserId, AppError> {
+    let limit = state.runtime.get(REWIND_DAILY_LIMIT).await?;
+    let (id, now, site_tz) = (me.id, state.clock.now(), state.settings.time_zone);
+    let target = state
+        .db
+        .write(move |c| {
+            let Some(user) = User::find(c, id)? else {
+                return Err(AppError::LoginRequired);
+            };
+            // One rewind at a time per member: the quota holds under concurrency.
+            Profile::lock(c, id)?;
+            let since = local_day_start(now, time_zone_of(&user, site_tz));
+            if swipes::rewinds_since(c, id, since)? >= limit {
+                return Err(AppError::Refused(ErrorCode::RewindLimitReached));
+            }
+            let Some(last) = swipes::last_of(c, id)? else {
+                return Err(AppError::Refused(ErrorCode::NothingToRewind));
+            };
+            swipes::delete(c, last.id)?;
+            matches::delete_between(c, id, last.target_id)?;
+            swipes::record_rewind(c, &last, now)?;
+            Ok(last.target_id)
+        })
+        .await?;
+    cache.forget(me.id);
+    Ok(target)
+}
+
+/// People who liked or superliked me whom I have not swiped: superlikes first.
+pub async fn likes(
+    state: &AppState,
+    me: &Principal,
+) -> Result<Vec<(PublicProfile, bool)>, AppError> {
+    let (id, today) = (me.id, state.clock.today());
+    let media = state.settings.media.clone();
+    state
+        .db
+        .read(move |c| {
+            let viewer = Profile::find(c, id)?.map(|p| Viewer::of(&p, today));
+            let mut likers = swipes::likers_of(c, id, 200)?;
+            likers.sort_by_key(|(_, kind)| *kind != SwipeKind::Superlike);
+            let mut out = Vec::new();
+            for (liker, kind) in likers {
+                let shown = Profile::find(c, liker)?.is_some_and(|p| p.in_feed)
+                    && !blocks::either(c, id, liker)?;
+                if !shown {
+                    continue;
+                }
+                if let Some(card) = cards(c, &[liker], viewer.as_ref(), today, &media)?.pop() {
+                    out.push((card, kind == SwipeKind::Superlike));
+                }
+            }
+            Ok(out)
+        })
+        .await
+}
+
+/// Whether I may see `target`'s profile: matched, they liked me (and I have
+/// not swiped them), or they are in my feed. Blocked either way: never.
+pub fn may_view(
+    c: &mut DbConnection,
+    me: UserId,
+    target: UserId,
+    today: NaiveDate,
+) -> diesel::QueryResult<bool> {
+    if me == target || blocks::either(c, me, target)? {
+        return Ok(false);
+    }
+    if matches::between(c, me, target)?.is_some() {
+        return Ok(true);
+    }
+    let active = Profile::find(c, target)?.is_some_and(|p| p.in_feed);
+    if !active {
+        return Ok(false);
+    }
+    let they_liked = swipes::between(c, target, me)?.is_some_and(|s| s.kind.is_positive());
+    let i_swiped = swipes::between(c, me, target)?.is_some();
+    if they_liked && !i_swiped {
+        return Ok(true);
+    }
+    match Profile::find(c, me)? {
+        Some(p) => feed::contains(c, &Viewer::of(&p, today), target, today),
+        None => Ok(false),
+    }
+}
+
+/// A member's public profile, where the rules allow; `None` (a 404) otherwise.
+pub async fn view_user(
+    state: &AppState,
+    me: &Principal,
+    target: UserId,
+) -> Result<Option<PublicProfile>, AppError> {
+    let (id, today) = (me.id, state.clock.today());
+    let media = state.settings.media.clone();
+    state
+        .db
+        .read(move |c| {
+            if !may_view(c, id, target, today)? {
+                return Ok(None);
+            }
+            let viewer = Profile::find(c, id)?.map(|p| Viewer::of(&p, today));
+            Ok(cards(c, &[target], viewer.as_ref(), today, &media)?.pop())
+        })
+        .await
+}
+
+/// Whether `target` is someone I have had to do with (I can see them, I
+/// swiped them, or they swiped me): the members I may block or report.
+fn known(
+    c: &mut DbConnection,
+    me: UserId,
+    target: UserId,
+    today: NaiveDate,
+) -> diesel::QueryResult<bool> {
+    Ok(me != target
+        && (may_view(c, me, target, today)?
+            || swipes::between(c, me, target)?.is_some()
+            || swipes::between(c, target, me)?.is_some()))
+}
+
+/// Blocks `target`: hidden from each other everywhere, the match ends.
+pub async fn block(
+    state: &AppState,
+    cache: &FeedCache,
+    me: &Principal,
+    target: UserId,
+) -> Result<bool, AppError> {
+    let (id, now, today) = (me.id, state.clock.now(), state.clock.today());
+    let done = state
+        .db
+        .write(move |c| {
+            if !known(c, id, target, today)? && !blocks::either(c, id, target)? {
+                return Ok(false);
+            }
+            blocks::block(c, id, target, now)?;
+            matches::delete_between(c, id, target)?;
+            Ok(true)
+        })
+        .await?;
+    cache.remove(me.id, target);
+    cache.forget(target);
+    Ok(done)
+}
+
+pub async fn report(
+    state: &AppState,
+    me: &Principal,
+    target: UserId,
+    reason: reports::ReportReason,
+    details: String,
+) -> Result<bool, AppError> {
+    let (id, now, today) = (me.id, state.clock.now(), state.clock.today());
+    state
+        .db
+        .write(move |c| {
+            if !known(c, id, target, today)? {
+                return Ok(false);
+            }
+            match reports::file(c, id, target, reason, &details, now)? {
+                Some(_) => Ok(true),
+                None => Err(AppError::Refused(ErrorCode::AlreadyReported)),
+            }
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_local_day_starts_at_local_midnight() {
+        let now = NaiveDate::from_ymd_opt(2026, 1, 10)
+            .and_then(|d| d.and_hms_opt(3, 0, 0))
+            .unwrap_or_default();
+        // 03:00 UTC is 11:00 in Shanghai: the day began at 16:00 UTC the day before.
+        let start = local_day_start(now, chrono_tz::Asia::Shanghai);
+        assert_eq!(start.to_string(), "2026-01-09 16:00:00");
+        // and 22:00 in New York the day before: that day began at 05:00 UTC on the 9th.
+        let start = local_day_start(now, chrono_tz::America::New_York);
+        assert_eq!(start.to_string(), "2026-01-09 05:00:00");
+    }
+}

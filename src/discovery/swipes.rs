@@ -1,0 +1,159 @@
+//! The `swipes` table (one per pair, by a unique index) and `rewinds` (the
+//! undone swipes, counted against the daily quota).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::auth::UserId;
+use crate::db::schema::{rewinds, swipes};
+use crate::db::{is_unique_violation, transaction, DbConnection};
+
+crate::id_type!(SwipeId);
+
+crate::text_enum!(
+    /// What a swipe says.
+    SwipeKind {
+        Like => "like",
+        Superlike => "superlike",
+        Dislike => "dislike",
+    }
+);
+
+impl SwipeKind {
+    pub fn is_positive(self) -> bool {
+        matches!(self, Self::Like | Self::Superlike)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = swipes)]
+pub struct Swipe {
+    pub id: SwipeId,
+    pub swiper_id: UserId,
+    pub target_id: UserId,
+    pub kind: SwipeKind,
+    pub created_at: NaiveDateTime,
+}
+
+/// Records a swipe; `None` when this pair already has one (also when two
+/// requests race: the unique index decides, in a savepoint).
+pub fn insert(
+    c: &mut DbConnection,
+    swiper: UserId,
+    target: UserId,
+    kind: SwipeKind,
+    now: NaiveDateTime,
+) -> QueryResult<Option<SwipeId>> {
+    let inserted = transaction(c, |c| {
+        diesel::insert_into(swipes::table)
+            .values((
+                swipes::swiper_id.eq(swiper),
+                swipes::target_id.eq(target),
+                swipes::kind.eq(kind),
+                swipes::created_at.eq(now),
+            ))
+            .returning(swipes::id)
+            .get_result::<SwipeId>(c)
+    });
+    match inserted {
+        Ok(id) => Ok(Some(id)),
+        Err(e) if is_unique_violation(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn between(c: &mut DbConnection, swiper: UserId, target: UserId) -> QueryResult<Option<Swipe>> {
+    swipes::table
+        .filter(swipes::swiper_id.eq(swiper))
+        .filter(swipes::target_id.eq(target))
+        .select(Swipe::as_select())
+        .first(c)
+        .optional()
+}
+
+/// My most recent swipe.
+pub fn last_of(c: &mut DbConnection, swiper: UserId) -> QueryResult<Option<Swipe>> {
+    swipes::table
+        .filter(swipes::swiper_id.eq(swiper))
+        .order(swipes::id.desc())
+        .select(Swipe::as_select())
+        .first(c)
+        .optional()
+}
+
+pub fn delete(c: &mut DbConnection, id: SwipeId) -> QueryResult<()> {
+    diesel::delete(swipes::table.find(id))
+        .execute(c)
+        .map(|_| ())
+}
+
+/// How many swipes of `kind` I made since `since`.
+pub fn count_since(
+    c: &mut DbConnection,
+    swiper: UserId,
+    kind: SwipeKind,
+    since: NaiveDateTime,
+) -> QueryResult<i64> {
+    swipes::table
+        .filter(swipes::swiper_id.eq(swiper))
+        .filter(swipes::kind.eq(kind))
+        .filter(swipes::created_at.ge(since))
+        .count()
+        .get_result(c)
+}
+
+/// Of `targets`, the ones I already swiped.
+pub fn swiped_among(
+    c: &mut DbConnection,
+    swiper: UserId,
+    targets: &[UserId],
+) -> QueryResult<Vec<UserId>> {
+    swipes::table
+        .filter(swipes::swiper_id.eq(swiper))
+        .filter(swipes::target_id.eq_any(targets))
+        .select(swipes::target_id)
+        .load(c)
+}
+
+/// People who liked or superliked me, newest first (superlikes are sorted
+/// first by the caller), with the kind.
+pub fn likers_of(
+    c: &mut DbConnection,
+    target: UserId,
+    limit: i64,
+) -> QueryResult<Vec<(UserId, SwipeKind)>> {
+    let mine = diesel::alias!(swipes as mine);
+    swipes::table
+        .filter(swipes::target_id.eq(target))
+        .filter(swipes::kind.eq_any([SwipeKind::Like, SwipeKind::Superlike]))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            mine.select(mine.field(swipes::id))
+                .filter(mine.field(swipes::swiper_id).eq(target))
+                .filter(mine.field(swipes::target_id).eq(swipes::swiper_id)),
+        )))
+        .order(swipes::id.desc())
+        .limit(limit)
+        .select((swipes::swiper_id, swipes::kind))
+        .load(c)
+}
+
+/// Records an undone swipe.
+pub fn record_rewind(c: &mut DbConnection, swipe: &Swipe, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::insert_into(rewinds::table)
+        .values((
+            rewinds::user_id.eq(swipe.swiper_id),
+            rewinds::target_id.eq(swipe.target_id),
+            rewinds::kind.eq(swipe.kind),
+            rewinds::created_at.eq(now),
+        ))
+        .execute(c)
+        .map(|_| ())
+}
+
+pub fn rewinds_since(c: &mut DbConnection, user: UserId, since: NaiveDateTime) -> QueryResult<i64> {
+    rewinds::table
+        .filter(rewinds::user_id.eq(user))
+        .filter(rewinds::created_at.ge(since))
+        .count()
+        .get_result(c)
+}

@@ -1,0 +1,106 @@
+//! The `matches` table: one row per mutual like, `user_a < user_b`.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::auth::UserId;
+use crate::db::schema::matches;
+use crate::db::{is_unique_violation, transaction, DbConnection};
+
+crate::id_type!(
+    /// A match's id.
+    MatchId
+);
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = matches)]
+pub struct Match {
+    pub id: MatchId,
+    pub user_a: UserId,
+    pub user_b: UserId,
+    pub created_at: NaiveDateTime,
+}
+
+impl Match {
+    /// The other member of the match, seen from `me`.
+    pub fn other(&self, me: UserId) -> UserId {
+        if self.user_a == me {
+            self.user_b
+        } else {
+            self.user_a
+        }
+    }
+}
+
+fn ordered(a: UserId, b: UserId) -> (UserId, UserId) {
+    if a < b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+/// Records the match of `a` and `b`, once: `None` when it already existed.
+pub fn create(
+    c: &mut DbConnection,
+    a: UserId,
+    b: UserId,
+    now: NaiveDateTime,
+) -> QueryResult<Option<MatchId>> {
+    let (a, b) = ordered(a, b);
+    let inserted = transaction(c, |c| {
+        diesel::insert_into(matches::table)
+            .values((
+                matches::user_a.eq(a),
+                matches::user_b.eq(b),
+                matches::created_at.eq(now),
+            ))
+            .returning(matches::id)
+            .get_result::<MatchId>(c)
+    });
+    match inserted {
+        Ok(id) => Ok(Some(id)),
+        Err(e) if is_unique_violation(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn between(c: &mut DbConnection, a: UserId, b: UserId) -> QueryResult<Option<Match>> {
+    let (a, b) = ordered(a, b);
+    matches::table
+        .filter(matches::user_a.eq(a))
+        .filter(matches::user_b.eq(b))
+        .select(Match::as_select())
+        .first(c)
+        .optional()
+}
+
+/// A match `me` is part of; someone else's match is not found.
+pub fn find_mine(c: &mut DbConnection, me: UserId, id: MatchId) -> QueryResult<Option<Match>> {
+    matches::table
+        .find(id)
+        .filter(matches::user_a.eq(me).or(matches::user_b.eq(me)))
+        .select(Match::as_select())
+        .first(c)
+        .optional()
+}
+
+/// My matches, newest first.
+pub fn mine(c: &mut DbConnection, me: UserId, limit: i64) -> QueryResult<Vec<Match>> {
+    matches::table
+        .filter(matches::user_a.eq(me).or(matches::user_b.eq(me)))
+        .order(matches::id.desc())
+        .limit(limit)
+        .select(Match::as_select())
+        .load(c)
+}
+
+pub fn delete_between(c: &mut DbConnection, a: UserId, b: UserId) -> QueryResult<usize> {
+    let (a, b) = ordered(a, b);
+    diesel::delete(
+        matches::table
+            .filter(matches::user_a.eq(a))
+            .filter(matches::user_b.eq(b)),
+    )
+    .execute(c)
+}
