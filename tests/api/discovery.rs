@@ -1,0 +1,744 @@
+//! Discovery: the feed's rules, swipes, matches, rewinds, who liked me,
+//! block and report, and the ids nobody may reach.
+
+use diesel::prelude::*;
+use swiper::db::schema::{matches, reports, swipes, users};
+
+use crate::helpers::*;
+
+/// A member to create: sign-up fields, then the profile form.
+#[derive(Clone)]
+pub struct Person {
+    pub email: &'static str,
+    pub sex: &'static str,
+    pub birthday: &'static str,
+    pub want: &'static str,
+    pub ages: (&'static str, &'static str),
+    pub km: &'static str,
+    pub position: Option<(&'static str, &'static str)>,
+    pub city: &'static str,
+}
+
+impl Person {
+    pub fn new(email: &'static str, sex: &'static str, birthday: &'static str) -> Self {
+        Self {
+            email,
+            sex,
+            birthday,
+            want: "any",
+            ages: ("18", "99"),
+            km: "100",
+            position: Some(("48.8566", "2.3522")),
+            city: "Paris",
+        }
+    }
+    pub fn wants(mut self, want: &'static str) -> Self {
+        self.want = want;
+        self
+    }
+    pub fn ages(mut self, min: &'static str, max: &'static str) -> Self {
+        self.ages = (min, max);
+        self
+    }
+    pub fn at(mut self, lat: &'static str, lng: &'static str, km: &'static str) -> Self {
+        self.position = Some((lat, lng));
+        self.km = km;
+        self
+    }
+    pub fn no_position(mut self, city: &'static str) -> Self {
+        self.position = None;
+        self.city = city;
+        self
+    }
+}
+
+/// Signs `p` up, verifies the address, logs in and saves the profile; returns
+/// the logged-in browser and the member's id.
+pub async fn join(app: &TestApp, p: &Person) -> (Browser, i64) {
+    let browser = app.new_browser();
+    let res = browser
+        .post(
+            "/signup",
+            &[
+                ("email", p.email),
+                ("password", GOOD_PASSWORD),
+                ("nickname", p.email.split('@').next().unwrap()),
+                ("sex", p.sex),
+                ("birthday", p.birthday),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "sign-up of {}", p.email);
+    let link = link_in(&app.mail.next_mail().await, "/verify-email?token=");
+    assert_eq!(browser.get(&link).await.status(), 200);
+    assert_eq!(browser.login(p.email, GOOD_PASSWORD).await.status(), 303);
+    let (lat, lng) = p.position.unwrap_or(("", ""));
+    let nickname = p.email.split('@').next().unwrap();
+    let res = browser
+        .post(
+            "/profile",
+            &[
+                ("nickname", nickname),
+                ("bio", ""),
+                ("city", p.city),
+                ("latitude", lat),
+                ("longitude", lng),
+                ("time_zone", "Europe/Paris"),
+                ("want_sex", p.want),
+                ("min_age", p.ages.0),
+                ("max_age", p.ages.1),
+                ("max_distance_km", p.km),
+                ("discoverable", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "profile of {}", p.email);
+    let email = p.email.to_string();
+    let id = app
+        .db(move |c| {
+            users::table
+                .filter(users::email.eq(email))
+                .select(users::id)
+                .first::<i64>(c)
+        })
+        .await;
+    (browser, id)
+}
+
+/// The ids of the people on my feed's page `page`.
+pub async fn feed(browser: &Browser, page: usize) -> Vec<i64> {
+    let html = browser.html(&format!("/discover?page={page}")).await;
+    html.split("data-candidate=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter_map(|s| s.parse().ok())
+        .collect()
+}
+
+pub async fn swipe(browser: &Browser, target: i64, kind: &str) -> reqwest::Response {
+    browser
+        .post(
+            "/swipes",
+            &[("target", &target.to_string()), ("kind", kind)],
+        )
+        .await
+}
+
+// A woman in Paris, 36 (born 1990), open to anyone 18–99 within 100 km.
+fn ana() -> Person {
+    Person::new("ana@example.com", "female", "1990-05-17")
+}
+
+#[tokio::test]
+async fn the_feed_shows_people_who_fit_both_ways_and_nobody_else() {
+    let app = spawn_app().await;
+    let (me, _) = join(&app, &ana().wants("male").ages("30", "45")).await;
+    let (_, fits) = join(
+        &app,
+        &Person::new("fits@example.com", "male", "1988-01-01").wants("female"),
+    )
+    .await;
+    let (_, wrong_sex) = join(
+        &app,
+        &Person::new("she@example.com", "female", "1988-01-01"),
+    )
+    .await;
+    let (_, too_young) = join(
+        &app,
+        &Person::new("young@example.com", "male", "2002-01-01"),
+    )
+    .await;
+    let (_, wants_men) = join(
+        &app,
+        &Person::new("wantsmen@example.com", "male", "1988-01-01").wants("male"),
+    )
+    .await;
+    let (_, wants_younger) = join(
+        &app,
+        &Person::new("picky@example.com", "male", "1988-01-01").ages("18", "30"),
+    )
+    .await;
+    let (_, far) = join(
+        &app,
+        &Person::new("far@example.com", "male", "1988-01-01").at("45.764", "4.8357", "500"),
+    )
+    .await;
+    let (_, near_but_short_reach) = join(
+        &app,
+        &Person::new("short@example.com", "male", "1988-01-01").at("49.2", "2.35", "20"),
+    )
+    .await;
+    let shown = feed(&me, 1).await;
+    assert_eq!(shown, vec![fits], "only the one who fits both ways");
+    for id in [
+        wrong_sex,
+        too_young,
+        wants_men,
+        wants_younger,
+        far,
+        near_but_short_reach,
+    ] {
+        assert!(!shown.contains(&id));
+    }
+}
+
+#[tokio::test]
+async fn without_positions_the_feed_matches_by_city() {
+    let app = spawn_app().await;
+    let (me, _) = join(&app, &ana().no_position("Lyon")).await;
+    let (_, same_city) = join(
+        &app,
+        &Person::new("lyon@example.com", "male", "1990-01-01").no_position(" lyon "),
+    )
+    .await;
+    let (_, other_city) = join(
+        &app,
+        &Person::new("nice@example.com", "male", "1990-01-01").no_position("Nice"),
+    )
+    .await;
+    let (_, positioned_in_lyon) = join(
+        &app,
+        &Person::new("pos@example.com", "male", "1990-01-01").at("45.76", "4.83", "100"),
+    )
+    .await;
+    let shown = feed(&me, 1).await;
+    assert!(
+        shown.contains(&same_city),
+        "same city, case and spaces aside"
+    );
+    assert!(!shown.contains(&other_city));
+    let _ = positioned_in_lyon;
+    // With a position, members without one are matched by city too.
+    let (with_pos, _) = join(
+        &app,
+        &Person::new("bob@example.com", "male", "1990-01-01").at("45.76", "4.84", "50"),
+    )
+    .await;
+    let _ = with_pos;
+    let (me2, _) = join(
+        &app,
+        &Person::new("carl@example.com", "female", "1991-01-01").at("45.75", "4.85", "50"),
+    )
+    .await;
+    let shown = feed(&me2, 1).await;
+    assert!(
+        shown.contains(&positioned_in_lyon),
+        "both positioned and near"
+    );
+    assert!(
+        !shown.contains(&same_city),
+        "no position and my city is empty"
+    );
+}
+
+#[tokio::test]
+async fn unverified_hidden_and_blocked_people_never_appear() {
+    let app = spawn_app().await;
+    let (me, me_id) = join(&app, &ana()).await;
+    let (_, visible) = join(&app, &Person::new("ok@example.com", "male", "1990-01-01")).await;
+    let (hidden_browser, hidden) = join(
+        &app,
+        &Person::new("hidden@example.com", "male", "1990-01-01"),
+    )
+    .await;
+    let (blocker, blocker_id) = join(
+        &app,
+        &Person::new("blocker@example.com", "male", "1990-01-01"),
+    )
+    .await;
+    // An account that never verified its address.
+    let res = app
+        .new_browser()
+        .post(
+            "/signup",
+            &[
+                ("email", "unverified@example.com"),
+                ("password", GOOD_PASSWORD),
+                ("nickname", "Unverified"),
+                ("sex", "male"),
+                ("birthday", "1990-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    app.mail.next_mail().await;
+    let unverified = app
+        .db(|c| {
+            users::table
+                .filter(users::email.eq("unverified@example.com"))
+                .select(users::id)
+                .first::<i64>(c)
+        })
+        .await;
+    // Hidden: discovery turned off.
+    let res = hidden_browser
+        .post(
+            "/profile",
+            &[
+                ("nickname", "hidden"),
+                ("city", "Paris"),
+                ("latitude", "48.8566"),
+                ("longitude", "2.3522"),
+                ("time_zone", "Europe/Paris"),
+                ("want_sex", "any"),
+                ("min_age", "18"),
+                ("max_age", "99"),
+                ("max_distance_km", "100"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let shown = feed(&me, 1).await;
+    assert!(shown.contains(&visible) && shown.contains(&blocker_id));
+    assert!(!shown.contains(&hidden) && !shown.contains(&unverified) && !shown.contains(&me_id));
+    // A block hides both ways.
+    let res = blocker.post(&format!("/users/{me_id}/block"), &[]).await;
+    assert_eq!(res.status(), 303);
+    assert!(!feed(&me, 1).await.contains(&blocker_id), "blocked by them");
+    assert!(!feed(&blocker, 1).await.contains(&me_id), "blocked by me");
+}
+
+#[tokio::test]
+async fn a_swiped_person_never_appears_again_and_pages_do_not_repeat() {
+    let app = spawn_app().await;
+    let (me, _) = join(&app, &ana()).await;
+    let mut everyone = Vec::new();
+    for (i, email) in [
+        "m1@example.com",
+        "m2@example.com",
+        "m3@example.com",
+        "m4@example.com",
+        "m5@example.com",
+        "m6@example.com",
+        "m7@example.com",
+        "m8@example.com",
+        "m9@example.com",
+        "m10@example.com",
+        "m11@example.com",
+        "m12@example.com",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let birthday = if i % 2 == 0 {
+            "1989-03-03"
+        } else {
+            "1992-07-07"
+        };
+        everyone.push(join(&app, &Person::new(email, "male", birthday)).await.1);
+    }
+    let first = feed(&me, 1).await;
+    let second = feed(&me, 2).await;
+    assert_eq!(first.len(), 10);
+    assert_eq!(second.len(), 2);
+    let mut all: Vec<i64> = first.iter().chain(second.iter()).copied().collect();
+    all.sort_unstable();
+    let mut expected = everyone.clone();
+    expected.sort_unstable();
+    assert_eq!(all, expected, "every page together, each person once");
+    let target = first[0];
+    assert_eq!(swipe(&me, target, "dislike").await.status(), 303);
+    for page in 1..=3 {
+        assert!(
+            !feed(&me, page).await.contains(&target),
+            "never again after a swipe"
+        );
+    }
+}
+
+#[tokio::test]
+async fn people_who_superliked_me_come_first() {
+    let app = spawn_app().await;
+    let (me, me_id) = join(&app, &ana()).await;
+    let (_, a) = join(&app, &Person::new("a@example.com", "male", "1990-01-01")).await;
+    let (fan, fan_id) = join(
+        &app,
+        &Person::new("fan@example.com", "male", "1990-01-01").at("49.2", "2.9", "100"),
+    )
+    .await;
+    let (_, c) = join(&app, &Person::new("c@example.com", "male", "1990-01-01")).await;
+    assert_eq!(swipe(&fan, me_id, "superlike").await.status(), 303);
+    let shown = feed(&me, 1).await;
+    assert_eq!(shown[0], fan_id, "{shown:?}");
+    assert!(shown.contains(&a) && shown.contains(&c));
+    assert!(me
+        .html("/discover")
+        .await
+        .contains("data-testid=\"superliked-me\""));
+}
+
+#[tokio::test]
+async fn a_second_swipe_on_the_same_person_is_already_swiped() {
+    let app = spawn_app().await;
+    let (me, _) = join(&app, &ana()).await;
+    let (_, him) = join(&app, &Person::new("him@example.com", "male", "1990-01-01")).await;
+    assert_eq!(swipe(&me, him, "like").await.status(), 303);
+    assert_error(swipe(&me, him, "dislike").await, 409, "already_swiped").await;
+    assert_eq!(app.count("swipes").await, 1);
+}
+
+#[tokio::test]
+async fn bad_swipes_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    let (me, me_id) = join(&app, &ana()).await;
+    let (_, him) = join(&app, &Person::new("him@example.com", "male", "1990-01-01")).await;
+    assert_error(swipe(&me, him, "love").await, 400, "invalid_input").await;
+    assert_error(
+        me.post("/swipes", &[("target", "abc"), ("kind", "like")])
+            .await,
+        400,
+        "invalid_input",
+    )
+    .await;
+    assert_error(swipe(&me, 999_999, "like").await, 404, "not_found").await;
+    assert_error(swipe(&me, me_id, "like").await, 404, "not_found").await;
+    assert_eq!(app.count("swipes").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_identical_swipes_at_once_leave_one_row() {
+    let app = spawn_app().await;
+    let (me, _) = join(&app, &ana()).await;
+    let (_, him) = join(&app, &Person::new("him@example.com", "male", "1990-01-01")).await;
+    let token = me.csrf().await;
+    let mut handles = Vec::new();
+    for _ in 0..20 {
+        let (b, t) = (me.clone(), token.clone());
+        handles.push(tokio::spawn(async move {
+            b.post_raw(
+                "/swipes",
+                &[
+                    ("target", &him.to_string()),
+                    ("kind", "like"),
+                    ("csrf_token", &t),
+                ],
+            )
+            .await
+            .status()
+            .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for h in handles {
+        statuses.push(h.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 303).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 303 || *s == 409),
+        "{statuses:?}"
+    );
+    assert_eq!(app.count("swipes").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_people_liking_each_other_at_once_make_exactly_one_match() {
+    let app = spawn_app().await;
+    for round in 0..3 {
+        let a_email: &'static str = Box::leak(format!("a{round}@example.com").into_boxed_str());
+        let b_email: &'static str = Box::leak(format!("b{round}@example.com").into_boxed_str());
+        let (a, a_id) = join(&app, &Person::new(a_email, "female", "1990-01-01")).await;
+        let (b, b_id) = join(&app, &Person::new(b_email, "male", "1990-01-01")).await;
+        let (ta, tb) = (a.csrf().await, b.csrf().await);
+        let fa = tokio::spawn(async move {
+            a.post_raw(
+                "/swipes",
+                &[
+                    ("target", &b_id.to_string()),
+                    ("kind", "like"),
+                    ("csrf_token", &ta),
+                ],
+            )
+            .await
+            .status()
+        });
+        let fb = tokio::spawn(async move {
+            b.post_raw(
+                "/swipes",
+                &[
+                    ("target", &a_id.to_string()),
+                    ("kind", "like"),
+                    ("csrf_token", &tb),
+                ],
+            )
+            .await
+            .status()
+        });
+        assert_eq!(fa.await.unwrap(), 303);
+        assert_eq!(fb.await.unwrap(), 303);
+        let (lo, hi) = (a_id.min(b_id), a_id.max(b_id));
+        let n = app
+            .db(move |c| {
+                matches::table
+                    .filter(matches::user_a.eq(lo))
+                    .filter(matches::user_b.eq(hi))
+                    .count()
+                    .get_result::<i64>(c)
+            })
+            .await;
+        assert_eq!(n, 1, "round {round}: exactly one match");
+        for _ in 0..2 {
+            assert!(
+                app.mail.next_mail().await.contains("It's a match"),
+                "one mail each"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_mutual_like_is_a_match_for_both_with_a_mail() {
+    let app = spawn_app().await;
+    let (me, me_id) = join(&app, &ana()).await;
+    let (him, him_id) = join(&app, &Person::new("him@example.com", "male", "1990-01-01")).await;
+    assert_eq!(swipe(&him, me_id, "like").await.status(), 303);
+    let res = swipe(&me, him_id, "like").await;
+    assert_eq!(location(&res), "/discover?notice=its_a_match");
+    let mail_a = app.mail.next_mail().await;
+    let mail_b = app.mail.next_mail().await;
+    assert!(mail_a.contains("It's a match") && mail_b.contains("It's a match"));
+    assert!(me.html("/matches").await.contains("him</span>"));
+    assert!(him.html("/matches").await.contains("ana</span>"));
+}
+
+#[tokio::test]
+async fn superlikes_are_limited_per_day_by_the_runtime_setting() {
+    let app = spawn_app().await;
+    let (me, _) = join(&app, &ana()).await;
+    let (_, a) = join(&app, &Person::new("a@example.com", "male", "1990-01-01")).await;
+    let (_, b) = join(&app, &Person::new("b@example.com", "male", "1990-01-01")).await;
+    let (_, c) = join(&app, &Person::new("c@example.com", "male", "1990-01-01")).await;
+    assert_eq!(swipe(&me, a, "superlike").await.status(), 303);
+    assert_error(
+        swipe(&me, b, "superlike").await,
+        409,
+        "superlike_limit_reached",
+    )
+    .await;
+    assert_eq!(
+        swipe(&me, b, "like").await.status(),
+        303,
+        "plain likes are not limited"
+    );
+    app.state
+        .runtime
+        .set("superlike_daily_limit", 2, app.state.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(swipe(&me, c, "superlike").await.status(), 303);
+}
+
+#[tokio::test]
+async fn an_unverified_member_cannot_swipe() {
+    let app = spawn_app().await;
+    let (_, him) = join(&app, &Person::new("him@example.com", "male", "1990-01-01")).await;
+    let newbie = app.new_browser();
+    newbie
+        .post(
+            "/signup",
+            &[
+                ("email", "new@example.com"),
+                ("password", GOOD_PASSWORD),
+                ("nickname", "New"),
+                ("sex", "female"),
+                ("birthday", "1990-01-01"),
+            ],
+        )
+        .await;
+    app.mail.next_mail().await;
+    assert_eq!(
+        newbie
+            .login("new@example.com", GOOD_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    assert_error(swipe(&newbie, him, "like").await, 403, "email_not_verified").await;
+    assert_eq!(app.count("swipes").await, 0);
+}
+
+#[tokio::test]
+async fn who_liked_me_lists_likers_i_have_not_swiped_superlikes_first() {
+    let app = spawn_app().await;
+    let (me, me_id) = join(&app, &ana()).await;
+    let (a, a_id) = join(&app, &Person::new("a@example.com", "male", "1990-01-01")).await;
+    let (b, b_id) = join(&app, &Person::new("b@example.com", "male", "1990-01-01")).await;
+    let (c, c_id) = join(&app, &Person::new("c@example.com", "male", "1990-01-01")).await;
+    let (d, _) = join(&app, &Person::new("d@example.com", "male", "1990-01-01")).await;
+    swipe(&a, me_id, "like").await;
+    swipe(&b, me_id, "superlike").await;
+    swipe(&c, me_id, "like").await;
+    swipe(&d, me_id, "dislike").await;
+    swipe(&me, c_id, "dislike").await;
+    let html = me.html("/likes").await;
+    let likers: Vec<i64> = html
+        .split("data-liker=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next()?.parse().ok())
+        .collect();
+    assert_eq!(
+        likers,
+        vec![b_id, a_id],
+        "superlike first; no one I swiped; no dislikes"
+    );
+}
+
+#[tokio::test]
+async fn blocking_ends_the_match_and_hides_us_from_each_other() {
+    let app = spawn_app().await;
+    let (me, me_id) = join(&app, &ana()).await;
+    let (him, him_id) = join(&app, &Person::new("him@example.com", "male", "1990-01-01")).await;
+    swipe(&him, me_id, "like").await;
+    swipe(&me, him_id, "like").await;
+    assert_eq!(app.count("matches").await, 1);
+    assert_eq!(
+        me.post(&format!("/users/{him_id}/block"), &[])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(app.count("matches").await, 0);
+    assert_error(him.get(&format!("/users/{me_id}")).await, 404, "not_found").await;
+    assert_error(me.get(&format!("/users/{him_id}")).await, 404, "not_found").await;
+    assert!(!him
+        .html("/likes")
+        .await
+        .contains(&format!("data-liker=\"{me_id}\"")));
+    assert!(!him.html("/matches").await.contains("ana</span>"));
+}
+
+#[tokio::test]
+async fn a_report_is_stored_once_for_the_moderators() {
+    let app = spawn_app().await;
+    let (me, _) = join(&app, &ana()).await;
+    let (_, him) = join(&app, &Person::new("him@example.com", "male", "1990-01-01")).await;
+    let path = format!("/users/{him}/report");
+    let res = me
+        .post(
+            &path,
+            &[
+                ("reason", "harassment"),
+                ("details", "Rude <b>messages</b>"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_error(
+        me.post(&path, &[("reason", "spam"), ("details", "")]).await,
+        409,
+        "already_reported",
+    )
+    .await;
+    assert_error(
+        me.post(&path, &[("reason", "because"), ("details", "")])
+            .await,
+        400,
+        "invalid_input",
+    )
+    .await;
+    let stored = app
+        .db(|c| {
+            reports::table
+                .select((reports::reason, reports::details, reports::status))
+                .load::<(String, String, String)>(c)
+        })
+        .await;
+    assert_eq!(
+        stored,
+        vec![(
+            "harassment".into(),
+            "Rude <b>messages</b>".into(),
+            "open".into()
+        )]
+    );
+}
+
+#[tokio::test]
+async fn ids_the_rules_do_not_allow_are_not_found() {
+    let app = spawn_app().await;
+    let (me, me_id) = join(&app, &ana().wants("male")).await;
+    let (him, him_id) = join(&app, &Person::new("him@example.com", "male", "1990-01-01")).await;
+    let (stranger, stranger_id) = join(
+        &app,
+        &Person::new("eve@example.com", "female", "1990-01-01").wants("female"),
+    )
+    .await;
+    let (other, other_id) = join(&app, &Person::new("oth@example.com", "male", "1991-01-01")).await;
+    // A match between him and me; the stranger is not in my feed (wrong sex).
+    swipe(&him, me_id, "like").await;
+    swipe(&me, him_id, "like").await;
+    let match_id = app
+        .db(|c| matches::table.select(matches::id).first::<i64>(c))
+        .await;
+    assert_eq!(
+        me.get(&format!("/users/{him_id}")).await.status(),
+        200,
+        "matched"
+    );
+    assert_eq!(
+        me.get(&format!("/users/{other_id}")).await.status(),
+        200,
+        "in my feed"
+    );
+    assert_error(
+        me.get(&format!("/users/{stranger_id}")).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(me.get("/users/999999").await, 404, "not_found").await;
+    assert_error(me.get("/users/not-a-number").await, 404, "not_found").await;
+    // Someone else's match, by id.
+    assert_error(
+        stranger.get(&format!("/matches/{match_id}")).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        other
+            .post(&format!("/matches/{match_id}/unmatch"), &[])
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_eq!(app.count("matches").await, 1, "nothing changed");
+    // Blocking or reporting a stranger I cannot see is refused.
+    assert_error(
+        me.post(&format!("/users/{stranger_id}/block"), &[]).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        me.post(
+            &format!("/users/{stranger_id}/report"),
+            &[("reason", "spam"), ("details", "")],
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let _ = stranger;
+    // My own match page works, and unmatching ends it.
+    assert_eq!(me.get(&format!("/matches/{match_id}")).await.status(), 200);
+    assert_eq!(
+        me.post(&format!("/matches/{match_id}/unmatch"), &[])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(app.count("matches").await, 0);
+    assert_eq!(
+        app.count("swipes").await,
+        2,
+        "the swipes stay: no coming back in the feed"
+    );
+    let _ = swipes::table;
+}
