@@ -20,6 +20,7 @@ mod passwords;
 mod photos;
 mod profiles;
 mod reset;
+mod rewind;
 mod s3;
 mod sessions;
 mod time;
