@@ -43,6 +43,14 @@ enum Command {
     },
     /// Validate the configuration and check the database and Redis answer.
     CheckConfig,
+    /// Add demo members up to N (safe to re-run): `swiper seed --users 100000`.
+    Seed {
+        #[arg(long)]
+        users: usize,
+        /// How many of them get a generated photo.
+        #[arg(long, default_value_t = 200)]
+        avatars: usize,
+    },
 }
 
 pub async fn run() -> ExitCode {
@@ -61,6 +69,7 @@ pub async fn run() -> ExitCode {
         Command::Migrate => migrate(settings).await,
         Command::CreateAdmin { email } => admin(settings, &email).await,
         Command::CheckConfig => check(settings).await,
+        Command::Seed { users, avatars } => seed(settings, users, avatars).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -158,6 +167,33 @@ async fn admin(settings: Settings, email: &str) -> anyhow::Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+async fn seed(settings: Settings, users: usize, avatars: usize) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let db = connect_database(&settings).await?;
+    let media = MediaStore::from_settings(&settings.media)?;
+    let started = std::time::Instant::now();
+    let report = crate::seed::seed(
+        &db,
+        &media,
+        &Clock::system(),
+        settings.passwords.iterations,
+        users,
+        avatars,
+        std::io::stderr().is_terminal(),
+    )
+    .await?;
+    println!(
+        "{} members created ({} were there), {} swipes, {} matches, {} avatars in {:.1} s",
+        report.created,
+        report.already_there,
+        report.swipes,
+        report.matches,
+        report.avatars,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

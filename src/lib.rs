@@ -19,6 +19,7 @@ pub mod ops;
 pub mod profiles;
 pub mod runtime;
 pub mod security;
+pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod storage;

@@ -139,6 +139,20 @@ impl Application {
         }
         let settings = Arc::new(settings);
         let db = connect_database(&settings).await?;
+        let media = MediaStore::from_settings(&settings.media)?;
+        if settings.demo_data && !settings.is_production() {
+            let iterations = settings.passwords.iterations;
+            if let Some(password) =
+                crate::seed::ensure_demo(&db, &media, &clock, iterations).await?
+            {
+                tracing::info!(
+                    members = crate::seed::DEMO_MEMBERS,
+                    "demo data created; log in as {} with password {}",
+                    crate::seed::DEMO_EMAIL,
+                    password.expose()
+                );
+            }
+        }
         let redis = connect_redis(&settings).await?;
         let store = AppSessionStore::connect(
             settings.redis.url.as_ref().map(|u| u.expose()),
@@ -147,7 +161,6 @@ impl Application {
         )
         .await?;
         let mailer = Mailer::from_settings(&settings)?;
-        let media = MediaStore::from_settings(&settings.media)?;
         let iterations = settings.passwords.iterations;
         let dummy_hash = web::block(move || password::dummy_hash(iterations)).await?;
         let state = web::Data::new(AppState {

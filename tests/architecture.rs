@@ -24,7 +24,7 @@ const LAYERS: &[&[&str]] = &[
     &["profiles"],
     &["matches"],
     &["discovery"],
-    &["accounts", "home", "ops"],
+    &["accounts", "home", "ops", "seed"],
     &["startup"],
     &["cli"],
     &["main", "lib"],

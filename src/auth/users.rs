@@ -94,6 +94,41 @@ impl User {
             .optional()
     }
 
+    /// Adds many accounts at once (seeding); their ids are looked up by email.
+    pub fn insert_many(
+        conn: &mut DbConnection,
+        forms: &[UserInsertForm<'_>],
+    ) -> QueryResult<usize> {
+        crate::db::dialect::per_backend(
+            conn,
+            |pg| diesel::insert_into(users::table).values(forms).execute(pg),
+            |sq| diesel::insert_into(users::table).values(forms).execute(sq),
+        )
+    }
+
+    /// The ids of these addresses, where accounts exist.
+    pub fn ids_by_email(
+        conn: &mut DbConnection,
+        emails: &[&str],
+    ) -> QueryResult<Vec<(String, UserId)>> {
+        users::table
+            .filter(users::email.eq_any(emails))
+            .select((users::email, users::id))
+            .load(conn)
+    }
+
+    /// How many seeded accounts (`member<n>@<domain>`) exist.
+    pub fn count_seeded(conn: &mut DbConnection, domain: &str) -> QueryResult<i64> {
+        users::table
+            .filter(users::email.like(format!("member%@{domain}")))
+            .count()
+            .get_result(conn)
+    }
+
+    pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
+        users::table.count().get_result(conn)
+    }
+
     pub fn insert(conn: &mut DbConnection, form: &UserInsertForm<'_>) -> QueryResult<UserId> {
         diesel::insert_into(users::table)
             .values(form)

@@ -48,6 +48,8 @@ pub struct Settings {
     /// zone, and this one until they choose.
     pub time_zone: chrono_tz::Tz,
     pub log_format: LogFormat,
+    /// Create the demo population on a new, empty database (development).
+    pub demo_data: bool,
     pub passwords: PasswordSettings,
     pub sessions: SessionSettings,
     pub accounts: AccountSettings,
@@ -356,6 +358,7 @@ impl Settings {
             media,
             time_zone,
             log_format,
+            demo_data: c.bool("DEMO_DATA", !production),
             passwords: PasswordSettings {
                 iterations: password_iterations,
                 min_length: password_min_length,

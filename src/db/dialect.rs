@@ -153,6 +153,19 @@ pub fn with_row_locks<T>(
     }
 }
 
+/// Runs a statement that only compiles on the concrete connections (a
+/// multi-row `INSERT`): the same statement is given for each backend.
+pub fn per_backend<T>(
+    conn: &mut DbConnection,
+    postgres: impl FnOnce(&mut diesel::PgConnection) -> QueryResult<T>,
+    sqlite: impl FnOnce(&mut diesel::SqliteConnection) -> QueryResult<T>,
+) -> QueryResult<T> {
+    match conn {
+        DbConnection::Postgresql(pg) => postgres(pg),
+        DbConnection::Sqlite(sq) => sqlite(sq),
+    }
+}
+
 /// Whether a Diesel error is a unique-constraint violation (on either backend).
 pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     matches!(

@@ -35,6 +35,25 @@ pub struct Swipe {
     pub created_at: NaiveDateTime,
 }
 
+/// A swipe row, for seeding.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = swipes)]
+pub struct NewSwipe {
+    pub swiper_id: UserId,
+    pub target_id: UserId,
+    pub kind: SwipeKind,
+    pub created_at: NaiveDateTime,
+}
+
+/// Adds many swipes at once (seeding: pairs are unique by construction).
+pub fn insert_many(c: &mut DbConnection, rows: &[NewSwipe]) -> QueryResult<usize> {
+    crate::db::dialect::per_backend(
+        c,
+        |pg| diesel::insert_into(swipes::table).values(rows).execute(pg),
+        |sq| diesel::insert_into(swipes::table).values(rows).execute(sq),
+    )
+}
+
 /// Records a swipe; `None` when this pair already has one (also when two
 /// requests race: the unique index decides, in a savepoint).
 pub fn insert(

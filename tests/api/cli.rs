@@ -60,6 +60,34 @@ async fn with_no_configuration_the_binary_serves_the_signup_page_and_stops_grace
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
+
+    // A newcomer has people to swipe at once: the demo login is in the log.
+    let line = startup_log
+        .iter()
+        .find(|l| l.contains("demo data created"))
+        .unwrap_or_else(|| panic!("no demo login in {startup_log:?}"));
+    let password = line
+        .split("with password ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let demo = crate::helpers::Browser::new(&format!("http://127.0.0.1:{port}"));
+    assert_eq!(
+        demo.login("demo@swiper.test", &password).await.status(),
+        303
+    );
+    let feed = demo.html("/discover").await;
+    assert!(
+        feed.contains("data-candidate="),
+        "demo members to swipe:\n{feed}"
+    );
+    assert!(
+        demo.html("/likes").await.contains("data-liker="),
+        "members who like the demo"
+    );
     assert!(res.text().await.unwrap().contains("name=\"birthday\""));
     assert!(
         dir.join("var/swiper.sqlite3").exists(),
@@ -83,6 +111,61 @@ async fn with_no_configuration_the_binary_serves_the_signup_page_and_stops_grace
     assert!(killed.success());
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn seed_adds_members_safely_twice_and_a_seeded_member_has_a_feed() {
+    let dir = tempdir();
+    let run = || {
+        swiper()
+            .current_dir(&dir)
+            .args(["seed", "--users", "10000", "--avatars", "3"])
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(first.status.success(), "{first:?}");
+    let out = String::from_utf8_lossy(&first.stdout).to_string();
+    assert!(
+        out.contains("10000 members created (0 were there)"),
+        "{out}"
+    );
+    assert!(out.contains("3 avatars"), "{out}");
+    let second = run();
+    assert!(second.status.success(), "{second:?}");
+    let out = String::from_utf8_lossy(&second.stdout).to_string();
+    assert!(
+        out.contains("0 members created (10000 were there)"),
+        "{out}"
+    );
+
+    let port = free_port();
+    let mut child = swiper()
+        .current_dir(&dir)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    crate::helpers::wait_until("the seeded site answers", || async {
+        reqwest::get(format!("{base}/healthz")).await.is_ok()
+    })
+    .await;
+    let member = crate::helpers::Browser::new(&base);
+    let res = member
+        .login("member0@seed.swiper.test", swiper::seed::SEED_PASSWORD)
+        .await;
+    assert_eq!(res.status(), 303);
+    let feed = member.html("/discover").await;
+    assert!(
+        feed.contains("data-candidate="),
+        "a seeded member has people to swipe"
+    );
+    let _ = Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
+        .status();
+    let _ = child.wait();
     let _ = std::fs::remove_dir_all(dir);
 }
 

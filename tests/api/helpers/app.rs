@@ -44,6 +44,8 @@ pub fn test_settings(
         ("REDIS_PREFIX", prefix.to_string()),
         // A few connections each: many apps run side by side on one server.
         ("DATABASE_POOL_SIZE", "3".to_string()),
+        // Each test makes the members it needs.
+        ("DEMO_DATA", "false".to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
