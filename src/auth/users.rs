@@ -86,6 +86,19 @@ impl User {
             .optional()
     }
 
+    /// The nicknames of these members (the public name cards show).
+    pub fn nicknames(
+        conn: &mut DbConnection,
+        ids: &[UserId],
+    ) -> QueryResult<std::collections::HashMap<UserId, String>> {
+        Ok(users::table
+            .filter(users::id.eq_any(ids))
+            .select((users::id, users::nickname))
+            .load::<(UserId, String)>(conn)?
+            .into_iter()
+            .collect())
+    }
+
     pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
         users::table
             .filter(users::email.eq(email))

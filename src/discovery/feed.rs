@@ -268,6 +268,25 @@ pub fn build(
     Ok(out)
 }
 
+/// Of `ids`, the profiles in my feed right now (the rules, place included),
+/// in no particular order: one query per sex I want.
+pub fn passing(
+    c: &mut DbConnection,
+    v: &Viewer,
+    ids: &[UserId],
+    today: NaiveDate,
+) -> QueryResult<Vec<Profile>> {
+    let mut out = Vec::new();
+    for sex in v.wanted_sexes() {
+        let found = rules(v, sex, today)
+            .filter(profiles::user_id.eq_any(ids.to_vec()))
+            .select(Profile::as_select())
+            .load(c)?;
+        out.extend(found.into_iter().filter(|p| place_fits(v, p).0));
+    }
+    Ok(out)
+}
+
 /// Whether `target` is in my feed right now (the rules, place included).
 pub fn contains(
     c: &mut DbConnection,

@@ -36,30 +36,50 @@ fn time_zone_of(user: &User, site: chrono_tz::Tz) -> chrono_tz::Tz {
         .unwrap_or(site)
 }
 
-/// Public cards for these members, in this order (members no longer found are skipped).
+/// Public cards for these members' profiles, in this order: two queries
+/// (names, photos) whatever the number.
+fn cards_of(
+    c: &mut DbConnection,
+    profiles: &[Profile],
+    viewer: Option<&Viewer>,
+    today: NaiveDate,
+    media: &crate::config::MediaSettings,
+) -> diesel::QueryResult<Vec<PublicProfile>> {
+    let ids: Vec<UserId> = profiles.iter().map(|p| p.user_id).collect();
+    let names = User::nicknames(c, &ids)?;
+    let mut photos: std::collections::HashMap<UserId, Vec<Photo>> =
+        std::collections::HashMap::new();
+    for photo in Photo::of_users(c, &ids)? {
+        photos.entry(photo.user_id).or_default().push(photo);
+    }
+    Ok(profiles
+        .iter()
+        .filter_map(|p| {
+            let name = names.get(&p.user_id)?;
+            let mine = photos.get(&p.user_id).map(Vec::as_slice).unwrap_or(&[]);
+            Some(PublicProfile::new(
+                name,
+                p,
+                mine,
+                viewer.and_then(|v| v.position),
+                today,
+                media,
+            ))
+        })
+        .collect())
+}
+
+/// Public cards for these members, in this order (members not found are skipped).
 fn cards(
     c: &mut DbConnection,
     ids: &[UserId],
     viewer: Option<&Viewer>,
     today: NaiveDate,
-    state_media: &crate::config::MediaSettings,
+    media: &crate::config::MediaSettings,
 ) -> diesel::QueryResult<Vec<PublicProfile>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for &id in ids {
-        let (Some(user), Some(profile)) = (User::find(c, id)?, Profile::find(c, id)?) else {
-            continue;
-        };
-        let photos = Photo::of_user(c, id)?;
-        out.push(PublicProfile::new(
-            &user.nickname,
-            &profile,
-            &photos,
-            viewer.and_then(|v| v.position),
-            today,
-            state_media,
-        ));
-    }
-    Ok(out)
+    let mut found = Profile::find_many(c, ids)?;
+    found.sort_by_key(|p| ids.iter().position(|id| *id == p.user_id));
+    cards_of(c, &found, viewer, today, media)
 }
 
 /// Why my feed has nobody to show.
@@ -104,18 +124,16 @@ pub async fn feed_page(
             };
             let start = (page - 1) * PAGE_SIZE;
             let slice: Vec<Candidate> = feed.iter().skip(start).take(PAGE_SIZE).cloned().collect();
-            let mut shown = Vec::new();
-            for cand in slice {
-                if feed::contains(c, &viewer, cand.id, today)? {
-                    shown.push(cand);
-                }
-            }
-            let ids: Vec<UserId> = shown.iter().map(|c| c.id).collect();
-            let profiles = cards(c, &ids, Some(&viewer), today, &media)?;
-            let with_flags = profiles
-                .into_iter()
-                .zip(shown.iter().map(|c| c.superliked_me))
-                .collect::<Vec<_>>();
+            let ids: Vec<UserId> = slice.iter().map(|c| c.id).collect();
+            // Re-checked now: nobody swiped, blocked or hidden since the feed was built.
+            let mut still: Vec<Profile> = feed::passing(c, &viewer, &ids, today)?;
+            still.sort_by_key(|p| ids.iter().position(|id| *id == p.user_id));
+            let superliked: Vec<bool> = still
+                .iter()
+                .map(|p| slice.iter().any(|c| c.id == p.user_id && c.superliked_me))
+                .collect();
+            let profiles = cards_of(c, &still, Some(&viewer), today, &media)?;
+            let with_flags = profiles.into_iter().zip(superliked).collect::<Vec<_>>();
             Ok((feed, with_flags, has_place))
         })
         .await?;

@@ -40,6 +40,38 @@ fn ordered(a: UserId, b: UserId) -> (UserId, UserId) {
     }
 }
 
+/// Adds many matches at once (seeding: pairs unique by construction).
+pub fn insert_many(
+    c: &mut DbConnection,
+    pairs: &[(UserId, UserId)],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let rows: Vec<_> = pairs
+        .iter()
+        .map(|&(a, b)| {
+            let (a, b) = ordered(a, b);
+            (
+                matches::user_a.eq(a),
+                matches::user_b.eq(b),
+                matches::created_at.eq(now),
+            )
+        })
+        .collect();
+    crate::db::dialect::per_backend(
+        c,
+        |pg| {
+            diesel::insert_into(matches::table)
+                .values(&rows)
+                .execute(pg)
+        },
+        |sq| {
+            diesel::insert_into(matches::table)
+                .values(&rows)
+                .execute(sq)
+        },
+    )
+}
+
 /// Records the match of `a` and `b`, once: `None` when it already existed.
 pub fn create(
     c: &mut DbConnection,

@@ -69,6 +69,15 @@ impl Photo {
             .load(conn)
     }
 
+    /// The photos of several members, each member's main one first.
+    pub fn of_users(conn: &mut DbConnection, users: &[UserId]) -> QueryResult<Vec<Photo>> {
+        photos::table
+            .filter(photos::user_id.eq_any(users))
+            .order((photos::user_id, photos::is_main.desc(), photos::id.asc()))
+            .select(Photo::as_select())
+            .load(conn)
+    }
+
     pub fn count_of_user(conn: &mut DbConnection, user: UserId) -> QueryResult<i64> {
         photos::table
             .filter(photos::user_id.eq(user))

@@ -132,6 +132,13 @@ impl Profile {
             .map(|_| ())
     }
 
+    pub fn find_many(conn: &mut DbConnection, users: &[UserId]) -> QueryResult<Vec<Profile>> {
+        profiles::table
+            .filter(profiles::user_id.eq_any(users))
+            .select(Profile::as_select())
+            .load(conn)
+    }
+
     pub fn find(conn: &mut DbConnection, user: UserId) -> QueryResult<Option<Profile>> {
         profiles::table
             .find(user)

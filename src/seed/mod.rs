@@ -224,8 +224,8 @@ pub async fn seed(
                 for chunk in swipe_rows.chunks(5000) {
                     swipes::insert_many(c, chunk)?;
                 }
-                for (a, b) in &pairs {
-                    matches::create(c, *a, *b, now)?;
+                for chunk in pairs.chunks(5000) {
+                    matches::insert_many(c, chunk, now)?;
                 }
                 Ok((rows.len(), swipe_rows.len(), pairs.len()))
             })
