@@ -89,6 +89,7 @@ diesel::table! {
         updated_at -> Timestamp,
         in_feed -> Bool,
         lat_band -> Nullable<Integer>,
+        lng_band -> Nullable<Integer>,
         city_key -> Text,
     }
 }

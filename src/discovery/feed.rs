@@ -6,12 +6,14 @@
 //! mine in theirs, and — when both have a position — within the smaller of
 //! our two maximum distances, else in the same city.
 //!
-//! **Index use.** With a position, one query per whole degree of latitude my
-//! distance covers (`profiles_feed_geo`: in_feed, sex, lat_band,
-//! last_active_at), newest activity first, the longitude box as a filter;
-//! plus one query for members without a position in my city
-//! (`profiles_feed_city`). Without a position, the city query only. Each
-//! query stops after [`PER_QUERY`] rows; the exact distance is checked here.
+//! **Index use.** With a position, one query per one-degree cell my distance
+//! covers (`profiles_feed_cell`: in_feed, sex, lat_band, lng_band,
+//! last_active_at), or per whole degree of latitude when that would be more
+//! than [`MAX_CELLS`] cells (`profiles_feed_band`), newest activity first,
+//! the exact box as a filter; plus one query for members without a position
+//! in my city (`profiles_feed_city`). Without a position, the city query
+//! only. Each query stops after [`PER_QUERY`] rows; the exact distance is
+//! checked here.
 //!
 //! **Order.** People who superliked me first; then by score, out of 100:
 //! recent activity (50: full today, halving every 3 days), distance (20: full
@@ -95,7 +97,7 @@ fn birthday_window(min_age: i32, max_age: i32, today: NaiveDate) -> (NaiveDate, 
 }
 
 /// Everything but position: the two-way fit, exclusions, eligibility.
-fn rules<'a>(v: &Viewer, sex: Sex, today: NaiveDate) -> profiles::BoxedQuery<'a, Backend> {
+fn rules(v: &Viewer, sex: Sex, today: NaiveDate) -> profiles::BoxedQuery<'static, Backend> {
     let (earliest, latest) = birthday_window(v.min_age, v.max_age, today);
     let me = v.id;
     let swiped = swipes::table
@@ -130,44 +132,86 @@ fn rules<'a>(v: &Viewer, sex: Sex, today: NaiveDate) -> profiles::BoxedQuery<'a,
 
 const KM_PER_DEGREE: f64 = 111.2;
 
-/// The latitude bands and longitude box within `km` of `p`.
-fn bounding_box(p: Position, km: f64) -> (std::ops::RangeInclusive<i32>, (f64, f64), (f64, f64)) {
+/// The area within `km` of `p`: its latitude and longitude ranges, and the
+/// whole-degree bands they span (longitude bands are `None` when the box
+/// wraps around the antimeridian or covers every longitude).
+struct Area {
+    lat: (f64, f64),
+    lng: (f64, f64),
+    lat_bands: std::ops::RangeInclusive<i32>,
+    lng_bands: Option<std::ops::RangeInclusive<i32>>,
+}
+
+fn area(p: Position, km: f64) -> Area {
+    use crate::profiles::store::{lat_band, lng_band};
     let dlat = km / KM_PER_DEGREE;
     let lat = (
         (p.latitude - dlat).max(-90.0),
         (p.latitude + dlat).min(90.0),
     );
-    let cos = p.latitude.to_radians().cos().max(0.01);
+    let cos = p
+        .latitude
+        .abs()
+        .max(lat.0.abs())
+        .max(lat.1.abs())
+        .to_radians()
+        .cos()
+        .max(0.01);
     let dlng = km / (KM_PER_DEGREE * cos);
-    let lng = if dlng >= 180.0 {
-        (-180.0, 180.0)
-    } else {
-        (p.longitude - dlng, p.longitude + dlng)
-    };
-    let bands = crate::profiles::store::lat_band(lat.0)..=crate::profiles::store::lat_band(lat.1);
-    (bands, lat, lng)
+    let lng = (p.longitude - dlng, p.longitude + dlng);
+    let lng_bands = (lng.0 >= -180.0 && lng.1 <= 180.0).then(|| lng_band(lng.0)..=lng_band(lng.1));
+    Area {
+        lat,
+        lng,
+        lat_bands: lat_band(lat.0)..=lat_band(lat.1),
+        lng_bands,
+    }
 }
+
+/// Most one-degree cells read one by one; a larger area reads whole bands.
+const MAX_CELLS: usize = 40;
 
 /// The feed's raw material: profiles passing the rules, from the index paths.
 fn fetch(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResult<Vec<Profile>> {
     let mut out = Vec::new();
+    let newest = |q: profiles::BoxedQuery<'static, Backend>, c: &mut DbConnection| {
+        q.order(profiles::last_active_at.desc())
+            .limit(PER_QUERY)
+            .select(Profile::as_select())
+            .load(c)
+    };
     for sex in v.wanted_sexes() {
         if let Some(p) = v.position {
-            let (bands, lat, lng) = bounding_box(p, f64::from(v.max_distance_km));
-            for band in bands {
-                let mut q = rules(v, sex, today)
-                    .filter(profiles::lat_band.eq(band))
-                    .filter(profiles::latitude.between(lat.0, lat.1));
-                // Across the antimeridian the box wraps: filter in code instead.
-                if lng.0 >= -180.0 && lng.1 <= 180.0 {
-                    q = q.filter(profiles::longitude.between(lng.0, lng.1));
+            let a = area(p, f64::from(v.max_distance_km));
+            let in_box = |q: profiles::BoxedQuery<'static, Backend>| {
+                let q = q.filter(profiles::latitude.between(a.lat.0, a.lat.1));
+                match &a.lng_bands {
+                    Some(_) => q.filter(profiles::longitude.between(a.lng.0, a.lng.1)),
+                    None => q,
                 }
-                out.extend(
-                    q.order(profiles::last_active_at.desc())
-                        .limit(PER_QUERY)
-                        .select(Profile::as_select())
-                        .load(c)?,
-                );
+            };
+            let cells = a
+                .lng_bands
+                .as_ref()
+                .map(|l| l.clone().count() * a.lat_bands.clone().count())
+                .filter(|n| *n <= MAX_CELLS);
+            match (cells, &a.lng_bands) {
+                (Some(_), Some(lng_bands)) => {
+                    for lat in a.lat_bands.clone() {
+                        for lng in lng_bands.clone() {
+                            let q = rules(v, sex, today)
+                                .filter(profiles::lat_band.eq(lat))
+                                .filter(profiles::lng_band.eq(lng));
+                            out.extend(newest(in_box(q), c)?);
+                        }
+                    }
+                }
+                _ => {
+                    for lat in a.lat_bands.clone() {
+                        let q = rules(v, sex, today).filter(profiles::lat_band.eq(lat));
+                        out.extend(newest(in_box(q), c)?);
+                    }
+                }
             }
         }
         if !v.city_key.is_empty() {
@@ -176,12 +220,7 @@ fn fetch(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResult<Vec<
                 // Those with a position are matched by distance above.
                 q = q.filter(profiles::lat_band.is_null());
             }
-            out.extend(
-                q.order(profiles::last_active_at.desc())
-                    .limit(PER_QUERY)
-                    .select(Profile::as_select())
-                    .load(c)?,
-            );
+            out.extend(newest(q, c)?);
         }
     }
     Ok(out)
@@ -328,13 +367,19 @@ mod tests {
     }
 
     #[test]
-    fn a_box_covers_the_bands_its_distance_spans() {
+    fn an_area_covers_the_cells_its_distance_spans() {
         let paris = Position {
             latitude: 48.85,
             longitude: 2.35,
         };
-        let (bands, _, lng) = bounding_box(paris, 50.0);
-        assert_eq!(bands, 48..=49);
-        assert!(lng.0 < 2.35 && lng.1 > 2.35);
+        let a = area(paris, 50.0);
+        assert_eq!(a.lat_bands, 48..=49);
+        assert_eq!(a.lng_bands, Some(1..=3));
+        assert!(a.lng.0 < 2.35 && a.lng.1 > 2.35);
+        let fiji = Position {
+            latitude: -17.7,
+            longitude: 179.5,
+        };
+        assert_eq!(area(fiji, 100.0).lng_bands, None, "wraps the antimeridian");
     }
 }

@@ -38,8 +38,9 @@ pub struct Profile {
     pub updated_at: NaiveDateTime,
     /// Discoverable, verified and active: who the feed may show.
     pub in_feed: bool,
-    /// `floor(latitude)`, the feed's index band.
+    /// `floor(latitude)` and `floor(longitude)`: the feed's index cells.
     pub lat_band: Option<i32>,
+    pub lng_band: Option<i32>,
     /// The city, trimmed and lower-cased, for "same city" matching.
     pub city_key: String,
 }
@@ -62,6 +63,11 @@ pub struct ProfileChanges {
 /// The feed's latitude band: whole degrees, rounded down.
 pub fn lat_band(latitude: f64) -> i32 {
     latitude.floor().clamp(-90.0, 90.0) as i32
+}
+
+/// The feed's longitude band: whole degrees, rounded down.
+pub fn lng_band(longitude: f64) -> i32 {
+    longitude.floor().clamp(-180.0, 180.0) as i32
 }
 
 /// A city as compared for "same city": trimmed and lower-case.
@@ -91,6 +97,7 @@ pub struct NewProfile {
     pub updated_at: NaiveDateTime,
     pub in_feed: bool,
     pub lat_band: Option<i32>,
+    pub lng_band: Option<i32>,
     pub city_key: String,
 }
 
@@ -171,6 +178,7 @@ impl Profile {
             .set((
                 changes,
                 profiles::lat_band.eq(changes.latitude.map(lat_band)),
+                profiles::lng_band.eq(changes.longitude.map(lng_band)),
                 profiles::city_key.eq(city_key(&changes.city)),
                 profiles::updated_at.eq(now),
             ))
@@ -199,12 +207,18 @@ impl Profile {
             .map(|_| ())
     }
 
-    /// The member was active now (a login, a swipe): the feed's recency.
+    /// The member was active now (a login, a swipe): the feed's recency. At
+    /// most one write a quarter of an hour (the column is in the feed's indexes).
     pub fn touch(conn: &mut DbConnection, user: UserId, now: NaiveDateTime) -> QueryResult<()> {
-        diesel::update(profiles::table.find(user))
-            .set(profiles::last_active_at.eq(now))
-            .execute(conn)
-            .map(|_| ())
+        let stale = now - chrono::TimeDelta::minutes(15);
+        diesel::update(
+            profiles::table
+                .find(user)
+                .filter(profiles::last_active_at.lt(stale)),
+        )
+        .set(profiles::last_active_at.eq(now))
+        .execute(conn)
+        .map(|_| ())
     }
 
     pub fn set_completeness(conn: &mut DbConnection, user: UserId, value: i32) -> QueryResult<()> {

@@ -25,7 +25,7 @@ use crate::matches::store as matches;
 use crate::profiles::imaging;
 use crate::profiles::photos::{self, Photo};
 use crate::profiles::service::refresh_completeness;
-use crate::profiles::store::{city_key, lat_band, NewProfile, Profile, WantSex};
+use crate::profiles::store::{city_key, lat_band, lng_band, NewProfile, Profile, WantSex};
 use crate::storage::MediaStore;
 use data::Rng;
 
@@ -131,6 +131,7 @@ fn member(n: usize, now: NaiveDateTime, today: NaiveDate) -> Member {
             updated_at: now,
             in_feed: true,
             lat_band: latitude.map(lat_band),
+            lng_band: longitude.map(lng_band),
             city_key: city_key(city),
         },
     }
@@ -318,6 +319,7 @@ pub async fn ensure_demo(
                 updated_at: now,
                 in_feed: true,
                 lat_band: Some(lat_band(lat)),
+                lng_band: Some(lng_band(lng)),
                 city_key: city_key(city),
             }],
         )?;

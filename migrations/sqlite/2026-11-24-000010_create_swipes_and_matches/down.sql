@@ -1,6 +1,9 @@
+DROP INDEX profiles_feed_city_unplaced;
 DROP INDEX profiles_feed_city;
-DROP INDEX profiles_feed_geo;
+DROP INDEX profiles_feed_band;
+DROP INDEX profiles_feed_cell;
 ALTER TABLE profiles DROP COLUMN city_key;
+ALTER TABLE profiles DROP COLUMN lng_band;
 ALTER TABLE profiles DROP COLUMN lat_band;
 ALTER TABLE profiles DROP COLUMN in_feed;
 DROP TABLE reports;

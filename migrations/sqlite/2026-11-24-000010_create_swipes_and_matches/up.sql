@@ -55,15 +55,23 @@ CREATE UNIQUE INDEX reports_one_open ON reports (reporter_id, target_id) WHERE s
 CREATE INDEX reports_by_status ON reports (status, created_at);
 
 -- Who the feed may show: discoverable, verified and active, kept by the
--- application. lat_band is floor(latitude) (NULL without a position): the
--- feed scans one band per degree its distance covers, newest activity first.
+-- application. lat_band and lng_band are floor(latitude) and floor(longitude)
+-- (NULL without a position): the feed scans the one-degree cells its
+-- distance covers (or, for long distances, whole latitude bands), newest
+-- activity first.
 ALTER TABLE profiles ADD COLUMN in_feed BOOLEAN NOT NULL DEFAULT 0;
 ALTER TABLE profiles ADD COLUMN lat_band INTEGER;
+ALTER TABLE profiles ADD COLUMN lng_band INTEGER;
 ALTER TABLE profiles ADD COLUMN city_key TEXT NOT NULL DEFAULT '';
 UPDATE profiles SET in_feed = 1
 WHERE discoverable = 1
   AND user_id IN (SELECT id FROM users WHERE is_active = 1 AND email_verified_at IS NOT NULL);
-UPDATE profiles SET lat_band = CAST(latitude + 1000 AS INTEGER) - 1000, city_key = lower(trim(city))
+UPDATE profiles SET lat_band = CAST(latitude + 1000 AS INTEGER) - 1000,
+    lng_band = CAST(longitude + 1000 AS INTEGER) - 1000, city_key = lower(trim(city))
 WHERE latitude IS NOT NULL OR city <> '';
-CREATE INDEX profiles_feed_geo ON profiles (in_feed, sex, lat_band, last_active_at);
+CREATE INDEX profiles_feed_cell ON profiles (in_feed, sex, lat_band, lng_band, last_active_at);
+CREATE INDEX profiles_feed_band ON profiles (in_feed, sex, lat_band, last_active_at);
 CREATE INDEX profiles_feed_city ON profiles (in_feed, sex, city_key, last_active_at);
+-- Members without a position, matched by city with members who have one.
+CREATE INDEX profiles_feed_city_unplaced ON profiles (in_feed, sex, city_key, last_active_at)
+WHERE lat_band IS NULL;

@@ -1,0 +1,91 @@
+//! The recommendation feed's database work for one member (every query of
+//! `feed::build`: superlikers, one per latitude band and sex, the city),
+//! timed for many seeded members on PostgreSQL. Run after seeding:
+//!
+//! ```sh
+//! DATABASE_URL=postgres://postgres@127.0.0.1:5432/swiper_bench_1m swiper seed --users 1000000
+//! BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/swiper_bench_1m cargo bench --bench feed_query
+//! ```
+//!
+//! With `EXPLAIN=1` it also prints the plans of one member's queries
+//! (auto_explain, sent to the client as notices on stderr).
+
+use std::time::Instant;
+
+use diesel::connection::SimpleConnection;
+use swiper::auth::User;
+use swiper::clock::Clock;
+use swiper::db;
+use swiper::discovery::feed::{self, Viewer};
+use swiper::profiles::store::Profile;
+
+fn main() {
+    let url = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/swiper_bench_1m".to_string());
+    let Ok(pool) = db::pool(&url, 1) else {
+        eprintln!("cannot connect to {url}");
+        return;
+    };
+    let Ok(mut conn) = pool.get() else {
+        eprintln!("no connection to {url}");
+        return;
+    };
+    let clock = Clock::system();
+    let (now, today) = (clock.now(), clock.today());
+    let members = User::count(&mut conn).unwrap_or(0);
+    let sample: Vec<usize> = (0..300)
+        .map(|k| (k * 3331 + 17) % members.max(1) as usize)
+        .collect();
+    let viewers: Vec<Viewer> = sample
+        .iter()
+        .filter_map(|n| {
+            let user = User::find_by_email(&mut conn, &swiper::seed::email(*n)).ok()??;
+            let p = Profile::find(&mut conn, user.id).ok()??;
+            Some(Viewer::of(&p, today))
+        })
+        .collect();
+    if viewers.is_empty() {
+        eprintln!("no seeded members in {url}: run `swiper seed --users N` first");
+        return;
+    }
+    if std::env::var("EXPLAIN").is_ok() {
+        let _ = conn.batch_execute(
+            "LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; \
+             SET auto_explain.log_analyze = on; SET auto_explain.log_buffers = on; \
+             SET auto_explain.log_level = log;",
+        );
+        let _ = feed::build(&mut conn, &viewers[0], today, now);
+        let _ = conn.batch_execute("SET auto_explain.log_min_duration = -1;");
+    }
+    // Warm the caches once, then measure.
+    for v in &viewers {
+        let _ = feed::build(&mut conn, v, today, now);
+    }
+    let mut times = Vec::new();
+    let mut sizes = Vec::new();
+    let mut slowest = Vec::new();
+    for v in &viewers {
+        let start = Instant::now();
+        let feed = feed::build(&mut conn, v, today, now).unwrap_or_default();
+        times.push(start.elapsed());
+        slowest.push((start.elapsed(), v.clone()));
+        sizes.push(feed.len());
+    }
+    times.sort();
+    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    if std::env::var("SLOWEST").is_ok() {
+        for (t, v) in slowest.iter().take(5) {
+            println!("{:.1} ms: {v:?}", t.as_secs_f64() * 1e3);
+        }
+    }
+    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+    let avg_size = sizes.iter().sum::<usize>() as f64 / sizes.len() as f64;
+    println!(
+        "feed::build for {} members of {members}: p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {avg_size:.0} people per feed on average",
+        times.len(),
+        at(0.50).as_secs_f64() * 1e3,
+        at(0.95).as_secs_f64() * 1e3,
+        at(0.99).as_secs_f64() * 1e3,
+        times[times.len() - 1].as_secs_f64() * 1e3,
+    );
+}
