@@ -72,7 +72,7 @@ fn main() {
         sizes.push(feed.len());
     }
     times.sort();
-    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
     if std::env::var("SLOWEST").is_ok() {
         for (t, v) in slowest.iter().take(5) {
             println!("{:.1} ms: {v:?}", t.as_secs_f64() * 1e3);
