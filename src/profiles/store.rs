@@ -17,7 +17,8 @@ crate::text_enum!(
     }
 );
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// A profile row (also inserted whole when seeding).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = profiles)]
 pub struct Profile {
     pub user_id: UserId,
@@ -75,34 +76,8 @@ pub fn city_key(city: &str) -> String {
     city.trim().to_lowercase()
 }
 
-/// A whole profile row, for seeding.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = profiles)]
-pub struct NewProfile {
-    pub user_id: UserId,
-    pub sex: Sex,
-    pub birthday: NaiveDate,
-    pub bio: String,
-    pub city: String,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub want_sex: WantSex,
-    pub min_age: i32,
-    pub max_age: i32,
-    pub max_distance_km: i32,
-    pub discoverable: bool,
-    pub completeness: i32,
-    pub last_active_at: NaiveDateTime,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    pub in_feed: bool,
-    pub lat_band: Option<i32>,
-    pub lng_band: Option<i32>,
-    pub city_key: String,
-}
-
 impl Profile {
-    pub fn insert_many(conn: &mut DbConnection, rows: &[NewProfile]) -> QueryResult<usize> {
+    pub fn insert_many(conn: &mut DbConnection, rows: &[Profile]) -> QueryResult<usize> {
         crate::db::dialect::per_backend(
             conn,
             |pg| {

@@ -25,7 +25,7 @@ use crate::matches::store as matches;
 use crate::profiles::imaging;
 use crate::profiles::photos::{self, Photo};
 use crate::profiles::service::refresh_completeness;
-use crate::profiles::store::{city_key, lat_band, lng_band, NewProfile, Profile, WantSex};
+use crate::profiles::store::{city_key, lat_band, lng_band, Profile, WantSex};
 use crate::storage::MediaStore;
 use data::Rng;
 
@@ -55,7 +55,7 @@ struct Member {
     nickname: String,
     sex: Sex,
     birthday: NaiveDate,
-    profile: NewProfile,
+    profile: Profile,
 }
 
 fn member(n: usize, now: NaiveDateTime, today: NaiveDate) -> Member {
@@ -112,7 +112,7 @@ fn member(n: usize, now: NaiveDateTime, today: NaiveDate) -> Member {
         nickname: nickname.clone(),
         sex,
         birthday,
-        profile: NewProfile {
+        profile: Profile {
             user_id: UserId(0),
             sex,
             birthday,
@@ -300,7 +300,7 @@ pub async fn ensure_demo(
         let &(city, lat, lng, _) = &data::CITIES[0];
         Profile::insert_many(
             c,
-            &[NewProfile {
+            &[Profile {
                 user_id: id,
                 sex: Sex::Male,
                 birthday,

@@ -400,28 +400,13 @@ async fn twenty_identical_swipes_at_once_leave_one_row() {
     let app = spawn_app().await;
     let (me, _) = join(&app, &ana()).await;
     let (_, him) = join(&app, &Person::new("him@example.com", "male", "1990-01-01")).await;
-    let token = me.csrf().await;
-    let mut handles = Vec::new();
-    for _ in 0..20 {
-        let (b, t) = (me.clone(), token.clone());
-        handles.push(tokio::spawn(async move {
-            b.post_raw(
-                "/swipes",
-                &[
-                    ("target", &him.to_string()),
-                    ("kind", "like"),
-                    ("csrf_token", &t),
-                ],
-            )
-            .await
-            .status()
-            .as_u16()
-        }));
-    }
-    let mut statuses = Vec::new();
-    for h in handles {
-        statuses.push(h.await.unwrap());
-    }
+    let statuses = me
+        .post_concurrently(
+            "/swipes",
+            &[("target", &him.to_string()), ("kind", "like")],
+            20,
+        )
+        .await;
     assert_eq!(
         statuses.iter().filter(|s| **s == 303).count(),
         1,

@@ -77,21 +77,7 @@ async fn ten_rewinds_at_once_with_three_left_undo_exactly_three() {
     for id in men(&app, 10).await {
         swipe(&me, id, "dislike").await;
     }
-    let token = me.csrf().await;
-    let mut handles = Vec::new();
-    for _ in 0..10 {
-        let (b, t) = (me.clone(), token.clone());
-        handles.push(tokio::spawn(async move {
-            b.post_raw("/swipes/rewind", &[("csrf_token", &t)])
-                .await
-                .status()
-                .as_u16()
-        }));
-    }
-    let mut statuses = Vec::new();
-    for h in handles {
-        statuses.push(h.await.unwrap());
-    }
+    let statuses = me.post_concurrently("/swipes/rewind", &[], 10).await;
     assert_eq!(
         statuses.iter().filter(|s| **s == 303).count(),
         3,

@@ -15,29 +15,8 @@ fn noon() -> chrono::NaiveDateTime {
 async fn a_session_ends_when_the_clock_passes_its_idle_timeout() {
     let clock = Clock::manual(noon());
     let app = spawn_app_with_clock(clock.clone()).await;
-    let (browser, mail) = (&app.browser, &app.mail);
-    let signup = browser
-        .post(
-            "/signup",
-            &[
-                ("email", "tick@example.com"),
-                ("password", GOOD_PASSWORD),
-                ("nickname", "Tick"),
-                ("sex", "female"),
-                ("birthday", "1990-05-17"),
-            ],
-        )
-        .await;
-    assert_eq!(signup.status(), 303);
-    let link = link_in(&mail.next_mail().await, "/verify-email?token=");
-    assert_eq!(browser.get(&link).await.status(), 200);
-    assert_eq!(
-        browser
-            .login("tick@example.com", GOOD_PASSWORD)
-            .await
-            .status(),
-        303
-    );
+    let browser = &app.browser;
+    app.member(browser, "tick@example.com").await;
     clock.advance(chrono::TimeDelta::minutes(119));
     assert!(
         browser.is_logged_in().await,
@@ -55,20 +34,7 @@ async fn a_reset_link_expires_after_its_time_to_live() {
     let clock = Clock::manual(noon());
     let app = spawn_app_with_clock(clock.clone()).await;
     let (browser, mail) = (&app.browser, &app.mail);
-    let signup = browser
-        .post(
-            "/signup",
-            &[
-                ("email", "late@example.com"),
-                ("password", GOOD_PASSWORD),
-                ("nickname", "Late"),
-                ("sex", "male"),
-                ("birthday", "1990-05-17"),
-            ],
-        )
-        .await;
-    assert_eq!(signup.status(), 303);
-    mail.next_mail().await;
+    app.sign_up(browser, "late@example.com", "Late").await;
     let asked = browser
         .post("/password-reset", &[("email", "late@example.com")])
         .await;

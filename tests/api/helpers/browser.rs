@@ -88,6 +88,42 @@ impl Browser {
         self.post_raw(path, &all).await
     }
 
+    /// Posts the same form `n` times at once (one CSRF token, as `n` tabs
+    /// of one browser would) and returns every status.
+    pub async fn post_concurrently(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        n: usize,
+    ) -> Vec<u16> {
+        let token = self.csrf().await;
+        let mut all: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        all.push(("csrf_token".into(), token));
+        let mut handles = Vec::new();
+        for _ in 0..n {
+            let (browser, url, form) = (self.clone(), self.url(path), all.clone());
+            handles.push(tokio::spawn(async move {
+                browser
+                    .client
+                    .post(url)
+                    .form(&form)
+                    .send()
+                    .await
+                    .expect("POST")
+                    .status()
+                    .as_u16()
+            }));
+        }
+        let mut statuses = Vec::new();
+        for h in handles {
+            statuses.push(h.await.expect("request task"));
+        }
+        statuses
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
         self.login_with(email, password, &[]).await
     }
