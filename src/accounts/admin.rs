@@ -48,8 +48,9 @@ pub fn create_admin(
                 updated_at: now,
             },
         )?;
+        // A staff account is not shown in discovery (in_feed stays false)
+        // until its owner fills in the profile and saves it.
         Profile::create(c, id, Sex::Female, birthday, now)?;
-        Profile::refresh_in_feed(c, id)?;
         Ok(CreatedAdmin::Created {
             password: SecretString::new(pw),
         })
