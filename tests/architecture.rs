@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 /// Top-level modules from the bottom up. A module may use modules of a lower
 /// layer only; modules in one layer never use each other.
 const LAYERS: &[&[&str]] = &[
-    &["clock", "i18n", "security"],
+    &["clock", "i18n"],
     &["error"],
+    &["security"],
     &["db"],
     &["config"],
     &["storage"],

@@ -2,7 +2,6 @@
 //! registered, upgrading old hashes, and opening a session that replaces the
 //! browser's previous one.
 
-use actix_web::web;
 use chrono::NaiveDateTime;
 
 use super::input::Email;
@@ -11,26 +10,9 @@ use crate::auth::User;
 use crate::db::{transaction, DbConnection};
 use crate::error::AppError;
 use crate::profiles::store::Profile;
-use crate::security::password::{self, Verification};
+use crate::security::password::{hash_off_executor, verify_off_executor, Verification};
 use crate::security::SecretString;
 use crate::state::AppState;
-
-/// Runs the slow hash on the blocking pool, never on the async executor.
-pub async fn hash_password(password: SecretString, iterations: u32) -> Result<String, AppError> {
-    web::block(move || password::hash(password.expose(), iterations))
-        .await
-        .map_err(|e| AppError::internal("password hashing", e))
-}
-
-pub async fn verify_password(
-    password: SecretString,
-    encoded: String,
-    iterations: u32,
-) -> Result<Verification, AppError> {
-    web::block(move || password::verify(password.expose(), &encoded, iterations))
-        .await
-        .map_err(|e| AppError::internal("password hashing", e))
-}
 
 /// The account for these credentials, or `None` — for an unknown email, a
 /// wrong password or a disabled account alike, after the same amount of work.
@@ -53,7 +35,7 @@ pub async fn check_credentials(
     let stored = user
         .as_ref()
         .map_or_else(|| state.dummy_hash.clone(), |u| u.password_hash.clone());
-    let verification = verify_password(password.clone(), stored, iterations).await?;
+    let verification = verify_off_executor(password, stored, iterations).await?;
     let Some(user) = user.filter(|u| u.is_active) else {
         return Ok(None);
     };
@@ -61,7 +43,7 @@ pub async fn check_credentials(
         Verification::Invalid => Ok(None),
         Verification::Valid => Ok(Some(user)),
         Verification::ValidNeedsRehash => {
-            let upgraded = hash_password(password.clone(), iterations).await?;
+            let upgraded = hash_off_executor(password, iterations).await?;
             let (id, old) = (user.id, user.password_hash.clone());
             let new = upgraded.clone();
             // Only over the hash just checked: a reset that landed meanwhile wins.

@@ -3,13 +3,12 @@
 use serde::Deserialize;
 
 use super::input::{check_password, Email};
-use super::login::{hash_password, verify_password};
 use super::mails;
 use super::tokens::{self, Purpose};
 use crate::auth::users::MailStamp;
 use crate::auth::{sessions, Principal, User, UserId};
 use crate::error::{AppError, FieldCode, FieldErrors};
-use crate::security::password::Verification;
+use crate::security::password::{hash_off_executor, verify_off_executor, Verification};
 use crate::security::SecretString;
 use crate::state::AppState;
 
@@ -80,7 +79,7 @@ pub async fn reset_with_token(
     ) {
         return Ok(ResetOutcome::Rejected(FieldErrors::one("password", code)));
     }
-    let hash = hash_password(new_password.clone(), state.settings.passwords.iterations).await?;
+    let hash = hash_off_executor(new_password, state.settings.passwords.iterations).await?;
     let (token, now) = (token.clone(), state.clock.now());
     state
         .db
@@ -116,8 +115,8 @@ pub async fn change(
         return Err(AppError::LoginRequired);
     };
     let iterations = state.settings.passwords.iterations;
-    if verify_password(
-        form.current_password.clone(),
+    if verify_off_executor(
+        &form.current_password,
         user.password_hash.clone(),
         iterations,
     )
@@ -137,7 +136,7 @@ pub async fn change(
     ) {
         return Ok(Err(FieldErrors::one("new_password", code)));
     }
-    let hash = hash_password(form.new_password.clone(), iterations).await?;
+    let hash = hash_off_executor(&form.new_password, iterations).await?;
     let (keep, now) = (me.session_id.clone(), state.clock.now());
     state
         .db

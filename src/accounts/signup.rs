@@ -5,13 +5,13 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 
 use super::input::{check_password, parse_sex, Birthday, Email, Nickname, Sex};
-use super::login::hash_password;
 use super::mails;
 use crate::auth::users::UserInsertForm;
 use crate::auth::{User, UserId};
 use crate::db::{is_unique_violation, transaction, DbConnection};
 use crate::error::{AppError, FieldErrors};
 use crate::profiles::store::Profile;
+use crate::security::password::hash_off_executor;
 use crate::security::SecretString;
 use crate::state::AppState;
 
@@ -98,11 +98,7 @@ pub async fn sign_up(
         Ok(a) => a,
         Err(errors) => return Ok(SignupOutcome::Invalid(errors)),
     };
-    let hash = hash_password(
-        account.password.clone(),
-        state.settings.passwords.iterations,
-    )
-    .await?;
+    let hash = hash_off_executor(&account.password, state.settings.passwords.iterations).await?;
     let (lang, now) = (lang.to_string(), state.clock.now());
     let created = state
         .write_and_wake(move |c| Ok(create_account(c, &account, &hash, &lang, now)))

@@ -78,6 +78,22 @@ pub fn is_invisible_or_control(c: char) -> bool {
             | '\u{FEFF}')
 }
 
+/// Free text a member writes (a bio, a city, a report): trimmed, at most
+/// `max` characters, line breaks allowed, other controls and invisible
+/// direction changes not.
+pub fn free_text(raw: &str, max: usize) -> Result<String, FieldCode> {
+    let s = raw.trim();
+    if s.chars().count() > max {
+        return Err(FieldCode::TooLong);
+    }
+    if s.chars()
+        .any(|c| c != '\n' && c != '\r' && is_invisible_or_control(c))
+    {
+        return Err(FieldCode::InvalidText);
+    }
+    Ok(s.replace("\r\n", "\n"))
+}
+
 /// A birthday of an adult member (18+ on `today`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Birthday(NaiveDate);

@@ -166,6 +166,20 @@ pub fn per_backend<T>(
     }
 }
 
+/// Runs an insert in a savepoint and turns a unique-constraint violation
+/// into `None`: the row was already there (a repeat, or a concurrent request
+/// that won the race). The caller's transaction stays usable on PostgreSQL.
+pub fn insert_unique<T>(
+    conn: &mut DbConnection,
+    insert: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
+) -> QueryResult<Option<T>> {
+    match transaction(conn, insert) {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if is_unique_violation(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Whether a Diesel error is a unique-constraint violation (on either backend).
 pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     matches!(

@@ -13,7 +13,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::ConnectionError;
 
-pub use dialect::{is_unique_violation, migrate, transaction, Backend};
+pub use dialect::{insert_unique, is_unique_violation, migrate, transaction, Backend};
 
 use crate::error::AppError;
 

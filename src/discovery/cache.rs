@@ -33,8 +33,8 @@ impl FeedCache {
             .map(|(_, feed)| feed.clone())
     }
 
-    pub fn put(&self, user: UserId, feed: Vec<Candidate>) -> Arc<Vec<Candidate>> {
-        let feed = Arc::new(feed);
+    /// Keeps `user`'s freshly built feed.
+    pub fn put(&self, user: UserId, feed: Arc<Vec<Candidate>>) {
         let mut map = self.map();
         if map.len() >= MAX_ENTRIES {
             map.retain(|_, (at, _)| at.elapsed() < TTL);
@@ -42,8 +42,7 @@ impl FeedCache {
                 map.clear();
             }
         }
-        map.insert(user, (Instant::now(), feed.clone()));
-        feed
+        map.insert(user, (Instant::now(), feed));
     }
 
     /// Drops `target` from `user`'s feed (after a swipe or a block).

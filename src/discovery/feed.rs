@@ -333,18 +333,7 @@ pub fn contains(
     target: UserId,
     today: NaiveDate,
 ) -> QueryResult<bool> {
-    let sexes = v.wanted_sexes();
-    for sex in sexes {
-        let found = rules(v, sex, today)
-            .filter(profiles::user_id.eq(target))
-            .select(Profile::as_select())
-            .first(c)
-            .optional()?;
-        if let Some(p) = found {
-            return Ok(place_fits(v, &p).0);
-        }
-    }
-    Ok(false)
+    Ok(!passing(c, v, &[target], today)?.is_empty())
 }
 
 #[cfg(test)]

@@ -1,7 +1,6 @@
 //! `/discover`, `/swipes`, `/swipes/rewind`, `/likes`, `/users/{id}` and the
 //! safety actions on a member (`/users/{id}/block`, `/users/{id}/report`).
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -78,10 +77,7 @@ pub struct SwipeForm {
 }
 
 fn wants_json(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("application/json"))
+    crate::web::errors::wants_json(req.headers(), req.path())
 }
 
 fn parse_target(raw: &str) -> Result<UserId, AppError> {
@@ -188,8 +184,6 @@ pub struct ReportForm {
     details: String,
 }
 
-pub const MAX_REPORT_DETAILS: usize = 2000;
-
 async fn report(
     state: web::Data<AppState>,
     me: Principal,
@@ -197,15 +191,15 @@ async fn report(
     form: web::Form<ReportForm>,
 ) -> Result<HttpResponse, AppError> {
     let reason = ReportReason::parse(form.reason.trim()).ok_or(AppError::InvalidInput)?;
-    let details = form.details.trim().to_string();
-    if details.chars().count() > MAX_REPORT_DETAILS
-        || details
-            .chars()
-            .any(|c| c != '\n' && c != '\r' && crate::auth::input::is_invisible_or_control(c))
+    if !service::report(
+        &state,
+        &me,
+        UserId(path.into_inner()),
+        reason,
+        &form.details,
+    )
+    .await?
     {
-        return Err(AppError::InvalidInput);
-    }
-    if !service::report(&state, &me, UserId(path.into_inner()), reason, details).await? {
         return Err(AppError::NotFound);
     }
     Ok(redirect("/discover?notice=reported"))

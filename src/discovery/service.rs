@@ -1,24 +1,28 @@
 //! Discovery flows: my feed (a page of it), swiping, rewinding, who liked
 //! me, a member's profile where the rules allow, blocking and reporting.
 
+use std::sync::Arc;
+
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 
 use super::cache::FeedCache;
 use super::feed::{self, Candidate, Viewer};
 use super::mails;
 use super::swipes::{self, SwipeKind};
+use crate::auth::input::free_text;
 use crate::auth::{Principal, User, UserId};
 use crate::db::DbConnection;
 use crate::error::{AppError, ErrorCode};
 use crate::matches::store::MatchId;
 use crate::matches::{blocks, reports, store as matches};
-use crate::profiles::photos::Photo;
-use crate::profiles::public::PublicProfile;
+use crate::profiles::public::{self, PublicProfile};
 use crate::profiles::store::Profile;
 use crate::runtime::{REWIND_DAILY_LIMIT, SUPERLIKE_DAILY_LIMIT};
 use crate::state::AppState;
 
 pub const PAGE_SIZE: usize = 10;
+/// Longest report a member may write.
+pub const MAX_REPORT_DETAILS: usize = 2000;
 
 /// The UTC time at which the member's current local day began.
 pub fn local_day_start(now: NaiveDateTime, tz: chrono_tz::Tz) -> NaiveDateTime {
@@ -36,8 +40,7 @@ fn time_zone_of(user: &User, site: chrono_tz::Tz) -> chrono_tz::Tz {
         .unwrap_or(site)
 }
 
-/// Public cards for these members' profiles, in this order: two queries
-/// (names, photos) whatever the number.
+/// Public cards for these members' profiles, seen by `viewer`.
 fn cards_of(
     c: &mut DbConnection,
     profiles: &[Profile],
@@ -45,28 +48,7 @@ fn cards_of(
     today: NaiveDate,
     media: &crate::config::MediaSettings,
 ) -> diesel::QueryResult<Vec<PublicProfile>> {
-    let ids: Vec<UserId> = profiles.iter().map(|p| p.user_id).collect();
-    let names = User::nicknames(c, &ids)?;
-    let mut photos: std::collections::HashMap<UserId, Vec<Photo>> =
-        std::collections::HashMap::new();
-    for photo in Photo::of_users(c, &ids)? {
-        photos.entry(photo.user_id).or_default().push(photo);
-    }
-    Ok(profiles
-        .iter()
-        .filter_map(|p| {
-            let name = names.get(&p.user_id)?;
-            let mine = photos.get(&p.user_id).map(Vec::as_slice).unwrap_or(&[]);
-            Some(PublicProfile::new(
-                name,
-                p,
-                mine,
-                viewer.and_then(|v| v.position),
-                today,
-                media,
-            ))
-        })
-        .collect())
+    public::cards(c, profiles, viewer.and_then(|v| v.position), today, media)
 }
 
 /// Public cards for these members, in this order (members not found are skipped).
@@ -110,17 +92,17 @@ pub async fn feed_page(
     let verified = me.verified;
     let cached = cache.get(id);
     let media = state.settings.media.clone();
-    let (feed, page_cards, viewer_has_place) = state
+    let (total, built, page_cards, viewer_has_place) = state
         .db
         .read(move |c| {
             let Some(profile) = Profile::find(c, id)? else {
-                return Ok((Vec::new(), Vec::new(), false));
+                return Ok((0, None, Vec::new(), false));
             };
             let viewer = Viewer::of(&profile, today);
             let has_place = viewer.position.is_some() || !viewer.city_key.is_empty();
-            let feed: Vec<Candidate> = match cached {
-                Some(f) => f.as_ref().clone(),
-                None => feed::build(c, &viewer, today, now)?,
+            let (feed, built) = match cached {
+                Some(f) => (f, false),
+                None => (Arc::new(feed::build(c, &viewer, today, now)?), true),
             };
             let start = (page - 1) * PAGE_SIZE;
             let slice: Vec<Candidate> = feed.iter().skip(start).take(PAGE_SIZE).cloned().collect();
@@ -134,11 +116,10 @@ pub async fn feed_page(
                 .collect();
             let profiles = cards_of(c, &still, Some(&viewer), today, &media)?;
             let with_flags = profiles.into_iter().zip(superliked).collect::<Vec<_>>();
-            Ok((feed, with_flags, has_place))
+            Ok((feed.len(), built.then_some(feed), with_flags, has_place))
         })
         .await?;
-    let total = feed.len();
-    if cache.get(id).is_none() {
+    if let Some(feed) = built {
         cache.put(id, feed);
     }
     let empty = if !verified {
@@ -273,18 +254,19 @@ pub async fn likes(
             let viewer = Profile::find(c, id)?.map(|p| Viewer::of(&p, today));
             let mut likers = swipes::likers_of(c, id, 200)?;
             likers.sort_by_key(|(_, kind)| *kind != SwipeKind::Superlike);
-            let mut out = Vec::new();
-            for (liker, kind) in likers {
-                let shown = Profile::find(c, liker)?.is_some_and(|p| p.in_feed)
-                    && !blocks::either(c, id, liker)?;
-                if !shown {
-                    continue;
-                }
-                if let Some(card) = cards(c, &[liker], viewer.as_ref(), today, &media)?.pop() {
-                    out.push((card, kind == SwipeKind::Superlike));
-                }
-            }
-            Ok(out)
+            let ids: Vec<UserId> = likers.iter().map(|(liker, _)| *liker).collect();
+            let blocked = blocks::among(c, id, &ids)?;
+            let mut shown: Vec<Profile> = Profile::find_many(c, &ids)?
+                .into_iter()
+                .filter(|p| p.in_feed && !blocked.contains(&p.user_id))
+                .collect();
+            shown.sort_by_key(|p| ids.iter().position(|id| *id == p.user_id));
+            let superliked: Vec<bool> = shown
+                .iter()
+                .map(|p| likers.contains(&(p.user_id, SwipeKind::Superlike)))
+                .collect();
+            let cards = cards_of(c, &shown, viewer.as_ref(), today, &media)?;
+            Ok(cards.into_iter().zip(superliked).collect())
         })
         .await
 }
@@ -381,8 +363,9 @@ pub async fn report(
     me: &Principal,
     target: UserId,
     reason: reports::ReportReason,
-    details: String,
+    details: &str,
 ) -> Result<bool, AppError> {
+    let details = free_text(details, MAX_REPORT_DETAILS).map_err(|_| AppError::InvalidInput)?;
     let (id, now, today) = (me.id, state.clock.now(), state.clock.today());
     state
         .db

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::auth::UserId;
 use crate::db::schema::{rewinds, swipes};
-use crate::db::{is_unique_violation, transaction, DbConnection};
+use crate::db::{insert_unique, DbConnection};
 
 crate::id_type!(SwipeId);
 
@@ -63,7 +63,7 @@ pub fn insert(
     kind: SwipeKind,
     now: NaiveDateTime,
 ) -> QueryResult<Option<SwipeId>> {
-    let inserted = transaction(c, |c| {
+    insert_unique(c, |c| {
         diesel::insert_into(swipes::table)
             .values((
                 swipes::swiper_id.eq(swiper),
@@ -73,12 +73,7 @@ pub fn insert(
             ))
             .returning(swipes::id)
             .get_result::<SwipeId>(c)
-    });
-    match inserted {
-        Ok(id) => Ok(Some(id)),
-        Err(e) if is_unique_violation(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+    })
 }
 
 pub fn between(c: &mut DbConnection, swiper: UserId, target: UserId) -> QueryResult<Option<Swipe>> {

@@ -110,13 +110,7 @@ pub fn enqueue(
     if !unique {
         return insert(conn).map(Some);
     }
-    // A savepoint keeps an enclosing PostgreSQL transaction usable after a
-    // duplicate-key error.
-    match conn.transaction(|c| insert(c)) {
-        Ok(id) => Ok(Some(id)),
-        Err(e) if dialect::is_unique_violation(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+    dialect::insert_unique(conn, insert)
 }
 
 /// Claims the next due job for `worker`, leasing it until `now + lease`.

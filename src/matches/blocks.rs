@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::auth::UserId;
 use crate::db::schema::blocks;
-use crate::db::{is_unique_violation, transaction, DbConnection};
+use crate::db::{insert_unique, DbConnection};
 
 /// `blocker` blocks `blocked`; blocking twice changes nothing.
 pub fn block(
@@ -14,7 +14,7 @@ pub fn block(
     blocked: UserId,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let inserted = transaction(c, |c| {
+    insert_unique(c, |c| {
         diesel::insert_into(blocks::table)
             .values((
                 blocks::blocker_id.eq(blocker),
@@ -22,11 +22,25 @@ pub fn block(
                 blocks::created_at.eq(now),
             ))
             .execute(c)
-    });
-    match inserted {
-        Err(e) if !is_unique_violation(&e) => Err(e),
-        _ => Ok(()),
-    }
+    })
+    .map(|_| ())
+}
+
+/// Of `others`, the ones `me` blocked or who blocked `me`.
+pub fn among(c: &mut DbConnection, me: UserId, others: &[UserId]) -> QueryResult<Vec<UserId>> {
+    let mut out: Vec<UserId> = blocks::table
+        .filter(blocks::blocker_id.eq(me))
+        .filter(blocks::blocked_id.eq_any(others))
+        .select(blocks::blocked_id)
+        .load(c)?;
+    out.extend(
+        blocks::table
+            .filter(blocks::blocked_id.eq(me))
+            .filter(blocks::blocker_id.eq_any(others))
+            .select(blocks::blocker_id)
+            .load::<UserId>(c)?,
+    );
+    Ok(out)
 }
 
 /// Whether either member blocked the other.

@@ -5,4 +5,5 @@
 pub mod blocks;
 pub mod reports;
 pub mod routes;
+pub mod service;
 pub mod store;

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::auth::UserId;
 use crate::db::schema::reports;
-use crate::db::{is_unique_violation, transaction, DbConnection};
+use crate::db::{insert_unique, DbConnection};
 
 crate::id_type!(ReportId);
 
@@ -36,7 +36,7 @@ pub fn file(
     details: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<ReportId>> {
-    let inserted = transaction(c, |c| {
+    insert_unique(c, |c| {
         diesel::insert_into(reports::table)
             .values((
                 reports::reporter_id.eq(reporter),
@@ -48,10 +48,5 @@ pub fn file(
             ))
             .returning(reports::id)
             .get_result::<ReportId>(c)
-    });
-    match inserted {
-        Ok(id) => Ok(Some(id)),
-        Err(e) if is_unique_violation(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+    })
 }

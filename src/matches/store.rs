@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::auth::UserId;
 use crate::db::schema::matches;
-use crate::db::{is_unique_violation, transaction, DbConnection};
+use crate::db::{insert_unique, DbConnection};
 
 crate::id_type!(
     /// A match's id.
@@ -80,7 +80,7 @@ pub fn create(
     now: NaiveDateTime,
 ) -> QueryResult<Option<MatchId>> {
     let (a, b) = ordered(a, b);
-    let inserted = transaction(c, |c| {
+    insert_unique(c, |c| {
         diesel::insert_into(matches::table)
             .values((
                 matches::user_a.eq(a),
@@ -89,12 +89,7 @@ pub fn create(
             ))
             .returning(matches::id)
             .get_result::<MatchId>(c)
-    });
-    match inserted {
-        Ok(id) => Ok(Some(id)),
-        Err(e) if is_unique_violation(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+    })
 }
 
 pub fn between(c: &mut DbConnection, a: UserId, b: UserId) -> QueryResult<Option<Match>> {

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::store::{ProfileChanges, WantSex};
-use crate::auth::input::{is_invisible_or_control, Nickname};
+use crate::auth::input::{free_text, Nickname};
 use crate::error::{FieldCode, FieldErrors};
 
 pub const MAX_BIO_CHARS: usize = 500;
@@ -36,21 +36,6 @@ pub struct ProfileInput {
     pub nickname: Nickname,
     pub time_zone: chrono_tz::Tz,
     pub changes: ProfileChanges,
-}
-
-fn text(raw: &str, max: usize) -> Result<String, FieldCode> {
-    let s = raw.trim();
-    if s.chars().count() > max {
-        return Err(FieldCode::TooLong);
-    }
-    // Line breaks are welcome in a bio; other controls and invisible
-    // direction changes are not.
-    if s.chars()
-        .any(|c| c != '\n' && c != '\r' && is_invisible_or_control(c))
-    {
-        return Err(FieldCode::InvalidText);
-    }
-    Ok(s.replace("\r\n", "\n"))
 }
 
 fn number<T: std::str::FromStr + PartialOrd>(raw: &str, min: T, max: T) -> Result<T, FieldCode> {
@@ -86,8 +71,8 @@ fn keep<T>(errors: &mut FieldErrors, field: &'static str, r: Result<T, FieldCode
 pub fn validate(form: &ProfileForm) -> Result<ProfileInput, FieldErrors> {
     let mut errors = FieldErrors::default();
     let nickname = keep(&mut errors, "nickname", Nickname::parse(&form.nickname));
-    let bio = keep(&mut errors, "bio", text(&form.bio, MAX_BIO_CHARS));
-    let city = keep(&mut errors, "city", text(&form.city, MAX_CITY_CHARS));
+    let bio = keep(&mut errors, "bio", free_text(&form.bio, MAX_BIO_CHARS));
+    let city = keep(&mut errors, "city", free_text(&form.city, MAX_CITY_CHARS));
     let latitude = keep(&mut errors, "latitude", coordinate(&form.latitude, 90.0));
     let longitude = keep(&mut errors, "longitude", coordinate(&form.longitude, 180.0));
     let time_zone = keep(

@@ -39,6 +39,15 @@ pub struct Photo {
     pub updated_at: NaiveDateTime,
 }
 
+/// A new photo's storage key: 24 random bytes as lower-case hex, never
+/// derived from the member or the file.
+pub fn new_storage_key() -> String {
+    crate::security::random::bytes(24)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The storage key of the upload waiting to be processed (private).
 pub fn upload_key(storage_key: &str) -> String {
     format!("incoming/{storage_key}")

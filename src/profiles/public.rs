@@ -110,6 +110,32 @@ impl PublicProfile {
     }
 }
 
+/// The public cards of these profiles, in their order: two queries (names,
+/// photos) whatever the number. Members whose account is gone are skipped.
+pub fn cards(
+    c: &mut crate::db::DbConnection,
+    profiles: &[Profile],
+    viewer: Option<Position>,
+    today: NaiveDate,
+    media: &MediaSettings,
+) -> diesel::QueryResult<Vec<PublicProfile>> {
+    let ids: Vec<UserId> = profiles.iter().map(|p| p.user_id).collect();
+    let names = crate::auth::User::nicknames(c, &ids)?;
+    let mut photos: std::collections::HashMap<UserId, Vec<Photo>> =
+        std::collections::HashMap::new();
+    for photo in Photo::of_users(c, &ids)? {
+        photos.entry(photo.user_id).or_default().push(photo);
+    }
+    Ok(profiles
+        .iter()
+        .filter_map(|p| {
+            let name = names.get(&p.user_id)?;
+            let mine = photos.get(&p.user_id).map(Vec::as_slice).unwrap_or(&[]);
+            Some(PublicProfile::new(name, p, mine, viewer, today, media))
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -129,7 +129,7 @@ pub async fn upload_photo(
     if let Err(e) = checked {
         return Ok(Err(UploadRefused::Image(e)));
     }
-    let key = new_storage_key();
+    let key = photos::new_storage_key();
     let upload = photos::upload_key(&key);
     state
         .media
@@ -167,14 +167,6 @@ fn insert_photo(
     let id = Photo::insert(c, user, key, count == 0, now)?;
     photo_jobs::queue_processing(c, id, now)?;
     Ok(Ok(id))
-}
-
-/// 24 random bytes as lower-case hex: never derived from the member or the file.
-fn new_storage_key() -> String {
-    crate::security::random::bytes(24)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Makes one of my photos the main one; `false` when it is not mine.

@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::runtime_settings;
-use crate::db::{is_unique_violation, transaction, DbConnection};
+use crate::db::{insert_unique, DbConnection};
 
 pub fn all(c: &mut DbConnection) -> QueryResult<HashMap<String, String>> {
     Ok(runtime_settings::table
@@ -30,7 +30,7 @@ pub fn put(c: &mut DbConnection, key: &str, value: &str, now: NaiveDateTime) -> 
     if update(c)? == 1 {
         return Ok(());
     }
-    let inserted = transaction(c, |c| {
+    let inserted = insert_unique(c, |c| {
         diesel::insert_into(runtime_settings::table)
             .values((
                 runtime_settings::key.eq(key),
@@ -39,8 +39,8 @@ pub fn put(c: &mut DbConnection, key: &str, value: &str, now: NaiveDateTime) -> 
             ))
             .execute(c)
     });
-    match inserted {
-        Err(e) if is_unique_violation(&e) => update(c).map(|_| ()),
-        other => other.map(|_| ()),
+    if inserted?.is_none() {
+        update(c)?;
     }
+    Ok(())
 }

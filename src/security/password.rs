@@ -75,6 +75,30 @@ pub fn verify(password: &str, encoded: &str, configured_iterations: u32) -> Veri
 
 /// A hash of a random password, verified against when the email is unknown
 /// so that both paths cost the same time.
+/// [`hash`] on the blocking thread pool: the slow work never stalls the
+/// async executor, so a flood of logins doesn't delay other requests.
+pub async fn hash_off_executor(
+    password: &super::SecretString,
+    iterations: u32,
+) -> Result<String, crate::error::AppError> {
+    let password = password.clone();
+    actix_web::web::block(move || hash(password.expose(), iterations))
+        .await
+        .map_err(|e| crate::error::AppError::internal("password hashing", e))
+}
+
+/// [`verify`] on the blocking thread pool.
+pub async fn verify_off_executor(
+    password: &super::SecretString,
+    encoded: String,
+    iterations: u32,
+) -> Result<Verification, crate::error::AppError> {
+    let password = password.clone();
+    actix_web::web::block(move || verify(password.expose(), &encoded, iterations))
+        .await
+        .map_err(|e| crate::error::AppError::internal("password hashing", e))
+}
+
 pub fn dummy_hash(iterations: u32) -> String {
     hash(&super::random::token(16), iterations)
 }

@@ -26,6 +26,8 @@ use crate::profiles::imaging;
 use crate::profiles::photos::{self, Photo};
 use crate::profiles::service::refresh_completeness;
 use crate::profiles::store::{city_key, lat_band, lng_band, Profile, WantSex};
+use crate::security::password::hash_off_executor;
+use crate::security::SecretString;
 use crate::storage::MediaStore;
 use data::Rng;
 
@@ -172,11 +174,7 @@ pub async fn seed(
         bar.finish_and_clear();
         return Ok(report);
     }
-    let hash = actix_web::web::block(move || {
-        crate::security::password::hash(SEED_PASSWORD, password_iterations)
-    })
-    .await
-    .map_err(|e| AppError::internal("password hashing", e))?;
+    let hash = hash_off_executor(&SecretString::new(SEED_PASSWORD), password_iterations).await?;
     let (now, today) = (clock.now(), clock.today());
     let mut start = existing;
     while start < n {
@@ -254,7 +252,7 @@ pub async fn ensure_demo(
     media: &MediaStore,
     clock: &Clock,
     password_iterations: u32,
-) -> Result<Option<crate::security::SecretString>, AppError> {
+) -> Result<Option<SecretString>, AppError> {
     if db.read(|c| Ok(User::count(c)?)).await? > 0 {
         return Ok(None);
     }
@@ -268,13 +266,8 @@ pub async fn ensure_demo(
         false,
     )
     .await?;
-    let password = crate::security::random::token(12);
-    let hash = {
-        let pw = password.clone();
-        actix_web::web::block(move || crate::security::password::hash(&pw, password_iterations))
-            .await
-            .map_err(|e| AppError::internal("password hashing", e))?
-    };
+    let password = SecretString::new(crate::security::random::token(12));
+    let hash = hash_off_executor(&password, password_iterations).await?;
     let now = clock.now();
     let birthday = clock
         .today()
@@ -353,7 +346,7 @@ pub async fn ensure_demo(
         Ok(())
     })
     .await?;
-    Ok(Some(crate::security::SecretString::new(password)))
+    Ok(Some(password))
 }
 
 /// A few swipes per member on members of the same batch, some of them
@@ -428,10 +421,7 @@ async fn add_avatars(
         .await
         .map_err(|e| AppError::internal("avatar", e))?
         .map_err(|e| AppError::internal("avatar", e))?;
-        let key: String = crate::security::random::bytes(24)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let key = photos::new_storage_key();
         for r in renditions {
             media
                 .put(&photos::size_key(&key, r.size), r.jpeg, "image/jpeg")

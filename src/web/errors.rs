@@ -42,7 +42,7 @@ impl Viewer {
 }
 
 /// JSON when the client prefers it to HTML, and always under `/api/`.
-fn wants_json(headers: &header::HeaderMap, path: &str) -> bool {
+pub fn wants_json(headers: &header::HeaderMap, path: &str) -> bool {
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
