@@ -13,6 +13,7 @@ pub mod error;
 pub mod home;
 pub mod i18n;
 pub mod jobs;
+pub mod limits;
 pub mod mail;
 pub mod matches;
 pub mod ops;

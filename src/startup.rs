@@ -22,14 +22,15 @@ use crate::db::{self, Db};
 use crate::discovery::cache::FeedCache;
 use crate::error::AppError;
 use crate::jobs::{JobContext, JobError, Registry, Worker, WorkerWake};
+use crate::limits::Counters;
 use crate::mail::Mailer;
 use crate::runtime::RuntimeSettings;
-use crate::security::password;
+use crate::security::{keys, password};
 use crate::state::AppState;
 use crate::storage::MediaStore;
 use crate::telemetry::SwiperRootSpan;
+use crate::web as spine;
 use crate::web::session_store::AppSessionStore;
-use crate::web::{self as spine, SESSION_COOKIE};
 use crate::{accounts, auth, discovery, home, matches, ops, profiles};
 
 /// Every job kind the application knows, periodic ones included.
@@ -85,36 +86,34 @@ pub async fn connect_database(settings: &Settings) -> Result<Db, AppError> {
     Ok(db)
 }
 
+/// The one Redis connection (multiplexed) of the process. Every command
+/// times out after a second and a lost connection is retried every half
+/// second at most, so the site is back within a second or two of Redis.
 pub async fn connect_redis(
     settings: &Settings,
 ) -> anyhow::Result<Option<redis::aio::ConnectionManager>> {
-    match &settings.redis.url {
-        None => Ok(None),
-        Some(url) => Ok(Some(
-            redis::Client::open(url.expose())?
-                .get_connection_manager()
-                .await?,
-        )),
-    }
+    let Some(url) = &settings.redis.url else {
+        return Ok(None);
+    };
+    let bound = crate::limits::REDIS_BOUND;
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(bound)
+        .set_response_timeout(bound)
+        .set_factor(100)
+        .set_exponent_base(2)
+        .set_max_delay(500)
+        .set_number_of_retries(2);
+    Ok(Some(
+        redis::Client::open(url.expose())?
+            .get_connection_manager_with_config(config)
+            .await?,
+    ))
 }
 
 /// The cookie key, derived from `SECRET_KEY` so other uses of the secret get other keys.
 fn cookie_key(settings: &Settings) -> Key {
-    let salt = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"swiper");
-    let prk = salt.extract(settings.secret_key.expose());
-    let mut out = [0u8; 64];
-    let info: &[&[u8]] = &[b"session cookie"];
-    if let Ok(okm) = prk.expand(info, Len64) {
-        let _ = okm.fill(&mut out);
-    }
-    Key::from(&out)
-}
-
-struct Len64;
-impl ring::hkdf::KeyType for Len64 {
-    fn len(&self) -> usize {
-        64
-    }
+    let bytes: [u8; 64] = keys::derive(settings.secret_key.expose(), b"session cookie");
+    Key::from(&bytes)
 }
 
 pub struct Application {
@@ -154,25 +153,26 @@ impl Application {
             }
         }
         let redis = connect_redis(&settings).await?;
-        let store = AppSessionStore::connect(
-            settings.redis.url.as_ref().map(|u| u.expose()),
+        let store = AppSessionStore::new(
+            redis.clone(),
             &settings.redis.prefix,
             settings.sessions.idle_timeout,
-        )
-        .await?;
+        );
         let mailer = Mailer::from_settings(&settings)?;
         let iterations = settings.passwords.iterations;
         let dummy_hash = web::block(move || password::dummy_hash(iterations)).await?;
         let state = web::Data::new(AppState {
             settings: settings.clone(),
             db: db.clone(),
-            redis,
+            redis: redis.clone(),
             mailer,
             media,
             runtime: RuntimeSettings::new(db.clone()),
-            clock,
+            clock: clock.clone(),
             dummy_hash,
             worker_wake: WorkerWake::default(),
+            keys: keys::Keys::from_secret(settings.secret_key.expose()),
+            counters: Counters::new(redis, &settings.redis.prefix, clock.clone()),
         });
         let key = cookie_key(&settings);
         let feed_cache = web::Data::new(FeedCache::default());
@@ -184,7 +184,7 @@ impl Application {
                 let ttl =
                     time::Duration::seconds(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX));
                 let session = SessionMiddleware::builder(store.clone(), key.clone())
-                    .cookie_name(SESSION_COOKIE.to_string())
+                    .cookie_name(spine::session_cookie_name(s).to_string())
                     .cookie_secure(s.is_https())
                     .cookie_http_only(true)
                     .cookie_same_site(SameSite::Lax)

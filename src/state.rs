@@ -10,8 +10,10 @@ use crate::config::Settings;
 use crate::db::{Db, DbConnection};
 use crate::error::AppError;
 use crate::jobs::{JobContext, WorkerWake};
+use crate::limits::Counters;
 use crate::mail::Mailer;
 use crate::runtime::RuntimeSettings;
+use crate::security::keys::Keys;
 use crate::storage::MediaStore;
 
 pub struct AppState {
@@ -26,6 +28,11 @@ pub struct AppState {
     /// Verified against when an email is unknown, so timing reveals nothing.
     pub dummy_hash: String,
     pub worker_wake: WorkerWake,
+    /// Keys derived from `SECRET_KEY`.
+    pub keys: Keys,
+    /// Sliding-window counters and short-lived values (rate limits, failed
+    /// logins, captcha answers), shared through Redis.
+    pub counters: Counters,
 }
 
 impl AppState {
@@ -41,6 +48,21 @@ impl AppState {
         let value = self.db.write(f).await?;
         self.worker_wake.wake();
         Ok(value)
+    }
+
+    /// Whether sessions can be stored now: Redis answers within its bound
+    /// (always true without Redis). Logging in asks first, so a member gets
+    /// a clear 503 instead of a session that cannot be saved.
+    pub async fn sessions_available(&self) -> bool {
+        let Some(mut conn) = self.redis.clone() else {
+            return true;
+        };
+        let cmd = redis::cmd("PING");
+        let ping = cmd.query_async::<String>(&mut conn);
+        matches!(
+            tokio::time::timeout(crate::limits::REDIS_BOUND, ping).await,
+            Ok(Ok(_))
+        )
     }
 
     pub fn job_context(&self) -> JobContext {

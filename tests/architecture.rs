@@ -16,6 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["config"],
     &["storage"],
     &["runtime"],
+    &["limits"],
     &["mail"],
     &["jobs"],
     &["state"],

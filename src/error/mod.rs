@@ -33,6 +33,9 @@ pub enum AppError {
     InvalidToken,
     #[error("retry later")]
     TooSoon { retry_after_secs: u64 },
+    /// A service this request needs (the session store) is unreachable.
+    #[error("temporarily unavailable")]
+    Unavailable,
     /// A product rule refused the request (already swiped, a daily limit…).
     #[error("refused: {0}")]
     Refused(ErrorCode),
@@ -61,6 +64,7 @@ impl AppError {
             Self::LoginRequired => ErrorCode::LoginRequired,
             Self::InvalidToken => ErrorCode::InvalidToken,
             Self::TooSoon { .. } => ErrorCode::RateLimited,
+            Self::Unavailable => ErrorCode::ServiceUnavailable,
             Self::Refused(code) => *code,
             Self::Internal { .. } => ErrorCode::InternalError,
         }
@@ -79,6 +83,7 @@ impl ResponseError for AppError {
             Self::LoginRequired => StatusCode::UNAUTHORIZED,
             Self::InvalidToken => StatusCode::BAD_REQUEST,
             Self::TooSoon { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Refused(ErrorCode::EmailNotVerified) => StatusCode::FORBIDDEN,
             Self::Refused(_) => StatusCode::CONFLICT,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,6 +1,8 @@
 //! Operations endpoints: `/healthz` (the process answers) and `/readyz`
 //! (the database and Redis answer).
 
+use std::time::Duration;
+
 use actix_web::{web, HttpResponse};
 use diesel::connection::SimpleConnection;
 
@@ -15,24 +17,40 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
+/// Each dependency gets this long to answer; `/readyz` itself answers
+/// within about a second whatever is down.
+const CHECK_BOUND: Duration = Duration::from_secs(1);
+
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let database = state
-        .db
-        .primary(|c| Ok(c.batch_execute("SELECT 1")?))
-        .await
-        .is_ok();
-    let redis = match &state.redis {
-        None => None,
-        Some(r) => {
-            let mut r = r.clone();
-            Some(
-                redis::cmd("PING")
-                    .query_async::<String>(&mut r)
-                    .await
-                    .is_ok(),
-            )
-        }
+    let db = state.db.clone();
+    let database = async move {
+        db.primary(|c| Ok(c.batch_execute("SELECT 1")?))
+            .await
+            .is_ok()
     };
+    let redis = state.redis.clone().map(|mut r| async move {
+        redis::cmd("PING")
+            .query_async::<String>(&mut r)
+            .await
+            .is_ok()
+    });
+    let (database, redis) = tokio::join!(
+        async {
+            tokio::time::timeout(CHECK_BOUND, database)
+                .await
+                .unwrap_or(false)
+        },
+        async {
+            match redis {
+                None => None,
+                Some(ping) => Some(
+                    tokio::time::timeout(CHECK_BOUND, ping)
+                        .await
+                        .unwrap_or(false),
+                ),
+            }
+        }
+    );
     let ready = database && redis.unwrap_or(true);
     let body = serde_json::json!({
         "status": if ready { "ready" } else { "unavailable" },

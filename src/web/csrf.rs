@@ -5,51 +5,125 @@
 //! and refuses bodies that are not forms (the JSON API will authenticate
 //! with bearer tokens, not cookies, and lives outside this layer).
 
-use actix_session::{Session, SessionExt};
+//! The one CSRF check, stateless: a signed double-submit token. Every
+//! browser gets a random value in the `swiper_csrf` cookie (`__Host-` prefixed
+//! on HTTPS); the token its forms carry is an HMAC-SHA256 (key derived from
+//! `SECRET_KEY`) of that value and of the login session it belongs to, so a
+//! token is worthless in another browser and changes at login and logout.
+//! Nothing is stored on the server: anonymous visitors leave no state.
+//!
+//! The token comes back as the `csrf_token` form field or the `X-CSRF-Token`
+//! header and is compared in constant time, after an `Origin`/`Referer`
+//! check against `BASE_URL`. It runs as middleware on every state-changing
+//! request, login included, and refuses bodies that are not forms (the JSON
+//! API will authenticate with bearer tokens, not cookies, and lives outside
+//! this layer).
+
 use actix_web::body::MessageBody;
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes, BytesMut};
-use actix_web::HttpMessage;
+use actix_web::{HttpMessage, HttpRequest};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use futures_util::StreamExt;
 
+use crate::auth::Principal;
 use crate::error::AppError;
 use crate::security::random;
 use crate::state::AppState;
 
-const SESSION_KEY: &str = "csrf";
 pub const FIELD: &str = "csrf_token";
 pub const HEADER: &str = "x-csrf-token";
 /// Largest urlencoded form body accepted anywhere.
 pub const FORM_LIMIT: usize = 64 * 1024;
 
-const ISSUED_KEY: &str = "csrf_at";
-/// A page shown to a visitor re-stamps the session this often, which makes
-/// the session store extend its lifetime: an active visitor's form never
-/// outlives the (short) anonymous session.
-const RESTAMP_AFTER_SECS: i64 = 600;
-
-/// This session's token, created on first use.
-pub fn token(session: &Session) -> String {
-    let now = chrono::Utc::now().timestamp();
-    if let Ok(Some(t)) = session.get::<String>(SESSION_KEY) {
-        let issued = session.get::<i64>(ISSUED_KEY).ok().flatten().unwrap_or(0);
-        if now - issued > RESTAMP_AFTER_SECS {
-            let _ = session.insert(ISSUED_KEY, now);
-        }
-        return t;
+/// The per-browser cookie's name (the `__Host-` prefix on HTTPS pins it to
+/// this host and path `/`, so a sibling subdomain cannot plant one).
+pub fn cookie_name(state: &AppState) -> &'static str {
+    if state.settings.is_https() {
+        "__Host-swiper_csrf"
+    } else {
+        "swiper_csrf"
     }
-    rotate(session)
 }
 
-/// A fresh token, at login and logout so a token seen before cannot be replayed.
-pub fn rotate(session: &Session) -> String {
-    let t = random::token(32);
-    // Inserting a String or an integer cannot fail to serialize.
-    let _ = session.insert(SESSION_KEY, &t);
-    let _ = session.insert(ISSUED_KEY, chrono::Utc::now().timestamp());
-    t
+/// A browser value this request brought, or one issued while answering it.
+#[derive(Clone)]
+struct Issued(String);
+
+fn well_formed(value: &str) -> bool {
+    value.len() == 43 && URL_SAFE_NO_PAD.decode(value).is_ok_and(|b| b.len() == 32)
+}
+
+fn browser_value(req: &HttpRequest, state: &AppState) -> Option<String> {
+    if let Some(issued) = req.extensions().get::<Issued>() {
+        return Some(issued.0.clone());
+    }
+    req.cookie(cookie_name(state))
+        .map(|c| c.value().to_string())
+        .filter(|v| well_formed(v))
+}
+
+/// What the token is bound to besides the browser: the login session.
+fn binding(req: &HttpRequest) -> String {
+    req.extensions()
+        .get::<Principal>()
+        .map(|p| p.session_id.expose().to_string())
+        .unwrap_or_default()
+}
+
+fn sign(state: &AppState, browser: &str, binding: &str) -> String {
+    let mut msg = Vec::with_capacity(browser.len() + binding.len() + 1);
+    msg.extend_from_slice(browser.as_bytes());
+    msg.push(b'|');
+    msg.extend_from_slice(binding.as_bytes());
+    URL_SAFE_NO_PAD.encode(ring::hmac::sign(&state.keys.csrf, &msg).as_ref())
+}
+
+/// The token for this request's forms; a browser without the cookie gets one
+/// with the response.
+pub fn token(req: &HttpRequest) -> String {
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return String::new();
+    };
+    let browser = match browser_value(req, state) {
+        Some(v) => v,
+        None => {
+            let v = random::token(32);
+            req.extensions_mut().insert(Issued(v.clone()));
+            v
+        }
+    };
+    sign(state, &browser, &binding(req))
+}
+
+fn expected(req: &HttpRequest) -> Option<String> {
+    let state = req.app_data::<web::Data<AppState>>()?;
+    let browser = req
+        .cookie(cookie_name(state))
+        .map(|c| c.value().to_string())
+        .filter(|v| well_formed(v))?;
+    Some(sign(state, &browser, &binding(req)))
+}
+
+pub fn add_issued_cookie(res: &mut ServiceResponse<impl MessageBody>) {
+    let issued = res.request().extensions().get::<Issued>().cloned();
+    let Some(Issued(value)) = issued else {
+        return;
+    };
+    let Some(state) = res.request().app_data::<web::Data<AppState>>().cloned() else {
+        return;
+    };
+    let cookie = Cookie::build(cookie_name(&state), value)
+        .path("/")
+        .http_only(true)
+        .secure(state.settings.is_https())
+        .same_site(SameSite::Lax)
+        .finish();
+    let _ = res.response_mut().add_cookie(&cookie);
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -133,11 +207,16 @@ pub async fn middleware(
     // A refusal is a response (not an `Err`), so the outer layers still add
     // the security headers and render it.
     match check(&mut req).await {
-        Ok(()) => next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body),
-        Err(e) => Ok(req.error_response(e).map_into_right_body()),
+        Ok(()) => {
+            let mut res = next.call(req).await?;
+            add_issued_cookie(&mut res);
+            Ok(res.map_into_left_body())
+        }
+        Err(e) => {
+            let mut res = req.error_response(e);
+            add_issued_cookie(&mut res);
+            Ok(res.map_into_right_body())
+        }
     }
 }
 
@@ -171,8 +250,7 @@ async fn check(req: &mut ServiceRequest) -> Result<(), AppError> {
             provided = field(req.query_string().as_bytes(), FIELD);
         }
     }
-    let expected = req.get_session().get::<String>(SESSION_KEY).ok().flatten();
-    match (expected, provided) {
+    match (expected(req.request()), provided) {
         (Some(e), Some(p)) if random::constant_time_eq(e.as_bytes(), p.as_bytes()) => Ok(()),
         _ => Err(AppError::CsrfFailed),
     }

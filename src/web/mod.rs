@@ -16,8 +16,15 @@ pub use crate::error::{FieldError, FieldErrors as FormErrors};
 pub use forms::redirect;
 pub use page::Page;
 
-/// The session cookie's name.
-pub const SESSION_COOKIE: &str = "swiper_session";
+/// The session cookie's name: with the `__Host-` prefix on HTTPS, so the
+/// browser only accepts it from this host, `Secure` and with path `/`.
+pub fn session_cookie_name(settings: &crate::config::Settings) -> &'static str {
+    if settings.is_https() {
+        "__Host-swiper_session"
+    } else {
+        "swiper_session"
+    }
+}
 
 /// Renders an askama template into a response with the given status.
 pub fn render<T: askama::Template>(

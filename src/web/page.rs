@@ -85,7 +85,7 @@ impl Page {
         Self {
             avatar,
             t: tr_for(req),
-            csrf: csrf::token(&req.get_session()),
+            csrf: csrf::token(req),
             user,
             notice,
         }

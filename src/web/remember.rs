@@ -11,16 +11,18 @@ use actix_web::{web, HttpMessage};
 
 use crate::auth::Principal;
 use crate::state::AppState;
-use crate::web::SESSION_COOKIE;
 
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let clock = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.clock.clone())
-        .unwrap_or_default();
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return next.call(req).await;
+    };
+    let (clock, name) = (
+        state.clock.clone(),
+        crate::web::session_cookie_name(&state.settings),
+    );
     let mut res = next.call(req).await?;
     let remaining = res
         .request()
@@ -34,12 +36,12 @@ pub async fn middleware(
     let cookie = res
         .response()
         .cookies()
-        .find(|c| c.name() == SESSION_COOKIE && !c.value().is_empty() && c.max_age().is_none())
+        .find(|c| c.name() == name && !c.value().is_empty() && c.max_age().is_none())
         .map(|c| c.into_owned());
     if let Some(mut cookie) = cookie {
         cookie.set_max_age(Duration::seconds(secs));
         let r = res.response_mut();
-        r.del_cookie(SESSION_COOKIE);
+        r.del_cookie(name);
         r.add_cookie(&cookie)?;
     }
     Ok(res)

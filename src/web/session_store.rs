@@ -1,14 +1,19 @@
 //! Where session state lives: Redis when `REDIS_URL` is set (shared by every
 //! instance, so a member logged in on one is logged in on all), otherwise an
-//! in-process map for the single-process development site.
+//! in-process map for the single-process development site. Only logged-in
+//! members have a session: visitors carry nothing but the CSRF cookie.
+//!
+//! The Redis side uses the application's one connection manager, whose
+//! commands time out after a second and which reconnects within a second of
+//! Redis coming back. While Redis is unreachable a session cannot be read:
+//! the request is served as a visitor's (pages work, members appear logged
+//! out, logging in answers 503) instead of failing every page.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use actix_session::storage::{
-    LoadError, RedisSessionStore, SaveError, SessionKey, SessionStore, UpdateError,
-};
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
 
 use crate::security::random;
@@ -20,8 +25,89 @@ const IDENTITY_KEY: &str = "actix_identity.user_id";
 
 #[derive(Clone)]
 enum Backend {
-    Redis(RedisSessionStore),
+    Redis(RedisSessions),
     Memory(MemoryStore),
+}
+
+/// Session state as JSON under `<prefix>:session:<key>`, expiring with it.
+#[derive(Clone)]
+struct RedisSessions {
+    conn: redis::aio::ConnectionManager,
+    prefix: String,
+}
+
+impl RedisSessions {
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    async fn load(&self, key: &SessionKey) -> anyhow::Result<Option<State>> {
+        let raw: Option<String> = redis::cmd("GET")
+            .arg(self.key(key.as_ref()))
+            .query_async(&mut self.conn.clone())
+            .await?;
+        // A value that does not parse is treated as no session.
+        Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+    }
+
+    /// Writes the state; `only_new` refuses to overwrite (a fresh key).
+    async fn store(
+        &self,
+        key: &str,
+        state: &State,
+        ttl: &Duration,
+        only_new: bool,
+    ) -> anyhow::Result<bool> {
+        let body = serde_json::to_string(state)?;
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(key))
+            .arg(body)
+            .arg(if only_new { "NX" } else { "XX" })
+            .arg("EX")
+            .arg(ttl.whole_seconds().max(1));
+        let done: Option<String> = cmd.query_async(&mut self.conn.clone()).await?;
+        Ok(done.is_some())
+    }
+
+    async fn save(&self, state: State, ttl: &Duration) -> anyhow::Result<SessionKey> {
+        loop {
+            let key = random::token(48);
+            if self.store(&key, &state, ttl, true).await? {
+                return SessionKey::try_from(key).map_err(|e| anyhow::anyhow!("{e}"));
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: State,
+        ttl: &Duration,
+    ) -> anyhow::Result<SessionKey> {
+        if self.store(key.as_ref(), &state, ttl, false).await? {
+            Ok(key)
+        } else {
+            // Expired between load and update: a new key, never a reused one.
+            self.save(state, ttl).await
+        }
+    }
+
+    async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
+        redis::cmd("EXPIRE")
+            .arg(self.key(key.as_ref()))
+            .arg(ttl.whole_seconds().max(1))
+            .query_async::<()>(&mut self.conn.clone())
+            .await?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &SessionKey) -> anyhow::Result<()> {
+        redis::cmd("DEL")
+            .arg(self.key(key.as_ref()))
+            .query_async::<()>(&mut self.conn.clone())
+            .await?;
+        Ok(())
+    }
 }
 
 /// The session store the app uses. Sessions of visitors who are not logged in
@@ -34,27 +120,23 @@ pub struct AppSessionStore {
 }
 
 impl AppSessionStore {
-    pub async fn connect(
-        redis_url: Option<&str>,
+    pub fn new(
+        redis: Option<redis::aio::ConnectionManager>,
         prefix: &str,
         anonymous_ttl: std::time::Duration,
-    ) -> anyhow::Result<Self> {
-        let backend = match redis_url {
-            Some(url) => {
-                let prefix = format!("{prefix}:session:");
-                let store = RedisSessionStore::builder(url)
-                    .cache_keygen(move |key| format!("{prefix}{key}"))
-                    .build()
-                    .await?;
-                Backend::Redis(store)
-            }
+    ) -> Self {
+        let backend = match redis {
+            Some(conn) => Backend::Redis(RedisSessions {
+                conn,
+                prefix: format!("{prefix}:session:"),
+            }),
             None => Backend::Memory(MemoryStore::default()),
         };
         let secs = i64::try_from(anonymous_ttl.as_secs()).unwrap_or(i64::MAX);
-        Ok(Self {
+        Self {
             backend,
             anonymous_ttl: Duration::seconds(secs),
-        })
+        }
     }
 
     fn ttl_for(&self, state: &State, ttl: &Duration) -> Duration {
@@ -66,9 +148,9 @@ impl AppSessionStore {
     }
 }
 
-/// How long a request waits for Redis before answering with an error (the
-/// client library would otherwise keep reconnecting for minutes).
-const REDIS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a request waits for Redis before answering without it (the
+/// connection manager's own time-out is the same; this is the outer bound).
+const REDIS_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1500);
 
 async fn bounded<T, E>(
     fut: impl std::future::Future<Output = Result<T, E>>,
@@ -83,7 +165,13 @@ async fn bounded<T, E>(
 impl SessionStore for AppSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<State>, LoadError> {
         match &self.backend {
-            Backend::Redis(s) => bounded(s.load(key), LoadError::Other).await,
+            Backend::Redis(s) => match bounded(s.load(key), |e| e).await {
+                Ok(found) => Ok(found),
+                Err(e) => {
+                    tracing::warn!(error = %e, "session store unreachable: serving as a visitor");
+                    Ok(None)
+                }
+            },
             Backend::Memory(s) => Ok(s.load(key)),
         }
     }
@@ -91,7 +179,9 @@ impl SessionStore for AppSessionStore {
     async fn save(&self, state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
         let ttl = self.ttl_for(&state, ttl);
         match &self.backend {
-            Backend::Redis(s) => bounded(s.save(state, &ttl), SaveError::Other).await,
+            Backend::Redis(s) => bounded(s.save(state, &ttl), |e| e)
+                .await
+                .map_err(SaveError::Other),
             Backend::Memory(s) => s.save(state, &ttl).map_err(SaveError::Other),
         }
     }
@@ -104,7 +194,9 @@ impl SessionStore for AppSessionStore {
     ) -> Result<SessionKey, UpdateError> {
         let ttl = self.ttl_for(&state, ttl);
         match &self.backend {
-            Backend::Redis(s) => bounded(s.update(key, state, &ttl), UpdateError::Other).await,
+            Backend::Redis(s) => bounded(s.update(key, state, &ttl), |e| e)
+                .await
+                .map_err(UpdateError::Other),
             Backend::Memory(s) => s.update(key, state, &ttl).map_err(UpdateError::Other),
         }
     }

@@ -42,11 +42,22 @@ async fn login_renews_the_session_so_a_cookie_planted_before_login_stays_anonymo
     app.member(&app.browser, "bea@example.com").await;
     app.browser.post("/logout", &[]).await;
 
+    // Visitors get no session; an attacker plants a session cookie of their
+    // own (one that was valid once) in the victim's browser.
+    let attacker = app.new_browser();
+    attacker.login("bea@example.com", GOOD_PASSWORD).await;
+    let before = attacker.cookie("swiper_session").expect("a session cookie");
+    attacker.post("/logout", &[]).await;
     let browser = app.new_browser();
+    let url = url::Url::parse(&app.base).unwrap();
+    browser
+        .jar
+        .add_cookie_str(&format!("swiper_session={before}; Path=/"), &url);
     browser.csrf().await;
-    let before = browser
-        .cookie("swiper_session")
-        .expect("an anonymous session cookie");
+    assert!(
+        browser.cookie("swiper_session").is_some(),
+        "the planted cookie is sent"
+    );
     let res = browser.login("bea@example.com", GOOD_PASSWORD).await;
     assert_eq!(res.status(), 303);
     let after = browser.cookie("swiper_session").expect("a session cookie");

@@ -134,3 +134,105 @@ async fn the_token_may_come_in_the_x_csrf_token_header() {
     assert_eq!(res.status(), 303);
     assert!(!app.browser.is_logged_in().await);
 }
+
+/// Keys the app under test has in Redis (0 without Redis).
+async fn redis_keys(app: &TestApp) -> usize {
+    let Ok(url) = std::env::var("TEST_REDIS_URL") else {
+        return 0;
+    };
+    let mut conn = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let pattern = format!("{}:*", app.state.settings.redis.prefix);
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(pattern)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    keys.len()
+}
+
+#[tokio::test]
+async fn a_thousand_anonymous_page_views_leave_no_state_on_the_server() {
+    let app = spawn_app().await;
+    let tables = [
+        "users",
+        "user_sessions",
+        "account_tokens",
+        "jobs",
+        "runtime_settings",
+    ];
+    let mut before = Vec::new();
+    for t in tables {
+        before.push(app.count(t).await);
+    }
+    let keys_before = redis_keys(&app).await;
+    // No cookie jar: every request is a new visitor, as in a flood.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let pages = ["/", "/login", "/signup", "/password-reset"];
+    for i in 0..1000 {
+        let res = client
+            .get(format!("{}{}", app.base, pages[i % pages.len()]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert!(
+            !set_cookies(&res)
+                .iter()
+                .any(|c| c.starts_with("swiper_session=")),
+            "no session cookie for a visitor"
+        );
+        if (1..4).contains(&i) {
+            let body = res.text().await.unwrap();
+            assert!(!csrf_in(&body).is_empty(), "the form still has a token");
+        }
+    }
+    let mut after = Vec::new();
+    for t in tables {
+        after.push(app.count(t).await);
+    }
+    assert_eq!(after, before, "no row written");
+    assert_eq!(redis_keys(&app).await, keys_before, "no key in Redis");
+}
+
+#[tokio::test]
+async fn anonymous_forms_work_and_refuse_a_token_from_another_browser() {
+    let app = spawn_app().await;
+    let link = app
+        .sign_up(&app.browser, "member@example.com", "Member")
+        .await;
+    assert_eq!(app.browser.get(&link).await.status(), 200);
+
+    let victim = app.new_browser();
+    let attacker = app.new_browser();
+    let attackers_token = attacker.csrf().await;
+    victim.csrf().await;
+    let fields = [
+        ("email", "member@example.com"),
+        ("password", GOOD_PASSWORD),
+        ("csrf_token", attackers_token.as_str()),
+    ];
+    let res = victim.post_raw("/login", &fields).await;
+    assert_error(res, 403, "csrf_failed").await;
+    // A browser with no cookie at all, holding someone else's token.
+    let res = app.new_browser().post_raw("/login", &fields).await;
+    assert_error(res, 403, "csrf_failed").await;
+    assert!(!victim.is_logged_in().await);
+
+    // The victim's own form works, and the token changes at login.
+    let before = victim.csrf().await;
+    let res = victim.login("member@example.com", GOOD_PASSWORD).await;
+    assert_eq!(res.status(), 303);
+    assert!(victim.is_logged_in().await);
+    assert_ne!(
+        victim.csrf().await,
+        before,
+        "the token is bound to the session"
+    );
+}

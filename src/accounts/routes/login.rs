@@ -11,7 +11,7 @@ use crate::error::{AppError, FieldCode};
 use crate::security::SecretString;
 use crate::state::AppState;
 use crate::web::forms::{safe_next, user_agent};
-use crate::web::{client_ip, csrf, page, redirect, render, FormErrors, Page};
+use crate::web::{client_ip, page, redirect, render, FormErrors, Page};
 
 /// The login form; the password never prints.
 #[derive(Debug, Default, Deserialize)]
@@ -65,11 +65,13 @@ fn invalid(page_ctx: Page, form: &LoginForm) -> Result<HttpResponse, AppError> {
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
-    session: Session,
     page_ctx: Page,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
+    if !state.sessions_available().await {
+        return Err(AppError::Unavailable);
+    }
     let request = LoginRequest {
         email: form.email.clone(),
         password: form.password.clone(),
@@ -82,10 +84,9 @@ pub async fn submit(
         return invalid(page_ctx, &form);
     };
     // A previous member's identity in this browser is replaced; login renews
-    // the session id (no fixation) and the CSRF token.
+    // the session id (no fixation), and with it the CSRF token (bound to it).
     Identity::login(&req.extensions(), record.id.expose().to_string())
         .map_err(|e| AppError::internal("identity login", e))?;
-    csrf::rotate(&session);
     if let Some(lang) = &user.language {
         page::save_lang(&req, lang);
     }
