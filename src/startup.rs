@@ -170,6 +170,7 @@ impl Application {
             runtime: RuntimeSettings::new(db.clone()),
             clock: clock.clone(),
             dummy_hash,
+            login_pacer: Default::default(),
             worker_wake: WorkerWake::default(),
             keys: keys::Keys::from_secret(settings.secret_key.expose()),
             counters: Counters::new(redis, &settings.redis.prefix, clock.clone()),
@@ -209,6 +210,7 @@ impl Application {
                     .service(
                         web::scope("")
                             .wrap(from_fn(spine::csrf::middleware))
+                            .wrap(from_fn(spine::rate::middleware))
                             .wrap(from_fn(auth::middleware::middleware))
                             .wrap(identity)
                             .wrap(session)

@@ -27,6 +27,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Verified against when an email is unknown, so timing reveals nothing.
     pub dummy_hash: String,
+    /// Paces refused logins to the slowest recent password check.
+    pub login_pacer: crate::security::password::Pacer,
     pub worker_wake: WorkerWake,
     /// Keys derived from `SECRET_KEY`.
     pub keys: Keys,

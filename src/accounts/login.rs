@@ -4,11 +4,14 @@
 
 use chrono::NaiveDateTime;
 
+use super::events::{self, AuthEvent};
 use super::input::Email;
+use super::{captcha, defence, mails};
 use crate::auth::sessions::{self, Lifetimes, SessionId, UserSession};
 use crate::auth::User;
 use crate::db::{transaction, DbConnection};
-use crate::error::AppError;
+use crate::error::{AppError, FieldCode};
+use crate::limits::rules;
 use crate::profiles::store::Profile;
 use crate::security::password::{hash_off_executor, verify_off_executor, Verification};
 use crate::security::SecretString;
@@ -35,7 +38,9 @@ pub async fn check_credentials(
     let stored = user
         .as_ref()
         .map_or_else(|| state.dummy_hash.clone(), |u| u.password_hash.clone());
+    let started = std::time::Instant::now();
     let verification = verify_off_executor(password, stored, iterations).await?;
+    state.login_pacer.observe(started.elapsed());
     let Some(user) = user.filter(|u| u.is_active) else {
         return Ok(None);
     };
@@ -115,23 +120,95 @@ pub struct LoginRequest {
     pub password: SecretString,
     pub remember: bool,
     pub ip: String,
+    /// The client's rate-limit subject (its IP, or IPv6 /64).
+    pub ip_bucket: String,
     pub user_agent: String,
     /// The session this browser is logged in with, if any.
     pub replaces: Option<SessionId>,
+    /// The captcha challenge id and the answer typed, when the form had one.
+    pub captcha: Option<(String, String)>,
 }
 
-/// The whole login: check the credentials, then open a session that replaces
-/// this browser's previous one. `None` for any refusal, all alike.
-pub async fn log_in(
-    state: &AppState,
-    request: LoginRequest,
-) -> Result<Option<(User, UserSession)>, AppError> {
-    let Some(user) = check_credentials(state, &request.email, &request.password).await? else {
-        return Ok(None);
+/// How a login attempt ended.
+pub enum LoginOutcome {
+    LoggedIn(Box<(User, UserSession)>),
+    /// Wrong password, unknown email, waiting after many failures or a
+    /// disabled account: all alike, after the same time. `captcha` says
+    /// whether the next attempt needs one.
+    Refused {
+        captcha: bool,
+    },
+    /// The form needs a captcha answered first (missing, or wrong: the
+    /// challenge is used up either way).
+    CaptchaNeeded(FieldCode),
+}
+
+/// The whole login: rate limits, captcha, the failure counters, the
+/// credentials, then a session that replaces this browser's previous one.
+pub async fn log_in(state: &AppState, request: LoginRequest) -> Result<LoginOutcome, AppError> {
+    let started = std::time::Instant::now();
+    let counters = &state.counters;
+    counters
+        .enforce(&state.runtime, rules::LOGIN_PER_IP, &request.ip_bucket)
+        .await?;
+    counters
+        .enforce(
+            &state.runtime,
+            rules::LOGIN_PER_EMAIL,
+            &rules::email_subject(&request.email),
+        )
+        .await?;
+    if !state.sessions_available().await {
+        return Err(AppError::Unavailable);
+    }
+    let stance = defence::stance(state, &request.email, &request.ip_bucket).await?;
+    if stance.captcha {
+        let solved = match &request.captcha {
+            Some((id, answer)) => {
+                captcha::solve(state, id, answer).await && !answer.trim().is_empty()
+            }
+            None => false,
+        };
+        if !solved {
+            let code = match &request.captcha {
+                Some((_, answer)) if !answer.trim().is_empty() => FieldCode::CaptchaInvalid,
+                _ => FieldCode::CaptchaRequired,
+            };
+            events::record_for_email(
+                state,
+                &request.email,
+                AuthEvent::CaptchaShown,
+                &request.ip,
+                &request.user_agent,
+            )
+            .await;
+            return Ok(LoginOutcome::CaptchaNeeded(code));
+        }
+    }
+    let checked = check_credentials(state, &request.email, &request.password).await?;
+    let Some(user) = checked.filter(|_| !stance.locked) else {
+        let after = defence::record_failure(state, &request.email, &request.ip_bucket).await?;
+        events::record_for_email(
+            state,
+            &request.email,
+            AuthEvent::LoginFailure,
+            &request.ip,
+            &request.user_agent,
+        )
+        .await;
+        if after.lock_engaged {
+            lock_engaged(state, &request).await?;
+        }
+        tokio::time::sleep(state.login_pacer.remaining(started)).await;
+        return Ok(LoginOutcome::Refused {
+            captcha: after.captcha,
+        });
     };
+    defence::record_success(state, &request.email).await;
     let lifetimes = Lifetimes::from_settings(&state.settings.sessions);
     let now = state.clock.now();
     let for_session = user.clone();
+    let (ip, user_agent) = (request.ip.clone(), request.user_agent.clone());
     let record = state
         .db
         .primary(move |c| {
@@ -145,5 +222,44 @@ pub async fn log_in(
             Ok(open_session(c, &for_session, &login, now)?)
         })
         .await?;
-    Ok(record.map(|r| (user, r)))
+    match record {
+        Some(r) => {
+            events::record(state, user.id, AuthEvent::LoginSuccess, &ip, &user_agent).await;
+            Ok(LoginOutcome::LoggedIn(Box::new((user, r))))
+        }
+        // The password changed while it was being checked.
+        None => Ok(LoginOutcome::Refused { captcha: false }),
+    }
+}
+
+/// The wait engaged for the first time: recorded, and the owner (if the
+/// email has an account) is mailed.
+async fn lock_engaged(state: &AppState, request: &LoginRequest) -> Result<(), AppError> {
+    let Ok(email) = Email::parse(&request.email) else {
+        return Ok(());
+    };
+    let email = email.as_str().to_string();
+    let now = state.clock.now();
+    let user = state
+        .write_and_wake(move |c| {
+            let Some(user) = User::find_by_email(c, &email)? else {
+                return Ok(None);
+            };
+            let lang = user.language.clone().unwrap_or_else(|| "en".to_string());
+            mails::queue_notice(c, mails::Notice::Locked, user.id, &lang, now)?;
+            Ok(Some(user.id))
+        })
+        .await?;
+    if let Some(id) = user {
+        events::record(
+            state,
+            id,
+            AuthEvent::Locked,
+            &request.ip,
+            &request.user_agent,
+        )
+        .await;
+        tracing::warn!(user_id = %id, "failed logins: escalating wait engaged");
+    }
+    Ok(())
 }

@@ -12,6 +12,79 @@ use crate::mail::{mask_email, OutgoingMail};
 
 pub const VERIFY_EMAIL: &str = "mail.verify_email";
 pub const PASSWORD_RESET: &str = "mail.password_reset";
+/// A mail with no token in it: a warning to the owner of an account.
+pub const NOTICE: &str = "mail.notice";
+
+/// The warnings [`NOTICE`] sends; each names its catalog section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Notice {
+    /// Repeated failed logins engaged the escalating wait.
+    Locked,
+    /// Someone signed up with this (registered) address.
+    SignupTaken,
+}
+
+impl Notice {
+    fn catalog_key(self) -> &'static str {
+        match self {
+            Self::Locked => "mail.locked",
+            Self::SignupTaken => "mail.signup_taken",
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct NoticeToUser {
+    user_id: UserId,
+    lang: String,
+    notice: Notice,
+}
+
+/// Queues a warning mail to `user`, inside the caller's transaction.
+pub fn queue_notice(
+    conn: &mut DbConnection,
+    notice: Notice,
+    user: UserId,
+    lang: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<(), diesel::result::Error> {
+    let payload = NoticeToUser {
+        user_id: user,
+        lang: lang.to_string(),
+        notice,
+    };
+    enqueue(conn, NewJob::new(NOTICE, &payload, now)?).map(|_| ())
+}
+
+async fn send_notice(ctx: JobContext, payload: String) -> Result<(), JobError> {
+    let NoticeToUser {
+        user_id,
+        lang,
+        notice,
+    } = serde_json::from_str(&payload)?;
+    let user = ctx
+        .db
+        .read(move |c| Ok(User::find(c, user_id)?))
+        .await
+        .map_err(|e| JobError(e.to_string()))?;
+    let Some(user) = user else {
+        return Ok(());
+    };
+    let t = Tr::new(&lang);
+    let key = notice.catalog_key();
+    let link = ctx.settings.absolute_url("/password-reset");
+    let mail = OutgoingMail {
+        to: user.email.clone(),
+        subject: t.t(&format!("{key}.subject")).to_string(),
+        body: t.tf(
+            &format!("{key}.body"),
+            &[("name", &user.nickname), ("link", &link)],
+        ),
+    };
+    ctx.mailer.send(&ctx.settings.mail.from, mail).await?;
+    Ok(())
+}
 
 /// Payload of the account mail jobs.
 #[derive(Debug, Serialize, Deserialize)]
@@ -42,6 +115,7 @@ pub fn register(r: &mut Registry) {
     r.register(PASSWORD_RESET, |ctx, payload| {
         send(ctx, payload, Purpose::ResetPassword)
     });
+    r.register(NOTICE, send_notice);
 }
 
 async fn send(ctx: JobContext, payload: String, purpose: Purpose) -> Result<(), JobError> {

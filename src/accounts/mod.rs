@@ -4,6 +4,9 @@
 //! table in `tokens.rs`. The `users` and `user_sessions` tables belong to `auth`.
 
 pub mod admin;
+pub mod captcha;
+pub mod defence;
+pub mod events;
 pub use crate::auth::input;
 pub mod login;
 pub mod mails;

@@ -81,7 +81,7 @@ pub async fn reset_with_token(
     }
     let hash = hash_off_executor(new_password, state.settings.passwords.iterations).await?;
     let (token, now) = (token.clone(), state.clock.now());
-    state
+    let outcome = state
         .db
         .write(move |c| {
             let Some(id) = tokens::consume(c, token.expose(), Purpose::ResetPassword, now)? else {
@@ -92,7 +92,12 @@ pub async fn reset_with_token(
             sessions::revoke_all(c, id)?;
             Ok(ResetOutcome::Done(id))
         })
-        .await
+        .await?;
+    if matches!(outcome, ResetOutcome::Done(_)) {
+        // The owner proved who they are: failed logins no longer count.
+        super::defence::lift(state, &user.email).await;
+    }
+    Ok(outcome)
 }
 
 /// The change-password form; neither password prints.

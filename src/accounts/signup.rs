@@ -100,12 +100,27 @@ pub async fn sign_up(
     };
     let hash = hash_off_executor(&account.password, state.settings.passwords.iterations).await?;
     let (lang, now) = (lang.to_string(), state.clock.now());
+    let email = account.email.as_str().to_string();
+    let for_create = lang.clone();
     let created = state
-        .write_and_wake(move |c| Ok(create_account(c, &account, &hash, &lang, now)))
+        .write_and_wake(move |c| Ok(create_account(c, &account, &hash, &for_create, now)))
         .await?;
     match created {
         Ok(id) => Ok(SignupOutcome::Created(id)),
-        Err(CreateError::Taken) => Ok(SignupOutcome::EmailTaken),
+        Err(CreateError::Taken) => {
+            // The answer is the same as for a new address; the owner hears
+            // about it by mail instead.
+            state
+                .write_and_wake(move |c| {
+                    if let Some(owner) = User::find_by_email(c, &email)? {
+                        let lang = owner.language.clone().unwrap_or(lang);
+                        mails::queue_notice(c, mails::Notice::SignupTaken, owner.id, &lang, now)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+            Ok(SignupOutcome::EmailTaken)
+        }
         Err(CreateError::Database(e)) => Err(e.into()),
     }
 }

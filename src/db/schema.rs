@@ -166,6 +166,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    auth_events (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        ip -> Text,
+        user_agent -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(auth_events -> users (user_id));
 diesel::joinable!(user_sessions -> users (user_id));
 diesel::joinable!(profiles -> users (user_id));
 diesel::joinable!(photos -> users (user_id));
@@ -182,5 +194,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     matches,
     rewinds,
     blocks,
-    reports
+    reports,
+    auth_events
 );

@@ -10,6 +10,7 @@
 //! means exactly that at every moment, not "10 per clock quarter".
 
 mod memory;
+pub mod rules;
 
 use std::time::Duration;
 

@@ -99,6 +99,36 @@ pub async fn verify_off_executor(
         .map_err(|e| crate::error::AppError::internal("password hashing", e))
 }
 
+/// Paces refused logins: a refusal is answered no sooner than the slowest
+/// password check seen in the last ten minutes took. An unknown email is
+/// checked against a dummy hash at the configured iteration count; an
+/// account imported with more iterations takes longer to check, and without
+/// this its refusals would stand out by their time.
+#[derive(Default)]
+pub struct Pacer {
+    /// (slowest check in microseconds, when it was seen).
+    slowest: std::sync::Mutex<(u64, Option<std::time::Instant>)>,
+}
+
+const PACER_MEMORY: std::time::Duration = std::time::Duration::from_secs(600);
+
+impl Pacer {
+    pub fn observe(&self, took: std::time::Duration) {
+        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        let mut slowest = self.slowest.lock().unwrap_or_else(|p| p.into_inner());
+        let stale = slowest.1.is_none_or(|at| at.elapsed() > PACER_MEMORY);
+        if stale || micros >= slowest.0 {
+            *slowest = (micros, Some(std::time::Instant::now()));
+        }
+    }
+
+    /// How long a refusal that started at `started` still has to wait.
+    pub fn remaining(&self, started: std::time::Instant) -> std::time::Duration {
+        let slowest = self.slowest.lock().unwrap_or_else(|p| p.into_inner()).0;
+        std::time::Duration::from_micros(slowest).saturating_sub(started.elapsed())
+    }
+}
+
 pub fn dummy_hash(iterations: u32) -> String {
     hash(&super::random::token(16), iterations)
 }
@@ -111,6 +141,16 @@ mod tests {
     /// with 1,000,000 iterations.
     const DJANGO_HASH: &str =
         "pbkdf2_sha256$1000000$seasalt$eDeT2Bk71DYBhUNxsvTfOL61wQ+l2yaHzCst8hDsfHQ=";
+
+    #[test]
+    fn the_pacer_remembers_the_slowest_check() {
+        let pacer = Pacer::default();
+        pacer.observe(std::time::Duration::from_millis(300));
+        pacer.observe(std::time::Duration::from_millis(100));
+        let started = std::time::Instant::now();
+        let left = pacer.remaining(started);
+        assert!(left > std::time::Duration::from_millis(250), "{left:?}");
+    }
 
     #[test]
     fn a_hash_made_by_django_verifies() {

@@ -54,6 +54,32 @@ pub fn of(req: &HttpRequest) -> String {
     .unwrap_or_else(|| "unknown".to_string())
 }
 
+/// The rate-limit subject of an address: the address itself for IPv4, its
+/// /64 network for IPv6 (one subscriber usually holds a whole /64).
+pub fn bucket_of(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// The rate-limit subject of a request's client (see [`bucket_of`]).
+pub fn bucket(req: &HttpRequest) -> String {
+    resolve(
+        req.peer_addr().map(|a| a.ip()),
+        req.headers(),
+        trusted_from(req),
+    )
+    .map(bucket_of)
+    .unwrap_or_else(|| "unknown".to_string())
+}
+
 /// Same as [`of`], for middleware.
 pub fn of_service_request(req: &ServiceRequest) -> String {
     of(req.request())
@@ -74,6 +100,31 @@ mod tests {
 
     fn ip(s: &str) -> Option<IpAddr> {
         s.parse().ok()
+    }
+
+    #[test]
+    fn an_ipv6_64_is_one_bucket() {
+        let a = bucket_of(
+            "2001:db8:1:2:aaaa::1"
+                .parse()
+                .unwrap_or_else(|_| unreachable!()),
+        );
+        let b = bucket_of(
+            "2001:db8:1:2:ffff:1:2:3"
+                .parse()
+                .unwrap_or_else(|_| unreachable!()),
+        );
+        let c = bucket_of("2001:db8:1:3::1".parse().unwrap_or_else(|_| unreachable!()));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(
+            bucket_of(
+                "::ffff:192.0.2.1"
+                    .parse()
+                    .unwrap_or_else(|_| unreachable!())
+            ),
+            "192.0.2.1"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod forms;
 pub mod head;
 pub mod headers;
 pub mod page;
+pub mod rate;
 pub mod remember;
 pub mod session_store;
 

@@ -11,6 +11,7 @@ mod bad_input;
 mod cli;
 mod client_ip;
 mod csrf;
+mod defence;
 mod discovery;
 mod head;
 mod headers;

@@ -5,9 +5,11 @@ use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::accounts::login::{self, LoginRequest};
+use crate::accounts::login::{self, LoginOutcome, LoginRequest};
+use crate::accounts::{captcha, defence};
 use crate::auth::{sessions, Principal};
 use crate::error::{AppError, FieldCode};
+use crate::limits::rules;
 use crate::security::SecretString;
 use crate::state::AppState;
 use crate::web::forms::{safe_next, user_agent};
@@ -21,6 +23,8 @@ pub struct LoginForm {
     password: SecretString,
     remember: Option<String>,
     next: Option<String>,
+    captcha_id: Option<String>,
+    captcha: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -35,31 +39,86 @@ struct LoginPage {
     email: String,
     next: String,
     errors: FormErrors,
+    /// The captcha challenge to answer, when one is needed.
+    captcha: Option<String>,
 }
 
-pub async fn form(page_ctx: Page, query: web::Query<LoginQuery>) -> Result<HttpResponse, AppError> {
+pub async fn form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page_ctx: Page,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, AppError> {
     if page_ctx.user.is_some() {
         return Ok(redirect("/discover"));
     }
     let next = safe_next(query.next.as_deref()).unwrap_or_default();
+    // An IP past its failure threshold sees the captcha straight away.
+    let ip_bucket = client_ip::bucket(&req);
+    let captcha = if defence::stance(&state, "", &ip_bucket).await?.captcha {
+        Some(captcha::issue(&state).await)
+    } else {
+        None
+    };
     crate::web::ok(&LoginPage {
         page: page_ctx,
         email: String::new(),
         next,
         errors: FormErrors::default(),
+        captcha,
     })
 }
 
-fn invalid(page_ctx: Page, form: &LoginForm) -> Result<HttpResponse, AppError> {
+/// The form again after a refusal: the same page whatever the reason, with
+/// a fresh captcha when the next attempt needs one.
+async fn refused(
+    state: &AppState,
+    page_ctx: Page,
+    form: &LoginForm,
+    code: FieldCode,
+    with_captcha: bool,
+) -> Result<HttpResponse, AppError> {
+    let captcha = if with_captcha {
+        Some(captcha::issue(state).await)
+    } else {
+        None
+    };
     render(
         StatusCode::UNAUTHORIZED,
         &LoginPage {
             page: page_ctx,
             email: String::new(),
             next: safe_next(form.next.as_deref()).unwrap_or_default(),
-            errors: FormErrors::one("form", FieldCode::InvalidCredentials),
+            errors: FormErrors::one("form", code),
+            captcha,
         },
     )
+}
+
+/// `GET /captcha/{id}.png`: the picture of a live challenge.
+pub async fn captcha_image(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Some(id) = path.strip_suffix(".png") else {
+        return Err(AppError::NotFound);
+    };
+    state
+        .counters
+        .enforce(
+            &state.runtime,
+            rules::CAPTCHA_PER_IP,
+            &client_ip::bucket(&req),
+        )
+        .await?;
+    match captcha::png(&state, id).await? {
+        Some(png) => Ok(HttpResponse::Ok()
+            .content_type("image/png")
+            .insert_header(("cache-control", "no-store"))
+            .body(png)),
+        None => Err(AppError::NotFound),
+    }
 }
 
 pub async fn submit(
@@ -69,19 +128,34 @@ pub async fn submit(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    if !state.sessions_available().await {
-        return Err(AppError::Unavailable);
-    }
     let request = LoginRequest {
         email: form.email.clone(),
         password: form.password.clone(),
         remember: form.remember.is_some(),
         ip: client_ip::of(&req),
+        ip_bucket: client_ip::bucket(&req),
         user_agent: user_agent(&req),
         replaces: page_ctx.user.as_ref().map(|u| u.session_id.clone()),
+        captcha: form
+            .captcha_id
+            .clone()
+            .map(|id| (id, form.captcha.clone().unwrap_or_default())),
     };
-    let Some((user, record)) = login::log_in(&state, request).await? else {
-        return invalid(page_ctx, &form);
+    let (user, record) = match login::log_in(&state, request).await? {
+        LoginOutcome::LoggedIn(done) => *done,
+        LoginOutcome::Refused { captcha } => {
+            return refused(
+                &state,
+                page_ctx,
+                &form,
+                FieldCode::InvalidCredentials,
+                captcha,
+            )
+            .await
+        }
+        LoginOutcome::CaptchaNeeded(code) => {
+            return refused(&state, page_ctx, &form, code, true).await
+        }
     };
     // A previous member's identity in this browser is replaced; login renews
     // the session id (no fixation), and with it the CSRF token (bound to it).

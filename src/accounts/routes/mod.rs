@@ -21,6 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(login::submit)),
     )
     .route("/logout", web::post().to(login::logout))
+    .route("/captcha/{file}", web::get().to(login::captcha_image))
     .route("/verify-email", web::get().to(verify::verify))
     .route("/verify-email/resend", web::post().to(verify::resend))
     .service(

@@ -1,13 +1,17 @@
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::accounts::events::{self, AuthEvent};
 use crate::accounts::input::Email;
 use crate::accounts::password::{self, ResetOutcome};
 use crate::error::AppError;
+use crate::limits::rules;
 use crate::security::SecretString;
 use crate::state::AppState;
+use crate::web::client_ip;
+use crate::web::forms::user_agent;
 use crate::web::{redirect, render, FormErrors, Page};
 
 #[derive(Debug, Default, Deserialize)]
@@ -34,10 +38,26 @@ pub async fn request_form(page: Page) -> Result<HttpResponse, AppError> {
 
 /// Answers the same whether or not the address has an account.
 pub async fn request_submit(
+    req: HttpRequest,
     state: web::Data<AppState>,
     page: Page,
     form: web::Form<RequestForm>,
 ) -> Result<HttpResponse, AppError> {
+    let counters = &state.counters;
+    counters
+        .enforce(
+            &state.runtime,
+            rules::RESET_PER_IP,
+            &client_ip::bucket(&req),
+        )
+        .await?;
+    counters
+        .enforce(
+            &state.runtime,
+            rules::RESET_PER_EMAIL,
+            &rules::email_subject(&form.email),
+        )
+        .await?;
     let email = match Email::parse(&form.email) {
         Ok(e) => e,
         Err(code) => {
@@ -94,6 +114,7 @@ pub async fn confirm_form(
 }
 
 pub async fn confirm_submit(
+    req: HttpRequest,
     state: web::Data<AppState>,
     page: Page,
     query: web::Query<TokenQuery>,
@@ -101,7 +122,11 @@ pub async fn confirm_submit(
 ) -> Result<HttpResponse, AppError> {
     let token = query.into_inner().token;
     match password::reset_with_token(&state, &token, &form.password).await? {
-        ResetOutcome::Done(_) => Ok(redirect("/login?notice=password_reset_done")),
+        ResetOutcome::Done(id) => {
+            let (ip, ua) = (client_ip::of(&req), user_agent(&req));
+            events::record(&state, id, AuthEvent::PasswordReset, &ip, &ua).await;
+            Ok(redirect("/login?notice=password_reset_done"))
+        }
         ResetOutcome::InvalidToken => Err(AppError::InvalidToken),
         ResetOutcome::Rejected(errors) => render(
             StatusCode::UNPROCESSABLE_ENTITY,

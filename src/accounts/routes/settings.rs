@@ -3,12 +3,15 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::accounts::events::{self, AuthEvent};
 use crate::accounts::password::{self, ChangePasswordForm};
 use crate::accounts::settings;
 use crate::auth::{Principal, SessionId, UserSession};
 use crate::error::AppError;
 use crate::i18n;
 use crate::state::AppState;
+use crate::web::client_ip;
+use crate::web::forms::user_agent;
 use crate::web::{page, redirect, render, FormErrors, Page};
 
 #[derive(Template)]
@@ -36,13 +39,18 @@ pub async fn show(page: Page, me: Principal) -> Result<HttpResponse, AppError> {
 }
 
 pub async fn change_password(
+    req: HttpRequest,
     state: web::Data<AppState>,
     page: Page,
     me: Principal,
     form: web::Form<ChangePasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     match password::change(&state, &me, &form).await? {
-        Ok(()) => Ok(redirect("/settings?notice=password_changed")),
+        Ok(()) => {
+            let (ip, ua) = (client_ip::of(&req), user_agent(&req));
+            events::record(&state, me.id, AuthEvent::PasswordChanged, &ip, &ua).await;
+            Ok(redirect("/settings?notice=password_changed"))
+        }
         Err(errors) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &SettingsPage {

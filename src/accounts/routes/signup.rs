@@ -1,10 +1,12 @@
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use crate::accounts::signup::{self, SignupForm, SignupOutcome};
-use crate::error::{AppError, FieldCode};
+use crate::error::AppError;
+use crate::limits::rules;
 use crate::state::AppState;
+use crate::web::client_ip;
 use crate::web::{redirect, render, FormErrors, Page};
 
 #[derive(Template)]
@@ -41,15 +43,34 @@ pub async fn form(state: web::Data<AppState>, page_ctx: Page) -> Result<HttpResp
 }
 
 pub async fn submit(
+    req: HttpRequest,
     state: web::Data<AppState>,
     page_ctx: Page,
     form: web::Form<SignupForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
+    let counters = &state.counters;
+    counters
+        .enforce(
+            &state.runtime,
+            rules::SIGNUP_PER_IP,
+            &client_ip::bucket(&req),
+        )
+        .await?;
+    counters
+        .enforce(
+            &state.runtime,
+            rules::SIGNUP_PER_EMAIL,
+            &rules::email_subject(&form.email),
+        )
+        .await?;
     let errors = match signup::sign_up(&state, &form, page_ctx.t.lang()).await? {
-        SignupOutcome::Created(_) => return Ok(redirect("/login?notice=check_email")),
+        // A registered address gets the same answer (its owner is mailed),
+        // so the form cannot be used to find out who has an account.
+        SignupOutcome::Created(_) | SignupOutcome::EmailTaken => {
+            return Ok(redirect("/login?notice=check_email"))
+        }
         SignupOutcome::Invalid(errors) => errors,
-        SignupOutcome::EmailTaken => FormErrors::one("email", FieldCode::EmailTaken),
     };
     render(
         StatusCode::UNPROCESSABLE_ENTITY,

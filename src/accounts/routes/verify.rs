@@ -35,10 +35,23 @@ pub async fn verify(
 }
 
 pub async fn resend(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     page: Page,
     me: Principal,
 ) -> Result<HttpResponse, AppError> {
+    let counters = &state.counters;
+    let ip = crate::web::client_ip::bucket(&req);
+    counters
+        .enforce(&state.runtime, crate::limits::rules::RESEND_PER_IP, &ip)
+        .await?;
+    counters
+        .enforce(
+            &state.runtime,
+            crate::limits::rules::RESEND_PER_ACCOUNT,
+            &me.id.to_string(),
+        )
+        .await?;
     match verify::resend(&state, &me, page.t.lang()).await? {
         ResendOutcome::Queued => Ok(redirect("/settings?notice=verification_sent")),
         ResendOutcome::AlreadyVerified => Ok(redirect("/settings")),

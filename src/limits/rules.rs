@@ -1,0 +1,118 @@
+//! The rate limits: which requests are counted, per what, over which window.
+//! The maximum of each is a runtime setting (staff change it without a
+//! restart); the windows are fixed here.
+
+use std::time::Duration;
+
+use super::{Counters, Decision, Limit};
+use crate::error::AppError;
+use crate::runtime::{self, RuntimeSettings, Tunable};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub name: &'static str,
+    pub max: Tunable,
+    pub window: Duration,
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(3600);
+
+pub const LOGIN_PER_IP: Rule = Rule {
+    name: "login-ip",
+    max: runtime::RATE_LOGIN_PER_IP,
+    window: Duration::from_secs(5 * 60),
+};
+pub const LOGIN_PER_EMAIL: Rule = Rule {
+    name: "login-email",
+    max: runtime::RATE_LOGIN_PER_EMAIL,
+    window: Duration::from_secs(5 * 60),
+};
+pub const SIGNUP_PER_IP: Rule = Rule {
+    name: "signup-ip",
+    max: runtime::RATE_SIGNUP_PER_IP,
+    window: HOUR,
+};
+pub const SIGNUP_PER_EMAIL: Rule = Rule {
+    name: "signup-email",
+    max: runtime::RATE_SIGNUP_PER_EMAIL,
+    window: HOUR,
+};
+pub const RESET_PER_IP: Rule = Rule {
+    name: "reset-ip",
+    max: runtime::RATE_RESET_PER_IP,
+    window: HOUR,
+};
+pub const RESET_PER_EMAIL: Rule = Rule {
+    name: "reset-email",
+    max: runtime::RATE_RESET_PER_EMAIL,
+    window: HOUR,
+};
+pub const RESEND_PER_IP: Rule = Rule {
+    name: "resend-ip",
+    max: runtime::RATE_RESEND_PER_IP,
+    window: HOUR,
+};
+pub const RESEND_PER_ACCOUNT: Rule = Rule {
+    name: "resend-account",
+    max: runtime::RATE_RESEND_PER_ACCOUNT,
+    window: HOUR,
+};
+pub const SECOND_FACTOR_PER_ACCOUNT: Rule = Rule {
+    name: "2fa-account",
+    max: runtime::RATE_SECOND_FACTOR_PER_ACCOUNT,
+    window: Duration::from_secs(15 * 60),
+};
+pub const CAPTCHA_PER_IP: Rule = Rule {
+    name: "captcha-ip",
+    max: runtime::RATE_CAPTCHA_PER_IP,
+    window: Duration::from_secs(10 * 60),
+};
+/// Every state-changing request from one IP.
+pub const POSTS_PER_IP: Rule = Rule {
+    name: "posts-ip",
+    max: runtime::RATE_POSTS_PER_IP,
+    window: MINUTE,
+};
+pub const SWIPES_PER_MEMBER: Rule = Rule {
+    name: "swipes-member",
+    max: runtime::RATE_SWIPES_PER_MEMBER,
+    window: MINUTE,
+};
+
+/// A counter key for an email that does not put the address itself in Redis.
+pub fn email_subject(email: &str) -> String {
+    let digest = ring::digest::digest(
+        &ring::digest::SHA256,
+        email.trim().to_lowercase().as_bytes(),
+    );
+    digest.as_ref()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Counters {
+    /// Charges `rule` for `subject`: `TooSoon` (429 with `Retry-After`)
+    /// once its maximum is reached within its window.
+    pub async fn enforce(
+        &self,
+        runtime: &RuntimeSettings,
+        rule: Rule,
+        subject: &str,
+    ) -> Result<(), AppError> {
+        let max = u64::try_from(runtime.get(rule.max).await?).unwrap_or(0);
+        let limit = Limit {
+            name: rule.name,
+            max,
+            window: rule.window,
+        };
+        match self.charge(limit, subject).await {
+            Decision::Allowed => Ok(()),
+            Decision::Limited { retry_after_secs } => {
+                tracing::info!(rule = rule.name, "rate limit reached");
+                Err(AppError::TooSoon { retry_after_secs })
+            }
+        }
+    }
+}
