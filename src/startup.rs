@@ -222,12 +222,14 @@ impl Application {
                             .configure(profiles::routes::configure)
                             .default_service(web::to(not_found)),
                     )
+                    .wrap(from_fn(spine::body_timeout::middleware))
                     .wrap(from_fn(spine::errors::middleware))
                     .wrap(from_fn(spine::headers::middleware))
                     .wrap(from_fn(spine::head::middleware))
                     .wrap(TracingLogger::<SwiperRootSpan>::new())
             })
             .shutdown_timeout(30)
+            .client_request_timeout(settings.http.header_timeout)
             .listen(listener)?
             .run()
         };

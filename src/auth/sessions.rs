@@ -150,8 +150,12 @@ pub fn create(
 }
 
 /// How stale `last_seen_at` may get before a request refreshes it, so that
-/// browsing does not write on every request.
-const TOUCH_EVERY: TimeDelta = TimeDelta::seconds(60);
+/// browsing does not write on every request: a tenth of the idle time-out,
+/// at most a minute. A member active more often than the time-out itself
+/// therefore never times out.
+pub fn touch_every(idle: Duration) -> TimeDelta {
+    (delta(idle) / 10).min(TimeDelta::seconds(60))
+}
 
 /// The member behind a session id, if the session is still alive: not
 /// expired, not idle too long (remembered sessions only expire), account active.
@@ -175,7 +179,7 @@ pub fn authenticate(
         diesel::delete(user_sessions::table.find(&session.id)).execute(conn)?;
         return Ok(None);
     }
-    if now - session.last_seen_at > TOUCH_EVERY {
+    if now - session.last_seen_at >= touch_every(idle) {
         diesel::update(user_sessions::table.find(&session.id))
             .set(user_sessions::last_seen_at.eq(now))
             .execute(conn)?;

@@ -61,6 +61,10 @@ pub struct HttpSettings {
     pub bind: String,
     pub base_url: Url,
     pub trusted_proxies: Vec<IpNet>,
+    /// Longest time a client may take to send a request body (`HTTP_BODY_TIMEOUT`).
+    pub body_timeout: Duration,
+    /// Longest time a client may take to send the request head (`HTTP_HEADER_TIMEOUT`).
+    pub header_timeout: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -332,6 +336,15 @@ impl Settings {
                 .push("PASSWORD_ITERATIONS: must be positive".to_string());
         }
         let password_min_length = c.parse("PASSWORD_MIN_LENGTH", 10, "a whole number");
+        if production && password_min_length < 10 {
+            c.errors.push(
+                "PASSWORD_MIN_LENGTH: at least 10 in production (OWASP ASVS 6.2.1)".to_string(),
+            );
+        }
+        if password_min_length > 128 {
+            c.errors
+                .push("PASSWORD_MIN_LENGTH: at most 128".to_string());
+        }
         let secret = |v: String| SecretString::new(v);
         let settings = Settings {
             app_env,
@@ -339,6 +352,8 @@ impl Settings {
                 bind,
                 base_url,
                 trusted_proxies,
+                body_timeout: c.duration_secs("HTTP_BODY_TIMEOUT", 30, 1),
+                header_timeout: c.duration_secs("HTTP_HEADER_TIMEOUT", 10, 1),
             },
             database: DatabaseSettings {
                 url: secret(database_url),
@@ -467,6 +482,28 @@ mod tests {
             ("PASSWORD_ITERATIONS", "1000"),
         ]));
         assert!(prod.is_err_and(|e| e.0.iter().any(|l| l.starts_with("PASSWORD_ITERATIONS"))));
+    }
+
+    #[test]
+    fn production_refuses_a_password_minimum_below_10() {
+        let base = [
+            ("APP_ENV", "production"),
+            ("SECRET_KEY", "k".repeat(64).leak() as &str),
+            ("SMTP_URL", "smtp://127.0.0.1:25"),
+            ("BASE_URL", "https://swiper.example"),
+            ("DATABASE_URL", "postgres://swiper@db/swiper"),
+        ];
+        for (value, ok) in [("0", false), ("9", false), ("10", true)] {
+            let mut pairs = base.to_vec();
+            pairs.push(("PASSWORD_MIN_LENGTH", value));
+            let result = Settings::load(&src(&pairs));
+            assert_eq!(
+                result.is_ok(),
+                ok,
+                "{value}: {:?}",
+                result.err().map(|e| e.to_string())
+            );
+        }
     }
 
     #[test]

@@ -54,6 +54,7 @@ codes!(
         InvalidToken => "invalid_token",
         RateLimited => "rate_limited",
         ServiceUnavailable => "service_unavailable",
+        RequestTimeout => "request_timeout",
         InternalError => "internal_error",
         AlreadySwiped => "already_swiped",
         EmailNotVerified => "email_not_verified",
@@ -112,6 +113,7 @@ impl ErrorCode {
             401 => Self::LoginRequired,
             429 => Self::RateLimited,
             503 => Self::ServiceUnavailable,
+            408 => Self::RequestTimeout,
             400..=499 => Self::InvalidInput,
             _ => Self::InternalError,
         }

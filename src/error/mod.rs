@@ -33,6 +33,9 @@ pub enum AppError {
     InvalidToken,
     #[error("retry later")]
     TooSoon { retry_after_secs: u64 },
+    /// The client did not send its request body in time.
+    #[error("request timeout")]
+    RequestTimeout,
     /// A service this request needs (the session store) is unreachable.
     #[error("temporarily unavailable")]
     Unavailable,
@@ -65,6 +68,7 @@ impl AppError {
             Self::InvalidToken => ErrorCode::InvalidToken,
             Self::TooSoon { .. } => ErrorCode::RateLimited,
             Self::Unavailable => ErrorCode::ServiceUnavailable,
+            Self::RequestTimeout => ErrorCode::RequestTimeout,
             Self::Refused(code) => *code,
             Self::Internal { .. } => ErrorCode::InternalError,
         }
@@ -84,6 +88,7 @@ impl ResponseError for AppError {
             Self::InvalidToken => StatusCode::BAD_REQUEST,
             Self::TooSoon { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Refused(ErrorCode::EmailNotVerified) => StatusCode::FORBIDDEN,
             Self::Refused(_) => StatusCode::CONFLICT,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,

@@ -2,6 +2,7 @@
 //! static assets and what every page needs.
 
 pub mod assets;
+pub mod body_timeout;
 pub mod client_ip;
 pub mod csrf;
 pub mod errors;

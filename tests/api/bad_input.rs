@@ -249,3 +249,32 @@ async fn bad_tokens_and_query_strings_are_clear_errors() {
         assert!(status != 200 || path.starts_with("/login"), "{path}");
     }
 }
+
+/// A client that announces a body and stalls gets 408 within the bound
+/// instead of holding a worker.
+#[tokio::test]
+async fn a_stalled_request_body_is_answered_within_the_bound() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(&[("HTTP_BODY_TIMEOUT", "1")]).await;
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /login HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nemail=abc",
+        app.port
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    // The safety net is far above the bound: the test is about an answer
+    // arriving at all, not about its speed.
+    tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        stream.read_to_end(&mut answer),
+    )
+    .await
+    .expect("the server answers or closes the connection")
+    .unwrap();
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("request_timeout"), "{text}");
+}

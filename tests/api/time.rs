@@ -30,6 +30,21 @@ async fn a_session_ends_when_the_clock_passes_its_idle_timeout() {
 }
 
 #[tokio::test]
+async fn a_member_active_every_ten_seconds_outlives_a_one_minute_idle_timeout() {
+    let clock = Clock::manual(noon());
+    let app = spawn_app_with_clock_and(clock.clone(), &[("SESSION_IDLE_TIMEOUT", "60")]).await;
+    let browser = &app.browser;
+    app.member(browser, "busy@example.com").await;
+    // Five minutes of a click every ten seconds.
+    for _ in 0..30 {
+        clock.advance(chrono::TimeDelta::seconds(10));
+        assert!(browser.is_logged_in().await, "still active");
+    }
+    clock.advance(chrono::TimeDelta::seconds(61));
+    assert!(!browser.is_logged_in().await, "a minute idle ends it");
+}
+
+#[tokio::test]
 async fn a_reset_link_expires_after_its_time_to_live() {
     let clock = Clock::manual(noon());
     let app = spawn_app_with_clock(clock.clone()).await;

@@ -73,9 +73,14 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
 
 /// An app whose time is `clock` (a manual one lets the test move time forward).
 pub async fn spawn_app_with_clock(clock: Clock) -> TestApp {
+    spawn_app_with_clock_and(clock, &[]).await
+}
+
+/// A manual-clock app with configuration overrides.
+pub async fn spawn_app_with_clock_and(clock: Clock, extra: &[(&str, &str)]) -> TestApp {
     let db = std::sync::Arc::new(TestDb::new());
     let prefix = format!("swiper-test-{}", random::token(6));
-    start(db, &prefix, &[], clock).await
+    start(db, &prefix, extra, clock).await
 }
 
 /// Another instance on the same database and Redis prefix (a second server behind nginx).
