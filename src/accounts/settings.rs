@@ -1,6 +1,7 @@
 //! The member's own settings: language, and the list of their sessions with
 //! "log out" for one or all others.
 
+use crate::auth::events::{self, AuthEventRow};
 use crate::auth::sessions::{self, UserSession};
 use crate::auth::{Principal, User};
 use crate::error::AppError;
@@ -31,6 +32,15 @@ pub async fn list_sessions(state: &AppState, me: &Principal) -> Result<Vec<UserS
         .db
         .primary(move |c| Ok(sessions::list(c, id, now, idle)?))
         .await
+}
+
+/// My recent security activity, newest first.
+pub async fn recent_activity(
+    state: &AppState,
+    me: &Principal,
+) -> Result<Vec<AuthEventRow>, AppError> {
+    let id = me.id;
+    state.db.read(move |c| Ok(events::recent(c, id, 20)?)).await
 }
 
 /// "Log out everywhere else": every other session of mine ends, on every instance.

@@ -31,6 +31,13 @@ crate::text_enum!(
     }
 );
 
+impl AuthEvent {
+    /// The catalog key of its description.
+    pub fn message_key(self) -> String {
+        format!("event.{}", self.as_str())
+    }
+}
+
 /// The longest user agent kept.
 const MAX_USER_AGENT: usize = 300;
 
@@ -81,4 +88,23 @@ pub fn count(c: &mut DbConnection, user: UserId, kind: AuthEvent) -> QueryResult
         .filter(auth_events::kind.eq(kind))
         .count()
         .get_result(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_has_a_description_in_every_catalog() {
+        for lang in crate::i18n::languages() {
+            for kind in AuthEvent::ALL {
+                assert!(
+                    lang.has(&kind.message_key()),
+                    "{} lacks {}",
+                    lang.code,
+                    kind.as_str()
+                );
+            }
+        }
+    }
 }

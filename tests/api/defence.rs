@@ -403,3 +403,26 @@ async fn a_locked_account_an_unknown_email_and_a_wrong_password_answer_alike() {
     assert_eq!(unknown, wrong);
     assert_eq!(wrong, imported);
 }
+
+#[tokio::test]
+async fn the_sessions_page_shows_recent_security_activity() {
+    let app = spawn_app().await;
+    let b = app.new_browser();
+    let link = app.sign_up(&b, "ev@example.com", "Ev").await;
+    b.get(&link).await;
+    assert_eq!(
+        b.login("ev@example.com", "wrong password!").await.status(),
+        401
+    );
+    assert_eq!(b.login("ev@example.com", GOOD_PASSWORD).await.status(), 303);
+    let page = b.html("/settings/sessions").await;
+    assert!(page.contains("Recent security activity"), "{page}");
+    let failure = page
+        .find("data-event=\"login_failure\"")
+        .expect("the failure is listed");
+    let success = page
+        .find("data-event=\"login_success\"")
+        .expect("the login is listed");
+    assert!(success < failure, "newest first");
+    assert!(!page.contains("wrong password!"), "no secret is recorded");
+}

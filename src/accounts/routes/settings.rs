@@ -6,6 +6,7 @@ use serde::Deserialize;
 use crate::accounts::events::{self, AuthEvent};
 use crate::accounts::password::{self, ChangePasswordForm};
 use crate::accounts::settings;
+use crate::auth::events::AuthEventRow;
 use crate::auth::{Principal, SessionId, UserSession};
 use crate::error::AppError;
 use crate::i18n;
@@ -89,6 +90,7 @@ struct SessionsPage {
     page: Page,
     current: SessionId,
     sessions: Vec<UserSession>,
+    activity: Vec<AuthEventRow>,
 }
 
 pub async fn sessions(
@@ -97,27 +99,35 @@ pub async fn sessions(
     me: Principal,
 ) -> Result<HttpResponse, AppError> {
     let sessions = settings::list_sessions(&state, &me).await?;
+    let activity = settings::recent_activity(&state, &me).await?;
     crate::web::ok(&SessionsPage {
         page,
         current: me.session_id,
         sessions,
+        activity,
     })
 }
 
 /// "Log out everywhere else": every other session of mine ends, on every instance.
 pub async fn revoke_others(
+    req: HttpRequest,
     state: web::Data<AppState>,
     me: Principal,
 ) -> Result<HttpResponse, AppError> {
     settings::revoke_others(&state, &me).await?;
+    let (ip, ua) = (client_ip::of(&req), user_agent(&req));
+    events::record(&state, me.id, AuthEvent::SessionRevoked, &ip, &ua).await;
     Ok(redirect("/settings/sessions?notice=sessions_revoked"))
 }
 
 pub async fn revoke_one(
+    req: HttpRequest,
     state: web::Data<AppState>,
     me: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     settings::revoke_one(&state, &me, path.into_inner()).await?;
+    let (ip, ua) = (client_ip::of(&req), user_agent(&req));
+    events::record(&state, me.id, AuthEvent::SessionRevoked, &ip, &ua).await;
     Ok(redirect("/settings/sessions?notice=sessions_revoked"))
 }
