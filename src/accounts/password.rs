@@ -2,9 +2,10 @@
 
 use serde::Deserialize;
 
-use super::input::{check_password, Email};
+use super::input::Email;
 use super::mails;
 use super::tokens::{self, Purpose};
+use crate::auth::policy;
 use crate::auth::users::MailStamp;
 use crate::auth::{sessions, Principal, User, UserId};
 use crate::error::{AppError, FieldCode, FieldErrors};
@@ -71,11 +72,11 @@ pub async fn reset_with_token(
     let Some(user) = reset_target(state, token).await? else {
         return Ok(ResetOutcome::InvalidToken);
     };
-    if let Err(code) = check_password(
+    if let Err(code) = policy::check(
         new_password.expose(),
-        state.settings.passwords.min_length,
         &user.email,
         &user.nickname,
+        &policy::current(state).await?,
     ) {
         return Ok(ResetOutcome::Rejected(FieldErrors::one("password", code)));
     }
@@ -133,11 +134,11 @@ pub async fn change(
             FieldCode::WrongPassword,
         )));
     }
-    if let Err(code) = check_password(
+    if let Err(code) = policy::check(
         form.new_password.expose(),
-        state.settings.passwords.min_length,
         &user.email,
         &user.nickname,
+        &policy::current(state).await?,
     ) {
         return Ok(Err(FieldErrors::one("new_password", code)));
     }

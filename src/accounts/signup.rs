@@ -4,12 +4,14 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 
-use super::input::{check_password, parse_sex, Birthday, Email, Nickname, Sex};
+use super::input::{parse_sex, Birthday, Email, Nickname, Sex};
 use super::mails;
+use crate::auth::policy::{self, PasswordPolicy};
 use crate::auth::users::UserInsertForm;
 use crate::auth::{User, UserId};
 use crate::db::{is_unique_violation, transaction, DbConnection};
 use crate::error::{AppError, FieldErrors};
+use crate::limits::rules;
 use crate::profiles::store::Profile;
 use crate::security::password::hash_off_executor;
 use crate::security::SecretString;
@@ -39,7 +41,7 @@ pub struct NewAccount {
 pub fn validate(
     form: &SignupForm,
     today: NaiveDate,
-    min_password_len: usize,
+    password_policy: &PasswordPolicy,
 ) -> Result<NewAccount, FieldErrors> {
     let mut errors = FieldErrors::default();
     let email = Email::parse(&form.email)
@@ -52,13 +54,13 @@ pub fn validate(
     let birthday = Birthday::parse(&form.birthday, today)
         .map_err(|c| errors.push("birthday", c))
         .ok();
-    if let Err(c) = check_password(
+    if let Err(c) = policy::check(
         form.password.expose(),
-        min_password_len,
         email.as_ref().map_or(form.email.as_str(), |e| e.as_str()),
         nickname
             .as_ref()
             .map_or(form.nickname.as_str(), |n| n.as_str()),
+        password_policy,
     ) {
         errors.push("password", c);
     }
@@ -90,14 +92,20 @@ pub async fn sign_up(
     form: &SignupForm,
     lang: &str,
 ) -> Result<SignupOutcome, AppError> {
-    let account = match validate(
-        form,
-        state.clock.today(),
-        state.settings.passwords.min_length,
-    ) {
+    let password_policy = policy::current(state).await?;
+    let account = match validate(form, state.clock.today(), &password_policy) {
         Ok(a) => a,
         Err(errors) => return Ok(SignupOutcome::Invalid(errors)),
     };
+    // Only a sign-up that would send a mail counts against the address.
+    state
+        .counters
+        .enforce(
+            &state.runtime,
+            rules::SIGNUP_PER_EMAIL,
+            &rules::email_subject(account.email.as_str()),
+        )
+        .await?;
     let hash = hash_off_executor(&account.password, state.settings.passwords.iterations).await?;
     let (lang, now) = (lang.to_string(), state.clock.now());
     let email = account.email.as_str().to_string();

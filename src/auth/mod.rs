@@ -6,7 +6,9 @@
 pub mod events;
 pub mod input;
 pub mod middleware;
+pub mod policy;
 pub mod sessions;
+pub mod two_factor;
 pub mod users;
 
 use chrono::NaiveDateTime;
@@ -23,6 +25,8 @@ pub struct Principal {
     pub nickname: String,
     pub verified: bool,
     pub is_superadmin: bool,
+    /// Two-factor authentication is on for this account.
+    pub second_factor: bool,
     pub language: Option<String>,
     /// Public storage key of the main photo's thumbnail, for the navigation.
     pub avatar_key: Option<String>,
@@ -39,6 +43,7 @@ impl Principal {
             nickname: user.nickname.clone(),
             verified: user.is_verified(),
             is_superadmin: user.is_superadmin,
+            second_factor: user.has_second_factor(),
             language: user.language.clone(),
             avatar_key: user.avatar_key.clone(),
             session_id: session.id.clone(),

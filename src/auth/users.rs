@@ -51,6 +51,10 @@ pub struct User {
     pub reset_sent_at: Option<NaiveDateTime>,
     /// Public storage key of the main photo's thumbnail, shown in the navigation.
     pub avatar_key: Option<String>,
+    /// The TOTP secret, sealed; pending until `totp_enabled_at` is set.
+    pub totp_secret: Option<String>,
+    pub totp_enabled_at: Option<NaiveDateTime>,
+    pub totp_last_step: Option<i64>,
 }
 
 #[derive(Debug, Insertable)]
@@ -72,6 +76,11 @@ pub struct UserInsertForm<'a> {
 impl User {
     pub fn user_id(&self) -> UserId {
         self.id
+    }
+
+    /// Whether logging in takes a second step (a TOTP or recovery code).
+    pub fn has_second_factor(&self) -> bool {
+        self.totp_enabled_at.is_some()
     }
 
     pub fn is_verified(&self) -> bool {

@@ -22,6 +22,19 @@ diesel::table! {
         updated_at -> Timestamp,
         reset_sent_at -> Nullable<Timestamp>,
         avatar_key -> Nullable<Text>,
+        totp_secret -> Nullable<Text>,
+        totp_enabled_at -> Nullable<Timestamp>,
+        totp_last_step -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
     }
 }
 
@@ -178,6 +191,7 @@ diesel::table! {
 }
 
 diesel::joinable!(auth_events -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(user_sessions -> users (user_id));
 diesel::joinable!(profiles -> users (user_id));
 diesel::joinable!(photos -> users (user_id));
@@ -195,5 +209,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     rewinds,
     blocks,
     reports,
-    auth_events
+    auth_events,
+    recovery_codes
 );

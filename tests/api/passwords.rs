@@ -245,3 +245,92 @@ async fn a_login_blocked_behind_an_uncommitted_reset_opens_no_session() {
         0
     );
 }
+
+/// Every rule of the policy has its own code on the sign-up form, and a
+/// 64-character passphrase is accepted untruncated (the login needs all of it).
+#[tokio::test]
+async fn the_password_policy_explains_each_refusal_on_the_form() {
+    let app = spawn_app().await;
+    let sign_up = |password: String| {
+        let b = app.new_browser();
+        async move {
+            let res = b
+                .post(
+                    "/signup",
+                    &[
+                        ("email", "grace@example.com"),
+                        ("password", password.as_str()),
+                        ("nickname", "Grace Hopper"),
+                        ("sex", "female"),
+                        ("birthday", "1990-01-01"),
+                    ],
+                )
+                .await;
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let cases = [
+        ("             ".to_string(), "password_only_whitespace"),
+        ("short pw".to_string(), "password_too_short"),
+        ("x".repeat(129), "password_too_long"),
+        ("98765432109876".to_string(), "password_all_digits"),
+        ("qwerty12345".to_string(), "password_too_common"),
+        ("1234567890a".to_string(), "password_too_common"),
+        ("abcdefghijk".to_string(), "password_too_common"),
+        ("grace hopper 1906".to_string(), "password_too_similar"),
+    ];
+    for (password, code) in cases {
+        let (status, body) = sign_up(password.clone()).await;
+        assert_eq!(status, 422, "{password}");
+        assert!(
+            body.contains(&format!("data-error-code=\"{code}\"")),
+            "{password}: {code}"
+        );
+    }
+    assert_eq!(app.count("users").await, 0);
+
+    let passphrase = "correct horse battery staple and a violet tram that sings at 9!!";
+    assert_eq!(passphrase.chars().count(), 64);
+    let (status, _) = sign_up(passphrase.to_string()).await;
+    assert_eq!(status, 303);
+    let b = app.new_browser();
+    assert_eq!(
+        b.login("grace@example.com", &passphrase[..63])
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(b.login("grace@example.com", passphrase).await.status(), 303);
+}
+
+/// The minimum is a runtime setting: raised by staff, in force at once.
+#[tokio::test]
+async fn the_minimum_length_is_a_runtime_setting() {
+    let app = spawn_app().await;
+    let now = app.state.clock.now();
+    app.state
+        .runtime
+        .set("password_min_length", 24, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let res = app
+        .browser
+        .post(
+            "/signup",
+            &[
+                ("email", "short@example.com"),
+                ("password", "violet tram 42 sings"),
+                ("nickname", "Shorty"),
+                ("sex", "male"),
+                ("birthday", "1990-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("data-error-code=\"password_too_short\""));
+}

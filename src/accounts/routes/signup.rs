@@ -49,19 +49,12 @@ pub async fn submit(
     form: web::Form<SignupForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let counters = &state.counters;
-    counters
+    state
+        .counters
         .enforce(
             &state.runtime,
             rules::SIGNUP_PER_IP,
             &client_ip::bucket(&req),
-        )
-        .await?;
-    counters
-        .enforce(
-            &state.runtime,
-            rules::SIGNUP_PER_EMAIL,
-            &rules::email_subject(&form.email),
         )
         .await?;
     let errors = match signup::sign_up(&state, &form, page_ctx.t.lang()).await? {
