@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 
 use super::events::{self, AuthEvent};
 use super::input::Email;
+use super::two_factor::{self, PendingLogin};
 use super::{captcha, defence, mails};
 use crate::auth::sessions::{self, Lifetimes, SessionId, UserSession};
 use crate::auth::User;
@@ -141,6 +142,9 @@ pub enum LoginOutcome {
     /// The form needs a captcha answered first (missing, or wrong: the
     /// challenge is used up either way).
     CaptchaNeeded(FieldCode),
+    /// The password was right and the account has two-factor on: the
+    /// session opens after the second step.
+    SecondFactor(PendingLogin),
 }
 
 /// The whole login: rate limits, captcha, the failure counters, the
@@ -205,6 +209,14 @@ pub async fn log_in(state: &AppState, request: LoginRequest) -> Result<LoginOutc
         });
     };
     defence::record_success(state, &request.email).await;
+    if user.has_second_factor() {
+        return Ok(LoginOutcome::SecondFactor(PendingLogin {
+            user: user.id,
+            remember: request.remember,
+            password_changed_at: user.password_changed_at,
+            until: state.clock.now().and_utc().timestamp() + two_factor::PENDING_SECS,
+        }));
+    }
     let lifetimes = Lifetimes::from_settings(&state.settings.sessions);
     let now = state.clock.now();
     let for_session = user.clone();
@@ -229,6 +241,86 @@ pub async fn log_in(state: &AppState, request: LoginRequest) -> Result<LoginOutc
         }
         // The password changed while it was being checked.
         None => Ok(LoginOutcome::Refused { captcha: false }),
+    }
+}
+
+/// How the second login step ended.
+pub enum SecondStepOutcome {
+    LoggedIn(Box<(User, UserSession)>),
+    WrongCode,
+    /// Too late, or the password changed meanwhile: start again.
+    Expired,
+}
+
+/// The second login step: a TOTP or recovery code for a pending login.
+pub async fn complete_second_factor(
+    state: &AppState,
+    pending: &PendingLogin,
+    code: &str,
+    client: (&str, &str),
+    replaces: Option<SessionId>,
+) -> Result<SecondStepOutcome, AppError> {
+    let (ip, user_agent) = client;
+    state
+        .counters
+        .enforce(
+            &state.runtime,
+            rules::SECOND_FACTOR_PER_ACCOUNT,
+            &pending.user.to_string(),
+        )
+        .await?;
+    let now = state.clock.now();
+    let id = pending.user;
+    let user = state.db.primary(move |c| Ok(User::find(c, id)?)).await?;
+    let Some(user) = user.filter(|u| {
+        u.is_active
+            && u.has_second_factor()
+            && u.password_changed_at == pending.password_changed_at
+            && now.and_utc().timestamp() <= pending.until
+    }) else {
+        return Ok(SecondStepOutcome::Expired);
+    };
+    if !two_factor::check_code(state, &user, code).await? {
+        events::record(
+            state,
+            user.id,
+            AuthEvent::SecondFactorFailure,
+            ip,
+            user_agent,
+        )
+        .await;
+        return Ok(SecondStepOutcome::WrongCode);
+    }
+    events::record(
+        state,
+        user.id,
+        AuthEvent::SecondFactorSuccess,
+        ip,
+        user_agent,
+    )
+    .await;
+    let lifetimes = Lifetimes::from_settings(&state.settings.sessions);
+    let for_session = user.clone();
+    let (remember, ip_owned, ua_owned) = (pending.remember, ip.to_string(), user_agent.to_string());
+    let record = state
+        .db
+        .primary(move |c| {
+            let login = LoginContext {
+                remember,
+                ip: &ip_owned,
+                user_agent: &ua_owned,
+                replaces: replaces.as_ref(),
+                lifetimes,
+            };
+            Ok(open_session(c, &for_session, &login, now)?)
+        })
+        .await?;
+    match record {
+        Some(r) => {
+            events::record(state, user.id, AuthEvent::LoginSuccess, ip, user_agent).await;
+            Ok(SecondStepOutcome::LoggedIn(Box::new((user, r))))
+        }
+        None => Ok(SecondStepOutcome::Expired),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod routes;
 pub mod settings;
 pub mod signup;
 pub mod tokens;
+pub mod two_factor;
 pub mod verify;
 
 use crate::jobs::Registry;

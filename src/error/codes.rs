@@ -84,6 +84,7 @@ codes!(
         InvalidCredentials => "invalid_credentials",
         CaptchaRequired => "captcha_required",
         CaptchaInvalid => "captcha_invalid",
+        InvalidCode => "invalid_code",
         PasswordOnlyWhitespace => "password_only_whitespace",
         PasswordAllDigits => "password_all_digits",
         WrongPassword => "wrong_password",

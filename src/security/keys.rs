@@ -27,12 +27,15 @@ pub fn derive<const N: usize>(secret: &[u8], purpose: &[u8]) -> [u8; N] {
 pub struct Keys {
     /// Signs the CSRF tokens of forms (bound to a per-browser cookie).
     pub csrf: ring::hmac::Key,
+    /// Seals TOTP secrets stored in the database.
+    pub totp: super::seal::Sealer,
 }
 
 impl Keys {
     pub fn from_secret(secret: &[u8]) -> Self {
         Self {
             csrf: hmac_key(secret, b"csrf token"),
+            totp: super::seal::Sealer::new(secret, b"totp secret"),
         }
     }
 }

@@ -58,6 +58,8 @@ const NOTICES: &[&str] = &[
     "blocked",
     "reported",
     "unmatched",
+    "two_factor_disabled",
+    "staff_two_factor",
 ];
 
 pub struct Page {

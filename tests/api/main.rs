@@ -25,3 +25,4 @@ mod rewind;
 mod s3;
 mod sessions;
 mod time;
+mod two_factor;

@@ -5,9 +5,11 @@ use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::accounts::login::{self, LoginOutcome, LoginRequest};
+use crate::accounts::login::{self, LoginOutcome, LoginRequest, SecondStepOutcome};
+use crate::accounts::two_factor::PendingLogin;
 use crate::accounts::{captcha, defence};
 use crate::auth::{sessions, Principal};
+use crate::auth::{User, UserSession};
 use crate::error::{AppError, FieldCode};
 use crate::limits::rules;
 use crate::security::SecretString;
@@ -124,6 +126,7 @@ pub async fn captcha_image(
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
+    session: Session,
     page_ctx: Page,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -156,19 +159,104 @@ pub async fn submit(
         LoginOutcome::CaptchaNeeded(code) => {
             return refused(&state, page_ctx, &form, code, true).await
         }
+        LoginOutcome::SecondFactor(pending) => {
+            // The session starts now (a fresh id), holding only the pending
+            // login; the identity comes with the second step.
+            session.renew();
+            session
+                .insert(PENDING_KEY, &pending)
+                .map_err(|e| AppError::internal("session", e))?;
+            return Ok(redirect("/login/2fa"));
+        }
     };
-    // A previous member's identity in this browser is replaced; login renews
-    // the session id (no fixation), and with it the CSRF token (bound to it).
+    let next = safe_next(form.next.as_deref()).unwrap_or_else(|| "/discover".to_string());
+    open_identity(&req, &user, &record, &next)
+}
+
+/// Logs this browser in as the member of `record`: a previous member's
+/// identity is replaced, and the session id renewed (no fixation), and with
+/// it the CSRF token (bound to it).
+fn open_identity(
+    req: &HttpRequest,
+    user: &User,
+    record: &UserSession,
+    next: &str,
+) -> Result<HttpResponse, AppError> {
     Identity::login(&req.extensions(), record.id.expose().to_string())
         .map_err(|e| AppError::internal("identity login", e))?;
     if let Some(lang) = &user.language {
-        page::save_lang(&req, lang);
+        page::save_lang(req, lang);
     }
     req.extensions_mut()
-        .insert(Principal::from_parts(&user, &record));
+        .insert(Principal::from_parts(user, record));
     tracing::info!(user_id = %user.id, "logged in");
-    let next = safe_next(form.next.as_deref()).unwrap_or_else(|| "/discover".to_string());
-    Ok(redirect(&next))
+    Ok(redirect(next))
+}
+
+const PENDING_KEY: &str = "pending_2fa";
+
+#[derive(Template)]
+#[template(path = "accounts/login_2fa.html")]
+struct SecondStepPage {
+    page: Page,
+    errors: FormErrors,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SecondStepForm {
+    code: SecretString,
+}
+
+fn pending(session: &Session) -> Option<PendingLogin> {
+    session.get::<PendingLogin>(PENDING_KEY).ok().flatten()
+}
+
+/// `GET /login/2fa`: the code form, for a login whose password was right.
+pub async fn second_step_form(page_ctx: Page, session: Session) -> Result<HttpResponse, AppError> {
+    if pending(&session).is_none() {
+        return Ok(redirect("/login"));
+    }
+    crate::web::ok(&SecondStepPage {
+        page: page_ctx,
+        errors: FormErrors::default(),
+    })
+}
+
+/// `POST /login/2fa`: a TOTP or recovery code completes the login.
+pub async fn second_step_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    page_ctx: Page,
+    form: web::Form<SecondStepForm>,
+) -> Result<HttpResponse, AppError> {
+    let Some(pending) = pending(&session) else {
+        return Ok(redirect("/login"));
+    };
+    let (ip, ua) = (client_ip::of(&req), user_agent(&req));
+    let replaces = page_ctx.user.as_ref().map(|u| u.session_id.clone());
+    let outcome =
+        login::complete_second_factor(&state, &pending, form.code.expose(), (&ip, &ua), replaces)
+            .await?;
+    match outcome {
+        SecondStepOutcome::LoggedIn(done) => {
+            let (user, record) = *done;
+            session.remove(PENDING_KEY);
+            open_identity(&req, &user, &record, "/discover")
+        }
+        SecondStepOutcome::WrongCode => render(
+            StatusCode::UNAUTHORIZED,
+            &SecondStepPage {
+                page: page_ctx,
+                errors: FormErrors::one("code", FieldCode::InvalidCode),
+            },
+        ),
+        SecondStepOutcome::Expired => {
+            session.remove(PENDING_KEY);
+            Ok(redirect("/login"))
+        }
+    }
 }
 
 pub async fn logout(

@@ -5,6 +5,7 @@ mod login;
 mod reset;
 mod settings;
 mod signup;
+mod two_factor;
 mod verify;
 
 use actix_web::web;
@@ -19,6 +20,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/login")
             .route(web::get().to(login::form))
             .route(web::post().to(login::submit)),
+    )
+    .service(
+        web::resource("/login/2fa")
+            .route(web::get().to(login::second_step_form))
+            .route(web::post().to(login::second_step_submit)),
     )
     .route("/logout", web::post().to(login::logout))
     .route("/captcha/{file}", web::get().to(login::captcha_image))
@@ -43,6 +49,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/settings/language",
         web::post().to(settings::change_language),
     )
+    .service(
+        web::resource("/settings/2fa")
+            .route(web::get().to(two_factor::form))
+            .route(web::post().to(two_factor::confirm)),
+    )
+    .route("/settings/2fa/qr.svg", web::get().to(two_factor::qr))
+    .route("/settings/2fa/disable", web::post().to(two_factor::disable))
+    .route("/admin", web::get().to(two_factor::admin_gate))
+    .route("/admin/{rest:.*}", web::get().to(two_factor::admin_gate))
     .route("/settings/sessions", web::get().to(settings::sessions))
     .route(
         "/settings/sessions/revoke-others",
