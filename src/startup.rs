@@ -174,6 +174,11 @@ impl Application {
             worker_wake: WorkerWake::default(),
             keys: keys::Keys::from_secret(settings.secret_key.expose()),
             counters: Counters::new(redis, &settings.redis.prefix, clock.clone()),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(std::time::Duration::from_secs(10))
+                .user_agent("swiper")
+                .build()?,
         });
         let key = cookie_key(&settings);
         let feed_cache = web::Data::new(FeedCache::default());

@@ -35,6 +35,9 @@ pub struct AppState {
     /// Sliding-window counters and short-lived values (rate limits, failed
     /// logins, captcha answers), shared through Redis.
     pub counters: Counters,
+    /// HTTP client for OAuth providers: rustls, redirects off (no SSRF
+    /// through a provider's redirect), 10-second time-out.
+    pub http: reqwest::Client,
 }
 
 impl AppState {

@@ -209,39 +209,73 @@ pub async fn log_in(state: &AppState, request: LoginRequest) -> Result<LoginOutc
         });
     };
     defence::record_success(state, &request.email).await;
+    let client = (request.ip.as_str(), request.user_agent.as_str());
+    proven(
+        state,
+        user,
+        request.remember,
+        client,
+        request.replaces.clone(),
+    )
+    .await
+}
+
+/// A member proved who they are (a password, or a provider): a second step
+/// when two-factor is on, else a session replacing this browser's previous
+/// one. `Refused` if the account changed meanwhile (a reset).
+pub async fn proven(
+    state: &AppState,
+    user: User,
+    remember: bool,
+    client: (&str, &str),
+    replaces: Option<SessionId>,
+) -> Result<LoginOutcome, AppError> {
     if user.has_second_factor() {
         return Ok(LoginOutcome::SecondFactor(PendingLogin {
             user: user.id,
-            remember: request.remember,
+            remember,
             password_changed_at: user.password_changed_at,
             until: state.clock.now().and_utc().timestamp() + two_factor::PENDING_SECS,
         }));
     }
+    match open_for(state, &user, remember, client, replaces).await? {
+        Some(r) => Ok(LoginOutcome::LoggedIn(Box::new((user, r)))),
+        // The password changed while it was being checked.
+        None => Ok(LoginOutcome::Refused { captcha: false }),
+    }
+}
+
+/// Opens the session (recorded as a login); `None` when the account changed
+/// meanwhile.
+async fn open_for(
+    state: &AppState,
+    user: &User,
+    remember: bool,
+    client: (&str, &str),
+    replaces: Option<SessionId>,
+) -> Result<Option<UserSession>, AppError> {
+    let (ip, user_agent) = client;
     let lifetimes = Lifetimes::from_settings(&state.settings.sessions);
     let now = state.clock.now();
     let for_session = user.clone();
-    let (ip, user_agent) = (request.ip.clone(), request.user_agent.clone());
+    let (ip_owned, ua_owned) = (ip.to_string(), user_agent.to_string());
     let record = state
         .db
         .primary(move |c| {
             let login = LoginContext {
-                remember: request.remember,
-                ip: &request.ip,
-                user_agent: &request.user_agent,
-                replaces: request.replaces.as_ref(),
+                remember,
+                ip: &ip_owned,
+                user_agent: &ua_owned,
+                replaces: replaces.as_ref(),
                 lifetimes,
             };
             Ok(open_session(c, &for_session, &login, now)?)
         })
         .await?;
-    match record {
-        Some(r) => {
-            events::record(state, user.id, AuthEvent::LoginSuccess, &ip, &user_agent).await;
-            Ok(LoginOutcome::LoggedIn(Box::new((user, r))))
-        }
-        // The password changed while it was being checked.
-        None => Ok(LoginOutcome::Refused { captcha: false }),
+    if record.is_some() {
+        events::record(state, user.id, AuthEvent::LoginSuccess, ip, user_agent).await;
     }
+    Ok(record)
 }
 
 /// How the second login step ended.
@@ -299,27 +333,8 @@ pub async fn complete_second_factor(
         user_agent,
     )
     .await;
-    let lifetimes = Lifetimes::from_settings(&state.settings.sessions);
-    let for_session = user.clone();
-    let (remember, ip_owned, ua_owned) = (pending.remember, ip.to_string(), user_agent.to_string());
-    let record = state
-        .db
-        .primary(move |c| {
-            let login = LoginContext {
-                remember,
-                ip: &ip_owned,
-                user_agent: &ua_owned,
-                replaces: replaces.as_ref(),
-                lifetimes,
-            };
-            Ok(open_session(c, &for_session, &login, now)?)
-        })
-        .await?;
-    match record {
-        Some(r) => {
-            events::record(state, user.id, AuthEvent::LoginSuccess, ip, user_agent).await;
-            Ok(SecondStepOutcome::LoggedIn(Box::new((user, r))))
-        }
+    match open_for(state, &user, pending.remember, client, replaces).await? {
+        Some(r) => Ok(SecondStepOutcome::LoggedIn(Box::new((user, r)))),
         None => Ok(SecondStepOutcome::Expired),
     }
 }

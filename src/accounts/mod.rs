@@ -10,6 +10,7 @@ pub mod events;
 pub use crate::auth::input;
 pub mod login;
 pub mod mails;
+pub mod oauth;
 pub mod password;
 pub mod routes;
 pub mod settings;

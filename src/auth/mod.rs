@@ -4,6 +4,7 @@
 //! membership plan will be carried by the principal too.
 
 pub mod events;
+pub mod identities;
 pub mod input;
 pub mod middleware;
 pub mod policy;

@@ -55,6 +55,8 @@ pub struct User {
     pub totp_secret: Option<String>,
     pub totp_enabled_at: Option<NaiveDateTime>,
     pub totp_last_step: Option<i64>,
+    /// False for an account made through a provider until a password is set.
+    pub password_usable: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -168,9 +170,19 @@ impl User {
         diesel::update(users::table.find(id))
             .set((
                 users::password_hash.eq(hash),
+                users::password_usable.eq(true),
                 users::password_changed_at.eq(now),
                 users::updated_at.eq(now),
             ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Marks the password as not chosen by the member (an account made
+    /// through a provider).
+    pub fn mark_password_unusable(conn: &mut DbConnection, id: UserId) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set(users::password_usable.eq(false))
             .execute(conn)
             .map(|_| ())
     }

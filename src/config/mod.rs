@@ -9,6 +9,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 use url::Url;
 
+pub mod oauth;
 mod secret;
 mod source;
 
@@ -54,6 +55,8 @@ pub struct Settings {
     pub sessions: SessionSettings,
     pub accounts: AccountSettings,
     pub jobs: JobSettings,
+    /// Third-party login providers (`OAUTH_<NAME>_*`).
+    pub oauth: Vec<oauth::OAuthProvider>,
 }
 
 #[derive(Clone, Debug)]
@@ -374,6 +377,11 @@ impl Settings {
             time_zone,
             log_format,
             demo_data: c.bool("DEMO_DATA", !production),
+            oauth: {
+                let (providers, errors) = oauth::providers_from(src.values());
+                c.errors.extend(errors);
+                providers
+            },
             passwords: PasswordSettings {
                 iterations: password_iterations,
                 min_length: password_min_length,

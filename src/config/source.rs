@@ -32,6 +32,10 @@ impl Source {
         Self { values }
     }
 
+    pub(super) fn values(&self) -> &HashMap<String, String> {
+        &self.values
+    }
+
     pub(super) fn get(&self, key: &str) -> Option<&str> {
         self.values
             .get(key)

@@ -25,6 +25,7 @@ diesel::table! {
         totp_secret -> Nullable<Text>,
         totp_enabled_at -> Nullable<Timestamp>,
         totp_last_step -> Nullable<BigInt>,
+        password_usable -> Bool,
     }
 }
 
@@ -190,6 +191,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    oauth_identities (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        provider -> Text,
+        subject -> Text,
+        email -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(oauth_identities -> users (user_id));
 diesel::joinable!(auth_events -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(user_sessions -> users (user_id));
@@ -210,5 +223,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     blocks,
     reports,
     auth_events,
-    recovery_codes
+    recovery_codes,
+    oauth_identities
 );

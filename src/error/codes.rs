@@ -62,6 +62,7 @@ codes!(
         RewindLimitReached => "rewind_limit_reached",
         NothingToRewind => "nothing_to_rewind",
         AlreadyReported => "already_reported",
+        LastLoginMethod => "last_login_method",
     }
 );
 
@@ -85,6 +86,8 @@ codes!(
         CaptchaRequired => "captcha_required",
         CaptchaInvalid => "captcha_invalid",
         InvalidCode => "invalid_code",
+        OauthFailed => "oauth_failed",
+        OauthEmailTaken => "oauth_email_taken",
         PasswordOnlyWhitespace => "password_only_whitespace",
         PasswordAllDigits => "password_all_digits",
         WrongPassword => "wrong_password",

@@ -29,6 +29,9 @@ pub struct Keys {
     pub csrf: ring::hmac::Key,
     /// Seals TOTP secrets stored in the database.
     pub totp: super::seal::Sealer,
+    /// Seals the short-lived OAuth cookies (state, PKCE verifier, the
+    /// provider identity waiting for a new member's profile).
+    pub oauth: super::seal::Sealer,
 }
 
 impl Keys {
@@ -36,6 +39,7 @@ impl Keys {
         Self {
             csrf: hmac_key(secret, b"csrf token"),
             totp: super::seal::Sealer::new(secret, b"totp secret"),
+            oauth: super::seal::Sealer::new(secret, b"oauth flow"),
         }
     }
 }

@@ -60,6 +60,9 @@ const NOTICES: &[&str] = &[
     "unmatched",
     "two_factor_disabled",
     "staff_two_factor",
+    "oauth_linked",
+    "oauth_unlinked",
+    "oauth_in_use",
 ];
 
 pub struct Page {

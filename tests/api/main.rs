@@ -17,6 +17,7 @@ mod head;
 mod headers;
 mod jobs;
 mod migrations;
+mod oauth;
 mod passwords;
 mod photos;
 mod profiles;

@@ -43,6 +43,8 @@ struct LoginPage {
     errors: FormErrors,
     /// The captcha challenge to answer, when one is needed.
     captcha: Option<String>,
+    /// Third-party login buttons: (name, label).
+    providers: Vec<(String, String)>,
 }
 
 pub async fn form(
@@ -63,6 +65,7 @@ pub async fn form(
         None
     };
     crate::web::ok(&LoginPage {
+        providers: providers(&state),
         page: page_ctx,
         email: String::new(),
         next,
@@ -88,6 +91,7 @@ async fn refused(
     render(
         StatusCode::UNAUTHORIZED,
         &LoginPage {
+            providers: providers(state),
             page: page_ctx,
             email: String::new(),
             next: safe_next(form.next.as_deref()).unwrap_or_default(),
@@ -159,24 +163,60 @@ pub async fn submit(
         LoginOutcome::CaptchaNeeded(code) => {
             return refused(&state, page_ctx, &form, code, true).await
         }
-        LoginOutcome::SecondFactor(pending) => {
-            // The session starts now (a fresh id), holding only the pending
-            // login; the identity comes with the second step.
-            session.renew();
-            session
-                .insert(PENDING_KEY, &pending)
-                .map_err(|e| AppError::internal("session", e))?;
-            return Ok(redirect("/login/2fa"));
-        }
+        LoginOutcome::SecondFactor(pending) => return second_step(&session, &pending),
     };
     let next = safe_next(form.next.as_deref()).unwrap_or_else(|| "/discover".to_string());
     open_identity(&req, &user, &record, &next)
 }
 
+/// The session starts now (a fresh id), holding only the pending login; the
+/// identity comes with the second step.
+pub(super) fn second_step(
+    session: &Session,
+    pending: &PendingLogin,
+) -> Result<HttpResponse, AppError> {
+    session.renew();
+    session
+        .insert(PENDING_KEY, pending)
+        .map_err(|e| AppError::internal("session", e))?;
+    Ok(redirect("/login/2fa"))
+}
+
+/// The login form with one error for the whole form (a provider login that
+/// could not go through).
+pub(super) fn form_with_error(
+    state: &AppState,
+    page_ctx: Page,
+    status: StatusCode,
+    code: FieldCode,
+) -> Result<HttpResponse, AppError> {
+    render(
+        status,
+        &LoginPage {
+            providers: providers(state),
+            page: page_ctx,
+            email: String::new(),
+            next: String::new(),
+            errors: FormErrors::one("form", code),
+            captcha: None,
+        },
+    )
+}
+
+/// The configured providers' buttons: (name, label).
+fn providers(state: &AppState) -> Vec<(String, String)> {
+    state
+        .settings
+        .oauth
+        .iter()
+        .map(|p| (p.name.clone(), p.label.clone()))
+        .collect()
+}
+
 /// Logs this browser in as the member of `record`: a previous member's
 /// identity is replaced, and the session id renewed (no fixation), and with
 /// it the CSRF token (bound to it).
-fn open_identity(
+pub(super) fn open_identity(
     req: &HttpRequest,
     user: &User,
     record: &UserSession,

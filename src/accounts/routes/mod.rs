@@ -2,6 +2,7 @@
 //! domain function and render.
 
 mod login;
+mod oauth;
 mod reset;
 mod settings;
 mod signup;
@@ -27,6 +28,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(login::second_step_submit)),
     )
     .route("/logout", web::post().to(login::logout))
+    .service(
+        web::resource("/auth/oauth/complete")
+            .route(web::get().to(oauth::complete_form))
+            .route(web::post().to(oauth::complete_submit)),
+    )
+    .route("/auth/oauth/{provider}", web::get().to(oauth::start))
+    .route(
+        "/auth/oauth/{provider}/callback",
+        web::get().to(oauth::callback),
+    )
+    .route(
+        "/settings/oauth/{provider}/link",
+        web::post().to(oauth::link),
+    )
+    .route(
+        "/settings/oauth/{provider}/unlink",
+        web::post().to(oauth::unlink),
+    )
     .route("/captcha/{file}", web::get().to(login::captcha_image))
     .route("/verify-email", web::get().to(verify::verify))
     .route("/verify-email/resend", web::post().to(verify::resend))

@@ -22,6 +22,22 @@ struct SettingsPage {
     me: Principal,
     errors: FormErrors,
     languages: Vec<(String, String)>,
+    /// Every configured provider: (name, label, linked).
+    providers: Vec<(String, String, bool)>,
+}
+
+/// The configured providers, each with whether I linked it.
+async fn providers(
+    state: &AppState,
+    me: &Principal,
+) -> Result<Vec<(String, String, bool)>, AppError> {
+    let linked = crate::accounts::oauth::linked(state, me).await?;
+    Ok(state
+        .settings
+        .oauth
+        .iter()
+        .map(|p| (p.name.clone(), p.label.clone(), linked.contains(&p.name)))
+        .collect())
 }
 
 fn languages() -> Vec<(String, String)> {
@@ -30,8 +46,13 @@ fn languages() -> Vec<(String, String)> {
         .collect()
 }
 
-pub async fn show(page: Page, me: Principal) -> Result<HttpResponse, AppError> {
+pub async fn show(
+    state: web::Data<AppState>,
+    page: Page,
+    me: Principal,
+) -> Result<HttpResponse, AppError> {
     crate::web::ok(&SettingsPage {
+        providers: providers(&state, &me).await?,
         page,
         me,
         errors: FormErrors::default(),
@@ -55,6 +76,7 @@ pub async fn change_password(
         Err(errors) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &SettingsPage {
+                providers: providers(&state, &me).await?,
                 page,
                 me,
                 errors,

@@ -5,12 +5,14 @@ mod app;
 mod browser;
 mod db;
 mod mail;
+mod provider;
 mod wait;
 
 pub use app::*;
 pub use browser::*;
 pub use db::*;
 pub use mail::*;
+pub use provider::*;
 pub use wait::*;
 
 /// Iterations used by tests, so that hashing stays fast on two cores.

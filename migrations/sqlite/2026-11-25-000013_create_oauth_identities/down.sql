@@ -1,0 +1,2 @@
+ALTER TABLE users DROP COLUMN password_usable;
+DROP TABLE oauth_identities;
