@@ -171,3 +171,15 @@ pub const PENDING_SECS: i64 = 300;
 pub fn staff_must_enrol(me: &Principal) -> bool {
     me.is_superadmin && !me.second_factor
 }
+
+/// Whether a staff member's password is older than the rotation period
+/// (`staff_password_max_age_days`; 0, the default, never).
+pub async fn staff_password_expired(state: &AppState, me: &Principal) -> Result<bool, AppError> {
+    let days = state
+        .runtime
+        .get(crate::runtime::STAFF_PASSWORD_MAX_AGE_DAYS)
+        .await?;
+    Ok(me.is_superadmin
+        && days > 0
+        && state.clock.now() - me.password_changed_at > chrono::TimeDelta::days(days))
+}

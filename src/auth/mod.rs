@@ -28,6 +28,8 @@ pub struct Principal {
     pub is_superadmin: bool,
     /// Two-factor authentication is on for this account.
     pub second_factor: bool,
+    /// When the password was last set (staff rotation).
+    pub password_changed_at: NaiveDateTime,
     pub language: Option<String>,
     /// Public storage key of the main photo's thumbnail, for the navigation.
     pub avatar_key: Option<String>,
@@ -45,6 +47,7 @@ impl Principal {
             verified: user.is_verified(),
             is_superadmin: user.is_superadmin,
             second_factor: user.has_second_factor(),
+            password_changed_at: user.password_changed_at,
             language: user.language.clone(),
             avatar_key: user.avatar_key.clone(),
             session_id: session.id.clone(),

@@ -74,11 +74,6 @@ pub const POSTS_PER_IP: Rule = Rule {
     max: runtime::RATE_POSTS_PER_IP,
     window: MINUTE,
 };
-pub const SWIPES_PER_MEMBER: Rule = Rule {
-    name: "swipes-member",
-    max: runtime::RATE_SWIPES_PER_MEMBER,
-    window: MINUTE,
-};
 
 /// A counter key for an email that does not put the address itself in Redis.
 pub fn email_subject(email: &str) -> String {

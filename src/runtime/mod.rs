@@ -110,7 +110,6 @@ rate!(
 );
 rate!(RATE_CAPTCHA_PER_IP, "rate_captcha_per_ip", 60);
 rate!(RATE_POSTS_PER_IP, "rate_posts_per_ip", 300);
-rate!(RATE_SWIPES_PER_MEMBER, "rate_swipes_per_member", 120);
 
 /// Every runtime setting; adding one is adding a line here.
 pub const TUNABLES: &[Tunable] = &[
@@ -133,7 +132,6 @@ pub const TUNABLES: &[Tunable] = &[
     RATE_SECOND_FACTOR_PER_ACCOUNT,
     RATE_CAPTCHA_PER_IP,
     RATE_POSTS_PER_IP,
-    RATE_SWIPES_PER_MEMBER,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -60,6 +60,7 @@ const NOTICES: &[&str] = &[
     "unmatched",
     "two_factor_disabled",
     "staff_two_factor",
+    "staff_password_expired",
     "oauth_linked",
     "oauth_unlinked",
     "oauth_in_use",

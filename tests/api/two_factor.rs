@@ -190,6 +190,33 @@ async fn staff_without_two_factor_are_sent_to_enrolment_by_the_guard() {
     assert_eq!(res.status(), 303);
     assert!(location(&res).starts_with("/settings/2fa"));
 
-    enrol(&app.browser, &clock).await;
+    let (secret, _) = enrol(&app.browser, &clock).await;
     assert_eq!(app.browser.get("/admin").await.status(), 200);
+
+    // Optional rotation: with a 90-day period, an older password must change first.
+    let now = app.state.clock.now();
+    app.state
+        .runtime
+        .set("staff_password_max_age_days", 90, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        app.browser.get("/admin").await.status(),
+        200,
+        "a fresh password"
+    );
+    clock.advance(chrono::TimeDelta::days(91));
+    let b = app.new_browser();
+    assert_eq!(
+        location(&b.login("staff@example.com", GOOD_PASSWORD).await),
+        "/login/2fa"
+    );
+    let res = b
+        .post("/login/2fa", &[("code", &code_now(&clock, &secret))])
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = b.get("/admin").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/settings?notice=staff_password_expired");
 }
