@@ -50,11 +50,12 @@ fn threshold(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(u64::MAX)
 }
 
-pub async fn stance(
+/// Whether these counts call for a captcha (the thresholds in force).
+async fn needs_captcha(
     state: &AppState,
-    email: &str,
-    ip_bucket: &str,
-) -> Result<Stance, crate::error::AppError> {
+    email_failures: u64,
+    ip_failures: u64,
+) -> Result<bool, crate::error::AppError> {
     let per_email = threshold(state.runtime.get(runtime::CAPTCHA_AFTER_FAILURES).await?);
     let per_ip = threshold(
         state
@@ -62,6 +63,14 @@ pub async fn stance(
             .get(runtime::CAPTCHA_AFTER_IP_FAILURES)
             .await?,
     );
+    Ok(email_failures >= per_email || ip_failures >= per_ip)
+}
+
+pub async fn stance(
+    state: &AppState,
+    email: &str,
+    ip_bucket: &str,
+) -> Result<Stance, crate::error::AppError> {
     let c = &state.counters;
     let email_failures = c
         .count(&email_key("fail", email), CAPTCHA_WINDOW)
@@ -70,7 +79,7 @@ pub async fn stance(
     let ip_failures = c.count(&ip_key(ip_bucket), CAPTCHA_WINDOW).await.count;
     let locked = c.get(&email_key("lock", email)).await.is_some();
     Ok(Stance {
-        captcha: email_failures >= per_email || ip_failures >= per_ip,
+        captcha: needs_captcha(state, email_failures, ip_failures).await?,
         locked,
     })
 }
@@ -105,15 +114,8 @@ pub async fn record_failure(
         c.put(&email_key("lock", email), "1", wait).await;
         lock_engaged = day == lock_after + 1;
     }
-    let per_email = threshold(state.runtime.get(runtime::CAPTCHA_AFTER_FAILURES).await?);
-    let per_ip = threshold(
-        state
-            .runtime
-            .get(runtime::CAPTCHA_AFTER_IP_FAILURES)
-            .await?,
-    );
     Ok(AfterFailure {
-        captcha: email_failures >= per_email || ip_failures >= per_ip,
+        captcha: needs_captcha(state, email_failures, ip_failures).await?,
         lock_engaged,
     })
 }

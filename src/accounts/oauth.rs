@@ -18,7 +18,7 @@ use oauth2::{
 use serde::{Deserialize, Serialize};
 
 use super::events::{self, AuthEvent};
-use super::input::{parse_sex, Birthday, Email, Nickname};
+use super::input::Email;
 use super::login::{self, LoginOutcome};
 use super::signup::{self, CreateError, NewAccount};
 use crate::auth::{identities, Principal, User, UserId};
@@ -381,13 +381,13 @@ pub async fn complete_profile(
     let email = Email::parse(&given_email)
         .map_err(|c| errors.push("email", c))
         .ok();
-    let nickname = Nickname::parse(&form.nickname)
-        .map_err(|c| errors.push("nickname", c))
-        .ok();
-    let sex = parse_sex(&form.sex).map_err(|c| errors.push("sex", c)).ok();
-    let birthday = Birthday::parse(&form.birthday, state.clock.today())
-        .map_err(|c| errors.push("birthday", c))
-        .ok();
+    let (nickname, sex, birthday) = signup::person_fields(
+        &form.nickname,
+        &form.sex,
+        &form.birthday,
+        state.clock.today(),
+        &mut errors,
+    );
     let (Some(email), Some(nickname), Some(sex), Some(birthday)) = (email, nickname, sex, birthday)
     else {
         return Ok(Completed::Invalid(errors));

@@ -38,6 +38,34 @@ pub struct NewAccount {
     pub password: SecretString,
 }
 
+/// The latest birthday of an 18-year-old today, for the form's date picker.
+pub fn max_birthday(today: NaiveDate) -> String {
+    today
+        .checked_sub_months(chrono::Months::new(12 * 18))
+        .unwrap_or(today)
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// The person fields every new member gives (sign-up, or after a provider);
+/// each problem is pushed to `errors`.
+pub fn person_fields(
+    nickname: &str,
+    sex: &str,
+    birthday: &str,
+    today: NaiveDate,
+    errors: &mut FieldErrors,
+) -> (Option<Nickname>, Option<Sex>, Option<Birthday>) {
+    let nickname = Nickname::parse(nickname)
+        .map_err(|c| errors.push("nickname", c))
+        .ok();
+    let sex = parse_sex(sex).map_err(|c| errors.push("sex", c)).ok();
+    let birthday = Birthday::parse(birthday, today)
+        .map_err(|c| errors.push("birthday", c))
+        .ok();
+    (nickname, sex, birthday)
+}
+
 pub fn validate(
     form: &SignupForm,
     today: NaiveDate,
@@ -47,13 +75,13 @@ pub fn validate(
     let email = Email::parse(&form.email)
         .map_err(|c| errors.push("email", c))
         .ok();
-    let nickname = Nickname::parse(&form.nickname)
-        .map_err(|c| errors.push("nickname", c))
-        .ok();
-    let sex = parse_sex(&form.sex).map_err(|c| errors.push("sex", c)).ok();
-    let birthday = Birthday::parse(&form.birthday, today)
-        .map_err(|c| errors.push("birthday", c))
-        .ok();
+    let (nickname, sex, birthday) = person_fields(
+        &form.nickname,
+        &form.sex,
+        &form.birthday,
+        today,
+        &mut errors,
+    );
     if let Err(c) = policy::check(
         form.password.expose(),
         email.as_ref().map_or(form.email.as_str(), |e| e.as_str()),

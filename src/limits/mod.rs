@@ -234,33 +234,22 @@ impl Counters {
 
     /// Reads a value without consuming it.
     pub async fn get(&self, key: &str) -> Option<String> {
-        let full = self.key(key);
-        let now = self.now_ms();
-        let from_redis = {
-            let full = full.clone();
-            self.redis("get", |mut c| async move {
-                redis::cmd("GET")
-                    .arg(&full)
-                    .query_async::<Option<String>>(&mut c)
-                    .await
-            })
-            .await
-        };
-        match from_redis {
-            Some(Some(v)) => Some(v),
-            _ => self.memory.get(&full, now),
-        }
+        self.read(key, false).await
     }
 
     /// Reads and deletes a value: a second take finds nothing (single use),
     /// however many instances race for it.
     pub async fn take(&self, key: &str) -> Option<String> {
+        self.read(key, true).await
+    }
+
+    async fn read(&self, key: &str, consume: bool) -> Option<String> {
         let full = self.key(key);
         let now = self.now_ms();
         let from_redis = {
             let full = full.clone();
-            self.redis("take", |mut c| async move {
-                redis::cmd("GETDEL")
+            self.redis("read", |mut c| async move {
+                redis::cmd(if consume { "GETDEL" } else { "GET" })
                     .arg(&full)
                     .query_async::<Option<String>>(&mut c)
                     .await
@@ -269,7 +258,8 @@ impl Counters {
         };
         match from_redis {
             Some(Some(v)) => Some(v),
-            _ => self.memory.take(&full, now),
+            _ if consume => self.memory.take(&full, now),
+            _ => self.memory.get(&full, now),
         }
     }
 

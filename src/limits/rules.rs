@@ -18,62 +18,32 @@ pub struct Rule {
 const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
 
-pub const LOGIN_PER_IP: Rule = Rule {
-    name: "login-ip",
-    max: runtime::RATE_LOGIN_PER_IP,
-    window: Duration::from_secs(5 * 60),
-};
-pub const LOGIN_PER_EMAIL: Rule = Rule {
-    name: "login-email",
-    max: runtime::RATE_LOGIN_PER_EMAIL,
-    window: Duration::from_secs(5 * 60),
-};
-pub const SIGNUP_PER_IP: Rule = Rule {
-    name: "signup-ip",
-    max: runtime::RATE_SIGNUP_PER_IP,
-    window: HOUR,
-};
-pub const SIGNUP_PER_EMAIL: Rule = Rule {
-    name: "signup-email",
-    max: runtime::RATE_SIGNUP_PER_EMAIL,
-    window: HOUR,
-};
-pub const RESET_PER_IP: Rule = Rule {
-    name: "reset-ip",
-    max: runtime::RATE_RESET_PER_IP,
-    window: HOUR,
-};
-pub const RESET_PER_EMAIL: Rule = Rule {
-    name: "reset-email",
-    max: runtime::RATE_RESET_PER_EMAIL,
-    window: HOUR,
-};
-pub const RESEND_PER_IP: Rule = Rule {
-    name: "resend-ip",
-    max: runtime::RATE_RESEND_PER_IP,
-    window: HOUR,
-};
-pub const RESEND_PER_ACCOUNT: Rule = Rule {
-    name: "resend-account",
-    max: runtime::RATE_RESEND_PER_ACCOUNT,
-    window: HOUR,
-};
-pub const SECOND_FACTOR_PER_ACCOUNT: Rule = Rule {
-    name: "2fa-account",
-    max: runtime::RATE_SECOND_FACTOR_PER_ACCOUNT,
-    window: Duration::from_secs(15 * 60),
-};
-pub const CAPTCHA_PER_IP: Rule = Rule {
-    name: "captcha-ip",
-    max: runtime::RATE_CAPTCHA_PER_IP,
-    window: Duration::from_secs(10 * 60),
-};
+const fn rule(name: &'static str, max: Tunable, window: Duration) -> Rule {
+    Rule { name, max, window }
+}
+
+const FIVE_MINUTES: Duration = Duration::from_secs(5 * 60);
+
+pub const LOGIN_PER_IP: Rule = rule("login-ip", runtime::RATE_LOGIN_PER_IP, FIVE_MINUTES);
+pub const LOGIN_PER_EMAIL: Rule = rule("login-email", runtime::RATE_LOGIN_PER_EMAIL, FIVE_MINUTES);
+pub const SIGNUP_PER_IP: Rule = rule("signup-ip", runtime::RATE_SIGNUP_PER_IP, HOUR);
+pub const SIGNUP_PER_EMAIL: Rule = rule("signup-email", runtime::RATE_SIGNUP_PER_EMAIL, HOUR);
+pub const RESET_PER_IP: Rule = rule("reset-ip", runtime::RATE_RESET_PER_IP, HOUR);
+pub const RESET_PER_EMAIL: Rule = rule("reset-email", runtime::RATE_RESET_PER_EMAIL, HOUR);
+pub const RESEND_PER_IP: Rule = rule("resend-ip", runtime::RATE_RESEND_PER_IP, HOUR);
+pub const RESEND_PER_ACCOUNT: Rule = rule("resend-account", runtime::RATE_RESEND_PER_ACCOUNT, HOUR);
+pub const SECOND_FACTOR_PER_ACCOUNT: Rule = rule(
+    "2fa-account",
+    runtime::RATE_SECOND_FACTOR_PER_ACCOUNT,
+    Duration::from_secs(15 * 60),
+);
+pub const CAPTCHA_PER_IP: Rule = rule(
+    "captcha-ip",
+    runtime::RATE_CAPTCHA_PER_IP,
+    Duration::from_secs(10 * 60),
+);
 /// Every state-changing request from one IP.
-pub const POSTS_PER_IP: Rule = Rule {
-    name: "posts-ip",
-    max: runtime::RATE_POSTS_PER_IP,
-    window: MINUTE,
-};
+pub const POSTS_PER_IP: Rule = rule("posts-ip", runtime::RATE_POSTS_PER_IP, MINUTE);
 
 /// A counter key for an email that does not put the address itself in Redis.
 pub fn email_subject(email: &str) -> String {

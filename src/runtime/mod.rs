@@ -27,89 +27,46 @@ pub struct Tunable {
     pub max: i64,
 }
 
-pub const REWIND_DAILY_LIMIT: Tunable = Tunable {
-    key: "rewind_daily_limit",
-    default: 3,
-    min: 0,
-    max: 1000,
-};
-pub const SUPERLIKE_DAILY_LIMIT: Tunable = Tunable {
-    key: "superlike_daily_limit",
-    default: 1,
-    min: 0,
-    max: 1000,
-};
+const fn tunable(key: &'static str, default: i64, min: i64, max: i64) -> Tunable {
+    Tunable {
+        key,
+        default,
+        min,
+        max,
+    }
+}
 
+pub const REWIND_DAILY_LIMIT: Tunable = tunable("rewind_daily_limit", 3, 0, 1000);
+pub const SUPERLIKE_DAILY_LIMIT: Tunable = tunable("superlike_daily_limit", 1, 0, 1000);
 /// Failed logins for one email within 15 minutes before the form asks for a captcha.
-pub const CAPTCHA_AFTER_FAILURES: Tunable = Tunable {
-    key: "captcha_after_failures",
-    default: 3,
-    min: 1,
-    max: 100,
-};
+pub const CAPTCHA_AFTER_FAILURES: Tunable = tunable("captcha_after_failures", 3, 1, 100);
 /// Failed logins from one IP (or IPv6 /64) within 15 minutes before every
 /// login from it needs a captcha.
-pub const CAPTCHA_AFTER_IP_FAILURES: Tunable = Tunable {
-    key: "captcha_after_ip_failures",
-    default: 10,
-    min: 1,
-    max: 1000,
-};
+pub const CAPTCHA_AFTER_IP_FAILURES: Tunable = tunable("captcha_after_ip_failures", 10, 1, 1000);
 /// Failed logins for one email within a day after which each further
 /// attempt waits longer (30 s, doubling, at most 15 minutes).
-pub const LOCK_AFTER_FAILURES: Tunable = Tunable {
-    key: "lock_after_failures",
-    default: 10,
-    min: 3,
-    max: 1000,
-};
+pub const LOCK_AFTER_FAILURES: Tunable = tunable("lock_after_failures", 10, 3, 1000);
 /// Password policy: shortest and longest accepted password, in characters.
-pub const PASSWORD_MIN_LENGTH: Tunable = Tunable {
-    key: "password_min_length",
-    default: 10,
-    min: 10,
-    max: 128,
-};
-pub const PASSWORD_MAX_LENGTH: Tunable = Tunable {
-    key: "password_max_length",
-    default: 128,
-    min: 64,
-    max: 1024,
-};
+pub const PASSWORD_MIN_LENGTH: Tunable = tunable("password_min_length", 10, 10, 128);
+pub const PASSWORD_MAX_LENGTH: Tunable = tunable("password_max_length", 128, 64, 1024);
 /// Staff must choose a new password after this many days (0: never).
-pub const STAFF_PASSWORD_MAX_AGE_DAYS: Tunable = Tunable {
-    key: "staff_password_max_age_days",
-    default: 0,
-    min: 0,
-    max: 3650,
-};
+pub const STAFF_PASSWORD_MAX_AGE_DAYS: Tunable = tunable("staff_password_max_age_days", 0, 0, 3650);
 
-/// Declares a rate-limit setting: at most `default` requests per window.
-macro_rules! rate {
-    ($name:ident, $key:literal, $default:expr) => {
-        pub const $name: Tunable = Tunable {
-            key: $key,
-            default: $default,
-            min: 0,
-            max: 1_000_000,
-        };
-    };
+/// Rate limits: at most this many requests per window (see `limits::rules`); 0 turns one off.
+const fn rate(key: &'static str, default: i64) -> Tunable {
+    tunable(key, default, 0, 1_000_000)
 }
-rate!(RATE_LOGIN_PER_IP, "rate_login_per_ip", 30);
-rate!(RATE_LOGIN_PER_EMAIL, "rate_login_per_email", 20);
-rate!(RATE_SIGNUP_PER_IP, "rate_signup_per_ip", 20);
-rate!(RATE_SIGNUP_PER_EMAIL, "rate_signup_per_email", 3);
-rate!(RATE_RESET_PER_IP, "rate_reset_per_ip", 20);
-rate!(RATE_RESET_PER_EMAIL, "rate_reset_per_email", 5);
-rate!(RATE_RESEND_PER_IP, "rate_resend_per_ip", 20);
-rate!(RATE_RESEND_PER_ACCOUNT, "rate_resend_per_account", 5);
-rate!(
-    RATE_SECOND_FACTOR_PER_ACCOUNT,
-    "rate_second_factor_per_account",
-    10
-);
-rate!(RATE_CAPTCHA_PER_IP, "rate_captcha_per_ip", 60);
-rate!(RATE_POSTS_PER_IP, "rate_posts_per_ip", 300);
+pub const RATE_LOGIN_PER_IP: Tunable = rate("rate_login_per_ip", 30);
+pub const RATE_LOGIN_PER_EMAIL: Tunable = rate("rate_login_per_email", 20);
+pub const RATE_SIGNUP_PER_IP: Tunable = rate("rate_signup_per_ip", 20);
+pub const RATE_SIGNUP_PER_EMAIL: Tunable = rate("rate_signup_per_email", 3);
+pub const RATE_RESET_PER_IP: Tunable = rate("rate_reset_per_ip", 20);
+pub const RATE_RESET_PER_EMAIL: Tunable = rate("rate_reset_per_email", 5);
+pub const RATE_RESEND_PER_IP: Tunable = rate("rate_resend_per_ip", 20);
+pub const RATE_RESEND_PER_ACCOUNT: Tunable = rate("rate_resend_per_account", 5);
+pub const RATE_SECOND_FACTOR_PER_ACCOUNT: Tunable = rate("rate_second_factor_per_account", 10);
+pub const RATE_CAPTCHA_PER_IP: Tunable = rate("rate_captcha_per_ip", 60);
+pub const RATE_POSTS_PER_IP: Tunable = rate("rate_posts_per_ip", 300);
 
 /// Every runtime setting; adding one is adding a line here.
 pub const TUNABLES: &[Tunable] = &[

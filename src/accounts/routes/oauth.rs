@@ -11,6 +11,7 @@ use askama::Template;
 use super::login::{form_with_error, open_identity, second_step};
 use crate::accounts::login::LoginOutcome;
 use crate::accounts::oauth::{self, Callback, CallbackQuery, Completed, ProfileForm};
+use crate::accounts::signup;
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorCode, FieldCode};
 use crate::state::AppState;
@@ -141,6 +142,14 @@ struct CompletePage {
     ask_email: bool,
     form: ProfileForm,
     errors: FormErrors,
+    max_birthday: String,
+}
+
+fn pending_of(req: &HttpRequest, state: &AppState) -> Option<oauth::PendingProfile> {
+    let cookie = req
+        .cookie(oauth::SIGNUP_COOKIE)
+        .map(|c| c.value().to_string());
+    oauth::pending_profile(state, cookie.as_deref())
 }
 
 /// `GET /auth/oauth/complete`: the profile fields a provider does not give.
@@ -149,10 +158,7 @@ pub async fn complete_form(
     state: web::Data<AppState>,
     page: Page,
 ) -> Result<HttpResponse, AppError> {
-    let cookie = req
-        .cookie(oauth::SIGNUP_COOKIE)
-        .map(|c| c.value().to_string());
-    let Some(pending) = oauth::pending_profile(&state, cookie.as_deref()) else {
+    let Some(pending) = pending_of(&req, &state) else {
         return Ok(redirect("/login"));
     };
     let form = ProfileForm {
@@ -165,6 +171,7 @@ pub async fn complete_form(
         ask_email: pending.identity.email.is_none(),
         form,
         errors: FormErrors::default(),
+        max_birthday: signup::max_birthday(state.clock.today()),
     })
 }
 
@@ -176,10 +183,7 @@ pub async fn complete_submit(
     page: Page,
     form: web::Form<ProfileForm>,
 ) -> Result<HttpResponse, AppError> {
-    let cookie = req
-        .cookie(oauth::SIGNUP_COOKIE)
-        .map(|c| c.value().to_string());
-    let Some(pending) = oauth::pending_profile(&state, cookie.as_deref()) else {
+    let Some(pending) = pending_of(&req, &state) else {
         return Ok(redirect("/login"));
     };
     let form = form.into_inner();
@@ -196,6 +200,7 @@ pub async fn complete_submit(
                     ask_email: pending.identity.email.is_none(),
                     form,
                     errors,
+                    max_birthday: signup::max_birthday(state.clock.today()),
                 },
             )
         }

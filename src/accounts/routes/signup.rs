@@ -19,14 +19,11 @@ struct SignupPage {
 }
 
 fn page(page: Page, form: SignupForm, errors: FormErrors, today: chrono::NaiveDate) -> SignupPage {
-    let max = today
-        .checked_sub_months(chrono::Months::new(12 * 18))
-        .unwrap_or(today);
     SignupPage {
         page,
         form,
         errors,
-        max_birthday: max.format("%Y-%m-%d").to_string(),
+        max_birthday: signup::max_birthday(today),
     }
 }
 
