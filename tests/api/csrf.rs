@@ -236,3 +236,20 @@ async fn anonymous_forms_work_and_refuse_a_token_from_another_browser() {
         "the token is bound to the session"
     );
 }
+
+#[tokio::test]
+async fn on_https_the_cookies_take_the_host_prefix() {
+    let app = spawn_app_with(&[("BASE_URL", "https://swiper.example")]).await;
+    assert_eq!(
+        swiper::web::session_cookie_name(&app.state.settings),
+        "__Host-swiper_session"
+    );
+    let res = app.browser.get("/login").await;
+    let cookies = set_cookies(&res);
+    let csrf = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-swiper_csrf="))
+        .expect("the CSRF cookie carries the __Host- prefix");
+    assert!(csrf.contains("Secure") && csrf.contains("Path=/"), "{csrf}");
+    assert!(!csrf.contains("Domain="), "{csrf}");
+}
