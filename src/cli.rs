@@ -143,7 +143,7 @@ async fn with_one_connection<T: Send + 'static>(
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {
     let url = settings.database.url.expose().to_string();
-    let applied = with_one_connection(url, db::migrate).await?;
+    let applied = with_one_connection(url, crate::startup::migrate_and_sync).await?;
     println!("{applied} migration(s) applied");
     Ok(())
 }

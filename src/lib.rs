@@ -3,6 +3,7 @@
 //! spine and plumbing → db.
 
 pub mod accounts;
+pub mod admin;
 pub mod auth;
 pub mod cli;
 pub mod clock;

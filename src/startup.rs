@@ -67,6 +67,14 @@ fn register_maintenance(r: &mut Registry) {
     });
 }
 
+/// Runs pending migrations, then brings the permissions and seeded roles in
+/// line with the code (`auth::rbac::sync`).
+pub fn migrate_and_sync(c: &mut db::DbConnection) -> Result<usize, AppError> {
+    let applied = db::migrate(c)?;
+    auth::rbac::sync(c, chrono::Utc::now().naive_utc())?;
+    Ok(applied)
+}
+
 /// Connects to the database (and runs migrations outside production).
 pub async fn connect_database(settings: &Settings) -> Result<Db, AppError> {
     let pool = {
@@ -78,7 +86,7 @@ pub async fn connect_database(settings: &Settings) -> Result<Db, AppError> {
     };
     let db = Db::new(pool);
     if !settings.is_production() {
-        let applied = db.primary(db::migrate).await?;
+        let applied = db.primary(migrate_and_sync).await?;
         if applied > 0 {
             tracing::info!(applied, "migrations applied");
         }
@@ -225,6 +233,7 @@ impl Application {
                             .configure(discovery::routes::configure)
                             .configure(matches::routes::configure)
                             .configure(profiles::routes::configure)
+                            .configure(crate::admin::routes::configure)
                             .default_service(web::to(not_found)),
                     )
                     .wrap(from_fn(spine::body_timeout::middleware))

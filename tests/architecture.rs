@@ -27,6 +27,7 @@ const LAYERS: &[&[&str]] = &[
     &["matches"],
     &["discovery"],
     &["accounts", "home", "ops", "seed"],
+    &["admin"],
     &["startup"],
     &["cli"],
     &["main", "lib"],

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 
 use super::input::{Email, Sex};
 use crate::auth::users::UserInsertForm;
-use crate::auth::User;
+use crate::auth::{rbac, User};
 use crate::db::{transaction, DbConnection};
 use crate::profiles::store::Profile;
 use crate::security::{password, random, SecretString};
@@ -26,6 +26,7 @@ pub fn create_admin(
     transaction(conn, |c| {
         if let Some(user) = User::find_by_email(c, email.as_str())? {
             User::promote_superadmin(c, user.id, now)?;
+            rbac::assign(c, user.id, rbac::SUPERADMIN, now)?;
             return Ok(CreatedAdmin::Promoted);
         }
         let pw = random::token(15);
@@ -51,6 +52,7 @@ pub fn create_admin(
         // A staff account is not shown in discovery (in_feed stays false)
         // until its owner fills in the profile and saves it.
         Profile::create(c, id, Sex::Female, birthday, now)?;
+        rbac::assign(c, id, rbac::SUPERADMIN, now)?;
         Ok(CreatedAdmin::Created {
             password: SecretString::new(pw),
         })

@@ -166,20 +166,20 @@ pub struct PendingLogin {
 /// How long the second step may take.
 pub const PENDING_SECS: i64 = 300;
 
-/// Whether staff must enrol before the admin console is shown: anyone with
-/// a staff role and no second factor. The admin console's guard calls this.
+/// Whether a staff member must enrol before the admin console is shown:
+/// staff without a second factor. The admin console's guard calls this for
+/// anyone holding a role.
 pub fn staff_must_enrol(me: &Principal) -> bool {
-    me.is_superadmin && !me.second_factor
+    !me.second_factor
 }
 
-/// Whether a staff member's password is older than the rotation period
+/// Whether a staff member's password is older than the rotation period (the
+/// guard asks only for staff)
 /// (`staff_password_max_age_days`; 0, the default, never).
 pub async fn staff_password_expired(state: &AppState, me: &Principal) -> Result<bool, AppError> {
     let days = state
         .runtime
         .get(crate::runtime::STAFF_PASSWORD_MAX_AGE_DAYS)
         .await?;
-    Ok(me.is_superadmin
-        && days > 0
-        && state.clock.now() - me.password_changed_at > chrono::TimeDelta::days(days))
+    Ok(days > 0 && state.clock.now() - me.password_changed_at > chrono::TimeDelta::days(days))
 }

@@ -8,6 +8,7 @@ pub mod identities;
 pub mod input;
 pub mod middleware;
 pub mod policy;
+pub mod rbac;
 pub mod sessions;
 pub mod two_factor;
 pub mod users;

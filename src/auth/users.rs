@@ -75,6 +75,15 @@ pub struct UserInsertForm<'a> {
     pub updated_at: NaiveDateTime,
 }
 
+/// A LIKE pattern matching what starts with `s` (its wildcards escaped).
+fn like_prefix(s: &str) -> String {
+    let escaped = s
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("{escaped}%")
+}
+
 impl User {
     pub fn user_id(&self) -> UserId {
         self.id
@@ -176,6 +185,52 @@ impl User {
             ))
             .execute(conn)
             .map(|_| ())
+    }
+
+    /// Bans (`false`) or restores (`true`) an account.
+    pub fn set_active(
+        conn: &mut DbConnection,
+        id: UserId,
+        active: bool,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set((users::is_active.eq(active), users::updated_at.eq(now)))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Members matching a staff search: an id, an exact email, or the
+    /// start of an email or nickname; by id, after `after`, `limit` at most.
+    /// The prefix searches use the unique email index and stop at `limit`.
+    pub fn search(
+        conn: &mut DbConnection,
+        q: &str,
+        after: Option<UserId>,
+        limit: i64,
+    ) -> QueryResult<Vec<User>> {
+        let mut query = users::table.into_boxed();
+        let q = q.trim();
+        if !q.is_empty() {
+            if let Ok(id) = q.parse::<i64>() {
+                query = query.filter(users::id.eq(id));
+            } else {
+                query = query.filter(
+                    users::email
+                        .like(like_prefix(&q.to_lowercase()))
+                        .escape('\\')
+                        .or(users::nickname.like(like_prefix(q)).escape('\\')),
+                );
+            }
+        }
+        if let Some(after) = after {
+            query = query.filter(users::id.gt(after));
+        }
+        query
+            .order(users::id)
+            .limit(limit)
+            .select(User::as_select())
+            .load(conn)
     }
 
     /// Marks the password as not chosen by the member (an account made

@@ -202,6 +202,53 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    permissions (code) {
+        code -> Text,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> BigInt,
+        name -> Text,
+        description -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    role_permissions (role_id, permission) {
+        role_id -> BigInt,
+        permission -> Text,
+    }
+}
+
+diesel::table! {
+    user_roles (user_id, role_id) {
+        user_id -> BigInt,
+        role_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Text,
+        before -> Nullable<Text>,
+        after -> Nullable<Text>,
+        ip -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(role_permissions -> roles (role_id));
+diesel::joinable!(user_roles -> roles (role_id));
+diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(oauth_identities -> users (user_id));
 diesel::joinable!(auth_events -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));
@@ -224,5 +271,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     reports,
     auth_events,
     recovery_codes,
-    oauth_identities
+    oauth_identities,
+    permissions,
+    roles,
+    role_permissions,
+    user_roles,
+    audit_log
 );

@@ -141,6 +141,36 @@ impl RuntimeSettings {
             .map_or(t.default, |v| v.clamp(t.min, t.max)))
     }
 
+    /// The setting `key` with `value` checked against its bounds.
+    pub fn validate(key: &str, value: i64) -> Result<Tunable, SettingError> {
+        let t = TUNABLES
+            .iter()
+            .find(|t| t.key == key)
+            .copied()
+            .ok_or(SettingError::Unknown)?;
+        if (t.min..=t.max).contains(&value) {
+            Ok(t)
+        } else {
+            Err(SettingError::OutOfRange)
+        }
+    }
+
+    /// Writes a validated value inside the caller's transaction (the admin
+    /// console audits the change in the same one); [`Self::invalidate`] after.
+    pub fn put(
+        c: &mut crate::db::DbConnection,
+        t: Tunable,
+        value: i64,
+        now: NaiveDateTime,
+    ) -> diesel::QueryResult<()> {
+        store::put(c, t.key, &value.to_string(), now)
+    }
+
+    /// Forgets this process's cached values (other instances follow within [`CACHE_TTL`]).
+    pub fn invalidate(&self) {
+        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
     /// Changes a setting for every instance (in force everywhere within [`CACHE_TTL`]).
     pub async fn set(
         &self,

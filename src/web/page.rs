@@ -64,6 +64,7 @@ const NOTICES: &[&str] = &[
     "oauth_linked",
     "oauth_unlinked",
     "oauth_in_use",
+    "settings_saved",
 ];
 
 pub struct Page {

@@ -7,6 +7,7 @@
 mod helpers;
 
 mod accounts;
+mod admin;
 mod bad_input;
 mod cli;
 mod client_ip;

@@ -172,11 +172,8 @@ async fn staff_without_two_factor_are_sent_to_enrolment_by_the_guard() {
     let member = app.new_browser();
     app.member(&member, "member@example.com").await;
     app.db(|c| {
-        use diesel::prelude::*;
-        use swiper::db::schema::users;
-        diesel::update(users::table.filter(users::email.eq("staff@example.com")))
-            .set(users::is_superadmin.eq(true))
-            .execute(c)
+        let user = swiper::auth::User::find_by_email(c, "staff@example.com")?.expect("staff");
+        swiper::auth::rbac::assign(c, user.id, "superadmin", chrono::Utc::now().naive_utc())
     })
     .await;
 

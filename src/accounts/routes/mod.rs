@@ -75,8 +75,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/settings/2fa/qr.svg", web::get().to(two_factor::qr))
     .route("/settings/2fa/disable", web::post().to(two_factor::disable))
-    .route("/admin", web::get().to(two_factor::admin_gate))
-    .route("/admin/{rest:.*}", web::get().to(two_factor::admin_gate))
     .route("/settings/sessions", web::get().to(settings::sessions))
     .route(
         "/settings/sessions/revoke-others",

@@ -70,28 +70,6 @@ pub async fn qr(state: web::Data<AppState>, me: Principal) -> Result<HttpRespons
         .body(enrolment.qr_svg))
 }
 
-/// `/admin`: until the admin console lands, the staff gate alone — a
-/// member or visitor gets 404, staff without two-factor are sent to
-/// enrolment first.
-pub async fn admin_gate(
-    state: web::Data<AppState>,
-    me: Option<Principal>,
-) -> Result<HttpResponse, AppError> {
-    let Some(me) = me.filter(|m| m.is_superadmin) else {
-        return Err(AppError::NotFound);
-    };
-    if two_factor::staff_must_enrol(&me) {
-        return Ok(redirect("/settings/2fa?notice=staff_two_factor"));
-    }
-    if two_factor::staff_password_expired(&state, &me).await? {
-        return Ok(redirect("/settings?notice=staff_password_expired"));
-    }
-    Ok(HttpResponse::Ok()
-        .content_type("text/plain; charset=utf-8")
-        .insert_header(("cache-control", "no-store"))
-        .body("Swiper admin console: staff access granted."))
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ConfirmForm {

@@ -1,0 +1,83 @@
+//! The audit log: every staff action, who did it, to what, the state before
+//! and after (JSON text), from which IP and when. The application only
+//! inserts; there is no update or delete path.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::auth::UserId;
+use crate::db::schema::audit_log;
+use crate::db::DbConnection;
+
+/// One staff action, as written.
+pub struct Entry<'a> {
+    pub actor: UserId,
+    pub action: &'a str,
+    pub target_type: &'a str,
+    pub target_id: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub ip: &'a str,
+}
+
+pub fn record(c: &mut DbConnection, e: &Entry<'_>, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::actor_id.eq(Some(e.actor)),
+            audit_log::action.eq(e.action),
+            audit_log::target_type.eq(e.target_type),
+            audit_log::target_id.eq(&e.target_id),
+            audit_log::before.eq(e.before.as_ref().map(|v| v.to_string())),
+            audit_log::after.eq(e.after.as_ref().map(|v| v.to_string())),
+            audit_log::ip.eq(e.ip),
+            audit_log::created_at.eq(now),
+        ))
+        .execute(c)
+        .map(|_| ())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditRow {
+    pub id: i64,
+    pub actor_id: Option<i64>,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub ip: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// What the audit page filters by.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct Filter {
+    pub action: Option<String>,
+    pub actor: Option<i64>,
+    pub target: Option<String>,
+    /// Keyset pagination: entries older than this id.
+    pub before: Option<i64>,
+}
+
+/// Newest first, `limit` at most.
+pub fn list(c: &mut DbConnection, f: &Filter, limit: i64) -> QueryResult<Vec<AuditRow>> {
+    let mut q = audit_log::table.into_boxed();
+    if let Some(action) = f.action.as_deref().filter(|a| !a.is_empty()) {
+        q = q.filter(audit_log::action.eq(action.to_string()));
+    }
+    if let Some(actor) = f.actor {
+        q = q.filter(audit_log::actor_id.eq(actor));
+    }
+    if let Some(target) = f.target.as_deref().filter(|t| !t.is_empty()) {
+        q = q.filter(audit_log::target_id.eq(target.to_string()));
+    }
+    if let Some(before) = f.before {
+        q = q.filter(audit_log::id.lt(before));
+    }
+    q.order(audit_log::id.desc())
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(c)
+}

@@ -1,0 +1,58 @@
+//! The dashboard: live counters (charts fed by the daily statistics job come next).
+
+use actix_web::web;
+use actix_web::HttpResponse;
+use askama::Template;
+use diesel::prelude::*;
+
+use super::guard::Staff;
+use crate::db::schema::{matches, swipes, users};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::Page;
+
+#[derive(Template)]
+#[template(path = "admin/dashboard.html")]
+struct DashboardPage {
+    page: Page,
+    staff: Staff,
+    members: i64,
+    verified: i64,
+    banned: i64,
+    swipes: i64,
+    matches: i64,
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    page: Page,
+    staff: Staff,
+) -> Result<HttpResponse, AppError> {
+    let (members, verified, banned, swipes, matches) = state
+        .db
+        .read(|c| {
+            Ok((
+                users::table.count().get_result::<i64>(c)?,
+                users::table
+                    .filter(users::email_verified_at.is_not_null())
+                    .count()
+                    .get_result::<i64>(c)?,
+                users::table
+                    .filter(users::is_active.eq(false))
+                    .count()
+                    .get_result::<i64>(c)?,
+                swipes::table.count().get_result::<i64>(c)?,
+                matches::table.count().get_result::<i64>(c)?,
+            ))
+        })
+        .await?;
+    crate::web::ok(&DashboardPage {
+        page,
+        staff,
+        members,
+        verified,
+        banned,
+        swipes,
+        matches,
+    })
+}

@@ -1,0 +1,107 @@
+//! The one guard of the admin console. Every `/admin` route is declared in
+//! [`super::routes::ROUTES`] with the permission it needs; this middleware
+//! runs before any of them: a visitor or a member (no role) gets 404 for
+//! every `/admin` path, staff without two-factor are sent to enrolment (and
+//! with an expired password to a change), staff without the route's
+//! permission get 403. Handlers receive the checked [`Staff`].
+
+use std::collections::BTreeSet;
+use std::future::{ready, Ready};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ResourceDef, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+
+use super::routes::{AdminRoute, ROUTES};
+use crate::accounts::two_factor;
+use crate::auth::rbac::{self, Permission};
+use crate::auth::Principal;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::redirect;
+
+/// A staff member whose access to the current route was checked.
+#[derive(Clone, Debug)]
+pub struct Staff {
+    pub me: Principal,
+    pub permissions: BTreeSet<Permission>,
+}
+
+impl Staff {
+    pub fn can(&self, p: Permission) -> bool {
+        self.permissions.contains(&p)
+    }
+
+    /// [`Self::can`] by code, for templates.
+    pub fn can_str(&self, code: &str) -> bool {
+        Permission::parse(code).is_some_and(|p| self.can(p))
+    }
+}
+
+/// The declared route a request is for.
+pub fn route_for(method: &str, path: &str) -> Option<&'static AdminRoute> {
+    ROUTES
+        .iter()
+        .find(|r| r.method == method && ResourceDef::new(r.pattern).is_match(path))
+}
+
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    match check(&req).await {
+        Ok(None) => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
+        Ok(Some(redirect_to)) => Ok(req
+            .into_response(redirect(redirect_to))
+            .map_into_right_body()),
+        Err(e) => Ok(req.error_response(e).map_into_right_body()),
+    }
+}
+
+/// `Ok(None)` to go on, `Ok(Some(path))` to send the browser elsewhere first.
+async fn check(req: &ServiceRequest) -> Result<Option<&'static str>, AppError> {
+    let me = req.extensions().get::<Principal>().cloned();
+    let (Some(me), Some(state)) = (me, req.app_data::<web::Data<AppState>>().cloned()) else {
+        return Err(AppError::NotFound);
+    };
+    let id = me.id;
+    let permissions = state
+        .db
+        .primary(move |c| Ok(rbac::permissions_of(c, id)?))
+        .await?;
+    if permissions.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    if two_factor::staff_must_enrol(&me) {
+        return Ok(Some("/settings/2fa?notice=staff_two_factor"));
+    }
+    if two_factor::staff_password_expired(&state, &me).await? {
+        return Ok(Some("/settings?notice=staff_password_expired"));
+    }
+    let Some(route) = route_for(req.method().as_str(), req.path()) else {
+        return Err(AppError::NotFound);
+    };
+    if !permissions.contains(&route.permission) {
+        return Err(AppError::Forbidden);
+    }
+    req.extensions_mut().insert(Staff { me, permissions });
+    Ok(None)
+}
+
+impl FromRequest for Staff {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<Staff>()
+                .cloned()
+                .ok_or(AppError::NotFound),
+        )
+    }
+}

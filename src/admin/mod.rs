@@ -1,0 +1,10 @@
+//! The admin console (`/admin`): staff pages behind one guard. Every route
+//! declares its permission in [`routes::ROUTES`]; every staff action writes
+//! one [`audit`] entry in the same transaction as the change.
+
+pub mod audit;
+mod dashboard;
+pub mod guard;
+pub mod routes;
+mod settings;
+mod users;

@@ -1,0 +1,179 @@
+//! Runtime settings (every [`TUNABLES`] entry, validated, in force on every
+//! instance within seconds) and the audit log page. Changing settings is
+//! sensitive: the staff member re-enters their password.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::audit::{self, AuditRow, Entry, Filter};
+use super::guard::Staff;
+use crate::auth::User;
+use crate::db::transaction;
+use crate::error::{AppError, FieldCode, FieldErrors};
+use crate::runtime::{RuntimeSettings, SettingError, TUNABLES};
+use crate::security::password::{verify_off_executor, Verification};
+use crate::security::SecretString;
+use crate::state::AppState;
+use crate::web::{client_ip, redirect, render, Page};
+
+#[derive(Template)]
+#[template(path = "admin/settings.html")]
+struct SettingsPage {
+    page: Page,
+    staff: Staff,
+    /// (key, current value as shown, min, max)
+    rows: Vec<(String, String, i64, i64)>,
+    errors: FieldErrors,
+}
+
+async fn current(state: &AppState) -> Result<Vec<(String, String, i64, i64)>, AppError> {
+    let mut rows = Vec::new();
+    for t in TUNABLES {
+        let value = state.runtime.get(*t).await?;
+        rows.push((t.key.to_string(), value.to_string(), t.min, t.max));
+    }
+    Ok(rows)
+}
+
+pub async fn form(
+    state: web::Data<AppState>,
+    page: Page,
+    staff: Staff,
+) -> Result<HttpResponse, AppError> {
+    crate::web::ok(&SettingsPage {
+        page,
+        staff,
+        rows: current(&state).await?,
+        errors: FieldErrors::default(),
+    })
+}
+
+/// Checks the staff member's own password (sensitive actions).
+pub async fn reauthenticated(
+    state: &AppState,
+    staff: &Staff,
+    password: &str,
+) -> Result<bool, AppError> {
+    let id = staff.me.id;
+    let Some(user) = state.db.primary(move |c| Ok(User::find(c, id)?)).await? else {
+        return Ok(false);
+    };
+    let secret = SecretString::new(password.to_string());
+    let iterations = state.settings.passwords.iterations;
+    Ok(
+        verify_off_executor(&secret, user.password_hash, iterations).await?
+            != Verification::Invalid,
+    )
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: Page,
+    staff: Staff,
+    form: web::Form<BTreeMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let mut errors = FieldErrors::default();
+    let password = form.get("password").map(String::as_str).unwrap_or("");
+    if !reauthenticated(&state, &staff, password).await? {
+        errors.push("password", FieldCode::WrongPassword);
+    }
+    let mut changes = Vec::new();
+    for t in TUNABLES {
+        let Some(raw) = form.get(t.key).map(|v| v.trim()) else {
+            continue;
+        };
+        match raw.parse::<i64>() {
+            Err(_) => errors.push(t.key, FieldCode::NotANumber),
+            Ok(v) => match RuntimeSettings::validate(t.key, v) {
+                Ok(t) => {
+                    let before = state.runtime.get(t).await?;
+                    if before != v {
+                        changes.push((t, before, v));
+                    }
+                }
+                Err(SettingError::OutOfRange | SettingError::Unknown) => {
+                    errors.push(t.key, FieldCode::OutOfRange)
+                }
+            },
+        }
+    }
+    if !errors.is_empty() {
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &SettingsPage {
+                page,
+                staff,
+                rows: current(&state).await?,
+                errors,
+            },
+        );
+    }
+    if !changes.is_empty() {
+        let (actor, ip, now) = (staff.me.id, client_ip::of(&req), state.clock.now());
+        state
+            .db
+            .write(move |c| {
+                Ok(transaction(c, |c| -> diesel::QueryResult<()> {
+                    let mut before = serde_json::Map::new();
+                    let mut after = serde_json::Map::new();
+                    for (t, old, new) in &changes {
+                        RuntimeSettings::put(c, *t, *new, now)?;
+                        before.insert(t.key.into(), (*old).into());
+                        after.insert(t.key.into(), (*new).into());
+                    }
+                    audit::record(
+                        c,
+                        &Entry {
+                            actor,
+                            action: "settings.update",
+                            target_type: "settings",
+                            target_id: "runtime".into(),
+                            before: Some(before.into()),
+                            after: Some(after.into()),
+                            ip: &ip,
+                        },
+                        now,
+                    )
+                })?)
+            })
+            .await?;
+        state.runtime.invalidate();
+    }
+    Ok(redirect("/admin/settings?notice=settings_saved"))
+}
+
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+struct AuditPage {
+    page: Page,
+    staff: Staff,
+    filter: Filter,
+    rows: Vec<AuditRow>,
+    next: Option<i64>,
+}
+
+pub async fn audit(
+    state: web::Data<AppState>,
+    page: Page,
+    staff: Staff,
+    query: web::Query<Filter>,
+) -> Result<HttpResponse, AppError> {
+    let filter = query.into_inner();
+    let f = filter.clone();
+    let rows = state.db.read(move |c| Ok(audit::list(c, &f, 101)?)).await?;
+    let more = rows.len() > 100;
+    let rows: Vec<AuditRow> = rows.into_iter().take(100).collect();
+    let next = more.then(|| rows.last().map(|r| r.id)).flatten();
+    crate::web::ok(&AuditPage {
+        page,
+        staff,
+        filter,
+        rows,
+        next,
+    })
+}

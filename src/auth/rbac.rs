@@ -1,0 +1,207 @@
+//! Role-based access control: permissions are defined once here and synced
+//! to the `permissions` table by migrate; roles group them
+//! (`role_permissions`) and members hold roles (`user_roles`). Anyone with
+//! at least one role is staff. The seeded roles are created by the sync when
+//! missing; `superadmin` always holds every permission.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::UserId;
+use crate::db::schema::{permissions, role_permissions, roles, user_roles};
+use crate::db::{insert_unique, transaction, DbConnection};
+
+crate::text_enum!(
+    /// What a staff action needs.
+    Permission {
+        AdminView => "admin.view",
+        UsersView => "users.view",
+        UsersBan => "users.ban",
+        UsersVerify => "users.verify",
+        UsersMail => "users.mail",
+        UsersSessions => "users.sessions",
+        UsersRoles => "users.roles",
+        UsersPlan => "users.plan",
+        ReportsHandle => "reports.handle",
+        PhotosReview => "photos.review",
+        SettingsEdit => "settings.edit",
+        RolesEdit => "roles.edit",
+        AuditView => "audit.view",
+        StatsView => "stats.view",
+        JobsView => "jobs.view",
+        JobsRetry => "jobs.retry",
+        PlansEdit => "plans.edit",
+    }
+);
+
+pub const SUPERADMIN: &str = "superadmin";
+
+/// A role the sync creates when it is missing.
+pub struct SeededRole {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub permissions: &'static [Permission],
+}
+
+use Permission as P;
+
+pub const SEEDED_ROLES: &[SeededRole] = &[
+    SeededRole {
+        name: SUPERADMIN,
+        description: "Everything, including roles and settings",
+        permissions: P::ALL,
+    },
+    SeededRole {
+        name: "moderator",
+        description: "Reports, bans and photo review",
+        permissions: &[
+            P::AdminView,
+            P::UsersView,
+            P::UsersBan,
+            P::ReportsHandle,
+            P::PhotosReview,
+        ],
+    },
+    SeededRole {
+        name: "support",
+        description: "View members, resend mail, revoke sessions",
+        permissions: &[
+            P::AdminView,
+            P::UsersView,
+            P::UsersMail,
+            P::UsersSessions,
+            P::UsersVerify,
+        ],
+    },
+    SeededRole {
+        name: "analyst",
+        description: "Dashboards, read only",
+        permissions: &[P::AdminView, P::StatsView, P::AuditView, P::JobsView],
+    },
+];
+
+/// Brings the tables in line with the code: every permission exists, every
+/// seeded role exists, and `superadmin` holds every permission. Roles staff
+/// created or edited keep their permissions.
+pub fn sync(c: &mut DbConnection, now: NaiveDateTime) -> QueryResult<()> {
+    transaction(c, |c| {
+        let known: BTreeSet<String> = permissions::table
+            .select(permissions::code)
+            .load::<String>(c)?
+            .into_iter()
+            .collect();
+        for p in Permission::ALL {
+            if !known.contains(p.as_str()) {
+                insert_unique(c, |c| {
+                    diesel::insert_into(permissions::table)
+                        .values(permissions::code.eq(p.as_str()))
+                        .execute(c)
+                })?;
+            }
+        }
+        for seeded in SEEDED_ROLES {
+            let existing = role_id(c, seeded.name)?;
+            let id = match existing {
+                Some(id) => id,
+                None => {
+                    let created = insert_unique(c, |c| {
+                        diesel::insert_into(roles::table)
+                            .values((
+                                roles::name.eq(seeded.name),
+                                roles::description.eq(seeded.description),
+                                roles::created_at.eq(now),
+                            ))
+                            .execute(c)
+                    })?;
+                    let Some(id) = role_id(c, seeded.name)? else {
+                        continue;
+                    };
+                    if created.is_some() {
+                        grant_all(c, id, seeded.permissions)?;
+                    }
+                    id
+                }
+            };
+            if seeded.name == SUPERADMIN {
+                grant_all(c, id, Permission::ALL)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+fn grant_all(c: &mut DbConnection, role: i64, perms: &[Permission]) -> QueryResult<()> {
+    for p in perms {
+        insert_unique(c, |c| {
+            diesel::insert_into(role_permissions::table)
+                .values((
+                    role_permissions::role_id.eq(role),
+                    role_permissions::permission.eq(p.as_str()),
+                ))
+                .execute(c)
+        })?;
+    }
+    Ok(())
+}
+
+pub fn role_id(c: &mut DbConnection, name: &str) -> QueryResult<Option<i64>> {
+    roles::table
+        .filter(roles::name.eq(name))
+        .select(roles::id)
+        .first(c)
+        .optional()
+}
+
+/// Gives `user` the role `name`; `false` if they had it already (or it does not exist).
+pub fn assign(
+    c: &mut DbConnection,
+    user: UserId,
+    name: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let Some(role) = role_id(c, name)? else {
+        return Ok(false);
+    };
+    Ok(insert_unique(c, |c| {
+        diesel::insert_into(user_roles::table)
+            .values((
+                user_roles::user_id.eq(user),
+                user_roles::role_id.eq(role),
+                user_roles::created_at.eq(now),
+            ))
+            .execute(c)
+    })?
+    .is_some())
+}
+
+/// The names of a member's roles.
+pub fn roles_of(c: &mut DbConnection, user: UserId) -> QueryResult<Vec<String>> {
+    user_roles::table
+        .inner_join(roles::table)
+        .filter(user_roles::user_id.eq(user))
+        .order(roles::name)
+        .select(roles::name)
+        .load(c)
+}
+
+/// Everything a member's roles allow (empty for members who are not staff).
+pub fn permissions_of(c: &mut DbConnection, user: UserId) -> QueryResult<BTreeSet<Permission>> {
+    let codes: Vec<String> = user_roles::table
+        .inner_join(role_permissions::table.on(role_permissions::role_id.eq(user_roles::role_id)))
+        .filter(user_roles::user_id.eq(user))
+        .select(role_permissions::permission)
+        .distinct()
+        .load(c)?;
+    Ok(codes.iter().filter_map(|c| Permission::parse(c)).collect())
+}
+
+/// Whether a member holds any role.
+pub fn is_staff(c: &mut DbConnection, user: UserId) -> QueryResult<bool> {
+    let n: i64 = user_roles::table
+        .filter(user_roles::user_id.eq(user))
+        .count()
+        .get_result(c)?;
+    Ok(n > 0)
+}

@@ -1,0 +1,254 @@
+//! The admin console: the role × route matrix from the route table, audited
+//! actions, bans, runtime settings.
+
+use diesel::prelude::*;
+use swiper::admin::routes::ROUTES;
+use swiper::auth::rbac::{self, SEEDED_ROLES};
+use swiper::db::schema::{audit_log, profiles, recovery_codes, users};
+use swiper::security::otp;
+
+use crate::helpers::*;
+
+/// A member with `role`, two-factor on (set in the database: the 2FA flow
+/// has its own tests), logged in on a new browser.
+async fn staff(app: &TestApp, email: &'static str, role: &'static str) -> Browser {
+    let b = app.new_browser();
+    app.member(&b, email).await;
+    app.db(move |c| {
+        let user = swiper::auth::User::find_by_email(c, email)?.expect("the member");
+        rbac::assign(c, user.id, role, chrono::Utc::now().naive_utc())?;
+        diesel::update(users::table.find(user.id))
+            .set(users::totp_enabled_at.eq(Some(chrono::Utc::now().naive_utc())))
+            .execute(c)?;
+        let hash = otp::hash_recovery_code(&otp::normalize_recovery_code(RECOVERY));
+        diesel::insert_into(recovery_codes::table)
+            .values((
+                recovery_codes::user_id.eq(user.id),
+                recovery_codes::code_hash.eq(hash),
+                recovery_codes::created_at.eq(chrono::Utc::now().naive_utc()),
+            ))
+            .execute(c)
+    })
+    .await;
+    // Log in again, through the second step (a recovery code).
+    b.post("/logout", &[]).await;
+    let res = b.login(email, GOOD_PASSWORD).await;
+    assert_eq!(location(&res), "/login/2fa");
+    let res = b.post("/login/2fa", &[("code", RECOVERY)]).await;
+    assert_eq!(res.status(), 303);
+    b
+}
+
+const RECOVERY: &str = "abcde-fghjk";
+
+async fn status_of(b: &Browser, method: &str, path: &str) -> u16 {
+    match method {
+        "GET" => b.get(path).await.status().as_u16(),
+        _ => b.post(path, &[]).await.status().as_u16(),
+    }
+}
+
+#[tokio::test]
+async fn every_admin_route_answers_each_role_as_its_permissions_say() {
+    let app = spawn_app().await;
+    // User 1: the member the sample paths act on.
+    let member = app.new_browser();
+    app.member(&member, "target@example.com").await;
+    assert!(app.count("users WHERE id = 1").await == 1);
+    let visitor = app.new_browser();
+    let mut staffers = Vec::new();
+    for (i, role) in SEEDED_ROLES.iter().enumerate() {
+        let email: &'static str = Box::leak(format!("staff{i}@example.com").into_boxed_str());
+        let b = staff(&app, email, role.name).await;
+        staffers.push((role, b));
+    }
+    assert!(!ROUTES.is_empty());
+    for route in ROUTES {
+        assert_eq!(
+            status_of(&visitor, route.method, route.sample).await,
+            404,
+            "visitor {route:?}"
+        );
+        assert_eq!(
+            status_of(&member, route.method, route.sample).await,
+            404,
+            "member {route:?}"
+        );
+        for (role, b) in &staffers {
+            let allowed = role.permissions.contains(&route.permission);
+            let status = status_of(b, route.method, route.sample).await;
+            if allowed {
+                assert!(
+                    ![401, 403, 404].contains(&status) && status < 500,
+                    "{} {route:?}: {status}",
+                    role.name
+                );
+            } else {
+                assert_eq!(status, 403, "{} {route:?}", role.name);
+            }
+        }
+    }
+}
+
+async fn audit_entries(app: &TestApp, action: &'static str) -> Vec<(Option<i64>, String, String)> {
+    app.db(move |c| {
+        audit_log::table
+            .filter(audit_log::action.eq(action))
+            .select((audit_log::actor_id, audit_log::target_id, audit_log::ip))
+            .load::<(Option<i64>, String, String)>(c)
+    })
+    .await
+}
+
+async fn in_feed(app: &TestApp, id: i64) -> bool {
+    app.db(move |c| {
+        profiles::table
+            .filter(profiles::user_id.eq(id))
+            .select(profiles::in_feed)
+            .first::<bool>(c)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_ban_ends_every_session_hides_the_member_and_is_audited_once() {
+    let app = spawn_app().await;
+    let member = app.new_browser();
+    app.member(&member, "bad@example.com").await;
+    let other_device = app.new_browser();
+    other_device.login("bad@example.com", GOOD_PASSWORD).await;
+    // The member fills a discoverable profile, so they are in feeds.
+    app.db(|c| {
+        diesel::update(profiles::table.filter(profiles::user_id.eq(1)))
+            .set(profiles::in_feed.eq(true))
+            .execute(c)
+    })
+    .await;
+    let admin = staff(&app, "boss@example.com", rbac::SUPERADMIN).await;
+    let admin_id: i64 = app
+        .db(|c| {
+            users::table
+                .filter(users::email.eq("boss@example.com"))
+                .select(users::id)
+                .first(c)
+        })
+        .await;
+
+    let res = admin.post("/admin/users/1/ban", &[("reason", "")]).await;
+    assert_eq!(res.status(), 400, "a ban needs a reason");
+    assert!(
+        audit_entries(&app, "user.ban").await.is_empty(),
+        "a refused action is not audited"
+    );
+
+    let res = admin
+        .post("/admin/users/1/ban", &[("reason", "spam")])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(!member.is_logged_in().await, "the session died");
+    assert!(!other_device.is_logged_in().await, "every session died");
+    assert_eq!(
+        member
+            .login("bad@example.com", GOOD_PASSWORD)
+            .await
+            .status(),
+        401
+    );
+    assert!(!in_feed(&app, 1).await, "gone from discovery");
+    let entries = audit_entries(&app, "user.ban").await;
+    assert_eq!(
+        entries,
+        vec![(Some(admin_id), "1".to_string(), "127.0.0.1".to_string())]
+    );
+    assert!(admin
+        .html("/admin/users/1")
+        .await
+        .contains("data-status=\"banned\""));
+
+    let res = admin.post("/admin/users/1/unban", &[]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(audit_entries(&app, "user.unban").await.len(), 1);
+    assert_eq!(
+        member
+            .login("bad@example.com", GOOD_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+
+    // Search finds members by email prefix, nickname or id.
+    let page = admin.html("/admin/users?q=bad").await;
+    assert!(page.contains("href=\"/admin/users/1\""), "{page}");
+    assert!(admin
+        .html("/admin/users?q=1")
+        .await
+        .contains("href=\"/admin/users/1\""));
+    assert!(admin
+        .html("/admin/audit")
+        .await
+        .contains("data-audit=\"user.ban\""));
+}
+
+#[tokio::test]
+async fn settings_need_the_password_refuse_bad_values_and_apply_everywhere() {
+    let app = spawn_app().await;
+    let admin = staff(&app, "boss@example.com", rbac::SUPERADMIN).await;
+    let limit = || async {
+        app.state
+            .runtime
+            .get(swiper::runtime::REWIND_DAILY_LIMIT)
+            .await
+            .unwrap()
+    };
+    assert_eq!(limit().await, 3);
+
+    let res = admin
+        .post("/admin/settings", &[("rewind_daily_limit", "5")])
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("data-error-code=\"wrong_password\""));
+    let res = admin
+        .post(
+            "/admin/settings",
+            &[("rewind_daily_limit", "-1"), ("password", GOOD_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("data-error-code=\"out_of_range\""));
+    let res = admin
+        .post(
+            "/admin/settings",
+            &[("rewind_daily_limit", "lots"), ("password", GOOD_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(limit().await, 3, "nothing changed");
+    assert!(audit_entries(&app, "settings.update").await.is_empty());
+
+    let res = admin
+        .post(
+            "/admin/settings",
+            &[
+                ("rewind_daily_limit", "5"),
+                ("superlike_daily_limit", "1"),
+                ("password", GOOD_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(limit().await, 5);
+    assert_eq!(
+        audit_entries(&app, "settings.update").await.len(),
+        1,
+        "one action, one entry"
+    );
+    assert!(admin.html("/admin/settings").await.contains("value=\"5\""));
+}
