@@ -21,6 +21,9 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::redirect;
 
+/// Staff sessions end after this long without a request.
+pub const STAFF_IDLE: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
+
 /// A staff member whose access to the current route was checked.
 #[derive(Clone, Debug)]
 pub struct Staff {
@@ -75,6 +78,15 @@ async fn check(req: &ServiceRequest) -> Result<Option<&'static str>, AppError> {
         .await?;
     if permissions.is_empty() {
         return Err(AppError::NotFound);
+    }
+    if state.clock.now() - me.last_seen_at > STAFF_IDLE {
+        // A stricter session for staff: idle too long, log in again.
+        let sid = me.session_id.clone();
+        state
+            .db
+            .primary(move |c| Ok(crate::auth::sessions::revoke(c, &sid)?))
+            .await?;
+        return Ok(Some("/login?notice=staff_idle&next=/admin"));
     }
     if two_factor::staff_must_enrol(&me) {
         return Ok(Some("/settings/2fa?notice=staff_two_factor"));

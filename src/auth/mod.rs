@@ -35,6 +35,9 @@ pub struct Principal {
     /// Public storage key of the main photo's thumbnail, for the navigation.
     pub avatar_key: Option<String>,
     pub session_id: SessionId,
+    /// The session's last activity before this request (staff pages time
+    /// out sooner than member pages).
+    pub last_seen_at: NaiveDateTime,
     pub remember: bool,
     pub session_expires_at: NaiveDateTime,
 }
@@ -52,6 +55,7 @@ impl Principal {
             language: user.language.clone(),
             avatar_key: user.avatar_key.clone(),
             session_id: session.id.clone(),
+            last_seen_at: session.last_seen_at,
             remember: session.remember,
             session_expires_at: session.expires_at,
         }

@@ -65,6 +65,7 @@ const NOTICES: &[&str] = &[
     "oauth_unlinked",
     "oauth_in_use",
     "settings_saved",
+    "staff_idle",
 ];
 
 pub struct Page {

@@ -252,3 +252,18 @@ async fn settings_need_the_password_refuse_bad_values_and_apply_everywhere() {
     );
     assert!(admin.html("/admin/settings").await.contains("value=\"5\""));
 }
+
+#[tokio::test]
+async fn a_staff_session_idle_for_fifteen_minutes_must_log_in_again() {
+    let clock = swiper::clock::Clock::manual(chrono::Utc::now().naive_utc());
+    let app = spawn_app_with_clock(clock.clone()).await;
+    let admin = staff(&app, "boss@example.com", rbac::SUPERADMIN).await;
+    assert_eq!(admin.get("/admin").await.status(), 200);
+    clock.advance(chrono::TimeDelta::minutes(14));
+    assert_eq!(admin.get("/admin").await.status(), 200, "still active");
+    clock.advance(chrono::TimeDelta::minutes(16));
+    let res = admin.get("/admin/users").await;
+    assert_eq!(res.status(), 303);
+    assert!(location(&res).starts_with("/login"));
+    assert!(!admin.is_logged_in().await, "the session ended");
+}
