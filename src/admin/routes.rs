@@ -55,6 +55,7 @@ admin_routes! {
     POST "/admin/users/{id}/unban" ("/admin/users/1/unban") UsersBan => users::unban;
     POST "/admin/users/{id}/verify" ("/admin/users/1/verify") UsersVerify => users::verify;
     POST "/admin/users/{id}/revoke-sessions" ("/admin/users/1/revoke-sessions") UsersSessions => users::revoke_sessions;
+    POST "/admin/users/{id}/roles" ("/admin/users/1/roles") UsersRoles => users::set_roles;
     GET "/admin/settings" ("/admin/settings") SettingsEdit => settings::form;
     POST "/admin/settings" ("/admin/settings") SettingsEdit => settings::submit;
     GET "/admin/audit" ("/admin/audit") AuditView => settings::audit;

@@ -75,6 +75,7 @@ struct DetailPage {
     staff: Staff,
     user: User,
     roles: Vec<String>,
+    all_roles: Vec<String>,
     events: Vec<AuthEventRow>,
 }
 
@@ -94,11 +95,12 @@ pub async fn detail(
             Ok(Some((
                 user,
                 rbac::roles_of(c, id)?,
+                rbac::role_names(c)?,
                 auth_events::recent(c, id, 20)?,
             )))
         })
         .await?;
-    let Some((user, roles, events)) = found else {
+    let Some((user, roles, all_roles, events)) = found else {
         return Err(AppError::NotFound);
     };
     crate::web::ok(&DetailPage {
@@ -106,6 +108,7 @@ pub async fn detail(
         staff,
         user,
         roles,
+        all_roles,
         events,
     })
 }
@@ -277,4 +280,75 @@ pub async fn revoke_sessions(
         move |c, _, _| sessions::revoke_all(c, id).map(|_| ()),
     )
     .await
+}
+
+/// `POST /admin/users/{id}/roles`: the member's roles become exactly the
+/// `role` fields sent (repeatable); a sensitive action, so the staff member's
+/// password comes too.
+pub async fn set_roles(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let id = user_id(&path)?;
+    let fields = form.into_inner();
+    let password = fields
+        .iter()
+        .find(|(k, _)| k == "password")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    if !super::settings::reauthenticated(&state, &staff, password).await? {
+        return Err(AppError::Refused(
+            crate::error::ErrorCode::ReauthenticationRequired,
+        ));
+    }
+    let mut names: Vec<String> = fields
+        .into_iter()
+        .filter(|(k, _)| k == "role")
+        .map(|(_, v)| v)
+        .collect();
+    names.sort();
+    names.dedup();
+    let (actor, ip, now) = (staff.me.id, client_ip::of(&req), state.clock.now());
+    let outcome = state
+        .db
+        .write(move |c| {
+            Ok(transaction(
+                c,
+                |c| -> diesel::QueryResult<Option<rbac::SetRoles>> {
+                    if User::find(c, id)?.is_none() {
+                        return Ok(None);
+                    }
+                    let before = rbac::roles_of(c, id)?;
+                    let outcome = rbac::set_roles(c, id, &names, now)?;
+                    if outcome == rbac::SetRoles::Done {
+                        audit::record(
+                            c,
+                            &Entry {
+                                actor,
+                                action: "user.roles",
+                                target_type: "user",
+                                target_id: id.0.to_string(),
+                                before: Some(serde_json::json!({ "roles": before })),
+                                after: Some(serde_json::json!({ "roles": names })),
+                                ip: &ip,
+                            },
+                            now,
+                        )?;
+                    }
+                    Ok(Some(outcome))
+                },
+            )?)
+        })
+        .await?;
+    match outcome {
+        None => Err(AppError::NotFound),
+        Some(rbac::SetRoles::Done) => Ok(redirect(&format!("/admin/users/{}", id.0))),
+        Some(rbac::SetRoles::UnknownRole) => Err(AppError::InvalidInput),
+        Some(rbac::SetRoles::LastSuperadmin) => {
+            Err(AppError::Refused(crate::error::ErrorCode::LastSuperadmin))
+        }
+    }
 }

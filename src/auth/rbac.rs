@@ -205,3 +205,67 @@ pub fn is_staff(c: &mut DbConnection, user: UserId) -> QueryResult<bool> {
         .get_result(c)?;
     Ok(n > 0)
 }
+
+/// Every role name, for the roles form.
+pub fn role_names(c: &mut DbConnection) -> QueryResult<Vec<String>> {
+    roles::table.order(roles::name).select(roles::name).load(c)
+}
+
+/// How replacing a member's roles ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetRoles {
+    Done,
+    UnknownRole,
+    /// The member is the last superadmin and would lose the role.
+    LastSuperadmin,
+}
+
+/// Replaces a member's roles with `names`, inside the caller's transaction.
+/// The superadmin role's row is locked first, so two demotions racing
+/// cannot leave the site without a superadmin.
+pub fn set_roles(
+    c: &mut DbConnection,
+    user: UserId,
+    names: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<SetRoles> {
+    // A no-op update takes the row lock on PostgreSQL (SQLite's write
+    // transaction is exclusive already).
+    diesel::update(roles::table.filter(roles::name.eq(SUPERADMIN)))
+        .set(roles::name.eq(SUPERADMIN))
+        .execute(c)?;
+    let mut ids = Vec::new();
+    for name in names {
+        match role_id(c, name)? {
+            Some(id) => ids.push(id),
+            None => return Ok(SetRoles::UnknownRole),
+        }
+    }
+    let had = roles_of(c, user)?.iter().any(|r| r == SUPERADMIN);
+    let keeps = names.iter().any(|r| r == SUPERADMIN);
+    if had && !keeps {
+        let Some(sa) = role_id(c, SUPERADMIN)? else {
+            return Ok(SetRoles::LastSuperadmin);
+        };
+        let holders: i64 = user_roles::table
+            .filter(user_roles::role_id.eq(sa))
+            .count()
+            .get_result(c)?;
+        if holders <= 1 {
+            return Ok(SetRoles::LastSuperadmin);
+        }
+    }
+    diesel::delete(user_roles::table.filter(user_roles::user_id.eq(user))).execute(c)?;
+    for id in ids {
+        insert_unique(c, |c| {
+            diesel::insert_into(user_roles::table)
+                .values((
+                    user_roles::user_id.eq(user),
+                    user_roles::role_id.eq(id),
+                    user_roles::created_at.eq(now),
+                ))
+                .execute(c)
+        })?;
+    }
+    Ok(SetRoles::Done)
+}

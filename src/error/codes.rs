@@ -63,6 +63,8 @@ codes!(
         NothingToRewind => "nothing_to_rewind",
         AlreadyReported => "already_reported",
         LastLoginMethod => "last_login_method",
+        LastSuperadmin => "last_superadmin",
+        ReauthenticationRequired => "reauthentication_required",
     }
 );
 

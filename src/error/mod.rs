@@ -90,6 +90,7 @@ impl ResponseError for AppError {
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Refused(ErrorCode::EmailNotVerified) => StatusCode::FORBIDDEN,
+            Self::Refused(ErrorCode::ReauthenticationRequired) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Refused(_) => StatusCode::CONFLICT,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -267,3 +267,72 @@ async fn a_staff_session_idle_for_fifteen_minutes_must_log_in_again() {
     assert!(location(&res).starts_with("/login"));
     assert!(!admin.is_logged_in().await, "the session ended");
 }
+
+#[tokio::test]
+async fn roles_change_with_the_password_and_the_last_superadmin_keeps_the_role() {
+    let app = spawn_app().await;
+    let target = app.new_browser();
+    app.member(&target, "helper@example.com").await;
+    let admin = staff(&app, "boss@example.com", rbac::SUPERADMIN).await;
+    let boss: i64 = app
+        .db(|c| {
+            users::table
+                .filter(users::email.eq("boss@example.com"))
+                .select(users::id)
+                .first(c)
+        })
+        .await;
+
+    let res = admin
+        .post("/admin/users/1/roles", &[("role", "moderator")])
+        .await;
+    assert_error(res, 422, "reauthentication_required").await;
+    let res = admin
+        .post(
+            "/admin/users/1/roles",
+            &[
+                ("role", "moderator"),
+                ("role", "support"),
+                ("password", GOOD_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let roles = app.db(|c| rbac::roles_of(c, swiper::auth::UserId(1))).await;
+    assert_eq!(roles, ["moderator", "support"]);
+    assert_eq!(audit_entries(&app, "user.roles").await.len(), 1);
+
+    // The only superadmin cannot take the role away from themselves.
+    let res = admin
+        .post(
+            &format!("/admin/users/{boss}/roles"),
+            &[("role", "moderator"), ("password", GOOD_PASSWORD)],
+        )
+        .await;
+    assert_error(res, 409, "last_superadmin").await;
+    let roles = app
+        .db(move |c| rbac::roles_of(c, swiper::auth::UserId(boss)))
+        .await;
+    assert_eq!(roles, ["superadmin"]);
+    assert_eq!(
+        audit_entries(&app, "user.roles").await.len(),
+        1,
+        "a refusal is not audited"
+    );
+
+    // With a second superadmin, the first can step down.
+    let res = admin
+        .post(
+            "/admin/users/1/roles",
+            &[("role", "superadmin"), ("password", GOOD_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = admin
+        .post(
+            &format!("/admin/users/{boss}/roles"),
+            &[("role", "analyst"), ("password", GOOD_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+}
