@@ -39,6 +39,7 @@ pub fn job_registry() -> Registry {
     accounts::register_jobs(&mut r);
     profiles::register_jobs(&mut r);
     discovery::register_jobs(&mut r);
+    crate::admin::jobs::register(&mut r);
     register_maintenance(&mut r);
     r
 }

@@ -11,7 +11,8 @@ use crate::db::DbConnection;
 
 /// One staff action, as written.
 pub struct Entry<'a> {
-    pub actor: UserId,
+    /// The staff member, or `None` for the system (a periodic job).
+    pub actor: Option<UserId>,
     pub action: &'a str,
     pub target_type: &'a str,
     pub target_id: String,
@@ -23,7 +24,7 @@ pub struct Entry<'a> {
 pub fn record(c: &mut DbConnection, e: &Entry<'_>, now: NaiveDateTime) -> QueryResult<()> {
     diesel::insert_into(audit_log::table)
         .values((
-            audit_log::actor_id.eq(Some(e.actor)),
+            audit_log::actor_id.eq(e.actor),
             audit_log::action.eq(e.action),
             audit_log::target_type.eq(e.target_type),
             audit_log::target_id.eq(&e.target_id),

@@ -5,6 +5,7 @@
 pub mod audit;
 mod dashboard;
 pub mod guard;
+pub mod jobs;
 pub mod routes;
 mod settings;
 mod users;

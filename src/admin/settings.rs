@@ -129,7 +129,7 @@ pub async fn submit(
                     audit::record(
                         c,
                         &Entry {
-                            actor,
+                            actor: Some(actor),
                             action: "settings.update",
                             target_type: "settings",
                             target_id: "runtime".into(),

@@ -163,7 +163,7 @@ where
                 audit::record(
                     c,
                     &Entry {
-                        actor,
+                        actor: Some(actor),
                         action,
                         target_type: "user",
                         target_id: id.0.to_string(),
@@ -327,7 +327,7 @@ pub async fn set_roles(
                         audit::record(
                             c,
                             &Entry {
-                                actor,
+                                actor: Some(actor),
                                 action: "user.roles",
                                 target_type: "user",
                                 target_id: id.0.to_string(),

@@ -269,3 +269,21 @@ pub fn set_roles(
     }
     Ok(SetRoles::Done)
 }
+
+/// Staff (anyone with a role) whose last login is older than `before` (or
+/// who never logged in and were given a role before it).
+pub fn idle_staff(c: &mut DbConnection, before: NaiveDateTime) -> QueryResult<Vec<UserId>> {
+    use crate::db::schema::users;
+    let mut ids: Vec<UserId> = user_roles::table
+        .inner_join(users::table)
+        .filter(
+            users::last_login_at.lt(before).or(users::last_login_at
+                .is_null()
+                .and(user_roles::created_at.lt(before))),
+        )
+        .select(user_roles::user_id)
+        .load(c)?;
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}

@@ -49,6 +49,8 @@ pub const LOCK_AFTER_FAILURES: Tunable = tunable("lock_after_failures", 10, 3, 1
 /// Password policy: shortest and longest accepted password, in characters.
 pub const PASSWORD_MIN_LENGTH: Tunable = tunable("password_min_length", 10, 10, 128);
 pub const PASSWORD_MAX_LENGTH: Tunable = tunable("password_max_length", 128, 64, 1024);
+/// Staff who have not logged in for this many days lose their roles (0: never).
+pub const STAFF_IDLE_DAYS: Tunable = tunable("staff_idle_days", 90, 0, 3650);
 /// Staff must choose a new password after this many days (0: never).
 pub const STAFF_PASSWORD_MAX_AGE_DAYS: Tunable = tunable("staff_password_max_age_days", 0, 0, 3650);
 
@@ -78,6 +80,7 @@ pub const TUNABLES: &[Tunable] = &[
     PASSWORD_MIN_LENGTH,
     PASSWORD_MAX_LENGTH,
     STAFF_PASSWORD_MAX_AGE_DAYS,
+    STAFF_IDLE_DAYS,
     RATE_LOGIN_PER_IP,
     RATE_LOGIN_PER_EMAIL,
     RATE_SIGNUP_PER_IP,

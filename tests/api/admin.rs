@@ -336,3 +336,45 @@ async fn roles_change_with_the_password_and_the_last_superadmin_keeps_the_role()
         .await;
     assert_eq!(res.status(), 303);
 }
+
+#[tokio::test]
+async fn the_idle_staff_job_removes_roles_after_ninety_days_and_audits_it() {
+    let clock = swiper::clock::Clock::manual(chrono::Utc::now().naive_utc());
+    let app = spawn_app_with_clock(clock.clone()).await;
+    staff(&app, "mod@example.com", "moderator").await;
+    staff(&app, "boss@example.com", rbac::SUPERADMIN).await;
+    let ctx = app.state.job_context();
+    clock.advance(chrono::TimeDelta::days(89));
+    assert_eq!(
+        swiper::admin::jobs::strip_idle_staff(&ctx).await.unwrap(),
+        0,
+        "not yet"
+    );
+    clock.advance(chrono::TimeDelta::days(2));
+    assert_eq!(
+        swiper::admin::jobs::strip_idle_staff(&ctx).await.unwrap(),
+        1
+    );
+    let roles = |email: &'static str| {
+        let app = &app;
+        async move {
+            app.db(move |c| {
+                let u = swiper::auth::User::find_by_email(c, email)?.expect("user");
+                rbac::roles_of(c, u.id)
+            })
+            .await
+        }
+    };
+    assert!(
+        roles("mod@example.com").await.is_empty(),
+        "the idle moderator lost the role"
+    );
+    assert_eq!(
+        roles("boss@example.com").await,
+        ["superadmin"],
+        "the last superadmin stays"
+    );
+    let entries = audit_entries(&app, "user.roles.idle_removed").await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].0, None, "done by the system");
+}
