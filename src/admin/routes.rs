@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
-use super::{dashboard, guard, settings, users};
+use super::{dashboard, guard, reports, settings, users};
 use crate::auth::rbac::Permission;
 
 /// One admin route.
@@ -56,6 +56,8 @@ admin_routes! {
     POST "/admin/users/{id}/verify" ("/admin/users/1/verify") UsersVerify => users::verify;
     POST "/admin/users/{id}/revoke-sessions" ("/admin/users/1/revoke-sessions") UsersSessions => users::revoke_sessions;
     POST "/admin/users/{id}/roles" ("/admin/users/1/roles") UsersRoles => users::set_roles;
+    GET "/admin/reports" ("/admin/reports") ReportsHandle => reports::queue;
+    POST "/admin/reports/{id}/resolve" ("/admin/reports/1/resolve") ReportsHandle => reports::resolve;
     GET "/admin/settings" ("/admin/settings") SettingsEdit => settings::form;
     POST "/admin/settings" ("/admin/settings") SettingsEdit => settings::submit;
     GET "/admin/audit" ("/admin/audit") AuditView => settings::audit;

@@ -183,6 +183,18 @@ where
     Ok(redirect(&format!("/admin/users/{}", id.0)))
 }
 
+/// Disables an account: every session ends (on every instance: the session
+/// rows go) and the member leaves discovery at once.
+pub(super) fn ban_account(
+    c: &mut crate::db::DbConnection,
+    id: UserId,
+    now: chrono::NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    User::set_active(c, id, false, now)?;
+    sessions::revoke_all(c, id)?;
+    Profile::refresh_in_feed(c, id)
+}
+
 /// Ban: the account is disabled, every session ends (on every instance: the
 /// session rows go) and the member leaves discovery at once.
 pub async fn ban(
@@ -210,11 +222,7 @@ pub async fn ban(
         id,
         "user.ban",
         Some(reason),
-        move |c, _, now| {
-            User::set_active(c, id, false, now)?;
-            sessions::revoke_all(c, id)?;
-            Profile::refresh_in_feed(c, id)
-        },
+        move |c, _, now| ban_account(c, id, now),
     )
     .await
 }

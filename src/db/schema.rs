@@ -177,6 +177,9 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamp,
         resolved_at -> Nullable<Timestamp>,
+        resolution -> Nullable<Text>,
+        resolved_by -> Nullable<BigInt>,
+        note -> Nullable<Text>,
     }
 }
 

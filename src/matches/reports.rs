@@ -50,3 +50,72 @@ pub fn file(
             .get_result::<ReportId>(c)
     })
 }
+
+/// A report as the moderation queue shows it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = reports)]
+pub struct ReportRow {
+    pub id: ReportId,
+    pub reporter_id: UserId,
+    pub target_id: UserId,
+    pub reason: ReportReason,
+    pub details: String,
+    pub status: ReportStatus,
+    pub created_at: NaiveDateTime,
+    pub resolution: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Reports with `status`: open ones oldest first, resolved ones newest first.
+pub fn queue(
+    c: &mut DbConnection,
+    status: ReportStatus,
+    limit: i64,
+) -> QueryResult<Vec<ReportRow>> {
+    let q = reports::table
+        .filter(reports::status.eq(status))
+        .select(ReportRow::as_select())
+        .limit(limit);
+    match status {
+        // reports_by_status (status, created_at) serves both.
+        ReportStatus::Open => q
+            .order((reports::created_at.asc(), reports::id.asc()))
+            .load(c),
+        ReportStatus::Resolved => q
+            .order((reports::created_at.desc(), reports::id.desc()))
+            .load(c),
+    }
+}
+
+pub fn find(c: &mut DbConnection, id: ReportId) -> QueryResult<Option<ReportRow>> {
+    reports::table
+        .find(id)
+        .select(ReportRow::as_select())
+        .first(c)
+        .optional()
+}
+
+/// Closes an open report; `false` if it was already closed (by someone else).
+pub fn resolve(
+    c: &mut DbConnection,
+    id: ReportId,
+    resolution: &str,
+    by: UserId,
+    note: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        reports::table
+            .find(id)
+            .filter(reports::status.eq(ReportStatus::Open)),
+    )
+    .set((
+        reports::status.eq(ReportStatus::Resolved),
+        reports::resolved_at.eq(Some(now)),
+        reports::resolution.eq(Some(resolution)),
+        reports::resolved_by.eq(Some(by)),
+        reports::note.eq(Some(note)),
+    ))
+    .execute(c)?;
+    Ok(changed == 1)
+}

@@ -378,3 +378,73 @@ async fn the_idle_staff_job_removes_roles_after_ninety_days_and_audits_it() {
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].0, None, "done by the system");
 }
+
+#[tokio::test]
+async fn moderators_close_reports_by_dismissing_or_banning_once() {
+    use swiper::matches::reports::{self, ReportReason};
+    let app = spawn_app().await;
+    let target = app.new_browser();
+    app.member(&target, "rude@example.com").await; // user 1
+    app.member(&app.new_browser(), "victim@example.com").await; // user 2
+    let moderator = staff(&app, "mod@example.com", "moderator").await;
+    let (spam, harassment) = app
+        .db(|c| {
+            let now = chrono::Utc::now().naive_utc();
+            let (a, b) = (swiper::auth::UserId(2), swiper::auth::UserId(1));
+            let spam = reports::file(c, a, b, ReportReason::Spam, "ads", now)?.expect("filed");
+            let other = reports::file(c, b, a, ReportReason::Harassment, "<b>rude</b>", now)?
+                .expect("filed");
+            Ok::<_, diesel::result::Error>((spam.0, other.0))
+        })
+        .await;
+    let queue = moderator.html("/admin/reports").await;
+    assert!(queue.contains(&format!("data-report=\"{spam}\"")));
+    assert!(
+        queue.contains("rude") && !queue.contains("<b>rude</b>"),
+        "details are escaped"
+    );
+
+    let res = moderator
+        .post(
+            &format!("/admin/reports/{harassment}/resolve"),
+            &[("action", "dismiss"), ("note", "banter")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = moderator
+        .post(
+            &format!("/admin/reports/{spam}/resolve"),
+            &[("action", "ban"), ("note", "spam bot")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        !target.is_logged_in().await,
+        "the reported member is banned"
+    );
+    // Resolving again changes nothing and writes nothing.
+    moderator
+        .post(
+            &format!("/admin/reports/{spam}/resolve"),
+            &[("action", "dismiss")],
+        )
+        .await;
+    assert_eq!(audit_entries(&app, "report.resolve").await.len(), 2);
+    assert_eq!(app.count("reports WHERE status = 'open'").await, 0);
+    let resolved = moderator.html("/admin/reports?status=resolved").await;
+    assert!(
+        resolved.contains("data-resolution=\"ban\"")
+            && resolved.contains("data-resolution=\"dismiss\"")
+    );
+    assert_error(
+        moderator
+            .post(
+                &format!("/admin/reports/{spam}/resolve"),
+                &[("action", "delete")],
+            )
+            .await,
+        400,
+        "invalid_input",
+    )
+    .await;
+}

@@ -1,0 +1,125 @@
+//! The moderation queue: open reports, oldest first, and closing one with
+//! `dismiss` or `ban` (the reported member is banned in the same
+//! transaction), audited once.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::audit::{self, Entry};
+use super::guard::Staff;
+use super::users::ban_account;
+use crate::db::transaction;
+use crate::error::AppError;
+use crate::matches::reports::{self, ReportId, ReportRow, ReportStatus};
+use crate::state::AppState;
+use crate::web::{client_ip, redirect, Page};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct QueueQuery {
+    status: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/reports.html")]
+struct QueuePage {
+    page: Page,
+    staff: Staff,
+    open: bool,
+    reports: Vec<ReportRow>,
+}
+
+pub async fn queue(
+    state: web::Data<AppState>,
+    page: Page,
+    staff: Staff,
+    query: web::Query<QueueQuery>,
+) -> Result<HttpResponse, AppError> {
+    let status = if query.status == "resolved" {
+        ReportStatus::Resolved
+    } else {
+        ReportStatus::Open
+    };
+    let reports = state
+        .db
+        .read(move |c| Ok(reports::queue(c, status, 100)?))
+        .await?;
+    crate::web::ok(&QueuePage {
+        page,
+        staff,
+        open: status == ReportStatus::Open,
+        reports,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ResolveForm {
+    action: String,
+    note: String,
+}
+
+pub async fn resolve(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+    form: web::Form<ResolveForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .map(ReportId)
+        .ok_or(AppError::NotFound)?;
+    let form = form.into_inner();
+    let ban = match form.action.as_str() {
+        "dismiss" => false,
+        "ban" => true,
+        _ => return Err(AppError::InvalidInput),
+    };
+    let note: String = form.note.trim().chars().take(1000).collect();
+    let (actor, ip, now) = (staff.me.id, client_ip::of(&req), state.clock.now());
+    let done = state
+        .db
+        .write(move |c| {
+            Ok(transaction(c, |c| -> diesel::QueryResult<Option<bool>> {
+                let Some(report) = reports::find(c, id)? else {
+                    return Ok(None);
+                };
+                let resolution = if ban { "ban" } else { "dismiss" };
+                if !reports::resolve(c, id, resolution, actor, &note, now)? {
+                    // Closed meanwhile by someone else: nothing to do.
+                    return Ok(Some(false));
+                }
+                if ban {
+                    ban_account(c, report.target_id, now)?;
+                }
+                audit::record(
+                    c,
+                    &Entry {
+                        actor: Some(actor),
+                        action: "report.resolve",
+                        target_type: "report",
+                        target_id: id.0.to_string(),
+                        before: Some(serde_json::json!({ "status": "open" })),
+                        after: Some(serde_json::json!({
+                            "status": "resolved",
+                            "resolution": resolution,
+                            "note": note,
+                            "reported": report.target_id.0,
+                        })),
+                        ip: &ip,
+                    },
+                    now,
+                )?;
+                Ok(Some(true))
+            })?)
+        })
+        .await?;
+    match done {
+        None => Err(AppError::NotFound),
+        Some(_) => Ok(redirect("/admin/reports")),
+    }
+}
