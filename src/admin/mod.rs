@@ -6,6 +6,7 @@ pub mod audit;
 mod dashboard;
 pub mod guard;
 pub mod jobs;
+mod jobs_page;
 mod reports;
 pub mod routes;
 mod settings;

@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
-use super::{dashboard, guard, reports, settings, users};
+use super::{dashboard, guard, jobs_page, reports, settings, users};
 use crate::auth::rbac::Permission;
 
 /// One admin route.
@@ -61,6 +61,8 @@ admin_routes! {
     GET "/admin/settings" ("/admin/settings") SettingsEdit => settings::form;
     POST "/admin/settings" ("/admin/settings") SettingsEdit => settings::submit;
     GET "/admin/audit" ("/admin/audit") AuditView => settings::audit;
+    GET "/admin/jobs" ("/admin/jobs") JobsView => jobs_page::list;
+    POST "/admin/jobs/{id}/retry" ("/admin/jobs/1/retry") JobsRetry => jobs_page::retry;
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, crate::error::AppError> {

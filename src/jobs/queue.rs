@@ -272,6 +272,56 @@ pub fn purge_done(
     .execute(conn)
 }
 
+/// Jobs per (kind, status), for the admin console.
+pub fn counts(
+    conn: &mut DbConnection,
+) -> Result<Vec<(String, JobStatus, i64)>, diesel::result::Error> {
+    jobs::table
+        .group_by((jobs::kind, jobs::status))
+        .select((jobs::kind, jobs::status, diesel::dsl::count_star()))
+        .order((jobs::kind, jobs::status))
+        .load(conn)
+}
+
+/// The most recent jobs with `status`, newest first.
+pub fn recent(
+    conn: &mut DbConnection,
+    status: JobStatus,
+    limit: i64,
+) -> Result<Vec<Job>, diesel::result::Error> {
+    jobs::table
+        .filter(jobs::status.eq(status))
+        .order(jobs::id.desc())
+        .limit(limit)
+        .select(Job::as_select())
+        .load(conn)
+}
+
+/// Puts a dead job back in the queue, to run now with a fresh set of
+/// attempts; `false` unless it was dead.
+pub fn retry_dead(
+    conn: &mut DbConnection,
+    job_id: JobId,
+    now: NaiveDateTime,
+) -> Result<bool, diesel::result::Error> {
+    let changed = diesel::update(
+        jobs::table
+            .find(job_id)
+            .filter(jobs::status.eq(JobStatus::Dead)),
+    )
+    .set((
+        jobs::status.eq(JobStatus::Queued),
+        jobs::attempts.eq(0),
+        jobs::run_at.eq(now),
+        jobs::locked_by.eq(None::<String>),
+        jobs::locked_until.eq(None::<NaiveDateTime>),
+        jobs::finished_at.eq(None::<NaiveDateTime>),
+        jobs::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

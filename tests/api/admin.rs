@@ -448,3 +448,57 @@ async fn moderators_close_reports_by_dismissing_or_banning_once() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_dead_job_is_shown_with_its_error_and_retried_once() {
+    use swiper::db::schema::jobs;
+    let app = spawn_app().await;
+    let admin = staff(&app, "boss@example.com", rbac::SUPERADMIN).await;
+    let analyst = staff(&app, "numbers@example.com", "analyst").await;
+    let id: i64 = app
+        .db(|c| {
+            let now = chrono::Utc::now().naive_utc();
+            let id =
+                swiper::jobs::enqueue(c, swiper::jobs::NewJob::new("test.nothing", &(), now)?)?
+                    .expect("enqueued");
+            diesel::update(jobs::table.find(id.0))
+                .set((
+                    jobs::status.eq("dead"),
+                    jobs::last_error.eq(Some("smtp said <no>")),
+                    jobs::run_at.eq(now + chrono::TimeDelta::days(1)),
+                ))
+                .execute(c)?;
+            Ok::<_, diesel::result::Error>(id.0)
+        })
+        .await;
+    let page = analyst.html("/admin/jobs").await;
+    assert!(page.contains(&format!("data-job=\"{id}\"")), "{page}");
+    assert!(page.contains("smtp said") && !page.contains("<no>"));
+    assert!(
+        !page.contains(&format!("/admin/jobs/{id}/retry")),
+        "no retry button without jobs.retry"
+    );
+    assert_eq!(
+        analyst
+            .post(&format!("/admin/jobs/{id}/retry"), &[])
+            .await
+            .status(),
+        403
+    );
+
+    let res = admin.post(&format!("/admin/jobs/{id}/retry"), &[]).await;
+    assert_eq!(res.status(), 303);
+    let status: String = app
+        .db(move |c| jobs::table.find(id).select(jobs::status).first(c))
+        .await;
+    assert_ne!(status, "dead");
+    assert_eq!(
+        admin
+            .post(&format!("/admin/jobs/{id}/retry"), &[])
+            .await
+            .status(),
+        400,
+        "not dead any more"
+    );
+    assert_eq!(audit_entries(&app, "job.retry").await.len(), 1);
+}
