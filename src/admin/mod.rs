@@ -7,6 +7,7 @@ mod dashboard;
 pub mod guard;
 pub mod jobs;
 mod jobs_page;
+mod photos;
 mod reports;
 pub mod routes;
 mod settings;

@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
-use super::{dashboard, guard, jobs_page, reports, settings, users};
+use super::{dashboard, guard, jobs_page, photos, reports, settings, users};
 use crate::auth::rbac::Permission;
 
 /// One admin route.
@@ -58,6 +58,9 @@ admin_routes! {
     POST "/admin/users/{id}/roles" ("/admin/users/1/roles") UsersRoles => users::set_roles;
     GET "/admin/reports" ("/admin/reports") ReportsHandle => reports::queue;
     POST "/admin/reports/{id}/resolve" ("/admin/reports/1/resolve") ReportsHandle => reports::resolve;
+    GET "/admin/photos" ("/admin/photos") PhotosReview => photos::queue;
+    POST "/admin/photos/{id}/approve" ("/admin/photos/1/approve") PhotosReview => photos::approve;
+    POST "/admin/photos/{id}/reject" ("/admin/photos/1/reject") PhotosReview => photos::reject;
     GET "/admin/settings" ("/admin/settings") SettingsEdit => settings::form;
     POST "/admin/settings" ("/admin/settings") SettingsEdit => settings::submit;
     GET "/admin/audit" ("/admin/audit") AuditView => settings::audit;

@@ -119,6 +119,7 @@ diesel::table! {
         height -> Nullable<Integer>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        reviewed_at -> Nullable<Timestamp>,
     }
 }
 

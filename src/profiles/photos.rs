@@ -176,6 +176,25 @@ impl Photo {
             .map(|_| ())
     }
 
+    /// Ready photos no moderator has looked at yet, oldest first.
+    pub fn unreviewed(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<Photo>> {
+        photos::table
+            .filter(photos::reviewed_at.is_null())
+            .filter(photos::status.eq(PhotoStatus::Ready))
+            .order(photos::id)
+            .limit(limit)
+            .select(Photo::as_select())
+            .load(conn)
+    }
+
+    /// Marks a photo approved; `false` if it was reviewed already.
+    pub fn approve(conn: &mut DbConnection, id: PhotoId, now: NaiveDateTime) -> QueryResult<bool> {
+        let changed = diesel::update(photos::table.find(id).filter(photos::reviewed_at.is_null()))
+            .set(photos::reviewed_at.eq(Some(now)))
+            .execute(conn)?;
+        Ok(changed == 1)
+    }
+
     pub fn delete(conn: &mut DbConnection, id: PhotoId) -> QueryResult<()> {
         diesel::delete(photos::table.find(id))
             .execute(conn)

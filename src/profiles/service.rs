@@ -187,6 +187,24 @@ pub async fn set_main(state: &AppState, me: &Principal, id: PhotoId) -> Result<b
 
 /// Deletes one of my photos (the next one becomes main if it was); its files
 /// go by a job queued in the same transaction. `false` when it is not mine.
+/// Removes a photo (its owner deleting it, or a moderator rejecting it):
+/// the next photo becomes the main one, and its files are deleted by a job.
+pub fn remove_photo(
+    c: &mut DbConnection,
+    photo: &Photo,
+    now: chrono::NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    let user = photo.user_id;
+    Photo::delete(c, photo.id)?;
+    if photo.is_main {
+        if let Some(next) = Photo::of_user(c, user)?.first() {
+            Photo::set_main(c, user, next.id)?;
+        }
+    }
+    refresh_completeness(c, user)?;
+    photo_jobs::queue_file_deletion(c, &photo.storage_key, now)
+}
+
 pub async fn delete_photo(state: &AppState, me: &Principal, id: PhotoId) -> Result<bool, AppError> {
     let (user, now) = (me.id, state.clock.now());
     state
@@ -194,14 +212,7 @@ pub async fn delete_photo(state: &AppState, me: &Principal, id: PhotoId) -> Resu
             let Some(photo) = Photo::find_owned(c, user, id)? else {
                 return Ok(false);
             };
-            Photo::delete(c, id)?;
-            if photo.is_main {
-                if let Some(next) = Photo::of_user(c, user)?.first() {
-                    Photo::set_main(c, user, next.id)?;
-                }
-            }
-            refresh_completeness(c, user)?;
-            photo_jobs::queue_file_deletion(c, &photo.storage_key, now)?;
+            remove_photo(c, &photo, now)?;
             Ok(true)
         })
         .await

@@ -55,6 +55,20 @@ async fn every_admin_route_answers_each_role_as_its_permissions_say() {
     let member = app.new_browser();
     app.member(&member, "target@example.com").await;
     assert!(app.count("users WHERE id = 1").await == 1);
+    // Photo 1, report 1 and a job 1 exist for the sample paths.
+    add_photo(&app, 1).await;
+    app.db(|c| {
+        use swiper::matches::reports::{self, ReportReason};
+        reports::file(
+            c,
+            swiper::auth::UserId(1),
+            swiper::auth::UserId(1),
+            ReportReason::Spam,
+            "",
+            chrono::Utc::now().naive_utc(),
+        )
+    })
+    .await;
     let visitor = app.new_browser();
     let mut staffers = Vec::new();
     for (i, role) in SEEDED_ROLES.iter().enumerate() {
@@ -458,9 +472,11 @@ async fn a_dead_job_is_shown_with_its_error_and_retried_once() {
     let id: i64 = app
         .db(|c| {
             let now = chrono::Utc::now().naive_utc();
-            let id =
-                swiper::jobs::enqueue(c, swiper::jobs::NewJob::new("test.nothing", &(), now)?)?
-                    .expect("enqueued");
+            let id = swiper::jobs::enqueue(
+                c,
+                swiper::jobs::NewJob::new("maintenance.purge_expired", &(), now)?,
+            )?
+            .expect("enqueued");
             diesel::update(jobs::table.find(id.0))
                 .set((
                     jobs::status.eq("dead"),
@@ -501,4 +517,77 @@ async fn a_dead_job_is_shown_with_its_error_and_retried_once() {
         "not dead any more"
     );
     assert_eq!(audit_entries(&app, "job.retry").await.len(), 1);
+}
+
+/// A processed photo of `user`, as the upload job leaves it; its id.
+async fn add_photo(app: &TestApp, user: i64) -> i64 {
+    use swiper::db::schema::photos;
+    app.db(move |c| {
+        let now = chrono::Utc::now().naive_utc();
+        diesel::insert_into(photos::table)
+            .values((
+                photos::user_id.eq(user),
+                photos::storage_key.eq(swiper::profiles::photos::new_storage_key()),
+                photos::status.eq("ready"),
+                photos::is_main.eq(true),
+                photos::created_at.eq(now),
+                photos::updated_at.eq(now),
+            ))
+            .execute(c)?;
+        photos::table
+            .select(diesel::dsl::max(photos::id))
+            .first::<Option<i64>>(c)
+    })
+    .await
+    .expect("a photo id")
+}
+
+#[tokio::test]
+async fn photo_review_approves_or_rejects_and_deletes_the_files() {
+    let app = spawn_app().await;
+    app.member(&app.new_browser(), "pics@example.com").await;
+    let moderator = staff(&app, "mod@example.com", "moderator").await;
+    let keep = add_photo(&app, 1).await;
+    let bad = add_photo(&app, 1).await;
+    let queue = moderator.html("/admin/photos").await;
+    assert!(
+        queue.contains(&format!("data-photo=\"{keep}\""))
+            && queue.contains(&format!("data-photo=\"{bad}\""))
+    );
+
+    assert_eq!(
+        moderator
+            .post(&format!("/admin/photos/{keep}/approve"), &[])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        moderator
+            .post(&format!("/admin/photos/{bad}/reject"), &[])
+            .await
+            .status(),
+        400,
+        "a reason is needed"
+    );
+    let jobs_before = app.count("jobs WHERE kind = 'photo.delete_files'").await;
+    assert_eq!(
+        moderator
+            .post(
+                &format!("/admin/photos/{bad}/reject"),
+                &[("reason", "not a person")]
+            )
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(app.count("photos").await, 1, "the rejected photo is gone");
+    assert!(
+        app.count("jobs WHERE kind = 'photo.delete_files'").await > jobs_before,
+        "its files are deleted by a job"
+    );
+    let queue = moderator.html("/admin/photos").await;
+    assert!(!queue.contains("data-photo="), "nothing left to review");
+    assert_eq!(audit_entries(&app, "photo.approve").await.len(), 1);
+    assert_eq!(audit_entries(&app, "photo.reject").await.len(), 1);
 }

@@ -1,0 +1,2 @@
+DROP INDEX photos_unreviewed;
+ALTER TABLE photos DROP COLUMN reviewed_at;
