@@ -50,7 +50,10 @@ pub async fn list(
         .await?;
     let more = users.len() > PAGE_SIZE as usize;
     let users: Vec<User> = users.into_iter().take(PAGE_SIZE as usize).collect();
-    let next = more.then(|| users.last().map(|u| u.id.0)).flatten();
+    // Keyset pages for the whole list; a search shows its first matches.
+    let next = (more && q.trim().is_empty())
+        .then(|| users.last().map(|u| u.id.0))
+        .flatten();
     crate::web::ok(&ListPage {
         page,
         staff,

@@ -197,6 +197,19 @@ async fn a_ban_ends_every_session_hides_the_member_and_is_audited_once() {
         .html("/admin/users?q=1")
         .await
         .contains("href=\"/admin/users/1\""));
+    let finds = |q: &'static str| {
+        let admin = admin.clone();
+        async move {
+            admin
+                .html(&format!("/admin/users?q={q}"))
+                .await
+                .contains("href=\"/admin/users/1\"")
+        }
+    };
+    assert!(finds("Memb").await, "nickname prefix");
+    assert!(finds("BAD%40EX").await, "emails ignore case");
+    assert!(!finds("nobody").await);
+    assert!(!finds("%25").await, "wildcards are literal");
     assert!(admin
         .html("/admin/audit")
         .await
