@@ -604,3 +604,54 @@ async fn photo_review_approves_or_rejects_and_deletes_the_files() {
     assert_eq!(audit_entries(&app, "photo.approve").await.len(), 1);
     assert_eq!(audit_entries(&app, "photo.reject").await.len(), 1);
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL and Redis (shared by the two instances): set TEST_DATABASE_URL and TEST_REDIS_URL and run with -- --include-ignored"]
+async fn on_two_instances_a_ban_ends_sessions_on_both_and_settings_reach_both() {
+    require_postgres_and_redis();
+    let a = spawn_app().await;
+    let prefix = a.state.settings.redis.prefix.clone();
+    // B runs no worker: the mails of this test reach A's mail sink.
+    let b = spawn_on(a.db.clone(), &prefix, &[("RUN_WORKER", "false")]).await;
+    let member = a.new_browser();
+    a.member(&member, "both@example.com").await;
+    let member_on_b = member.on(&b.base);
+    assert!(
+        member_on_b.is_logged_in().await,
+        "one session, both instances"
+    );
+    let admin = staff(&a, "boss@example.com", rbac::SUPERADMIN).await;
+
+    assert_eq!(
+        admin
+            .post("/admin/users/1/ban", &[("reason", "spam")])
+            .await
+            .status(),
+        303
+    );
+    assert!(
+        !member_on_b.is_logged_in().await,
+        "dead on the other instance"
+    );
+    assert!(!member.is_logged_in().await, "and on this one");
+
+    // A setting saved through A is in force on B within 5 seconds.
+    let res = admin
+        .post(
+            "/admin/settings",
+            &[("superlike_daily_limit", "4"), ("password", GOOD_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let started = std::time::Instant::now();
+    wait_until("B applies the new setting", || async {
+        b.state
+            .runtime
+            .get(swiper::runtime::SUPERLIKE_DAILY_LIMIT)
+            .await
+            .unwrap()
+            == 4
+    })
+    .await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
