@@ -72,7 +72,9 @@ fn register_maintenance(r: &mut Registry) {
 /// line with the code (`auth::rbac::sync`).
 pub fn migrate_and_sync(c: &mut db::DbConnection) -> Result<usize, AppError> {
     let applied = db::migrate(c)?;
-    auth::rbac::sync(c, chrono::Utc::now().naive_utc())?;
+    let now = chrono::Utc::now().naive_utc();
+    auth::rbac::sync(c, now)?;
+    auth::plans::sync(c, now)?;
     Ok(applied)
 }
 

@@ -8,6 +8,7 @@ pub mod guard;
 pub mod jobs;
 mod jobs_page;
 mod photos;
+mod plans;
 mod reports;
 pub mod routes;
 mod settings;

@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
-use super::{dashboard, guard, jobs_page, photos, reports, settings, users};
+use super::{dashboard, guard, jobs_page, photos, plans, reports, settings, users};
 use crate::auth::rbac::Permission;
 
 /// One admin route.
@@ -56,6 +56,9 @@ admin_routes! {
     POST "/admin/users/{id}/verify" ("/admin/users/1/verify") UsersVerify => users::verify;
     POST "/admin/users/{id}/revoke-sessions" ("/admin/users/1/revoke-sessions") UsersSessions => users::revoke_sessions;
     POST "/admin/users/{id}/roles" ("/admin/users/1/roles") UsersRoles => users::set_roles;
+    POST "/admin/users/{id}/plan" ("/admin/users/1/plan") UsersPlan => plans::assign;
+    GET "/admin/plans" ("/admin/plans") PlansEdit => plans::list;
+    POST "/admin/plans/{name}" ("/admin/plans/free") PlansEdit => plans::update;
     GET "/admin/reports" ("/admin/reports") ReportsHandle => reports::queue;
     POST "/admin/reports/{id}/resolve" ("/admin/reports/1/resolve") ReportsHandle => reports::resolve;
     GET "/admin/photos" ("/admin/photos") PhotosReview => photos::queue;

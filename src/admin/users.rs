@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::audit::{self, Entry};
 use super::guard::Staff;
 use crate::auth::events::{self as auth_events, AuthEventRow};
-use crate::auth::rbac;
+use crate::auth::{plans, rbac};
 use crate::auth::{sessions, User, UserId};
 use crate::db::transaction;
 use crate::error::AppError;
@@ -80,6 +80,8 @@ struct DetailPage {
     roles: Vec<String>,
     all_roles: Vec<String>,
     events: Vec<AuthEventRow>,
+    plan: String,
+    plan_names: Vec<String>,
 }
 
 pub async fn detail(
@@ -100,10 +102,15 @@ pub async fn detail(
                 rbac::roles_of(c, id)?,
                 rbac::role_names(c)?,
                 auth_events::recent(c, id, 20)?,
+                plans::of_member(c, id)?.map(|p| p.name).unwrap_or_default(),
+                plans::all(c)?
+                    .into_iter()
+                    .map(|p| p.name)
+                    .collect::<Vec<_>>(),
             )))
         })
         .await?;
-    let Some((user, roles, all_roles, events)) = found else {
+    let Some((user, roles, all_roles, events, plan, plan_names)) = found else {
         return Err(AppError::NotFound);
     };
     crate::web::ok(&DetailPage {
@@ -113,6 +120,8 @@ pub async fn detail(
         roles,
         all_roles,
         events,
+        plan,
+        plan_names,
     })
 }
 

@@ -7,6 +7,7 @@ pub mod events;
 pub mod identities;
 pub mod input;
 pub mod middleware;
+pub mod plans;
 pub mod policy;
 pub mod rbac;
 pub mod sessions;

@@ -57,6 +57,8 @@ pub struct User {
     pub totp_last_step: Option<i64>,
     /// False for an account made through a provider until a password is set.
     pub password_usable: bool,
+    /// The membership plan (`None`: free).
+    pub plan_id: Option<i64>,
 }
 
 #[derive(Debug, Insertable)]

@@ -26,6 +26,7 @@ diesel::table! {
         totp_enabled_at -> Nullable<Timestamp>,
         totp_last_step -> Nullable<BigInt>,
         password_usable -> Bool,
+        plan_id -> Nullable<BigInt>,
     }
 }
 
@@ -250,6 +251,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    plans (id) {
+        id -> BigInt,
+        name -> Text,
+        superlike_daily_limit -> Nullable<BigInt>,
+        rewind_daily_limit -> Nullable<BigInt>,
+        see_likes -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> plans (plan_id));
 diesel::joinable!(role_permissions -> roles (role_id));
 diesel::joinable!(user_roles -> roles (role_id));
 diesel::joinable!(user_roles -> users (user_id));
@@ -280,5 +293,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     roles,
     role_permissions,
     user_roles,
-    audit_log
+    audit_log,
+    plans
 );

@@ -130,6 +130,8 @@ async fn rewind(
 struct LikesPage {
     page: Page,
     likes: Vec<(PublicProfile, bool)>,
+    /// My plan does not show who liked me: only how many did.
+    hidden: Option<usize>,
 }
 
 async fn likes(
@@ -138,7 +140,18 @@ async fn likes(
     me: Principal,
 ) -> Result<HttpResponse, AppError> {
     let likes = service::likes(&state, &me).await?;
-    crate::web::ok(&LikesPage { page, likes })
+    if !service::plan_of(&state, &me).await?.see_likes {
+        return crate::web::ok(&LikesPage {
+            page,
+            hidden: Some(likes.len()),
+            likes: Vec::new(),
+        });
+    }
+    crate::web::ok(&LikesPage {
+        page,
+        likes,
+        hidden: None,
+    })
 }
 
 #[derive(Template)]

@@ -10,6 +10,7 @@ use super::feed::{self, Candidate, Viewer};
 use super::mails;
 use super::swipes::{self, SwipeKind};
 use crate::auth::input::free_text;
+use crate::auth::plans;
 use crate::auth::{Principal, User, UserId};
 use crate::db::DbConnection;
 use crate::error::{AppError, ErrorCode};
@@ -167,7 +168,7 @@ pub async fn swipe(
     if target == me.id {
         return Err(AppError::NotFound);
     }
-    let superlike_limit = state.runtime.get(SUPERLIKE_DAILY_LIMIT).await?;
+    let superlike_limit = plan_of(state, me).await?.superlikes;
     let (id, now, site_tz) = (me.id, state.clock.now(), state.settings.time_zone);
     let outcome = state
         .write_and_wake(move |c| {
@@ -208,13 +209,40 @@ pub async fn swipe(
     Ok(outcome)
 }
 
+/// What my membership plan allows today.
+pub struct PlanLimits {
+    pub superlikes: i64,
+    pub rewinds: i64,
+    pub see_likes: bool,
+}
+
+/// My plan's limits; a limit the plan leaves open is the runtime setting
+/// (the free plan's value).
+pub async fn plan_of(state: &AppState, me: &Principal) -> Result<PlanLimits, AppError> {
+    let id = me.id;
+    let plan = state.db.read(move |c| Ok(plans::of_member(c, id)?)).await?;
+    let superlikes = match plan.as_ref().and_then(|p| p.superlike_daily_limit) {
+        Some(n) => n,
+        None => state.runtime.get(SUPERLIKE_DAILY_LIMIT).await?,
+    };
+    let rewinds = match plan.as_ref().and_then(|p| p.rewind_daily_limit) {
+        Some(n) => n,
+        None => state.runtime.get(REWIND_DAILY_LIMIT).await?,
+    };
+    Ok(PlanLimits {
+        superlikes,
+        rewinds,
+        see_likes: plan.is_none_or(|p| p.see_likes),
+    })
+}
+
 /// Undoes my most recent swipe (and the match it made), within the daily quota.
 pub async fn rewind(
     state: &AppState,
     cache: &FeedCache,
     me: &Principal,
 ) -> Result<UserId, AppError> {
-    let limit = state.runtime.get(REWIND_DAILY_LIMIT).await?;
+    let limit = plan_of(state, me).await?.rewinds;
     let (id, now, site_tz) = (me.id, state.clock.now(), state.settings.time_zone);
     let target = state
         .db

@@ -655,3 +655,70 @@ async fn on_two_instances_a_ban_ends_sessions_on_both_and_settings_reach_both() 
     .await;
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
+
+#[tokio::test]
+async fn plans_are_edited_and_assigned_from_the_console_with_an_audit_entry_each() {
+    let app = spawn_app().await;
+    app.member(&app.new_browser(), "vip@example.com").await;
+    let admin = staff(&app, "boss@example.com", rbac::SUPERADMIN).await;
+    let res = admin.post("/admin/users/1/plan", &[("plan", "gold")]).await;
+    assert_eq!(res.status(), 400, "no such plan");
+    assert_eq!(
+        admin
+            .post("/admin/users/1/plan", &[("plan", "vip2")])
+            .await
+            .status(),
+        303
+    );
+    assert!(admin
+        .html("/admin/users/1")
+        .await
+        .contains("value=\"vip2\" selected"));
+    assert_eq!(audit_entries(&app, "user.plan").await.len(), 1);
+
+    let edit = |fields: Vec<(&'static str, &'static str)>| {
+        let admin = admin.clone();
+        async move {
+            admin
+                .post("/admin/plans/vip2", &fields)
+                .await
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(
+        edit(vec![("superlike_daily_limit", "7")]).await,
+        422,
+        "password first"
+    );
+    assert_eq!(
+        edit(vec![
+            ("superlike_daily_limit", "-3"),
+            ("password", GOOD_PASSWORD)
+        ])
+        .await,
+        400
+    );
+    assert_eq!(
+        edit(vec![
+            ("superlike_daily_limit", "7"),
+            ("rewind_daily_limit", ""),
+            ("password", GOOD_PASSWORD)
+        ])
+        .await,
+        303
+    );
+    let plan = app
+        .db(|c| swiper::auth::plans::by_name(c, "vip2"))
+        .await
+        .expect("vip2");
+    assert_eq!(
+        (
+            plan.superlike_daily_limit,
+            plan.rewind_daily_limit,
+            plan.see_likes
+        ),
+        (Some(7), None, false)
+    );
+    assert_eq!(audit_entries(&app, "plan.update").await.len(), 1);
+}

@@ -164,3 +164,45 @@ async fn a_changed_rewind_limit_applies_on_another_instance_without_restart() {
     let left = a.db(|c| swipes::table.count().get_result::<i64>(c)).await;
     assert_eq!(left, 1);
 }
+
+async fn put_on_plan(app: &TestApp, user: i64, plan: &'static str) {
+    app.db(move |c| {
+        let p = swiper::auth::plans::by_name(c, plan)?.expect("a seeded plan");
+        swiper::auth::plans::assign(c, swiper::auth::UserId(user), p.id)
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_plan_with_five_rewinds_allows_five_and_decides_who_liked_me() {
+    let app = spawn_app().await;
+    let (me, me_id) = join(&app, &ana()).await;
+    // vip1: 5 rewinds a day (the free plan: the runtime setting, 3).
+    put_on_plan(&app, me_id, "vip1").await;
+    let ids = men(&app, 6).await;
+    for id in &ids {
+        assert_eq!(swipe(&me, *id, "dislike").await.status(), 303);
+    }
+    for n in 1..=5 {
+        assert_eq!(rewind(&me).await.status(), 303, "rewind {n}");
+    }
+    assert_error(rewind(&me).await, 409, "rewind_limit_reached").await;
+
+    // Who liked me follows the plan: free members see how many, not who,
+    // once the free plan is set that way.
+    let (him, _) = join(&app, &Person::new("fan@example.com", "male", "1990-01-01")).await;
+    swipe(&him, me_id, "like").await;
+    assert!(
+        me.html("/likes").await.contains("data-liker="),
+        "vip1 sees likers"
+    );
+    app.db(|c| {
+        let free = swiper::auth::plans::by_name(c, "free")?.expect("free");
+        swiper::auth::plans::update(c, free.id, None, None, false)
+    })
+    .await;
+    put_on_plan(&app, me_id, "free").await;
+    let page = me.html("/likes").await;
+    assert!(!page.contains("data-liker="), "free now hides likers");
+    assert!(page.contains("data-likes-hidden=\"1\""), "{page}");
+}

@@ -1,0 +1,2 @@
+ALTER TABLE users DROP COLUMN plan_id;
+DROP TABLE plans;

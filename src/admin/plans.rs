@@ -1,0 +1,163 @@
+//! Membership plans in the admin console: their limits and features
+//! (edited with the password re-entered), and the plan of a member. Each
+//! change is audited.
+
+use std::collections::BTreeMap;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::audit::{self, Entry};
+use super::guard::Staff;
+use crate::auth::plans::{self, Plan};
+use crate::auth::{User, UserId};
+use crate::db::transaction;
+use crate::error::{AppError, ErrorCode};
+use crate::state::AppState;
+use crate::web::{client_ip, redirect, Page};
+
+#[derive(Template)]
+#[template(path = "admin/plans.html")]
+struct PlansPage {
+    page: Page,
+    staff: Staff,
+    plans: Vec<Plan>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    page: Page,
+    staff: Staff,
+) -> Result<HttpResponse, AppError> {
+    let plans = state.db.read(|c| Ok(plans::all(c)?)).await?;
+    crate::web::ok(&PlansPage { page, staff, plans })
+}
+
+/// A limit field: empty means "the runtime setting"; else 0–1000.
+fn limit(form: &BTreeMap<String, String>, key: &str) -> Result<Option<i64>, AppError> {
+    match form.get(key).map(|v| v.trim()).unwrap_or("") {
+        "" => Ok(None),
+        raw => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (0..=1000).contains(n))
+            .map(Some)
+            .ok_or(AppError::InvalidInput),
+    }
+}
+
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+    form: web::Form<BTreeMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let password = form.get("password").map(String::as_str).unwrap_or("");
+    if !super::settings::reauthenticated(&state, &staff, password).await? {
+        return Err(AppError::Refused(ErrorCode::ReauthenticationRequired));
+    }
+    let superlikes = limit(&form, "superlike_daily_limit")?;
+    let rewinds = limit(&form, "rewind_daily_limit")?;
+    let see_likes = form.contains_key("see_likes");
+    let name = path.into_inner();
+    let (actor, ip, now) = (staff.me.id, client_ip::of(&req), state.clock.now());
+    let done = state
+        .db
+        .write(move |c| {
+            Ok(transaction(c, |c| -> diesel::QueryResult<bool> {
+                let Some(before) = plans::by_name(c, &name)? else {
+                    return Ok(false);
+                };
+                plans::update(c, before.id, superlikes, rewinds, see_likes)?;
+                audit::record(
+                    c,
+                    &Entry {
+                        actor: Some(actor),
+                        action: "plan.update",
+                        target_type: "plan",
+                        target_id: name.clone(),
+                        before: Some(serde_json::json!({
+                            "superlike_daily_limit": before.superlike_daily_limit,
+                            "rewind_daily_limit": before.rewind_daily_limit,
+                            "see_likes": before.see_likes,
+                        })),
+                        after: Some(serde_json::json!({
+                            "superlike_daily_limit": superlikes,
+                            "rewind_daily_limit": rewinds,
+                            "see_likes": see_likes,
+                        })),
+                        ip: &ip,
+                    },
+                    now,
+                )?;
+                Ok(true)
+            })?)
+        })
+        .await?;
+    if done {
+        Ok(redirect("/admin/plans"))
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AssignForm {
+    plan: String,
+}
+
+/// `POST /admin/users/{id}/plan`.
+pub async fn assign(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+    form: web::Form<AssignForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .map(UserId)
+        .ok_or(AppError::NotFound)?;
+    let name = form.into_inner().plan;
+    let (actor, ip, now) = (staff.me.id, client_ip::of(&req), state.clock.now());
+    let done = state
+        .db
+        .write(move |c| {
+            Ok(transaction(c, |c| -> diesel::QueryResult<Option<bool>> {
+                let Some(plan) = plans::by_name(c, &name)? else {
+                    return Ok(Some(false));
+                };
+                if User::find(c, id)?.is_none() {
+                    return Ok(None);
+                }
+                let before = plans::of_member(c, id)?.map(|p| p.name);
+                plans::assign(c, id, plan.id)?;
+                audit::record(
+                    c,
+                    &Entry {
+                        actor: Some(actor),
+                        action: "user.plan",
+                        target_type: "user",
+                        target_id: id.0.to_string(),
+                        before: Some(serde_json::json!({ "plan": before })),
+                        after: Some(serde_json::json!({ "plan": plan.name })),
+                        ip: &ip,
+                    },
+                    now,
+                )?;
+                Ok(Some(true))
+            })?)
+        })
+        .await?;
+    match done {
+        Some(true) => Ok(redirect(&format!("/admin/users/{}", id.0))),
+        Some(false) => Err(AppError::InvalidInput),
+        None => Err(AppError::NotFound),
+    }
+}
