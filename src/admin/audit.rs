@@ -21,6 +21,52 @@ pub struct Entry<'a> {
     pub ip: &'a str,
 }
 
+/// Who acts, from where, when: a staff member's request (or the system).
+pub struct Actor {
+    pub id: Option<UserId>,
+    pub ip: String,
+    pub now: NaiveDateTime,
+}
+
+impl Actor {
+    /// The staff member behind `req`.
+    pub fn staff(
+        staff: &super::guard::Staff,
+        req: &actix_web::HttpRequest,
+        state: &crate::state::AppState,
+    ) -> Self {
+        Self {
+            id: Some(staff.me.id),
+            ip: crate::web::client_ip::of(req),
+            now: state.clock.now(),
+        }
+    }
+
+    /// Writes this actor's entry, inside the transaction of the change.
+    pub fn record(
+        &self,
+        c: &mut DbConnection,
+        action: &str,
+        target: (&str, String),
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> QueryResult<()> {
+        record(
+            c,
+            &Entry {
+                actor: self.id,
+                action,
+                target_type: target.0,
+                target_id: target.1,
+                before,
+                after,
+                ip: &self.ip,
+            },
+            self.now,
+        )
+    }
+}
+
 pub fn record(c: &mut DbConnection, e: &Entry<'_>, now: NaiveDateTime) -> QueryResult<()> {
     diesel::insert_into(audit_log::table)
         .values((

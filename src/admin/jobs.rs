@@ -8,7 +8,7 @@ use crate::db::transaction;
 use crate::jobs::{JobContext, JobError, Registry};
 use crate::runtime::{RuntimeSettings, STAFF_IDLE_DAYS};
 
-use super::audit::{self, Entry};
+use super::audit::Actor;
 
 pub const STRIP_IDLE_STAFF: &str = "admin.strip_idle_staff";
 
@@ -34,6 +34,11 @@ pub async fn strip_idle_staff(ctx: &JobContext) -> Result<usize, crate::error::A
     }
     let now = ctx.clock.now();
     let before = now - chrono::TimeDelta::days(days);
+    let system = Actor {
+        id: None,
+        ip: "system".to_string(),
+        now,
+    };
     let stripped = ctx
         .db
         .write(move |c| {
@@ -44,18 +49,12 @@ pub async fn strip_idle_staff(ctx: &JobContext) -> Result<usize, crate::error::A
                     if rbac::set_roles(c, id, &[], now)? != rbac::SetRoles::Done {
                         return Ok(false);
                     }
-                    audit::record(
+                    system.record(
                         c,
-                        &Entry {
-                            actor: None,
-                            action: "user.roles.idle_removed",
-                            target_type: "user",
-                            target_id: id.0.to_string(),
-                            before: Some(serde_json::json!({ "roles": roles })),
-                            after: Some(serde_json::json!({ "roles": [] })),
-                            ip: "system",
-                        },
-                        now,
+                        "user.roles.idle_removed",
+                        ("user", id.0.to_string()),
+                        Some(serde_json::json!({ "roles": roles })),
+                        Some(serde_json::json!({ "roles": [] })),
                     )?;
                     Ok(true)
                 })?;

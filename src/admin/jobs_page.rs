@@ -4,13 +4,13 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
-use super::audit::{self, Entry};
+use super::audit::Actor;
 use super::guard::Staff;
 use crate::db::transaction;
 use crate::error::AppError;
 use crate::jobs::queue::{self, Job, JobId, JobStatus};
 use crate::state::AppState;
-use crate::web::{client_ip, redirect, Page};
+use crate::web::{redirect, Page};
 
 #[derive(Template)]
 #[template(path = "admin/jobs.html")]
@@ -44,13 +44,9 @@ pub async fn retry(
     staff: Staff,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .map(JobId)
-        .ok_or(AppError::NotFound)?;
-    let (actor, ip, now) = (staff.me.id, client_ip::of(&req), state.clock.now());
+    let id = JobId(super::path_id(&path)?);
+    let actor = Actor::staff(&staff, &req, &state);
+    let now = actor.now;
     let retried = state
         .write_and_wake(move |c| {
             Ok(transaction(c, |c| -> diesel::QueryResult<Option<bool>> {
@@ -61,18 +57,12 @@ pub async fn retry(
                     // Only a dead job can be retried.
                     return Ok(Some(false));
                 }
-                audit::record(
+                actor.record(
                     c,
-                    &Entry {
-                        actor: Some(actor),
-                        action: "job.retry",
-                        target_type: "job",
-                        target_id: id.0.to_string(),
-                        before: Some(serde_json::json!({ "status": "dead", "kind": job.kind })),
-                        after: Some(serde_json::json!({ "status": "queued" })),
-                        ip: &ip,
-                    },
-                    now,
+                    "job.retry",
+                    ("job", id.0.to_string()),
+                    Some(serde_json::json!({ "status": "dead", "kind": job.kind })),
+                    Some(serde_json::json!({ "status": "queued" })),
                 )?;
                 Ok(Some(true))
             })?)

@@ -13,3 +13,11 @@ mod reports;
 pub mod routes;
 mod settings;
 mod users;
+
+/// The id in an admin path (`/admin/users/{id}`…): a positive number, else 404.
+pub(crate) fn path_id(raw: &str) -> Result<i64, crate::error::AppError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(crate::error::AppError::NotFound)
+}

@@ -6,14 +6,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::audit::{self, Entry};
+use super::audit::Actor;
 use super::guard::Staff;
 use crate::db::transaction;
 use crate::error::AppError;
 use crate::profiles::photos::{size_key, Photo, PhotoId};
 use crate::profiles::service::remove_photo;
 use crate::state::AppState;
-use crate::web::{client_ip, redirect, Page};
+use crate::web::{redirect, Page};
 
 #[derive(Template)]
 #[template(path = "admin/photos.html")]
@@ -46,11 +46,7 @@ pub async fn queue(
 }
 
 fn photo_id(path: &str) -> Result<PhotoId, AppError> {
-    path.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .map(PhotoId)
-        .ok_or(AppError::NotFound)
+    super::path_id(path).map(PhotoId)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -66,7 +62,8 @@ async fn decide(
     id: PhotoId,
     reject: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (actor, ip, now) = (staff.me.id, client_ip::of(req), state.clock.now());
+    let actor = Actor::staff(staff, req, state);
+    let now = actor.now;
     let done = state
         .write_and_wake(move |c| {
             Ok(transaction(c, |c| -> diesel::QueryResult<Option<bool>> {
@@ -86,23 +83,17 @@ async fn decide(
                         "photo.approve"
                     }
                 };
-                audit::record(
+                actor.record(
                     c,
-                    &Entry {
-                        actor: Some(actor),
-                        action,
-                        target_type: "photo",
-                        target_id: id.0.to_string(),
-                        before: Some(serde_json::json!({ "owner": photo.user_id.0 })),
-                        after: Some(match &reject {
-                            Some(reason) => {
-                                serde_json::json!({ "deleted": true, "reason": reason })
-                            }
-                            None => serde_json::json!({ "approved": true }),
-                        }),
-                        ip: &ip,
-                    },
-                    now,
+                    action,
+                    ("photo", id.0.to_string()),
+                    Some(serde_json::json!({ "owner": photo.user_id.0 })),
+                    Some(match &reject {
+                        Some(reason) => {
+                            serde_json::json!({ "deleted": true, "reason": reason })
+                        }
+                        None => serde_json::json!({ "approved": true }),
+                    }),
                 )?;
                 Ok(Some(true))
             })?)

@@ -8,14 +8,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::audit::{self, Entry};
+use super::audit::Actor;
 use super::guard::Staff;
 use crate::auth::plans::{self, Plan};
 use crate::auth::{User, UserId};
 use crate::db::transaction;
 use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
-use crate::web::{client_ip, redirect, Page};
+use crate::web::{redirect, Page};
 
 #[derive(Template)]
 #[template(path = "admin/plans.html")]
@@ -63,7 +63,7 @@ pub async fn update(
     let rewinds = limit(&form, "rewind_daily_limit")?;
     let see_likes = form.contains_key("see_likes");
     let name = path.into_inner();
-    let (actor, ip, now) = (staff.me.id, client_ip::of(&req), state.clock.now());
+    let actor = Actor::staff(&staff, &req, &state);
     let done = state
         .db
         .write(move |c| {
@@ -72,26 +72,20 @@ pub async fn update(
                     return Ok(false);
                 };
                 plans::update(c, before.id, superlikes, rewinds, see_likes)?;
-                audit::record(
+                actor.record(
                     c,
-                    &Entry {
-                        actor: Some(actor),
-                        action: "plan.update",
-                        target_type: "plan",
-                        target_id: name.clone(),
-                        before: Some(serde_json::json!({
-                            "superlike_daily_limit": before.superlike_daily_limit,
-                            "rewind_daily_limit": before.rewind_daily_limit,
-                            "see_likes": before.see_likes,
-                        })),
-                        after: Some(serde_json::json!({
-                            "superlike_daily_limit": superlikes,
-                            "rewind_daily_limit": rewinds,
-                            "see_likes": see_likes,
-                        })),
-                        ip: &ip,
-                    },
-                    now,
+                    "plan.update",
+                    ("plan", name.clone()),
+                    Some(serde_json::json!({
+                        "superlike_daily_limit": before.superlike_daily_limit,
+                        "rewind_daily_limit": before.rewind_daily_limit,
+                        "see_likes": before.see_likes,
+                    })),
+                    Some(serde_json::json!({
+                        "superlike_daily_limit": superlikes,
+                        "rewind_daily_limit": rewinds,
+                        "see_likes": see_likes,
+                    })),
                 )?;
                 Ok(true)
             })?)
@@ -118,14 +112,9 @@ pub async fn assign(
     path: web::Path<String>,
     form: web::Form<AssignForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .map(UserId)
-        .ok_or(AppError::NotFound)?;
+    let id = UserId(super::path_id(&path)?);
     let name = form.into_inner().plan;
-    let (actor, ip, now) = (staff.me.id, client_ip::of(&req), state.clock.now());
+    let actor = Actor::staff(&staff, &req, &state);
     let done = state
         .db
         .write(move |c| {
@@ -138,18 +127,12 @@ pub async fn assign(
                 }
                 let before = plans::of_member(c, id)?.map(|p| p.name);
                 plans::assign(c, id, plan.id)?;
-                audit::record(
+                actor.record(
                     c,
-                    &Entry {
-                        actor: Some(actor),
-                        action: "user.plan",
-                        target_type: "user",
-                        target_id: id.0.to_string(),
-                        before: Some(serde_json::json!({ "plan": before })),
-                        after: Some(serde_json::json!({ "plan": plan.name })),
-                        ip: &ip,
-                    },
-                    now,
+                    "user.plan",
+                    ("user", id.0.to_string()),
+                    Some(serde_json::json!({ "plan": before })),
+                    Some(serde_json::json!({ "plan": plan.name })),
                 )?;
                 Ok(Some(true))
             })?)

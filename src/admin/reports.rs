@@ -6,14 +6,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::audit::{self, Entry};
+use super::audit::Actor;
 use super::guard::Staff;
 use super::users::ban_account;
 use crate::db::transaction;
 use crate::error::AppError;
 use crate::matches::reports::{self, ReportId, ReportRow, ReportStatus};
 use crate::state::AppState;
-use crate::web::{client_ip, redirect, Page};
+use crate::web::{redirect, Page};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -67,12 +67,7 @@ pub async fn resolve(
     path: web::Path<String>,
     form: web::Form<ResolveForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .map(ReportId)
-        .ok_or(AppError::NotFound)?;
+    let id = ReportId(super::path_id(&path)?);
     let form = form.into_inner();
     let ban = match form.action.as_str() {
         "dismiss" => false,
@@ -80,7 +75,8 @@ pub async fn resolve(
         _ => return Err(AppError::InvalidInput),
     };
     let note: String = form.note.trim().chars().take(1000).collect();
-    let (actor, ip, now) = (staff.me.id, client_ip::of(&req), state.clock.now());
+    let actor = Actor::staff(&staff, &req, &state);
+    let (now, staff_id) = (actor.now, staff.me.id);
     let done = state
         .db
         .write(move |c| {
@@ -89,30 +85,24 @@ pub async fn resolve(
                     return Ok(None);
                 };
                 let resolution = if ban { "ban" } else { "dismiss" };
-                if !reports::resolve(c, id, resolution, actor, &note, now)? {
+                if !reports::resolve(c, id, resolution, staff_id, &note, now)? {
                     // Closed meanwhile by someone else: nothing to do.
                     return Ok(Some(false));
                 }
                 if ban {
                     ban_account(c, report.target_id, now)?;
                 }
-                audit::record(
+                actor.record(
                     c,
-                    &Entry {
-                        actor: Some(actor),
-                        action: "report.resolve",
-                        target_type: "report",
-                        target_id: id.0.to_string(),
-                        before: Some(serde_json::json!({ "status": "open" })),
-                        after: Some(serde_json::json!({
-                            "status": "resolved",
-                            "resolution": resolution,
-                            "note": note,
-                            "reported": report.target_id.0,
-                        })),
-                        ip: &ip,
-                    },
-                    now,
+                    "report.resolve",
+                    ("report", id.0.to_string()),
+                    Some(serde_json::json!({ "status": "open" })),
+                    Some(serde_json::json!({
+                        "status": "resolved",
+                        "resolution": resolution,
+                        "note": note,
+                        "reported": report.target_id.0,
+                    })),
                 )?;
                 Ok(Some(true))
             })?)

@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
-use super::audit::{self, AuditRow, Entry, Filter};
+use super::audit::{self, Actor, AuditRow, Filter};
 use super::guard::Staff;
 use crate::auth::User;
 use crate::db::transaction;
@@ -17,7 +17,7 @@ use crate::runtime::{RuntimeSettings, SettingError, TUNABLES};
 use crate::security::password::{verify_off_executor, Verification};
 use crate::security::SecretString;
 use crate::state::AppState;
-use crate::web::{client_ip, redirect, render, Page};
+use crate::web::{redirect, render, Page};
 
 #[derive(Template)]
 #[template(path = "admin/settings.html")]
@@ -114,7 +114,8 @@ pub async fn submit(
         );
     }
     if !changes.is_empty() {
-        let (actor, ip, now) = (staff.me.id, client_ip::of(&req), state.clock.now());
+        let actor = Actor::staff(&staff, &req, &state);
+        let now = actor.now;
         state
             .db
             .write(move |c| {
@@ -126,18 +127,12 @@ pub async fn submit(
                         before.insert(t.key.into(), (*old).into());
                         after.insert(t.key.into(), (*new).into());
                     }
-                    audit::record(
+                    actor.record(
                         c,
-                        &Entry {
-                            actor: Some(actor),
-                            action: "settings.update",
-                            target_type: "settings",
-                            target_id: "runtime".into(),
-                            before: Some(before.into()),
-                            after: Some(after.into()),
-                            ip: &ip,
-                        },
-                        now,
+                        "settings.update",
+                        ("settings", "runtime".into()),
+                        Some(before.into()),
+                        Some(after.into()),
                     )
                 })?)
             })

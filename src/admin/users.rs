@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::audit::{self, Entry};
+use super::audit::Actor;
 use super::guard::Staff;
 use crate::auth::events::{self as auth_events, AuthEventRow};
 use crate::auth::{plans, rbac};
@@ -14,7 +14,7 @@ use crate::db::transaction;
 use crate::error::AppError;
 use crate::profiles::store::Profile;
 use crate::state::AppState;
-use crate::web::{client_ip, redirect, Page};
+use crate::web::{redirect, Page};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -64,11 +64,7 @@ pub async fn list(
 }
 
 fn user_id(path: &str) -> Result<UserId, AppError> {
-    path.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .map(UserId)
-        .ok_or(AppError::NotFound)
+    super::path_id(path).map(UserId)
 }
 
 #[derive(Template)]
@@ -150,7 +146,8 @@ where
         + Send
         + 'static,
 {
-    let (actor, ip, now) = (staff.me.id, client_ip::of(req), state.clock.now());
+    let actor = Actor::staff(staff, req, state);
+    let now = actor.now;
     let done = state
         .db
         .write(move |c| {
@@ -172,18 +169,12 @@ where
                 {
                     map.insert("reason".into(), serde_json::Value::String(reason.clone()));
                 }
-                audit::record(
+                actor.record(
                     c,
-                    &Entry {
-                        actor: Some(actor),
-                        action,
-                        target_type: "user",
-                        target_id: id.0.to_string(),
-                        before: Some(snapshot(&before)),
-                        after: after_json,
-                        ip: &ip,
-                    },
-                    now,
+                    action,
+                    ("user", id.0.to_string()),
+                    Some(snapshot(&before)),
+                    after_json,
                 )?;
                 Ok(true)
             })?)
@@ -331,7 +322,8 @@ pub async fn set_roles(
         .collect();
     names.sort();
     names.dedup();
-    let (actor, ip, now) = (staff.me.id, client_ip::of(&req), state.clock.now());
+    let actor = Actor::staff(&staff, &req, &state);
+    let now = actor.now;
     let outcome = state
         .db
         .write(move |c| {
@@ -344,18 +336,12 @@ pub async fn set_roles(
                     let before = rbac::roles_of(c, id)?;
                     let outcome = rbac::set_roles(c, id, &names, now)?;
                     if outcome == rbac::SetRoles::Done {
-                        audit::record(
+                        actor.record(
                             c,
-                            &Entry {
-                                actor: Some(actor),
-                                action: "user.roles",
-                                target_type: "user",
-                                target_id: id.0.to_string(),
-                                before: Some(serde_json::json!({ "roles": before })),
-                                after: Some(serde_json::json!({ "roles": names })),
-                                ip: &ip,
-                            },
-                            now,
+                            "user.roles",
+                            ("user", id.0.to_string()),
+                            Some(serde_json::json!({ "roles": before })),
+                            Some(serde_json::json!({ "roles": names })),
                         )?;
                     }
                     Ok(Some(outcome))
