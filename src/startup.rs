@@ -40,6 +40,7 @@ pub fn job_registry() -> Registry {
     profiles::register_jobs(&mut r);
     discovery::register_jobs(&mut r);
     crate::admin::jobs::register(&mut r);
+    crate::admin::stats::register(&mut r);
     register_maintenance(&mut r);
     r
 }

@@ -1,4 +1,5 @@
-//! The dashboard: live counters (charts fed by the daily statistics job come next).
+//! The dashboard: live counters, and 30 days of charts fed by the daily
+//! statistics job.
 
 use actix_web::web;
 use actix_web::HttpResponse;
@@ -6,6 +7,7 @@ use askama::Template;
 use diesel::prelude::*;
 
 use super::guard::Staff;
+use super::stats;
 use crate::db::schema::{matches, swipes, users};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -21,6 +23,7 @@ struct DashboardPage {
     banned: i64,
     swipes: i64,
     matches: i64,
+    charts: Vec<stats::Chart>,
 }
 
 pub async fn show(
@@ -28,6 +31,12 @@ pub async fn show(
     page: Page,
     staff: Staff,
 ) -> Result<HttpResponse, AppError> {
+    let today = state.clock.today();
+    let rows = state
+        .db
+        .read(move |c| Ok(stats::since(c, today - chrono::TimeDelta::days(29))?))
+        .await?;
+    let charts = stats::charts(&rows, today, 30);
     let (members, verified, banned, swipes, matches) = state
         .db
         .read(|c| {
@@ -54,5 +63,6 @@ pub async fn show(
         banned,
         swipes,
         matches,
+        charts,
     })
 }

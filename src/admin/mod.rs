@@ -12,6 +12,7 @@ mod plans;
 mod reports;
 pub mod routes;
 mod settings;
+pub mod stats;
 mod users;
 
 /// The id in an admin path (`/admin/users/{id}`…): a positive number, else 404.

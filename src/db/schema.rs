@@ -262,6 +262,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    daily_stats (day) {
+        day -> Date,
+        signups -> BigInt,
+        active -> BigInt,
+        swipes -> BigInt,
+        matches -> BigInt,
+        messages -> BigInt,
+        computed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> plans (plan_id));
 diesel::joinable!(role_permissions -> roles (role_id));
 diesel::joinable!(user_roles -> roles (role_id));
@@ -294,5 +306,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     role_permissions,
     user_roles,
     audit_log,
-    plans
+    plans,
+    daily_stats
 );

@@ -722,3 +722,34 @@ async fn plans_are_edited_and_assigned_from_the_console_with_an_audit_entry_each
     );
     assert_eq!(audit_entries(&app, "plan.update").await.len(), 1);
 }
+
+#[tokio::test]
+async fn the_daily_statistics_job_feeds_the_dashboard_charts() {
+    let app = spawn_app().await;
+    app.member(&app.new_browser(), "one@example.com").await;
+    app.member(&app.new_browser(), "two@example.com").await;
+    let analyst = staff(&app, "numbers@example.com", "analyst").await;
+    let (today, now) = (app.state.clock.today(), app.state.clock.now());
+    let handler = job_registry()
+        .get(swiper::admin::stats::DAILY_STATS)
+        .expect("the statistics job is registered");
+    // The job counts yesterday (nothing); today's count is made the same way.
+    handler(app.state.job_context(), "null".into())
+        .await
+        .unwrap();
+    app.db(move |c| swiper::admin::stats::compute(c, today, now))
+        .await;
+    let page = analyst.html("/admin").await;
+    assert!(page.contains("<svg"), "{page}");
+    assert!(page.contains("data-series=\"signups\""));
+    let signups = page
+        .split("data-series=\"signups\"")
+        .nth(1)
+        .and_then(|rest| rest.split("data-last=\"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(signups, "3", "three accounts were made today");
+    assert!(!page.contains("<script"));
+    assert_eq!(app.count("daily_stats").await, 2);
+}
