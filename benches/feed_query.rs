@@ -10,24 +10,20 @@
 //! With `EXPLAIN=1` it also prints the plans of one member's queries
 //! (auto_explain, sent to the client as notices on stderr).
 
+mod common;
+
 use std::time::Instant;
 
 use diesel::connection::SimpleConnection;
 use swiper::auth::User;
 use swiper::clock::Clock;
-use swiper::db;
 use swiper::discovery::feed::{self, Viewer};
 use swiper::profiles::store::Profile;
 
 fn main() {
-    let url = std::env::var("BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/swiper_bench_1m".to_string());
-    let Ok(pool) = db::pool(&url, 1) else {
-        eprintln!("cannot connect to {url}");
-        return;
-    };
-    let Ok(mut conn) = pool.get() else {
-        eprintln!("no connection to {url}");
+    let Some((mut conn, url)) =
+        common::connect("postgres://postgres@127.0.0.1:5432/swiper_bench_1m")
+    else {
         return;
     };
     let clock = Clock::system();

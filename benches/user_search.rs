@@ -7,20 +7,15 @@
 //! BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/swiper_bench cargo bench --bench user_search
 //! ```
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use swiper::auth::User;
-use swiper::db;
 
 fn main() {
-    let url = std::env::var("BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/swiper_bench".to_string());
-    let Ok(pool) = db::pool(&url, 1) else {
-        eprintln!("cannot connect to {url}");
-        return;
-    };
-    let Ok(mut conn) = pool.get() else {
-        eprintln!("no connection to {url}");
+    let Some((mut conn, url)) = common::connect("postgres://postgres@127.0.0.1:5432/swiper_bench")
+    else {
         return;
     };
     let members = User::count(&mut conn).unwrap_or(0);
@@ -36,7 +31,10 @@ fn main() {
         ("no match", "nobody-at-all".to_string()),
     ];
     for (what, q) in &queries {
-        let _ = User::search(&mut conn, q, None, 51);
+        if let Err(e) = User::search(&mut conn, q, None, 51) {
+            eprintln!("the search fails on {url}: {e} (run `swiper migrate` on it)");
+            return;
+        }
         let mut times: Vec<Duration> = (0..100)
             .map(|_| {
                 let start = Instant::now();

@@ -109,6 +109,20 @@ pub struct ChangePasswordForm {
     pub new_password: SecretString,
 }
 
+/// Whether `password` is `user`'s current password: the check a sensitive
+/// action (changing the password, turning 2FA off, staff changes) asks for.
+pub async fn is_current(
+    state: &AppState,
+    user: &User,
+    password: &SecretString,
+) -> Result<bool, AppError> {
+    let iterations = state.settings.passwords.iterations;
+    Ok(
+        verify_off_executor(password, user.password_hash.clone(), iterations).await?
+            != Verification::Invalid,
+    )
+}
+
 /// Changes the password of the logged-in member after checking the current
 /// one; their other sessions end, this one stays.
 pub async fn change(
@@ -121,14 +135,7 @@ pub async fn change(
         return Err(AppError::LoginRequired);
     };
     let iterations = state.settings.passwords.iterations;
-    if verify_off_executor(
-        &form.current_password,
-        user.password_hash.clone(),
-        iterations,
-    )
-    .await?
-        == Verification::Invalid
-    {
+    if !is_current(state, &user, &form.current_password).await? {
         return Ok(Err(FieldErrors::one(
             "current_password",
             FieldCode::WrongPassword,

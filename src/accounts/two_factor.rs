@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use crate::auth::{two_factor as store, Principal, User, UserId};
 use crate::error::{AppError, FieldCode, FieldErrors};
 use crate::security::otp;
-use crate::security::password::{verify_off_executor, Verification};
 use crate::security::SecretString;
 use crate::state::AppState;
 
@@ -137,10 +136,7 @@ pub async fn disable(
     code: &str,
 ) -> Result<Result<(), FieldErrors>, AppError> {
     let user = load(state, me.id).await?;
-    let iterations = state.settings.passwords.iterations;
-    if verify_off_executor(password, user.password_hash.clone(), iterations).await?
-        == Verification::Invalid
-    {
+    if !super::password::is_current(state, &user, password).await? {
         return Ok(Err(FieldErrors::one("password", FieldCode::WrongPassword)));
     }
     if !user.has_second_factor() || !check_code(state, &user, code).await? {

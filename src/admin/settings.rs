@@ -14,7 +14,6 @@ use crate::auth::User;
 use crate::db::transaction;
 use crate::error::{AppError, FieldCode, FieldErrors};
 use crate::runtime::{RuntimeSettings, SettingError, TUNABLES};
-use crate::security::password::{verify_off_executor, Verification};
 use crate::security::SecretString;
 use crate::state::AppState;
 use crate::web::{redirect, render, Page};
@@ -62,11 +61,7 @@ pub async fn reauthenticated(
         return Ok(false);
     };
     let secret = SecretString::new(password.to_string());
-    let iterations = state.settings.passwords.iterations;
-    Ok(
-        verify_off_executor(&secret, user.password_hash, iterations).await?
-            != Verification::Invalid,
-    )
+    crate::accounts::password::is_current(state, &user, &secret).await
 }
 
 pub async fn submit(

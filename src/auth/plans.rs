@@ -64,18 +64,23 @@ pub fn by_name(c: &mut DbConnection, name: &str) -> QueryResult<Option<Plan>> {
         .optional()
 }
 
-/// A member's plan (the free plan when they have none, or it is gone).
+/// A member's plan (the free plan when they have none, or it is gone), in
+/// one query: their assigned plan sorts before `free`.
 pub fn of_member(c: &mut DbConnection, user: UserId) -> QueryResult<Option<Plan>> {
-    let assigned: Option<Plan> = users::table
-        .inner_join(plans::table)
+    let assigned = users::table
         .filter(users::id.eq(user))
+        .select(users::plan_id);
+    plans::table
+        .filter(
+            plans::id
+                .nullable()
+                .eq_any(assigned)
+                .or(plans::name.eq(FREE)),
+        )
+        .order(plans::name.eq(FREE).asc())
         .select(Plan::as_select())
         .first(c)
-        .optional()?;
-    match assigned {
-        Some(p) => Ok(Some(p)),
-        None => by_name(c, FREE),
-    }
+        .optional()
 }
 
 /// Puts a member on a plan.

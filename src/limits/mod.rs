@@ -178,7 +178,7 @@ impl Counters {
         window_of(count, oldest, window, now)
     }
 
-    /// Forgets every hit of `key`.
+    /// Forgets every hit of `key` (or the value kept under it).
     pub async fn clear(&self, key: &str) {
         let full = self.key(key);
         self.memory.remove(&full);
@@ -261,11 +261,6 @@ impl Counters {
             _ if consume => self.memory.take(&full, now),
             _ => self.memory.get(&full, now),
         }
-    }
-
-    /// Removes a value.
-    pub async fn delete(&self, key: &str) {
-        self.clear(key).await;
     }
 }
 
