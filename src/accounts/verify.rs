@@ -1,9 +1,15 @@
 //! Email verification: the mailed link, and resending it with a cool-down.
 
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
+
 use super::mails;
 use super::tokens::{self, Purpose};
 use crate::auth::users::MailStamp;
 use crate::auth::{Principal, User};
+use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::profiles::store::Profile;
 use crate::security::SecretString;
@@ -48,24 +54,36 @@ pub async fn resend(
             let Some(found) = User::find(c, user)? else {
                 return Err(AppError::LoginRequired);
             };
-            if found.is_verified() {
-                return Ok(ResendOutcome::AlreadyVerified);
-            }
-            if !User::stamp_mail_if_cooled(c, user, MailStamp::Verification, now, cooldown)? {
-                let wait = found
-                    .verification_sent_at
-                    .map(|s| {
-                        (s + crate::clock::delta(cooldown) - now)
-                            .num_seconds()
-                            .max(1)
-                    })
-                    .unwrap_or(1);
-                return Ok(ResendOutcome::TooSoon {
-                    retry_after_secs: wait.unsigned_abs(),
-                });
-            }
-            mails::queue(c, mails::VERIFY_EMAIL, user, &lang, now)?;
-            Ok(ResendOutcome::Queued)
+            Ok(queue_resend(c, &found, &lang, now, cooldown)?)
         })
         .await
+}
+
+/// The resend itself, inside the caller's connection (staff resend it in
+/// the transaction of their audit entry).
+pub fn queue_resend(
+    c: &mut DbConnection,
+    user: &User,
+    lang: &str,
+    now: NaiveDateTime,
+    cooldown: Duration,
+) -> QueryResult<ResendOutcome> {
+    if user.is_verified() {
+        return Ok(ResendOutcome::AlreadyVerified);
+    }
+    if !User::stamp_mail_if_cooled(c, user.id, MailStamp::Verification, now, cooldown)? {
+        let wait = user
+            .verification_sent_at
+            .map(|s| {
+                (s + crate::clock::delta(cooldown) - now)
+                    .num_seconds()
+                    .max(1)
+            })
+            .unwrap_or(1);
+        return Ok(ResendOutcome::TooSoon {
+            retry_after_secs: wait.unsigned_abs(),
+        });
+    }
+    mails::queue(c, mails::VERIFY_EMAIL, user.id, lang, now)?;
+    Ok(ResendOutcome::Queued)
 }

@@ -16,8 +16,9 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use super::routes::{AdminRoute, ROUTES};
 use crate::accounts::two_factor;
 use crate::auth::rbac::{self, Permission};
-use crate::auth::Principal;
-use crate::error::AppError;
+use crate::auth::{Principal, User};
+use crate::error::{AppError, ErrorCode};
+use crate::security::SecretString;
 use crate::state::AppState;
 use crate::web::redirect;
 
@@ -115,5 +116,32 @@ impl FromRequest for Staff {
                 .cloned()
                 .ok_or(AppError::NotFound),
         )
+    }
+}
+
+/// Checks the staff member's own password (sensitive actions).
+pub async fn reauthenticated(
+    state: &AppState,
+    staff: &Staff,
+    password: &str,
+) -> Result<bool, AppError> {
+    let id = staff.me.id;
+    let Some(user) = state.db.primary(move |c| Ok(User::find(c, id)?)).await? else {
+        return Ok(false);
+    };
+    let secret = SecretString::new(password.to_string());
+    crate::accounts::password::is_current(state, &user, &secret).await
+}
+
+/// [`reauthenticated`], refusing with `reauthentication_required`.
+pub async fn require_password(
+    state: &AppState,
+    staff: &Staff,
+    password: &str,
+) -> Result<(), AppError> {
+    if reauthenticated(state, staff, password).await? {
+        Ok(())
+    } else {
+        Err(AppError::Refused(ErrorCode::ReauthenticationRequired))
     }
 }

@@ -10,6 +10,7 @@ mod jobs_page;
 mod photos;
 mod plans;
 mod reports;
+mod roles;
 pub mod routes;
 mod settings;
 pub mod stats;

@@ -13,7 +13,7 @@ use super::guard::Staff;
 use crate::auth::plans::{self, Plan};
 use crate::auth::{User, UserId};
 use crate::db::transaction;
-use crate::error::{AppError, ErrorCode};
+use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::{redirect, Page};
 
@@ -56,9 +56,7 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let password = form.get("password").map(String::as_str).unwrap_or("");
-    if !super::settings::reauthenticated(&state, &staff, password).await? {
-        return Err(AppError::Refused(ErrorCode::ReauthenticationRequired));
-    }
+    super::guard::require_password(&state, &staff, password).await?;
     let superlikes = limit(&form, "superlike_daily_limit")?;
     let rewinds = limit(&form, "rewind_daily_limit")?;
     let see_likes = form.contains_key("see_likes");

@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
-use super::{dashboard, guard, jobs_page, photos, plans, reports, settings, users};
+use super::{dashboard, guard, jobs_page, photos, plans, reports, roles, settings, users};
 use crate::auth::rbac::Permission;
 
 /// One admin route.
@@ -55,8 +55,12 @@ admin_routes! {
     POST "/admin/users/{id}/unban" ("/admin/users/1/unban") UsersBan => users::unban;
     POST "/admin/users/{id}/verify" ("/admin/users/1/verify") UsersVerify => users::verify;
     POST "/admin/users/{id}/revoke-sessions" ("/admin/users/1/revoke-sessions") UsersSessions => users::revoke_sessions;
+    POST "/admin/users/{id}/resend-verification" ("/admin/users/1/resend-verification") UsersMail => users::resend_verification;
     POST "/admin/users/{id}/roles" ("/admin/users/1/roles") UsersRoles => users::set_roles;
     POST "/admin/users/{id}/plan" ("/admin/users/1/plan") UsersPlan => plans::assign;
+    GET "/admin/roles" ("/admin/roles") RolesEdit => roles::list;
+    POST "/admin/roles" ("/admin/roles") RolesEdit => roles::create;
+    POST "/admin/roles/{name}" ("/admin/roles/moderator") RolesEdit => roles::update;
     GET "/admin/plans" ("/admin/plans") PlansEdit => plans::list;
     POST "/admin/plans/{name}" ("/admin/plans/free") PlansEdit => plans::update;
     GET "/admin/reports" ("/admin/reports") ReportsHandle => reports::queue;

@@ -10,11 +10,9 @@ use askama::Template;
 
 use super::audit::{self, Actor, AuditRow, Filter};
 use super::guard::Staff;
-use crate::auth::User;
 use crate::db::transaction;
 use crate::error::{AppError, FieldCode, FieldErrors};
 use crate::runtime::{RuntimeSettings, SettingError, TUNABLES};
-use crate::security::SecretString;
 use crate::state::AppState;
 use crate::web::{redirect, render, Page};
 
@@ -50,20 +48,6 @@ pub async fn form(
     })
 }
 
-/// Checks the staff member's own password (sensitive actions).
-pub async fn reauthenticated(
-    state: &AppState,
-    staff: &Staff,
-    password: &str,
-) -> Result<bool, AppError> {
-    let id = staff.me.id;
-    let Some(user) = state.db.primary(move |c| Ok(User::find(c, id)?)).await? else {
-        return Ok(false);
-    };
-    let secret = SecretString::new(password.to_string());
-    crate::accounts::password::is_current(state, &user, &secret).await
-}
-
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -74,7 +58,7 @@ pub async fn submit(
     let form = form.into_inner();
     let mut errors = FieldErrors::default();
     let password = form.get("password").map(String::as_str).unwrap_or("");
-    if !reauthenticated(&state, &staff, password).await? {
+    if !super::guard::reauthenticated(&state, &staff, password).await? {
         errors.push("password", FieldCode::WrongPassword);
     }
     let mut changes = Vec::new();

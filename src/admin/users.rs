@@ -7,11 +7,16 @@ use serde::Deserialize;
 
 use super::audit::Actor;
 use super::guard::Staff;
+use crate::accounts::verify::{self, ResendOutcome};
+use crate::auth::directory::{self, Filter, PlanFilter, Sort};
 use crate::auth::events::{self as auth_events, AuthEventRow};
 use crate::auth::{plans, rbac};
 use crate::auth::{sessions, User, UserId};
 use crate::db::transaction;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
+use crate::i18n::DEFAULT_LANG;
+use crate::matches::reports::{self, ReportRow};
+use crate::profiles::photos::{size_key, Photo, PhotoStatus};
 use crate::profiles::store::Profile;
 use crate::state::AppState;
 use crate::web::{redirect, Page};
@@ -22,7 +27,18 @@ const PAGE_SIZE: i64 = 50;
 #[serde(default)]
 pub struct ListQuery {
     q: String,
-    after: Option<i64>,
+    /// `active` or `banned`.
+    status: String,
+    /// `yes` or `no`.
+    verified: String,
+    /// A role name.
+    role: String,
+    /// A plan name.
+    plan: String,
+    /// `oldest` (default), `newest` or `email`.
+    sort: String,
+    /// The keyset cursor of the next page.
+    after: Option<String>,
 }
 
 #[derive(Template)]
@@ -30,9 +46,24 @@ pub struct ListQuery {
 struct ListPage {
     page: Page,
     staff: Staff,
-    q: String,
+    query: ListQuery,
+    sorts: &'static [Sort],
+    role_names: Vec<String>,
+    plan_names: Vec<String>,
     users: Vec<User>,
-    next: Option<i64>,
+    /// The query string of the next page.
+    next: Option<String>,
+}
+
+/// `Some(yes)` for `yes_word`, `Some(!yes)` for `no_word`, `None` for
+/// empty; anything else is bad input.
+fn choice(raw: &str, yes_word: &str, no_word: &str) -> Result<Option<bool>, AppError> {
+    match raw {
+        "" => Ok(None),
+        w if w == yes_word => Ok(Some(true)),
+        w if w == no_word => Ok(Some(false)),
+        _ => Err(AppError::InvalidInput),
+    }
 }
 
 pub async fn list(
@@ -41,26 +72,85 @@ pub async fn list(
     staff: Staff,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let query = query.into_inner();
-    let q: String = query.q.chars().take(254).collect();
-    let (search, after) = (q.clone(), query.after.map(UserId));
-    let users = state
+    let mut query = query.into_inner();
+    query.q = query.q.chars().take(254).collect();
+    let sort = match query.sort.as_str() {
+        "" => Sort::default(),
+        s => Sort::parse(s).ok_or(AppError::InvalidInput)?,
+    };
+    let mut filter = Filter {
+        active: choice(&query.status, "active", "banned")?,
+        verified: choice(&query.verified, "yes", "no")?,
+        ..Filter::default()
+    };
+    let (q, role, plan, after) = (
+        query.q.clone(),
+        query.role.clone(),
+        query.plan.clone(),
+        query.after.clone(),
+    );
+    let found = state
         .db
-        .read(move |c| Ok(User::search(c, &search, after, PAGE_SIZE + 1)?))
+        .read(move |c| {
+            if !role.is_empty() {
+                match rbac::role_id(c, &role)? {
+                    Some(id) => filter.role = Some(id),
+                    None => return Ok(None),
+                }
+            }
+            if !plan.is_empty() {
+                match plans::by_name(c, &plan)? {
+                    Some(p) if p.name == plans::FREE => {
+                        filter.plan = Some(PlanFilter::Free { id: p.id })
+                    }
+                    Some(p) => filter.plan = Some(PlanFilter::Other { id: p.id }),
+                    None => return Ok(None),
+                }
+            }
+            let users = directory::list(c, &q, &filter, sort, after.as_deref(), PAGE_SIZE + 1)?;
+            let role_names = rbac::role_names(c)?;
+            let plan_names = plans::all(c)?.into_iter().map(|p| p.name).collect();
+            Ok(Some((users, role_names, plan_names)))
+        })
         .await?;
+    let Some((users, role_names, plan_names)) = found else {
+        return Err(AppError::InvalidInput);
+    };
     let more = users.len() > PAGE_SIZE as usize;
     let users: Vec<User> = users.into_iter().take(PAGE_SIZE as usize).collect();
     // Keyset pages for the whole list; a search shows its first matches.
-    let next = (more && q.trim().is_empty())
-        .then(|| users.last().map(|u| u.id.0))
-        .flatten();
+    let next = (more && query.q.trim().is_empty())
+        .then(|| users.last())
+        .flatten()
+        .map(|last| next_page(&query, sort, last));
     crate::web::ok(&ListPage {
         page,
         staff,
-        q,
+        query,
+        sorts: Sort::ALL,
+        role_names,
+        plan_names,
         users,
         next,
     })
+}
+
+/// The query string of the page after `last`, keeping the filters.
+fn next_page(query: &ListQuery, sort: Sort, last: &User) -> String {
+    let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in [
+        ("status", &query.status),
+        ("verified", &query.verified),
+        ("role", &query.role),
+        ("plan", &query.plan),
+    ] {
+        if !value.is_empty() {
+            pairs.append_pair(key, value);
+        }
+    }
+    pairs.append_pair("sort", sort.as_str());
+    pairs.append_pair("after", &sort.cursor(last));
+    pairs.finish()
 }
 
 fn user_id(path: &str) -> Result<UserId, AppError> {
@@ -72,12 +162,43 @@ fn user_id(path: &str) -> Result<UserId, AppError> {
 struct DetailPage {
     page: Page,
     staff: Staff,
+    member: Member,
+    /// Each photo with the address of its thumbnail (ready ones).
+    photos: Vec<(Photo, Option<String>)>,
+}
+
+/// Everything the member page shows, read in one go.
+struct Member {
     user: User,
+    profile: Option<Profile>,
     roles: Vec<String>,
     all_roles: Vec<String>,
     events: Vec<AuthEventRow>,
     plan: String,
     plan_names: Vec<String>,
+    photos: Vec<Photo>,
+    reports_about: Vec<ReportRow>,
+    reports_by: Vec<ReportRow>,
+}
+
+impl Member {
+    fn load(c: &mut crate::db::DbConnection, id: UserId) -> diesel::QueryResult<Option<Self>> {
+        let Some(user) = User::find(c, id)? else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            user,
+            profile: Profile::find(c, id)?,
+            roles: rbac::roles_of(c, id)?,
+            all_roles: rbac::role_names(c)?,
+            events: auth_events::recent(c, id, 20)?,
+            plan: plans::of_member(c, id)?.map(|p| p.name).unwrap_or_default(),
+            plan_names: plans::all(c)?.into_iter().map(|p| p.name).collect(),
+            photos: Photo::of_user(c, id)?,
+            reports_about: reports::involving(c, id, true, 20)?,
+            reports_by: reports::involving(c, id, false, 20)?,
+        }))
+    }
 }
 
 pub async fn detail(
@@ -87,38 +208,73 @@ pub async fn detail(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = user_id(&path)?;
-    let found = state
+    let member = state
         .db
-        .read(move |c| {
-            let Some(user) = User::find(c, id)? else {
-                return Ok(None);
-            };
-            Ok(Some((
-                user,
-                rbac::roles_of(c, id)?,
-                rbac::role_names(c)?,
-                auth_events::recent(c, id, 20)?,
-                plans::of_member(c, id)?.map(|p| p.name).unwrap_or_default(),
-                plans::all(c)?
-                    .into_iter()
-                    .map(|p| p.name)
-                    .collect::<Vec<_>>(),
-            )))
+        .read(move |c| Ok(Member::load(c, id)?))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let photos = member
+        .photos
+        .iter()
+        .map(|p| {
+            let url = (p.status == PhotoStatus::Ready).then(|| {
+                crate::storage::public_url(&state.settings.media, &size_key(&p.storage_key, 320))
+            });
+            (p.clone(), url)
         })
-        .await?;
-    let Some((user, roles, all_roles, events, plan, plan_names)) = found else {
-        return Err(AppError::NotFound);
-    };
+        .collect();
     crate::web::ok(&DetailPage {
         page,
         staff,
-        user,
-        roles,
-        all_roles,
-        events,
-        plan,
-        plan_names,
+        member,
+        photos,
     })
+}
+
+/// `POST /admin/users/{id}/resend-verification`: a new verification mail,
+/// under the member's own cool-down (so a double click sends one).
+pub async fn resend_verification(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = user_id(&path)?;
+    let actor = Actor::staff(&staff, &req, &state);
+    let now = actor.now;
+    let cooldown = state.settings.accounts.mail_cooldown;
+    let outcome = state
+        .write_and_wake(move |c| {
+            Ok(transaction(
+                c,
+                |c| -> diesel::QueryResult<Option<ResendOutcome>> {
+                    let Some(user) = User::find(c, id)? else {
+                        return Ok(None);
+                    };
+                    let lang = user.language.clone().unwrap_or(DEFAULT_LANG.to_string());
+                    let outcome = verify::queue_resend(c, &user, &lang, now, cooldown)?;
+                    if outcome == ResendOutcome::Queued {
+                        actor.record(
+                            c,
+                            "user.resend_verification",
+                            ("user", id.0.to_string()),
+                            None,
+                            None,
+                        )?;
+                    }
+                    Ok(Some(outcome))
+                },
+            )?)
+        })
+        .await?;
+    match outcome {
+        None => Err(AppError::NotFound),
+        Some(ResendOutcome::Queued) => Ok(redirect(&format!("/admin/users/{}", id.0))),
+        Some(ResendOutcome::AlreadyVerified) => Err(AppError::Refused(ErrorCode::AlreadyVerified)),
+        Some(ResendOutcome::TooSoon { retry_after_secs }) => {
+            Err(AppError::TooSoon { retry_after_secs })
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -310,11 +466,7 @@ pub async fn set_roles(
         .find(|(k, _)| k == "password")
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
-    if !super::settings::reauthenticated(&state, &staff, password).await? {
-        return Err(AppError::Refused(
-            crate::error::ErrorCode::ReauthenticationRequired,
-        ));
-    }
+    super::guard::require_password(&state, &staff, password).await?;
     let mut names: Vec<String> = fields
         .into_iter()
         .filter(|(k, _)| k == "role")
@@ -353,8 +505,6 @@ pub async fn set_roles(
         None => Err(AppError::NotFound),
         Some(rbac::SetRoles::Done) => Ok(redirect(&format!("/admin/users/{}", id.0))),
         Some(rbac::SetRoles::UnknownRole) => Err(AppError::InvalidInput),
-        Some(rbac::SetRoles::LastSuperadmin) => {
-            Err(AppError::Refused(crate::error::ErrorCode::LastSuperadmin))
-        }
+        Some(rbac::SetRoles::LastSuperadmin) => Err(AppError::Refused(ErrorCode::LastSuperadmin)),
     }
 }

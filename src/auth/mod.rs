@@ -3,6 +3,7 @@
 //! and every feature use it; it uses only plumbing. Roles, 2FA state and the
 //! membership plan will be carried by the principal too.
 
+pub mod directory;
 pub mod events;
 pub mod identities;
 pub mod input;

@@ -287,3 +287,116 @@ pub fn idle_staff(c: &mut DbConnection, before: NaiveDateTime) -> QueryResult<Ve
     ids.dedup();
     Ok(ids)
 }
+
+/// A role as the roles editor shows it.
+#[derive(Debug, Clone)]
+pub struct RoleView {
+    pub name: String,
+    pub description: String,
+    pub permissions: BTreeSet<String>,
+    pub holders: i64,
+}
+
+impl RoleView {
+    pub fn has(&self, code: &&str) -> bool {
+        self.permissions.contains(*code)
+    }
+    /// The superadmin role always holds every permission.
+    pub fn locked(&self) -> bool {
+        self.name == SUPERADMIN
+    }
+}
+
+/// Every role with its permissions and how many members hold it.
+pub fn roles_overview(c: &mut DbConnection) -> QueryResult<Vec<RoleView>> {
+    let rows: Vec<(i64, String, String)> = roles::table
+        .order(roles::name)
+        .select((roles::id, roles::name, roles::description))
+        .load(c)?;
+    let grants: Vec<(i64, String)> = role_permissions::table
+        .select((role_permissions::role_id, role_permissions::permission))
+        .load(c)?;
+    let holders: Vec<(i64, i64)> = user_roles::table
+        .group_by(user_roles::role_id)
+        .select((user_roles::role_id, diesel::dsl::count_star()))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, description)| RoleView {
+            name,
+            description,
+            permissions: grants
+                .iter()
+                .filter(|(r, _)| *r == id)
+                .map(|(_, p)| p.clone())
+                .collect(),
+            holders: holders
+                .iter()
+                .find(|(r, _)| *r == id)
+                .map_or(0, |(_, n)| *n),
+        })
+        .collect())
+}
+
+/// Whether `name` is a valid new role name: 2–32 of `a-z0-9_-`, starting
+/// with a letter.
+pub fn valid_role_name(name: &str) -> bool {
+    (2..=32).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+/// Creates an empty role; `false` if the name is taken.
+pub fn create_role(
+    c: &mut DbConnection,
+    name: &str,
+    description: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    Ok(insert_unique(c, |c| {
+        diesel::insert_into(roles::table)
+            .values((
+                roles::name.eq(name),
+                roles::description.eq(description),
+                roles::created_at.eq(now),
+            ))
+            .execute(c)
+    })?
+    .is_some())
+}
+
+/// How replacing a role's permissions ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetPermissions {
+    /// Done; the permissions the role held before.
+    Done(Vec<String>),
+    UnknownRole,
+    /// The superadmin role always holds everything.
+    Locked,
+}
+
+/// Replaces the permissions of the role `name`, inside the caller's
+/// transaction.
+pub fn set_permissions(
+    c: &mut DbConnection,
+    name: &str,
+    perms: &[Permission],
+) -> QueryResult<SetPermissions> {
+    if name == SUPERADMIN {
+        return Ok(SetPermissions::Locked);
+    }
+    let Some(role) = role_id(c, name)? else {
+        return Ok(SetPermissions::UnknownRole);
+    };
+    let before: Vec<String> = role_permissions::table
+        .filter(role_permissions::role_id.eq(role))
+        .order(role_permissions::permission)
+        .select(role_permissions::permission)
+        .load(c)?;
+    diesel::delete(role_permissions::table.filter(role_permissions::role_id.eq(role)))
+        .execute(c)?;
+    grant_all(c, role, perms)?;
+    Ok(SetPermissions::Done(before))
+}

@@ -77,25 +77,6 @@ pub struct UserInsertForm<'a> {
     pub updated_at: NaiveDateTime,
 }
 
-/// The smallest string after every string that starts with `prefix` (its
-/// last character moved up by one), for an index range scan.
-fn prefix_end(prefix: &str) -> Option<String> {
-    let mut chars: Vec<char> = prefix.chars().collect();
-    let last = chars.pop()?;
-    let next = (u32::from(last) + 1..=0x10FFFF).find_map(char::from_u32)?;
-    chars.push(next);
-    Some(chars.into_iter().collect())
-}
-
-/// A LIKE pattern matching what starts with `s` (its wildcards escaped).
-fn like_prefix(s: &str) -> String {
-    let escaped = s
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("{escaped}%")
-}
-
 impl User {
     pub fn user_id(&self) -> UserId {
         self.id
@@ -210,65 +191,6 @@ impl User {
             .set((users::is_active.eq(active), users::updated_at.eq(now)))
             .execute(conn)
             .map(|_| ())
-    }
-
-    /// Members matching a staff search. An id finds that member; text finds
-    /// the first `limit` members whose email (lower-cased) or nickname
-    /// starts with it, each through its index as a range scan (never a scan
-    /// of the table), shown by id. Without a query: every member by id,
-    /// after `after` (keyset pages).
-    pub fn search(
-        conn: &mut DbConnection,
-        q: &str,
-        after: Option<UserId>,
-        limit: i64,
-    ) -> QueryResult<Vec<User>> {
-        let q = q.trim();
-        if let Ok(id) = q.parse::<i64>() {
-            return users::table
-                .filter(users::id.eq(id))
-                .select(User::as_select())
-                .load(conn);
-        }
-        if q.is_empty() {
-            let mut query = users::table.into_boxed();
-            if let Some(after) = after {
-                query = query.filter(users::id.gt(after));
-            }
-            return query
-                .order(users::id)
-                .limit(limit)
-                .select(User::as_select())
-                .load(conn);
-        }
-        let lower = q.to_lowercase();
-        let mut found: Vec<User> = Vec::new();
-        if let Some(end) = prefix_end(&lower) {
-            found.extend(
-                users::table
-                    .filter(users::email.ge(&lower).and(users::email.lt(&end)))
-                    .filter(users::email.like(like_prefix(&lower)).escape('\\'))
-                    .order(users::email)
-                    .limit(limit)
-                    .select(User::as_select())
-                    .load(conn)?,
-            );
-        }
-        if let Some(end) = prefix_end(q) {
-            found.extend(
-                users::table
-                    .filter(users::nickname.ge(q).and(users::nickname.lt(&end)))
-                    .filter(users::nickname.like(like_prefix(q)).escape('\\'))
-                    .order(users::nickname)
-                    .limit(limit)
-                    .select(User::as_select())
-                    .load(conn)?,
-            );
-        }
-        found.sort_by_key(|u| u.id);
-        found.dedup_by_key(|u| u.id);
-        found.truncate(usize::try_from(limit).unwrap_or(0));
-        Ok(found)
     }
 
     /// Marks the password as not chosen by the member (an account made

@@ -65,6 +65,9 @@ codes!(
         LastLoginMethod => "last_login_method",
         LastSuperadmin => "last_superadmin",
         ReauthenticationRequired => "reauthentication_required",
+        RoleLocked => "role_locked",
+        RoleExists => "role_exists",
+        AlreadyVerified => "already_verified",
     }
 );
 

@@ -119,3 +119,21 @@ pub fn resolve(
     .execute(c)?;
     Ok(changed == 1)
 }
+
+/// The newest reports about `user` (`about`) or filed by them.
+pub fn involving(
+    c: &mut DbConnection,
+    user: UserId,
+    about: bool,
+    limit: i64,
+) -> QueryResult<Vec<ReportRow>> {
+    let q = reports::table
+        .select(ReportRow::as_select())
+        .order((reports::created_at.desc(), reports::id.desc()))
+        .limit(limit);
+    if about {
+        q.filter(reports::target_id.eq(user)).load(c)
+    } else {
+        q.filter(reports::reporter_id.eq(user)).load(c)
+    }
+}

@@ -11,7 +11,7 @@ use crate::helpers::*;
 
 /// A member with `role`, two-factor on (set in the database: the 2FA flow
 /// has its own tests), logged in on a new browser.
-async fn staff(app: &TestApp, email: &'static str, role: &'static str) -> Browser {
+pub(crate) async fn staff(app: &TestApp, email: &'static str, role: &'static str) -> Browser {
     let b = app.new_browser();
     app.member(&b, email).await;
     app.db(move |c| {
@@ -77,7 +77,27 @@ async fn every_admin_route_answers_each_role_as_its_permissions_say() {
         staffers.push((role, b));
     }
     assert!(!ROUTES.is_empty());
+    let superadmin = &staffers
+        .iter()
+        .find(|(role, _)| role.name == rbac::SUPERADMIN)
+        .expect("a superadmin")
+        .1;
     for route in ROUTES {
+        // Every page is kept out of caches; every action needs the CSRF token.
+        if route.method == "GET" {
+            let res = superadmin.get(route.sample).await;
+            assert_eq!(res.status(), 200, "{route:?}");
+            let cache = res
+                .headers()
+                .get("cache-control")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            assert!(cache.contains("no-store"), "{route:?}: {cache}");
+        } else {
+            let res = superadmin.post_raw(route.sample, &[]).await;
+            assert_error(res, 403, "csrf_failed").await;
+        }
+
         assert_eq!(
             status_of(&visitor, route.method, route.sample).await,
             404,
@@ -104,7 +124,10 @@ async fn every_admin_route_answers_each_role_as_its_permissions_say() {
     }
 }
 
-async fn audit_entries(app: &TestApp, action: &'static str) -> Vec<(Option<i64>, String, String)> {
+pub(crate) async fn audit_entries(
+    app: &TestApp,
+    action: &'static str,
+) -> Vec<(Option<i64>, String, String)> {
     app.db(move |c| {
         audit_log::table
             .filter(audit_log::action.eq(action))
@@ -533,7 +556,7 @@ async fn a_dead_job_is_shown_with_its_error_and_retried_once() {
 }
 
 /// A processed photo of `user`, as the upload job leaves it; its id.
-async fn add_photo(app: &TestApp, user: i64) -> i64 {
+pub(crate) async fn add_photo(app: &TestApp, user: i64) -> i64 {
     use swiper::db::schema::photos;
     app.db(move |c| {
         let now = chrono::Utc::now().naive_utc();
@@ -752,4 +775,105 @@ async fn the_daily_statistics_job_feeds_the_dashboard_charts() {
     assert_eq!(signups, "3", "three accounts were made today");
     assert!(!page.contains("<script"));
     assert_eq!(app.count("daily_stats").await, 2);
+}
+
+#[tokio::test]
+async fn the_roles_editor_changes_permissions_with_the_password_and_audits_it() {
+    let app = spawn_app().await;
+    let admin = staff(&app, "boss@example.com", rbac::SUPERADMIN).await;
+    let moderator = staff(&app, "mod@example.com", "moderator").await;
+    assert_eq!(moderator.get("/admin/audit").await.status(), 403);
+    let page = admin.html("/admin/roles").await;
+    assert!(page.contains("data-role=\"moderator\""), "{page}");
+    assert!(page.contains("data-holders=\"moderator\">1<"), "{page}");
+
+    let moderator_permissions = || async {
+        app.db(|c| {
+            use swiper::db::schema::{role_permissions, roles};
+            role_permissions::table
+                .inner_join(roles::table)
+                .filter(roles::name.eq("moderator"))
+                .select(role_permissions::permission)
+                .order(role_permissions::permission)
+                .load::<String>(c)
+        })
+        .await
+    };
+    let before = moderator_permissions().await;
+    let mut wanted: Vec<(&str, &str)> = before.iter().map(|p| ("permission", p.as_str())).collect();
+    wanted.push(("permission", "audit.view"));
+
+    // Without the password, with an unknown code, nothing changes.
+    let res = admin.post("/admin/roles/moderator", &wanted).await;
+    assert_error(res, 422, "reauthentication_required").await;
+    let mut bad = wanted.clone();
+    bad.push(("permission", "everything.please"));
+    bad.push(("password", GOOD_PASSWORD));
+    assert_eq!(
+        admin.post("/admin/roles/moderator", &bad).await.status(),
+        400
+    );
+    assert_eq!(moderator_permissions().await, before);
+    assert!(audit_entries(&app, "role.permissions").await.is_empty());
+
+    wanted.push(("password", GOOD_PASSWORD));
+    let res = admin.post("/admin/roles/moderator", &wanted).await;
+    assert_eq!(res.status(), 303);
+    assert!(moderator_permissions()
+        .await
+        .contains(&"audit.view".to_string()));
+    assert_eq!(
+        moderator.get("/admin/audit").await.status(),
+        200,
+        "in force at once"
+    );
+    let (before_json, after_json): (Option<String>, Option<String>) = app
+        .db(|c| {
+            audit_log::table
+                .filter(audit_log::action.eq("role.permissions"))
+                .select((audit_log::before, audit_log::after))
+                .first(c)
+        })
+        .await;
+    assert!(!before_json.unwrap_or_default().contains("audit.view"));
+    assert!(after_json.unwrap_or_default().contains("audit.view"));
+    assert_eq!(audit_entries(&app, "role.permissions").await.len(), 1);
+
+    // Superadmin always holds everything; unknown roles are 404.
+    let res = admin
+        .post(
+            "/admin/roles/superadmin",
+            &[("permission", "users.view"), ("password", GOOD_PASSWORD)],
+        )
+        .await;
+    assert_error(res, 409, "role_locked").await;
+    let res = admin
+        .post("/admin/roles/nobody", &[("password", GOOD_PASSWORD)])
+        .await;
+    assert_eq!(res.status(), 404);
+
+    // New roles: a valid, free name, with the password.
+    let create = |name: &'static str| {
+        let admin = admin.clone();
+        async move {
+            admin
+                .post(
+                    "/admin/roles",
+                    &[
+                        ("name", name),
+                        ("description", "Answers members"),
+                        ("password", GOOD_PASSWORD),
+                    ],
+                )
+                .await
+        }
+    };
+    assert_eq!(create("helpdesk").await.status(), 303);
+    assert_error(create("helpdesk").await, 409, "role_exists").await;
+    assert_eq!(create("Bad Name!").await.status(), 400);
+    assert_eq!(audit_entries(&app, "role.create").await.len(), 1);
+    assert!(admin
+        .html("/admin/roles")
+        .await
+        .contains("data-role=\"helpdesk\""));
 }

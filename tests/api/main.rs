@@ -8,6 +8,7 @@ mod helpers;
 
 mod accounts;
 mod admin;
+mod admin_members;
 mod bad_input;
 mod cli;
 mod client_ip;

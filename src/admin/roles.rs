@@ -1,0 +1,138 @@
+//! The roles and permissions editor: which permissions each role grants,
+//! and new roles. Changing a role is sensitive (the password is re-entered)
+//! and audited; `superadmin` always holds every permission.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::audit::Actor;
+use super::guard::{require_password, Staff};
+use crate::auth::rbac::{self, Permission, RoleView, SetPermissions};
+use crate::db::transaction;
+use crate::error::{AppError, ErrorCode};
+use crate::state::AppState;
+use crate::web::{redirect, Page};
+
+#[derive(Template)]
+#[template(path = "admin/roles.html")]
+struct RolesPage {
+    page: Page,
+    staff: Staff,
+    roles: Vec<RoleView>,
+    codes: Vec<&'static str>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    page: Page,
+    staff: Staff,
+) -> Result<HttpResponse, AppError> {
+    let roles = state.db.read(|c| Ok(rbac::roles_overview(c)?)).await?;
+    crate::web::ok(&RolesPage {
+        page,
+        staff,
+        roles,
+        codes: Permission::ALL.iter().map(|p| p.as_str()).collect(),
+    })
+}
+
+/// The value of the single field `key` of a form.
+fn field<'a>(form: &'a [(String, String)], key: &str) -> &'a str {
+    form.iter()
+        .find(|(k, _)| k == key)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// `POST /admin/roles`: a new role, without permissions (`name`,
+/// `description`, `password`).
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    require_password(&state, &staff, field(&form, "password")).await?;
+    let name = field(&form, "name").trim().to_string();
+    if !rbac::valid_role_name(&name) {
+        return Err(AppError::InvalidInput);
+    }
+    let description: String = field(&form, "description")
+        .trim()
+        .chars()
+        .take(200)
+        .collect();
+    let actor = Actor::staff(&staff, &req, &state);
+    let now = actor.now;
+    let created = state
+        .db
+        .write(move |c| {
+            Ok(transaction(c, |c| -> diesel::QueryResult<bool> {
+                if !rbac::create_role(c, &name, &description, now)? {
+                    return Ok(false);
+                }
+                actor.record(
+                    c,
+                    "role.create",
+                    ("role", name.clone()),
+                    None,
+                    Some(serde_json::json!({ "description": description })),
+                )?;
+                Ok(true)
+            })?)
+        })
+        .await?;
+    if created {
+        Ok(redirect("/admin/roles"))
+    } else {
+        Err(AppError::Refused(ErrorCode::RoleExists))
+    }
+}
+
+/// `POST /admin/roles/{name}`: the role's permissions become exactly the
+/// `permission` fields sent (repeatable); `password` confirms.
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    require_password(&state, &staff, field(&form, "password")).await?;
+    let mut perms = Vec::new();
+    for (_, code) in form.iter().filter(|(k, _)| k == "permission") {
+        perms.push(Permission::parse(code).ok_or(AppError::InvalidInput)?);
+    }
+    perms.sort();
+    perms.dedup();
+    let name = path.into_inner();
+    let actor = Actor::staff(&staff, &req, &state);
+    let outcome = state
+        .db
+        .write(move |c| {
+            Ok(transaction(
+                c,
+                |c| -> diesel::QueryResult<SetPermissions> {
+                    let outcome = rbac::set_permissions(c, &name, &perms)?;
+                    if let SetPermissions::Done(before) = &outcome {
+                        let after: Vec<&str> = perms.iter().map(|p| p.as_str()).collect();
+                        actor.record(
+                            c,
+                            "role.permissions",
+                            ("role", name.clone()),
+                            Some(serde_json::json!({ "permissions": before })),
+                            Some(serde_json::json!({ "permissions": after })),
+                        )?;
+                    }
+                    Ok(outcome)
+                },
+            )?)
+        })
+        .await?;
+    match outcome {
+        SetPermissions::Done(_) => Ok(redirect("/admin/roles")),
+        SetPermissions::UnknownRole => Err(AppError::NotFound),
+        SetPermissions::Locked => Err(AppError::Refused(ErrorCode::RoleLocked)),
+    }
+}
