@@ -19,6 +19,7 @@ pub mod mail;
 pub mod matches;
 pub mod ops;
 pub mod profiles;
+pub mod realtime;
 pub mod runtime;
 pub mod security;
 pub mod seed;

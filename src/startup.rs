@@ -165,6 +165,13 @@ impl Application {
             }
         }
         let redis = connect_redis(&settings).await?;
+        let hub = match (&settings.redis.url, &redis) {
+            (Some(url), Some(conn)) => {
+                crate::realtime::Hub::connect(url.expose(), &settings.redis.prefix, conn.clone())
+                    .await?
+            }
+            _ => crate::realtime::Hub::local(),
+        };
         let store = AppSessionStore::new(
             redis.clone(),
             &settings.redis.prefix,
@@ -191,6 +198,7 @@ impl Application {
                 .timeout(std::time::Duration::from_secs(10))
                 .user_agent("swiper")
                 .build()?,
+            hub,
         });
         let key = cookie_key(&settings);
         let feed_cache = web::Data::new(FeedCache::default());
@@ -248,9 +256,13 @@ impl Application {
             })
             .shutdown_timeout(30)
             .client_request_timeout(settings.http.header_timeout)
+            // Signals are ours: chat sockets close with "going away" first,
+            // so a stopping instance is not held open by them.
+            .disable_signals()
             .listen(listener)?
             .run()
         };
+        tokio::spawn(stop_on_signal(server.handle(), state.hub.clone()));
         let worker = settings.jobs.run_worker.then(|| {
             let (tx, rx) = watch::channel(false);
             let w = Worker::new(
@@ -286,6 +298,31 @@ impl Application {
         }
         result
     }
+}
+
+/// On SIGTERM or SIGINT: chat sockets close with "going away" (clients
+/// reconnect to another instance), then the server stops accepting and
+/// finishes the requests in flight.
+async fn stop_on_signal(server: actix_web::dev::ServerHandle, hub: crate::realtime::Hub) {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+    tracing::info!("stopping: closing chat sockets, finishing requests");
+    hub.shutdown();
+    server.stop(true).await;
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, AppError> {

@@ -38,6 +38,9 @@ pub struct AppState {
     /// HTTP client for OAuth providers: rustls, redirects off (no SSRF
     /// through a provider's redirect), 10-second time-out.
     pub http: reqwest::Client,
+    /// Live events to this instance's chat sockets (and, through Redis,
+    /// to every instance's).
+    pub hub: crate::realtime::Hub,
 }
 
 impl AppState {

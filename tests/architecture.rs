@@ -19,6 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["limits"],
     &["mail"],
     &["jobs"],
+    &["realtime"],
     &["state"],
     &["auth"],
     &["web"],

@@ -36,6 +36,8 @@ pub struct Principal {
     pub language: Option<String>,
     /// Public storage key of the main photo's thumbnail, for the navigation.
     pub avatar_key: Option<String>,
+    /// Chat messages waiting to be read (the navigation badge).
+    pub unread_messages: i64,
     pub session_id: SessionId,
     /// The session's last activity before this request (staff pages time
     /// out sooner than member pages).
@@ -56,6 +58,7 @@ impl Principal {
             password_changed_at: user.password_changed_at,
             language: user.language.clone(),
             avatar_key: user.avatar_key.clone(),
+            unread_messages: user.unread_messages,
             session_id: session.id.clone(),
             last_seen_at: session.last_seen_at,
             remember: session.remember,

@@ -59,6 +59,8 @@ pub struct User {
     pub password_usable: bool,
     /// The membership plan (`None`: free).
     pub plan_id: Option<i64>,
+    /// Chat messages waiting to be read, over all matches (the badge).
+    pub unread_messages: i64,
 }
 
 #[derive(Debug, Insertable)]

@@ -27,6 +27,7 @@ diesel::table! {
         totp_last_step -> Nullable<BigInt>,
         password_usable -> Bool,
         plan_id -> Nullable<BigInt>,
+        unread_messages -> BigInt,
     }
 }
 
@@ -148,6 +149,21 @@ diesel::table! {
         user_a -> BigInt,
         user_b -> BigInt,
         created_at -> Timestamp,
+        a_read_up_to -> BigInt,
+        b_read_up_to -> BigInt,
+        a_unread -> BigInt,
+        b_unread -> BigInt,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> BigInt,
+        match_id -> BigInt,
+        sender_id -> BigInt,
+        body -> Text,
+        client_id -> Text,
+        sent_at -> Timestamp,
     }
 }
 
@@ -278,6 +294,7 @@ diesel::joinable!(users -> plans (plan_id));
 diesel::joinable!(role_permissions -> roles (role_id));
 diesel::joinable!(user_roles -> roles (role_id));
 diesel::joinable!(user_roles -> users (user_id));
+diesel::joinable!(messages -> users (sender_id));
 diesel::joinable!(oauth_identities -> users (user_id));
 diesel::joinable!(auth_events -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));
@@ -287,6 +304,7 @@ diesel::joinable!(photos -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    messages,
     user_sessions,
     account_tokens,
     jobs,

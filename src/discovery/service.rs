@@ -15,7 +15,7 @@ use crate::auth::{Principal, User, UserId};
 use crate::db::DbConnection;
 use crate::error::{AppError, ErrorCode};
 use crate::matches::store::MatchId;
-use crate::matches::{blocks, reports, store as matches};
+use crate::matches::{blocks, chat, reports, store as matches};
 use crate::profiles::public::{self, PublicProfile};
 use crate::profiles::store::Profile;
 use crate::runtime::{REWIND_DAILY_LIMIT, SUPERLIKE_DAILY_LIMIT};
@@ -260,11 +260,15 @@ pub async fn rewind(
                 return Err(AppError::Refused(ErrorCode::NothingToRewind));
             };
             swipes::delete(c, last.id)?;
-            matches::delete_between(c, id, last.target_id)?;
+            let ended = matches::delete_between(c, id, last.target_id)?;
             swipes::record_rewind(c, &last, now)?;
-            Ok(last.target_id)
+            Ok((last.target_id, ended))
         })
         .await?;
+    let (target, ended) = target;
+    if let Some(m) = ended {
+        chat::closed(state, &m).await;
+    }
     cache.forget(me.id);
     Ok(target)
 }
@@ -374,13 +378,21 @@ pub async fn block(
         .db
         .write(move |c| {
             if !known(c, id, target, today)? && !blocks::either(c, id, target)? {
-                return Ok(false);
+                return Ok(None);
             }
             blocks::block(c, id, target, now)?;
-            matches::delete_between(c, id, target)?;
-            Ok(true)
+            Ok(Some(matches::delete_between(c, id, target)?))
         })
         .await?;
+    let done = match done {
+        Some(ended) => {
+            if let Some(m) = ended {
+                chat::closed(state, &m).await;
+            }
+            true
+        }
+        None => false,
+    };
     cache.remove(me.id, target);
     cache.forget(target);
     Ok(done)

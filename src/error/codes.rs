@@ -68,6 +68,10 @@ codes!(
         RoleLocked => "role_locked",
         RoleExists => "role_exists",
         AlreadyVerified => "already_verified",
+        MessageEmpty => "message_empty",
+        MessageTooLong => "message_too_long",
+        MatchClosed => "match_closed",
+        InvalidFrame => "invalid_frame",
     }
 );
 

@@ -45,6 +45,10 @@ pub const CAPTCHA_PER_IP: Rule = rule(
 /// Every state-changing request from one IP.
 pub const POSTS_PER_IP: Rule = rule("posts-ip", runtime::RATE_POSTS_PER_IP, MINUTE);
 
+/// Chat messages one member sends (WebSocket and form alike).
+pub const MESSAGES_PER_MEMBER: Rule =
+    rule("messages-member", runtime::RATE_MESSAGES_PER_MEMBER, MINUTE);
+
 /// A counter key for an email that does not put the address itself in Redis.
 pub fn email_subject(email: &str) -> String {
     let digest = ring::digest::digest(

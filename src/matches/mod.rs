@@ -1,9 +1,12 @@
-//! Matches ("friends"): my matches, one match, unmatch; and the safety
-//! tables every feature reads: `blocks` and `reports`. Chat will live on the
-//! match page.
+//! Matches ("friends"): my matches, one match with its conversation,
+//! unmatch; chat (stored messages, the form, the WebSocket); and the safety
+//! tables every feature reads: `blocks` and `reports`.
 
 pub mod blocks;
+pub mod chat;
+pub mod messages;
 pub mod reports;
 pub mod routes;
 pub mod service;
 pub mod store;
+pub mod ws;

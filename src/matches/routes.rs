@@ -1,8 +1,13 @@
-//! `/matches`, `/matches/{id}`, `/matches/{id}/unmatch`.
+//! `/matches`, `/matches/{id}` (the conversation), `/matches/{id}/messages`
+//! (sending without JavaScript), `/matches/{id}/unmatch`, `/ws/chat`.
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
+use serde::Deserialize;
+
+use super::chat;
+use super::messages::Message;
 use super::service::{self, MatchView};
 use super::store::MatchId;
 use crate::auth::Principal;
@@ -13,7 +18,9 @@ use crate::web::{redirect, Page};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/matches", web::get().to(list))
         .route("/matches/{id}", web::get().to(show))
-        .route("/matches/{id}/unmatch", web::post().to(unmatch));
+        .route("/matches/{id}/messages", web::post().to(send))
+        .route("/matches/{id}/unmatch", web::post().to(unmatch))
+        .route("/ws/chat", web::get().to(super::ws::connect));
 }
 
 #[derive(Template)]
@@ -37,6 +44,18 @@ async fn list(
 struct ShowPage {
     page: Page,
     m: MatchView,
+    messages: Vec<Message>,
+    older: Option<i64>,
+    their_read_up_to: i64,
+    /// A fresh client id for the form, so a resubmitted form stores once.
+    client_id: String,
+    me: i64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ShowQuery {
+    before: Option<i64>,
 }
 
 async fn show(
@@ -44,11 +63,45 @@ async fn show(
     page: Page,
     me: Principal,
     path: web::Path<i64>,
+    query: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let m = service::show(&state, &me, MatchId(path.into_inner()))
+    let conv = service::show(&state, &me, MatchId(path.into_inner()), query.before)
         .await?
         .ok_or(AppError::NotFound)?;
-    crate::web::ok(&ShowPage { page, m })
+    crate::web::ok(&ShowPage {
+        page,
+        m: conv.view,
+        messages: conv.messages,
+        older: conv.older,
+        their_read_up_to: conv.their_read_up_to,
+        client_id: crate::security::random::token(16),
+        me: me.id.0,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MessageForm {
+    body: String,
+    client_id: String,
+}
+
+/// `POST /matches/{id}/messages`: the same send as the socket's.
+async fn send(
+    state: web::Data<AppState>,
+    me: Principal,
+    path: web::Path<i64>,
+    form: web::Form<MessageForm>,
+) -> Result<HttpResponse, AppError> {
+    let match_id = MatchId(path.into_inner());
+    let form = form.into_inner();
+    let client_id = if form.client_id.is_empty() {
+        crate::security::random::token(16)
+    } else {
+        form.client_id
+    };
+    chat::send(&state, me.id, match_id, &form.body, &client_id).await?;
+    Ok(redirect(&format!("/matches/{}#composer", match_id.0)))
 }
 
 async fn unmatch(

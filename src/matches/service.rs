@@ -1,5 +1,6 @@
 //! Match flows: my matches as the other members' cards, one match, unmatch.
 
+use super::messages::{self, Message};
 use super::store::{self, Match, MatchId};
 use crate::auth::{Principal, UserId};
 use crate::db::DbConnection;
@@ -12,6 +13,8 @@ use crate::state::AppState;
 pub struct MatchView {
     pub id: MatchId,
     pub card: PublicProfile,
+    /// Their messages I have not read.
+    pub unread: i64,
 }
 
 /// These matches as `me` sees them, in their order, in a fixed number of
@@ -31,7 +34,11 @@ fn views(
         .into_iter()
         .filter_map(|card| {
             let m = matches.iter().find(|m| m.other(me) == card.id)?;
-            Some(MatchView { id: m.id, card })
+            Some(MatchView {
+                id: m.id,
+                card,
+                unread: m.unread_for(me),
+            })
         })
         .collect())
 }
@@ -48,20 +55,63 @@ pub async fn list(state: &AppState, me: &Principal) -> Result<Vec<MatchView>, Ap
         .await
 }
 
-/// One of my matches; someone else's is not found.
+/// Messages per page of a conversation.
+pub const HISTORY_PAGE: i64 = 50;
+
+/// One of my matches with a page of its messages.
+pub struct Conversation {
+    pub view: MatchView,
+    /// Oldest first.
+    pub messages: Vec<Message>,
+    /// The cursor of the page before this one, if there is one.
+    pub older: Option<i64>,
+    /// The last of my messages the other member has read.
+    pub their_read_up_to: i64,
+}
+
+/// One of my matches and the messages before `before` (the newest when
+/// `None`); someone else's match is not found. Showing the newest page
+/// marks it read.
 pub async fn show(
     state: &AppState,
     me: &Principal,
     match_id: MatchId,
-) -> Result<Option<MatchView>, AppError> {
+    before: Option<i64>,
+) -> Result<Option<Conversation>, AppError> {
     let (id, today, media) = (me.id, state.clock.today(), state.settings.media.clone());
-    state
+    let found = state
         .db
-        .read(move |c| match store::find_mine(c, id, match_id)? {
-            Some(m) => Ok(views(c, id, &[m], today, &media)?.pop()),
-            None => Ok(None),
+        .read(move |c| {
+            let Some(m) = store::find_mine(c, id, match_id)? else {
+                return Ok(None);
+            };
+            let Some(view) = views(c, id, std::slice::from_ref(&m), today, &media)?.pop() else {
+                return Ok(None);
+            };
+            let mut messages = messages::history(c, match_id, before, HISTORY_PAGE + 1)?;
+            let older = if messages.len() > HISTORY_PAGE as usize {
+                messages.remove(0);
+                messages.first().map(|m| m.id)
+            } else {
+                None
+            };
+            Ok(Some(Conversation {
+                view,
+                messages,
+                older,
+                their_read_up_to: m.read_up_to(m.other(id)),
+            }))
         })
-        .await
+        .await?;
+    if let Some(conv) = &found {
+        let newest = conv.messages.last().map(|m| m.id);
+        if let (None, Some(newest)) = (before, newest) {
+            if conv.view.unread > 0 {
+                super::chat::read(state, me.id, match_id, newest).await?;
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Ends one of my matches; `false` when it is not mine.
@@ -71,11 +121,18 @@ pub async fn unmatch(
     match_id: MatchId,
 ) -> Result<bool, AppError> {
     let id = me.id;
-    state
+    let ended = state
         .db
         .write(move |c| match store::find_mine(c, id, match_id)? {
-            Some(m) => Ok(store::delete_between(c, m.user_a, m.user_b)? > 0),
-            None => Ok(false),
+            Some(m) => Ok(store::delete_between(c, m.user_a, m.user_b)?),
+            None => Ok(None),
         })
-        .await
+        .await?;
+    match ended {
+        Some(m) => {
+            super::chat::closed(state, &m).await;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
 }

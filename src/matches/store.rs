@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::auth::UserId;
-use crate::db::schema::matches;
+use crate::db::schema::{matches, users};
 use crate::db::{insert_unique, DbConnection};
 
 crate::id_type!(
@@ -19,6 +19,10 @@ pub struct Match {
     pub user_a: UserId,
     pub user_b: UserId,
     pub created_at: NaiveDateTime,
+    pub a_read_up_to: i64,
+    pub b_read_up_to: i64,
+    pub a_unread: i64,
+    pub b_unread: i64,
 }
 
 impl Match {
@@ -28,6 +32,24 @@ impl Match {
             self.user_b
         } else {
             self.user_a
+        }
+    }
+
+    /// Messages to `me` not read yet.
+    pub fn unread_for(&self, me: UserId) -> i64 {
+        if self.user_a == me {
+            self.a_unread
+        } else {
+            self.b_unread
+        }
+    }
+
+    /// The last message id `me` has read.
+    pub fn read_up_to(&self, me: UserId) -> i64 {
+        if self.user_a == me {
+            self.a_read_up_to
+        } else {
+            self.b_read_up_to
         }
     }
 }
@@ -122,12 +144,37 @@ pub fn mine(c: &mut DbConnection, me: UserId, limit: i64) -> QueryResult<Vec<Mat
         .load(c)
 }
 
-pub fn delete_between(c: &mut DbConnection, a: UserId, b: UserId) -> QueryResult<usize> {
+/// Ends the match of `a` and `b`, if any, and returns it. Its unread
+/// messages leave the members' badges in the same transaction.
+pub fn delete_between(c: &mut DbConnection, a: UserId, b: UserId) -> QueryResult<Option<Match>> {
     let (a, b) = ordered(a, b);
-    diesel::delete(
+    // The row as deleted (after any message that was writing to it).
+    let Some(m) = diesel::delete(
         matches::table
             .filter(matches::user_a.eq(a))
             .filter(matches::user_b.eq(b)),
     )
-    .execute(c)
+    .returning((
+        matches::id,
+        matches::user_a,
+        matches::user_b,
+        matches::created_at,
+        matches::a_read_up_to,
+        matches::b_read_up_to,
+        matches::a_unread,
+        matches::b_unread,
+    ))
+    .get_result::<Match>(c)
+    .optional()?
+    else {
+        return Ok(None);
+    };
+    for (user, unread) in [(m.user_a, m.a_unread), (m.user_b, m.b_unread)] {
+        if unread > 0 {
+            diesel::update(users::table.find(user))
+                .set(users::unread_messages.eq(users::unread_messages - unread))
+                .execute(c)?;
+        }
+    }
+    Ok(Some(m))
 }

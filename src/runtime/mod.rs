@@ -69,6 +69,7 @@ pub const RATE_RESEND_PER_ACCOUNT: Tunable = rate("rate_resend_per_account", 5);
 pub const RATE_SECOND_FACTOR_PER_ACCOUNT: Tunable = rate("rate_second_factor_per_account", 10);
 pub const RATE_CAPTCHA_PER_IP: Tunable = rate("rate_captcha_per_ip", 60);
 pub const RATE_POSTS_PER_IP: Tunable = rate("rate_posts_per_ip", 300);
+pub const RATE_MESSAGES_PER_MEMBER: Tunable = rate("rate_messages_per_member", 60);
 
 /// Every runtime setting; adding one is adding a line here.
 pub const TUNABLES: &[Tunable] = &[
@@ -92,6 +93,7 @@ pub const TUNABLES: &[Tunable] = &[
     RATE_SECOND_FACTOR_PER_ACCOUNT,
     RATE_CAPTCHA_PER_IP,
     RATE_POSTS_PER_IP,
+    RATE_MESSAGES_PER_MEMBER,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -63,7 +63,9 @@ pub async fn middleware(
     let bound = req
         .app_data::<web::Data<AppState>>()
         .map(|s| s.settings.http.body_timeout);
-    let Some(bound) = bound else {
+    // A WebSocket's "body" is the socket itself: it has its own heartbeat.
+    let upgrade = req.headers().contains_key(header::UPGRADE);
+    let Some(bound) = bound.filter(|_| !upgrade) else {
         return next
             .call(req)
             .await

@@ -10,6 +10,7 @@ mod accounts;
 mod admin;
 mod admin_members;
 mod bad_input;
+mod chat;
 mod cli;
 mod client_ip;
 mod csrf;

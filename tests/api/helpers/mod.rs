@@ -7,6 +7,7 @@ mod db;
 mod mail;
 mod provider;
 mod wait;
+mod ws;
 
 pub use app::*;
 pub use browser::*;
@@ -14,6 +15,7 @@ pub use db::*;
 pub use mail::*;
 pub use provider::*;
 pub use wait::*;
+pub use ws::*;
 
 /// Iterations used by tests, so that hashing stays fast on two cores.
 /// Production refuses fewer than 600,000 (see config).

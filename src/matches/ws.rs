@@ -1,0 +1,224 @@
+//! `GET /ws/chat`: a member's live chat socket (actix-ws). The session
+//! cookie authenticates it and the `Origin` must be the site's own (no
+//! cross-site WebSocket hijacking). Frames are JSON text (DESIGN.md §8), at
+//! most 8 KB; a bad frame gets an `error` frame and the socket stays open.
+//! The server pings every 15 s and closes a socket silent for 45 s. With
+//! `?after=ID` the socket first receives every message of the member's
+//! matches after that id, in order, then live ones, each once.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
+use futures_util::StreamExt;
+use serde::Deserialize;
+
+use super::chat::{self, Sent};
+use super::messages;
+use super::store::MatchId;
+use crate::auth::{Principal, UserId};
+use crate::error::{AppError, ErrorCode};
+use crate::i18n::Tr;
+use crate::realtime::Registration;
+use crate::state::AppState;
+
+/// The largest frame a client may send.
+pub const MAX_FRAME: usize = 8 * 1024;
+const PING_EVERY: Duration = Duration::from_secs(15);
+const IDLE_CLOSE: Duration = Duration::from_secs(45);
+/// Backlog rows read at a time.
+const BACKLOG_PAGE: i64 = 500;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ConnectQuery {
+    after: Option<i64>,
+}
+
+/// What a client sends.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientFrame {
+    Send {
+        match_id: i64,
+        body: String,
+        client_id: String,
+    },
+    Read {
+        match_id: i64,
+        up_to: i64,
+    },
+}
+
+pub async fn connect(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+    me: Principal,
+    query: web::Query<ConnectQuery>,
+) -> Result<HttpResponse, AppError> {
+    let origin = req
+        .headers()
+        .get(actix_web::http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    if !origin.is_some_and(|o| state.settings.allowed_origins().iter().any(|a| a == o)) {
+        return Err(AppError::Forbidden);
+    }
+    let (response, session, stream) =
+        actix_ws::handle(&req, body).map_err(|_| AppError::InvalidInput)?;
+    let stream = stream
+        .max_frame_size(MAX_FRAME)
+        .aggregate_continuations()
+        .max_continuation_size(MAX_FRAME);
+    // Registered before the backlog is read, so nothing falls in between.
+    let registration = state.hub.register(me.id.0);
+    let t = crate::web::Page::from_request_sync(&req).t;
+    let after = query.into_inner().after;
+    actix_web::rt::spawn(run(
+        state.into_inner(),
+        me.id,
+        t,
+        session,
+        stream,
+        registration,
+        after,
+    ));
+    Ok(response)
+}
+
+async fn run(
+    state: Arc<AppState>,
+    me: UserId,
+    t: Tr,
+    mut session: Session,
+    mut stream: actix_ws::AggregatedMessageStream,
+    mut reg: Registration,
+    after: Option<i64>,
+) {
+    let mut sent_from_backlog = HashSet::new();
+    if let Some(after) = after {
+        match backlog(&state, me, after, &mut session).await {
+            Ok(ids) => sent_from_backlog = ids,
+            Err(()) => return,
+        }
+    }
+    let mut ping = tokio::time::interval(PING_EVERY);
+    let mut last_heard = Instant::now();
+    let reason = loop {
+        tokio::select! {
+            frame = stream.next() => {
+                last_heard = Instant::now();
+                match frame {
+                    Some(Ok(AggregatedMessage::Text(text))) => {
+                        if handle_text(&state, me, &t, &text, &mut session).await.is_err() {
+                            return;
+                        }
+                    }
+                    Some(Ok(AggregatedMessage::Binary(_))) => {
+                        if session.text(chat::error_frame(ErrorCode::InvalidFrame, &t)).await.is_err() {
+                            return;
+                        }
+                    }
+                    Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                        if session.pong(&bytes).await.is_err() {
+                            return;
+                        }
+                    }
+                    Some(Ok(AggregatedMessage::Pong(_))) => {}
+                    Some(Ok(AggregatedMessage::Close(_))) | None => break None,
+                    // Too large, or not WebSocket at all: the stream cannot go on.
+                    Some(Err(_)) => break Some(CloseReason {
+                        code: CloseCode::Size,
+                        description: Some("frame too large or malformed".into()),
+                    }),
+                }
+            }
+            event = reg.events.recv() => {
+                let Some(event) = event else { break None };
+                if event.message_id.is_some_and(|id| sent_from_backlog.remove(&id)) {
+                    continue;
+                }
+                if session.text(event.frame.clone()).await.is_err() {
+                    return;
+                }
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() > IDLE_CLOSE {
+                    break Some(CloseReason { code: CloseCode::Policy, description: Some("idle".into()) });
+                }
+                if session.ping(b"").await.is_err() {
+                    return;
+                }
+            }
+            _ = reg.shutdown.changed() => {
+                break Some(CloseReason { code: CloseCode::Away, description: Some("restarting".into()) });
+            }
+        }
+    };
+    let _ = session.close(reason).await;
+}
+
+/// Sends every message after `after`; returns their ids (live copies of
+/// them are skipped).
+async fn backlog(
+    state: &AppState,
+    me: UserId,
+    mut after: i64,
+    session: &mut Session,
+) -> Result<HashSet<i64>, ()> {
+    let mut ids = HashSet::new();
+    loop {
+        let page = state
+            .db
+            .primary(move |c| Ok(messages::since(c, me, after, BACKLOG_PAGE)?))
+            .await
+            .map_err(|_| ())?;
+        for m in &page {
+            session.text(chat::message_frame(m)).await.map_err(|_| ())?;
+            ids.insert(m.id);
+            after = after.max(m.id);
+        }
+        if (page.len() as i64) < BACKLOG_PAGE {
+            return Ok(ids);
+        }
+    }
+}
+
+/// One text frame; `Err` when the socket is gone.
+async fn handle_text(
+    state: &AppState,
+    me: UserId,
+    t: &Tr,
+    text: &str,
+    session: &mut Session,
+) -> Result<(), ()> {
+    let outcome = match serde_json::from_str::<ClientFrame>(text) {
+        Err(_) => Err(AppError::Refused(ErrorCode::InvalidFrame)),
+        Ok(ClientFrame::Send {
+            match_id,
+            body,
+            client_id,
+        }) => match chat::send(state, me, MatchId(match_id), &body, &client_id).await {
+            // A new message reaches this socket through the hub.
+            Ok(Sent::New(_)) => Ok(None),
+            // A resend: only this socket hears of it again.
+            Ok(Sent::Again(m)) => Ok(Some(chat::message_frame(&m))),
+            Err(e) => Err(e),
+        },
+        Ok(ClientFrame::Read { match_id, up_to }) => {
+            chat::read(state, me, MatchId(match_id), up_to)
+                .await
+                .map(|()| None)
+        }
+    };
+    let reply = match outcome {
+        Ok(reply) => reply,
+        Err(e) => Some(chat::error_frame(e.code(), t)),
+    };
+    match reply {
+        Some(frame) => session.text(frame).await.map_err(|_| ()),
+        None => Ok(()),
+    }
+}

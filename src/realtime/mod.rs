@@ -1,0 +1,220 @@
+//! Live events to connected members: this instance's open sockets, grouped
+//! by member, and the fan-out between instances. With Redis every event is
+//! published on one channel that every instance subscribes to, and each
+//! instance delivers it to its own sockets (the publisher hears its own
+//! events too, so delivery has one path); without Redis the hub delivers in
+//! process. Events are frames already encoded as JSON text, with the
+//! members they are for.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, watch};
+
+/// One event: a frame and who should get it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Event {
+    /// Member ids.
+    pub to: Vec<i64>,
+    /// The message id, when the frame carries a message (sockets skip
+    /// messages they already sent from the backlog).
+    #[serde(default)]
+    pub message_id: Option<i64>,
+    /// The frame, JSON text.
+    pub frame: String,
+}
+
+type Sink = mpsc::UnboundedSender<Arc<Event>>;
+
+#[derive(Default)]
+struct Sockets {
+    by_member: HashMap<i64, Vec<(u64, Sink)>>,
+}
+
+struct Inner {
+    sockets: Mutex<Sockets>,
+    next_id: AtomicU64,
+    open: AtomicUsize,
+    redis: Option<(redis::aio::ConnectionManager, String)>,
+    shutdown: watch::Sender<bool>,
+}
+
+/// The hub of this instance. Cheap to clone.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+/// A registered socket: its events arrive on `events`; dropping it
+/// unregisters the socket.
+pub struct Registration {
+    hub: Hub,
+    member: i64,
+    id: u64,
+    pub events: mpsc::UnboundedReceiver<Arc<Event>>,
+    /// Becomes `true` when the instance shuts down.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.hub.unregister(self.member, self.id);
+    }
+}
+
+impl Hub {
+    /// A hub that delivers in process only.
+    pub fn local() -> Self {
+        Self::with_redis(None)
+    }
+
+    fn with_redis(redis: Option<(redis::aio::ConnectionManager, String)>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                sockets: Mutex::new(Sockets::default()),
+                next_id: AtomicU64::new(1),
+                open: AtomicUsize::new(0),
+                redis,
+                shutdown: watch::channel(false).0,
+            }),
+        }
+    }
+
+    /// A hub fed by Redis pub/sub on `{prefix}:chat`. Returns once the
+    /// subscription is in place, so an event published right after start
+    /// is heard; a lost subscription is re-established in the background.
+    pub async fn connect(
+        url: &str,
+        prefix: &str,
+        publisher: redis::aio::ConnectionManager,
+    ) -> anyhow::Result<Self> {
+        let channel = format!("{prefix}:chat");
+        let hub = Self::with_redis(Some((publisher, channel.clone())));
+        let client = redis::Client::open(url)?;
+        let first = subscribe(&client, &channel).await?;
+        let listener = hub.clone();
+        tokio::spawn(async move { listener.listen(client, channel, first).await });
+        Ok(hub)
+    }
+
+    async fn listen(self, client: redis::Client, channel: String, first: redis::aio::PubSub) {
+        let mut pubsub = Some(first);
+        let mut shutdown = self.inner.shutdown.subscribe();
+        loop {
+            if let Some(mut ps) = pubsub.take() {
+                let mut messages = ps.on_message();
+                loop {
+                    tokio::select! {
+                        msg = messages.next() => {
+                            let Some(msg) = msg else { break };
+                            let Ok(payload) = msg.get_payload::<String>() else { continue };
+                            match serde_json::from_str::<Event>(&payload) {
+                                Ok(event) => self.deliver(Arc::new(event)),
+                                Err(e) => tracing::warn!(error = %e, "unreadable chat event"),
+                            }
+                        }
+                        _ = shutdown.changed() => return,
+                    }
+                }
+                tracing::warn!("chat subscription lost; subscribing again");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = shutdown.changed() => return,
+            }
+            match subscribe(&client, &channel).await {
+                Ok(ps) => pubsub = Some(ps),
+                Err(e) => tracing::warn!(error = %e, "chat subscription failed"),
+            }
+        }
+    }
+
+    /// Sends `event` to its members' sockets on every instance. Without
+    /// Redis, or when Redis does not answer in time, to this instance's.
+    pub async fn publish(&self, event: Event) {
+        if let Some((conn, channel)) = &self.inner.redis {
+            let payload = match serde_json::to_string(&event) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!(error = %e, "chat event not encodable");
+                    return;
+                }
+            };
+            let mut conn = conn.clone();
+            let mut cmd = redis::cmd("PUBLISH");
+            cmd.arg(channel).arg(payload);
+            let sent =
+                tokio::time::timeout(Duration::from_secs(1), cmd.query_async::<i64>(&mut conn));
+            match sent.await {
+                Ok(Ok(_)) => return,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "chat publish failed; delivering here only")
+                }
+                Err(_) => tracing::warn!("chat publish timed out; delivering here only"),
+            }
+        }
+        self.deliver(Arc::new(event));
+    }
+
+    /// Delivers to this instance's sockets of the event's members.
+    fn deliver(&self, event: Arc<Event>) {
+        let Ok(sockets) = self.inner.sockets.lock() else {
+            return;
+        };
+        for member in &event.to {
+            for (_, sink) in sockets.by_member.get(member).into_iter().flatten() {
+                let _ = sink.send(event.clone());
+            }
+        }
+    }
+
+    /// Registers a socket of `member`.
+    pub fn register(&self, member: i64) -> Registration {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut sockets) = self.inner.sockets.lock() {
+            sockets.by_member.entry(member).or_default().push((id, tx));
+        }
+        self.inner.open.fetch_add(1, Ordering::Relaxed);
+        Registration {
+            hub: self.clone(),
+            member,
+            id,
+            events: rx,
+            shutdown: self.inner.shutdown.subscribe(),
+        }
+    }
+
+    fn unregister(&self, member: i64, id: u64) {
+        if let Ok(mut sockets) = self.inner.sockets.lock() {
+            if let Some(list) = sockets.by_member.get_mut(&member) {
+                list.retain(|(i, _)| *i != id);
+                if list.is_empty() {
+                    sockets.by_member.remove(&member);
+                }
+            }
+        }
+        self.inner.open.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Open sockets on this instance (for the metrics).
+    pub fn open_sockets(&self) -> usize {
+        self.inner.open.load(Ordering::Relaxed)
+    }
+
+    /// Tells every socket to close with "going away" (the instance stops).
+    pub fn shutdown(&self) {
+        let _ = self.inner.shutdown.send(true);
+    }
+}
+
+async fn subscribe(client: &redis::Client, channel: &str) -> anyhow::Result<redis::aio::PubSub> {
+    let connect = client.get_async_pubsub();
+    let mut ps = tokio::time::timeout(Duration::from_secs(2), connect).await??;
+    tokio::time::timeout(Duration::from_secs(2), ps.subscribe(channel)).await??;
+    Ok(ps)
+}

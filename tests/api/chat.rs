@@ -1,0 +1,404 @@
+//! Chat between matches: the form and the WebSocket, stored once, delivered
+//! across instances, bad frames, reconnecting, closing, unread counts.
+
+use diesel::prelude::*;
+use serde_json::json;
+use swiper::db::schema::{matches, messages};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::discovery::{join, swipe, Person};
+use crate::helpers::*;
+
+/// Two members who liked each other: (their browsers, ids, the match id).
+/// Everyone a test needs joins before the first match (the match mails
+/// would come between a sign-up and its verification mail).
+async fn pair(
+    app: &TestApp,
+    a: &'static str,
+    b: &'static str,
+) -> (Browser, i64, Browser, i64, i64) {
+    let (ab, aid) = join(app, &Person::new(a, "female", "1990-05-17")).await;
+    let (bb, bid) = join(app, &Person::new(b, "male", "1990-01-01")).await;
+    matched(app, &ab, aid, &bb, bid).await
+}
+
+async fn matched(
+    app: &TestApp,
+    ab: &Browser,
+    aid: i64,
+    bb: &Browser,
+    bid: i64,
+) -> (Browser, i64, Browser, i64, i64) {
+    let (ab, bb) = (ab.clone(), bb.clone());
+    assert_eq!(swipe(&ab, bid, "like").await.status(), 303);
+    assert_eq!(swipe(&bb, aid, "like").await.status(), 303);
+    let match_id = app
+        .db(move |c| {
+            matches::table
+                .filter(matches::user_a.eq(aid.min(bid)))
+                .filter(matches::user_b.eq(aid.max(bid)))
+                .select(matches::id)
+                .first::<i64>(c)
+        })
+        .await;
+    (ab, aid, bb, bid, match_id)
+}
+
+fn origin(app: &TestApp) -> String {
+    app.base.clone()
+}
+
+async fn socket(app: &TestApp, b: &Browser, query: &str) -> Ws {
+    ws_connect(b, Some(&origin(app)), query)
+        .await
+        .expect("the socket opens")
+}
+
+async fn stored(app: &TestApp) -> i64 {
+    app.db(|c| messages::table.count().get_result::<i64>(c))
+        .await
+}
+
+fn badge(html: &str, attr: &str) -> Option<String> {
+    let rest = html.split(attr).nth(1)?;
+    let tag_end = rest.find('>')?;
+    if rest[..tag_end].contains("hidden") {
+        return Some("0".into());
+    }
+    Some(rest[tag_end + 1..].split('<').next()?.trim().to_string())
+}
+
+#[tokio::test]
+async fn a_form_message_reaches_the_socket_once_and_unread_counts_follow() {
+    let app = spawn_app().await;
+    let (ana, ana_id, bo, _, m) = pair(&app, "ana@example.com", "bo@example.com").await;
+    let mut bo_ws = socket(&app, &bo, "").await;
+
+    let form = [("body", "  hello Bo  "), ("client_id", "form-1")];
+    let res = ana.post(&format!("/matches/{m}/messages"), &form).await;
+    assert_eq!(res.status(), 303);
+    let frame = next_frame(&mut bo_ws).await;
+    assert_eq!(frame["type"], "message");
+    assert_eq!(frame["match_id"], m);
+    assert_eq!(frame["from"], ana_id);
+    assert_eq!(frame["body"], "hello Bo", "trimmed");
+    assert_eq!(frame["client_id"], "form-1");
+    assert!(frame["sent_at"].as_str().unwrap_or("").ends_with('Z'));
+    // The same form sent again stores nothing new.
+    let res = ana.post(&format!("/matches/{m}/messages"), &form).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(stored(&app).await, 1);
+
+    // Unread: Bo's badge and the match's count, zero once Bo opens it.
+    let list = bo.html("/matches").await;
+    assert_eq!(
+        badge(&list, "data-unread-total").as_deref(),
+        Some("1"),
+        "{list}"
+    );
+    assert_eq!(
+        badge(&list, &format!("data-unread=\"{m}\"")).as_deref(),
+        Some("1")
+    );
+    let page = bo.html(&format!("/matches/{m}")).await;
+    assert!(page.contains("hello Bo"));
+    let read = next_frame(&mut bo_ws).await;
+    assert_eq!(read["type"], "read");
+    let list = bo.html("/matches").await;
+    assert_eq!(badge(&list, "data-unread-total").as_deref(), Some("0"));
+    assert_eq!(
+        badge(&list, &format!("data-unread=\"{m}\"")).as_deref(),
+        Some("0")
+    );
+    // Ana sees it was read.
+    assert!(ana
+        .html(&format!("/matches/{m}"))
+        .await
+        .contains("data-seen"));
+
+    // Bad form input changes nothing.
+    let res = ana
+        .post(&format!("/matches/{m}/messages"), &[("body", "   ")])
+        .await;
+    assert_error(res, 422, "message_empty").await;
+    let long = "x".repeat(2001);
+    let res = ana
+        .post(&format!("/matches/{m}/messages"), &[("body", &long)])
+        .await;
+    assert_error(res, 422, "message_too_long").await;
+    assert_eq!(stored(&app).await, 1);
+}
+
+#[tokio::test]
+async fn foreign_origins_visitors_and_other_peoples_matches_are_refused() {
+    let app = spawn_app().await;
+    let (eve, _) = join(
+        &app,
+        &Person::new("eve@example.com", "female", "1991-01-01"),
+    )
+    .await;
+    let (ana, _, _bo, _, m) = pair(&app, "ana@example.com", "bo@example.com").await;
+
+    let visitor = app.new_browser();
+    let e = ws_connect(&visitor, Some(&origin(&app)), "").await.err();
+    let status = e.as_ref().and_then(refused_status);
+    // Not upgraded: sent to the login page, as any page is for a visitor.
+    assert!(
+        matches!(status, Some(303) | Some(401)),
+        "anonymous: {status:?}"
+    );
+    let e = ws_connect(&ana, Some("http://evil.example"), "")
+        .await
+        .err();
+    assert_eq!(
+        e.as_ref().and_then(refused_status),
+        Some(403),
+        "foreign origin"
+    );
+    let e = ws_connect(&ana, None, "").await.err();
+    assert_eq!(e.as_ref().and_then(refused_status), Some(403), "no origin");
+
+    // Eve cannot write into Ana and Bo's match, by socket or by form.
+    let mut eve_ws = socket(&app, &eve, "").await;
+    send_json(
+        &mut eve_ws,
+        json!({"type": "send", "match_id": m, "body": "hi", "client_id": "e1"}),
+    )
+    .await;
+    let frame = next_frame(&mut eve_ws).await;
+    assert_eq!(frame["type"], "error");
+    assert_eq!(frame["code"], "match_closed");
+    let res = eve
+        .post(&format!("/matches/{m}/messages"), &[("body", "hi")])
+        .await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(eve.get(&format!("/matches/{m}")).await.status(), 404);
+    assert_eq!(stored(&app).await, 0);
+}
+
+#[tokio::test]
+async fn each_bad_frame_gets_an_error_frame_and_the_socket_keeps_working() {
+    let app = spawn_app().await;
+    let (ana, ana_id, _bo, _, m) = pair(&app, "ana@example.com", "bo@example.com").await;
+    let mut ws = socket(&app, &ana, "").await;
+    let long = "x".repeat(2001);
+    let bad: Vec<(Message, &str)> = vec![
+        (Message::Text("not json".into()), "invalid_frame"),
+        (
+            Message::Text(json!({"type": "shout"}).to_string().into()),
+            "invalid_frame",
+        ),
+        (
+            Message::Text(json!({"type": "send", "match_id": m}).to_string().into()),
+            "invalid_frame",
+        ),
+        (
+            Message::Text(
+                json!({"type": "send", "match_id": m + 1000, "body": "hi", "client_id": "a"})
+                    .to_string()
+                    .into(),
+            ),
+            "match_closed",
+        ),
+        (
+            Message::Text(
+                json!({"type": "send", "match_id": m, "body": " \n ", "client_id": "b"})
+                    .to_string()
+                    .into(),
+            ),
+            "message_empty",
+        ),
+        (
+            Message::Text(
+                json!({"type": "send", "match_id": m, "body": long, "client_id": "c"})
+                    .to_string()
+                    .into(),
+            ),
+            "message_too_long",
+        ),
+        (
+            Message::Text(
+                json!({"type": "send", "match_id": m, "body": "hi", "client_id": "no spaces!"})
+                    .to_string()
+                    .into(),
+            ),
+            "invalid_frame",
+        ),
+        (Message::Binary(vec![1u8, 2, 3].into()), "invalid_frame"),
+    ];
+    for (frame, code) in bad {
+        let shown = format!("{frame:?}");
+        send_raw(&mut ws, frame).await;
+        let reply = next_frame(&mut ws).await;
+        assert_eq!(reply["type"], "error", "{shown}");
+        assert_eq!(reply["code"], code, "{shown}");
+        assert!(reply["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    assert_eq!(stored(&app).await, 0, "nothing stored");
+    send_json(
+        &mut ws,
+        json!({"type": "send", "match_id": m, "body": "still here", "client_id": "ok-1"}),
+    )
+    .await;
+    let frame = next_frame(&mut ws).await;
+    assert_eq!(
+        frame["type"], "message",
+        "the sender's own tabs hear it too"
+    );
+    assert_eq!(frame["from"], ana_id);
+    assert_eq!(frame["body"], "still here");
+}
+
+#[tokio::test]
+async fn a_resent_client_id_stores_once_and_a_reconnect_gets_every_missed_message_in_order() {
+    let app = spawn_app().await;
+    app.state
+        .runtime
+        .set("rate_messages_per_member", 1000, app.state.clock.now())
+        .await
+        .expect("runtime")
+        .expect("in range");
+    let (ana, _, bo, _, m) = pair(&app, "ana@example.com", "bo@example.com").await;
+    let mut ana_ws = socket(&app, &ana, "").await;
+    let send = json!({"type": "send", "match_id": m, "body": "once", "client_id": "same-id"});
+    send_json(&mut ana_ws, send.clone()).await;
+    let first = next_frame(&mut ana_ws).await;
+    send_json(&mut ana_ws, send).await;
+    let again = next_frame(&mut ana_ws).await;
+    assert_eq!(
+        first["id"], again["id"],
+        "the resend answers with the stored message"
+    );
+    assert_eq!(stored(&app).await, 1);
+    let seen = first["id"].as_i64().expect("an id");
+
+    // Bo is offline while Ana sends 100 messages.
+    for i in 0..100 {
+        let id = format!("m-{i}");
+        send_json(
+            &mut ana_ws,
+            json!({"type": "send", "match_id": m, "body": format!("n{i}"), "client_id": id}),
+        )
+        .await;
+        assert_eq!(next_frame(&mut ana_ws).await["body"], format!("n{i}"));
+    }
+    let mut bo_ws = socket(&app, &bo, &format!("?after={seen}")).await;
+    let mut last = seen;
+    for i in 0..100 {
+        let frame = next_frame(&mut bo_ws).await;
+        assert_eq!(frame["body"], format!("n{i}"), "in order");
+        let id = frame["id"].as_i64().expect("an id");
+        assert!(id > last);
+        last = id;
+    }
+    // The next frame is the next live message: nothing came twice.
+    send_json(
+        &mut ana_ws,
+        json!({"type": "send", "match_id": m, "body": "live", "client_id": "live-1"}),
+    )
+    .await;
+    assert_eq!(next_frame(&mut bo_ws).await["body"], "live");
+    assert_eq!(stored(&app).await, 102);
+}
+
+#[tokio::test]
+async fn unmatch_and_block_close_the_conversation_for_both() {
+    let app = spawn_app().await;
+    let (cy, cy_id) = join(&app, &Person::new("cy@example.com", "female", "1990-05-17")).await;
+    let (dan, dan_id) = join(&app, &Person::new("dan@example.com", "male", "1990-01-01")).await;
+    let (ana, _, bo, _, m) = pair(&app, "ana@example.com", "bo@example.com").await;
+    let mut ana_ws = socket(&app, &ana, "").await;
+    let mut bo_ws = socket(&app, &bo, "").await;
+    assert_eq!(
+        ana.post(&format!("/matches/{m}/messages"), &[("body", "bye?")])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(next_frame(&mut ana_ws).await["type"], "message");
+    assert_eq!(next_frame(&mut bo_ws).await["type"], "message");
+    assert_eq!(
+        ana.post(&format!("/matches/{m}/unmatch"), &[])
+            .await
+            .status(),
+        303
+    );
+    for ws in [&mut ana_ws, &mut bo_ws] {
+        let frame = next_frame(ws).await;
+        assert_eq!(frame, json!({"type": "closed", "match_id": m}));
+    }
+    send_json(
+        &mut bo_ws,
+        json!({"type": "send", "match_id": m, "body": "wait", "client_id": "w1"}),
+    )
+    .await;
+    assert_eq!(next_frame(&mut bo_ws).await["code"], "match_closed");
+    let res = bo
+        .post(&format!("/matches/{m}/messages"), &[("body", "wait")])
+        .await;
+    assert_error(res, 409, "match_closed").await;
+    assert_eq!(
+        bo.get(&format!("/matches/{m}")).await.status(),
+        404,
+        "history hidden"
+    );
+    let list = bo.html("/matches").await;
+    assert_eq!(
+        badge(&list, "data-unread-total").as_deref(),
+        Some("0"),
+        "the unread message left the badge"
+    );
+
+    // Blocking ends another conversation the same way.
+    let (cy, _, dan, dan_id, m2) = matched(&app, &cy, cy_id, &dan, dan_id).await;
+    let mut cy_ws = socket(&app, &cy, "").await;
+    let mut dan_ws = socket(&app, &dan, "").await;
+    let res = cy.post(&format!("/users/{dan_id}/block"), &[]).await;
+    assert_eq!(res.status(), 303);
+    for ws in [&mut cy_ws, &mut dan_ws] {
+        assert_eq!(
+            next_frame(ws).await,
+            json!({"type": "closed", "match_id": m2})
+        );
+    }
+    assert_eq!(dan.get(&format!("/matches/{m2}")).await.status(), 404);
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL and Redis (shared by the two instances): set TEST_DATABASE_URL and TEST_REDIS_URL and run with -- --include-ignored"]
+async fn a_message_sent_on_one_instance_reaches_a_socket_on_the_other() {
+    require_postgres_and_redis();
+    let a = spawn_app().await;
+    let prefix = a.state.settings.redis.prefix.clone();
+    let b = spawn_on(a.db.clone(), &prefix, &[("RUN_WORKER", "false")]).await;
+    let (ana, ana_id, bo, _, m) = pair(&a, "ana@example.com", "bo@example.com").await;
+    let bo_on_b = bo.on(&b.base);
+    let mut bo_ws = ws_connect(&bo_on_b, Some(&b.base), "")
+        .await
+        .expect("socket on B");
+    // Through the form on A.
+    let res = ana
+        .post(&format!("/matches/{m}/messages"), &[("body", "from A")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let frame = next_frame(&mut bo_ws).await;
+    assert_eq!(frame["body"], "from A");
+    assert_eq!(frame["from"], ana_id);
+    // Through a socket on A.
+    let mut ana_ws = ws_connect(&ana, Some(&a.base), "")
+        .await
+        .expect("socket on A");
+    send_json(
+        &mut ana_ws,
+        json!({"type": "send", "match_id": m, "body": "socket A", "client_id": "s-a"}),
+    )
+    .await;
+    assert_eq!(next_frame(&mut bo_ws).await["body"], "socket A");
+    assert_eq!(next_frame(&mut ana_ws).await["body"], "socket A");
+    // Through the form on B, heard on A.
+    let res = bo_on_b
+        .post(&format!("/matches/{m}/messages"), &[("body", "from B")])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(next_frame(&mut ana_ws).await["body"], "from B");
+}
