@@ -23,3 +23,11 @@ pub(crate) fn path_id(raw: &str) -> Result<i64, crate::error::AppError> {
         .filter(|id| *id > 0)
         .ok_or(crate::error::AppError::NotFound)
 }
+
+/// The value of the field `key` of a form with repeatable fields ("" when
+/// absent).
+pub(crate) fn form_field<'a>(form: &'a [(String, String)], key: &str) -> &'a str {
+    form.iter()
+        .find(|(k, _)| k == key)
+        .map_or("", |(_, v)| v.as_str())
+}

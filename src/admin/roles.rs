@@ -36,13 +36,6 @@ pub async fn list(
     })
 }
 
-/// The value of the single field `key` of a form.
-fn field<'a>(form: &'a [(String, String)], key: &str) -> &'a str {
-    form.iter()
-        .find(|(k, _)| k == key)
-        .map_or("", |(_, v)| v.as_str())
-}
-
 /// `POST /admin/roles`: a new role, without permissions (`name`,
 /// `description`, `password`).
 pub async fn create(
@@ -52,12 +45,12 @@ pub async fn create(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    require_password(&state, &staff, field(&form, "password")).await?;
-    let name = field(&form, "name").trim().to_string();
+    require_password(&state, &staff, super::form_field(&form, "password")).await?;
+    let name = super::form_field(&form, "name").trim().to_string();
     if !rbac::valid_role_name(&name) {
         return Err(AppError::InvalidInput);
     }
-    let description: String = field(&form, "description")
+    let description: String = super::form_field(&form, "description")
         .trim()
         .chars()
         .take(200)
@@ -99,7 +92,7 @@ pub async fn update(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    require_password(&state, &staff, field(&form, "password")).await?;
+    require_password(&state, &staff, super::form_field(&form, "password")).await?;
     let mut perms = Vec::new();
     for (_, code) in form.iter().filter(|(k, _)| k == "permission") {
         perms.push(Permission::parse(code).ok_or(AppError::InvalidInput)?);

@@ -461,12 +461,7 @@ pub async fn set_roles(
 ) -> Result<HttpResponse, AppError> {
     let id = user_id(&path)?;
     let fields = form.into_inner();
-    let password = fields
-        .iter()
-        .find(|(k, _)| k == "password")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("");
-    super::guard::require_password(&state, &staff, password).await?;
+    super::guard::require_password(&state, &staff, super::form_field(&fields, "password")).await?;
     let mut names: Vec<String> = fields
         .into_iter()
         .filter(|(k, _)| k == "role")

@@ -99,7 +99,7 @@ async fn run(
 ) {
     let mut sent_from_backlog = HashSet::new();
     if let Some(after) = after {
-        match backlog(&state, me, after, &mut session).await {
+        match Box::pin(backlog(&state, me, after, &mut session)).await {
             Ok(ids) => sent_from_backlog = ids,
             Err(()) => return,
         }
@@ -112,7 +112,10 @@ async fn run(
                 last_heard = Instant::now();
                 match frame {
                     Some(Ok(AggregatedMessage::Text(text))) => {
-                        if handle_text(&state, me, &t, &text, &mut session).await.is_err() {
+                        // Boxed: the send path's future is large, and an
+                        // idle socket should not carry its space.
+                        let handled = Box::pin(handle_text(&state, me, &t, &text, &mut session));
+                        if handled.await.is_err() {
                             return;
                         }
                     }

@@ -402,3 +402,73 @@ async fn a_message_sent_on_one_instance_reaches_a_socket_on_the_other() {
     assert_eq!(res.status(), 303);
     assert_eq!(next_frame(&mut ana_ws).await["body"], "from B");
 }
+
+#[tokio::test]
+async fn a_stopping_instance_closes_sockets_with_going_away_and_counts_them() {
+    use futures_util::StreamExt;
+    let app = spawn_app().await;
+    let (ana, _, bo, _, _) = pair(&app, "ana@example.com", "bo@example.com").await;
+    let mut ana_ws = socket(&app, &ana, "").await;
+    let _bo_ws = socket(&app, &bo, "").await;
+    // Registered before the upgrade answers: both are counted by now.
+    assert_eq!(app.state.hub.open_sockets(), 2);
+    app.state.hub.shutdown();
+    let close = loop {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ana_ws.next())
+            .await
+            .expect("a frame within 10 s")
+            .expect("open until the close frame")
+            .expect("a valid frame");
+        if let Message::Close(frame) = msg {
+            break frame;
+        }
+    };
+    let code = close.map(|f| u16::from(f.code));
+    assert_eq!(code, Some(1001), "going away: reconnect elsewhere");
+}
+
+#[tokio::test]
+async fn concurrent_sends_store_one_message_per_client_id_and_count_every_other_one() {
+    let app = spawn_app().await;
+    let (ana, _, bo, bo_id, m) = pair(&app, "ana@example.com", "bo@example.com").await;
+    let path = format!("/matches/{m}/messages");
+    // One form sent ten times at once (one client id): one message.
+    let statuses = ana
+        .post_concurrently(&path, &[("body", "once"), ("client_id", "dup-1")], 10)
+        .await;
+    assert!(statuses.iter().all(|s| *s == 303), "{statuses:?}");
+    assert_eq!(stored(&app).await, 1);
+    // Twenty different messages at once: all stored, all unread.
+    let mut sends = Vec::new();
+    for i in 0..20 {
+        let (ana, path) = (ana.clone(), path.clone());
+        sends.push(tokio::spawn(async move {
+            let id = format!("many-{i}");
+            ana.post(&path, &[("body", "hi"), ("client_id", &id)])
+                .await
+                .status()
+                .as_u16()
+        }));
+    }
+    for s in sends {
+        assert_eq!(s.await.expect("task"), 303);
+    }
+    assert_eq!(stored(&app).await, 21);
+    let (unread, total) = app
+        .db(move |c| {
+            use swiper::db::schema::users;
+            let m: swiper::matches::store::Match = matches::table
+                .find(m)
+                .select(swiper::matches::store::Match::as_select())
+                .first(c)?;
+            let total = users::table
+                .find(bo_id)
+                .select(users::unread_messages)
+                .first::<i64>(c)?;
+            Ok((m.unread_for(swiper::auth::UserId(bo_id)), total))
+        })
+        .await;
+    assert_eq!((unread, total), (21, 21));
+    let list = bo.html("/matches").await;
+    assert_eq!(badge(&list, "data-unread-total").as_deref(), Some("21"));
+}
