@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod limits;
 pub mod mail;
 pub mod matches;
+pub mod metrics;
 pub mod ops;
 pub mod profiles;
 pub mod realtime;

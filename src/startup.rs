@@ -128,6 +128,18 @@ fn cookie_key(settings: &Settings) -> Key {
     Key::from(&bytes)
 }
 
+/// Requests by route pattern (never the raw path) and status, with latency
+/// histograms, on the process's one registry (`/metrics`). Built once per
+/// process: its collectors can be registered only once.
+static HTTP_METRICS: std::sync::LazyLock<Result<actix_web_prom::PrometheusMetrics, String>> =
+    std::sync::LazyLock::new(|| {
+        actix_web_prom::PrometheusMetricsBuilder::new("swiper")
+            .registry(crate::metrics::get().registry.clone())
+            .mask_unmatched_patterns("UNKNOWN")
+            .build()
+            .map_err(|e| e.to_string())
+    });
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -200,6 +212,9 @@ impl Application {
                 .build()?,
             hub,
         });
+        let prometheus = HTTP_METRICS
+            .clone()
+            .map_err(|e| anyhow::anyhow!("metrics middleware: {e}"))?;
         let key = cookie_key(&settings);
         let feed_cache = web::Data::new(FeedCache::default());
         let server = {
@@ -253,6 +268,7 @@ impl Application {
                     .wrap(from_fn(spine::headers::middleware))
                     .wrap(from_fn(spine::head::middleware))
                     .wrap(TracingLogger::<SwiperRootSpan>::new())
+                    .wrap(prometheus.clone())
             })
             .shutdown_timeout(30)
             .client_request_timeout(settings.http.header_timeout)

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// Top-level modules from the bottom up. A module may use modules of a lower
 /// layer only; modules in one layer never use each other.
 const LAYERS: &[&[&str]] = &[
-    &["clock", "i18n"],
+    &["clock", "i18n", "metrics"],
     &["error"],
     &["security"],
     &["db"],

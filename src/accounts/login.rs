@@ -149,7 +149,25 @@ pub enum LoginOutcome {
 
 /// The whole login: rate limits, captcha, the failure counters, the
 /// credentials, then a session that replaces this browser's previous one.
+/// Each attempt is counted by outcome for the metrics.
 pub async fn log_in(state: &AppState, request: LoginRequest) -> Result<LoginOutcome, AppError> {
+    let result = attempt(state, request).await;
+    let outcome = match &result {
+        Ok(LoginOutcome::LoggedIn(_)) => "success",
+        Ok(LoginOutcome::SecondFactor(_)) => "second_factor",
+        Ok(LoginOutcome::Refused { .. }) => "refused",
+        Ok(LoginOutcome::CaptchaNeeded(_)) => "captcha_needed",
+        Err(AppError::TooSoon { .. }) => "rate_limited",
+        Err(_) => "error",
+    };
+    crate::metrics::get()
+        .logins
+        .with_label_values(&[outcome])
+        .inc();
+    result
+}
+
+async fn attempt(state: &AppState, request: LoginRequest) -> Result<LoginOutcome, AppError> {
     let started = std::time::Instant::now();
     let counters = &state.counters;
     counters

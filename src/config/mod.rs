@@ -49,6 +49,9 @@ pub struct Settings {
     /// zone, and this one until they choose.
     pub time_zone: chrono_tz::Tz,
     pub log_format: LogFormat,
+    /// Lets `/metrics` be read from anywhere with `Authorization: Bearer
+    /// <token>` (it is always readable from loopback).
+    pub metrics_token: Option<SecretString>,
     /// Create the demo population on a new, empty database (development).
     pub demo_data: bool,
     pub passwords: PasswordSettings,
@@ -376,6 +379,10 @@ impl Settings {
             media,
             time_zone,
             log_format,
+            metrics_token: src
+                .get("METRICS_TOKEN")
+                .filter(|t| !t.is_empty())
+                .map(|t| SecretString::new(t.to_string())),
             demo_data: c.bool("DEMO_DATA", !production),
             oauth: {
                 let (providers, errors) = oauth::providers_from(src.values());

@@ -81,6 +81,12 @@ impl Worker {
                 })
             })
             .await?;
+        if !matches!(status, JobStatus::Done | JobStatus::Running) {
+            crate::metrics::get()
+                .job_failures
+                .with_label_values(&[job.kind.as_str()])
+                .inc();
+        }
         match status {
             JobStatus::Done => {
                 tracing::info!(job_id = %job.id, kind = %job.kind, attempt = job.attempts, "job done")

@@ -80,6 +80,10 @@ impl Counters {
             Decision::Allowed => Ok(()),
             Decision::Limited { retry_after_secs } => {
                 tracing::info!(rule = rule.name, "rate limit reached");
+                crate::metrics::get()
+                    .rate_limited
+                    .with_label_values(&[rule.name])
+                    .inc();
                 Err(AppError::TooSoon { retry_after_secs })
             }
         }

@@ -1,16 +1,56 @@
-//! Operations endpoints: `/healthz` (the process answers) and `/readyz`
-//! (the database and Redis answer).
+//! Operations endpoints: `/healthz` (the process answers), `/readyz` (the
+//! database and Redis answer) and `/metrics` (Prometheus).
 
 use std::time::Duration;
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use diesel::connection::SimpleConnection;
 
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz));
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics));
+}
+
+/// `GET /metrics`, in the Prometheus text format: for a client on loopback
+/// (the client IP as resolved through `TRUSTED_PROXIES`, so a request
+/// relayed by nginx for someone else is not), or with `Authorization:
+/// Bearer <METRICS_TOKEN>`. Anyone else gets 404, as for a path that does
+/// not exist.
+async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let local = crate::web::client_ip::ip(&req).is_some_and(|ip| ip.is_loopback());
+    let bearer = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let token_ok = match (&state.settings.metrics_token, bearer) {
+        (Some(token), Some(given)) => {
+            crate::security::random::constant_time_eq(token.expose().as_bytes(), given.as_bytes())
+        }
+        _ => false,
+    };
+    if !local && !token_ok {
+        return HttpResponse::NotFound().finish();
+    }
+    let m = crate::metrics::get();
+    m.chat_sockets
+        .set(i64::try_from(state.hub.open_sockets()).unwrap_or(i64::MAX));
+    let counts = state.db.read(|c| Ok(crate::jobs::queue::counts(c)?)).await;
+    if let Ok(counts) = counts {
+        m.jobs.reset();
+        for (kind, status, n) in counts {
+            m.jobs
+                .with_label_values(&[kind.as_str(), status.as_str()])
+                .set(n);
+        }
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(crate::metrics::encode())
 }
 
 async fn healthz() -> HttpResponse {

@@ -43,6 +43,15 @@ fn trusted_from(req: &HttpRequest) -> &[IpNet] {
         .unwrap_or(&[])
 }
 
+/// The client IP of a request (through trusted proxies only).
+pub fn ip(req: &HttpRequest) -> Option<IpAddr> {
+    resolve(
+        req.peer_addr().map(|a| a.ip()),
+        req.headers(),
+        trusted_from(req),
+    )
+}
+
 /// The client IP of a request, as text for logs and records.
 pub fn of(req: &HttpRequest) -> String {
     resolve(

@@ -19,6 +19,7 @@ mod discovery;
 mod head;
 mod headers;
 mod jobs;
+mod metrics;
 mod migrations;
 mod oauth;
 mod passwords;
