@@ -9,6 +9,7 @@ use crate::db::DbConnection;
 use crate::i18n::Tr;
 use crate::jobs::{enqueue, JobContext, JobError, NewJob, Registry};
 use crate::mail::{mask_email, OutgoingMail};
+use crate::security::SecretString;
 
 pub const VERIFY_EMAIL: &str = "mail.verify_email";
 pub const PASSWORD_RESET: &str = "mail.password_reset";
@@ -91,6 +92,10 @@ async fn send_notice(ctx: JobContext, payload: String) -> Result<(), JobError> {
 pub struct MailToUser {
     pub user_id: UserId,
     pub lang: String,
+    /// Makes the mailed link (see [`tokens::for_job`]); jobs queued before
+    /// it existed get a random link.
+    #[serde(default)]
+    pub nonce: Option<String>,
 }
 
 /// Queues a mail of `kind` to `user`, inside the caller's transaction.
@@ -104,6 +109,7 @@ pub fn queue(
     let payload = MailToUser {
         user_id: user,
         lang: lang.to_string(),
+        nonce: Some(crate::security::random::token(16)),
     };
     enqueue(conn, NewJob::new(kind, &payload, now)?).map(|_| ())
 }
@@ -119,7 +125,13 @@ pub fn register(r: &mut Registry) {
 }
 
 async fn send(ctx: JobContext, payload: String, purpose: Purpose) -> Result<(), JobError> {
-    let MailToUser { user_id, lang } = serde_json::from_str(&payload)?;
+    let MailToUser {
+        user_id,
+        lang,
+        nonce,
+    } = serde_json::from_str(&payload)?;
+    // One link per job: a retry (after a crash mid-send, say) mails the same.
+    let job_token = nonce.map(|n| tokens::for_job(ctx.settings.secret_key.expose(), &n));
     let accounts = &ctx.settings.accounts;
     let (ttl, path, key) = match purpose {
         Purpose::VerifyEmail => (accounts.verify_token_ttl, "/verify-email", "mail.verify"),
@@ -139,7 +151,13 @@ async fn send(ctx: JobContext, payload: String, purpose: Purpose) -> Result<(), 
             if purpose == Purpose::VerifyEmail && user.is_verified() {
                 return Ok(None);
             }
-            let token = tokens::issue(c, user_id, purpose, ttl, now)?;
+            let token = match job_token {
+                Some(token) => {
+                    tokens::issue_exact(c, user_id, purpose, &token, ttl, now)?;
+                    SecretString::new(token)
+                }
+                None => tokens::issue(c, user_id, purpose, ttl, now)?,
+            };
             Ok(Some((user, token)))
         })
         .await

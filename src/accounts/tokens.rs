@@ -42,6 +42,41 @@ pub fn issue(
     Ok(SecretString::new(token))
 }
 
+/// Records `token` (made by the caller) for `user`, once: a retry of the
+/// job that made it records nothing new and mails the same link.
+pub fn issue_exact(
+    conn: &mut DbConnection,
+    user: UserId,
+    purpose: Purpose,
+    token: &str,
+    ttl: Duration,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    crate::db::insert_unique(conn, |c| {
+        diesel::insert_into(account_tokens::table)
+            .values((
+                account_tokens::user_id.eq(user),
+                account_tokens::purpose.eq(purpose),
+                account_tokens::token_hash.eq(random::token_hash(token)),
+                account_tokens::created_at.eq(now),
+                account_tokens::expires_at.eq(now + delta(ttl)),
+            ))
+            .execute(c)
+    })
+    .map(|_| ())
+}
+
+/// The token of a mail job: an HMAC of the job's nonce under a key derived
+/// from `SECRET_KEY`, so a retry mails the same link and the jobs table
+/// holds nothing that works as a link on its own.
+pub fn for_job(secret: &[u8], nonce: &str) -> String {
+    use base64::Engine;
+    let key_bytes: [u8; 32] = crate::security::keys::derive(secret, b"mail link");
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key_bytes);
+    let tag = ring::hmac::sign(&key, nonce.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag.as_ref())
+}
+
 /// Whether a string could be one of our tokens at all (checked before any query).
 pub fn looks_valid(token: &str) -> bool {
     !token.is_empty() && token.len() <= 128

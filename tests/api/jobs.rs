@@ -411,3 +411,34 @@ async fn a_job_whose_worker_vanished_on_its_last_attempt_is_buried_not_retried_f
     assert_eq!(dead.status, "dead");
     assert!(dead.last_error.is_some_and(|e| e.contains("lease")));
 }
+
+#[tokio::test]
+async fn a_mail_job_run_again_mails_the_same_link_and_it_works_once() {
+    use diesel::prelude::*;
+    use swiper::db::schema::jobs;
+    let app = spawn_app().await;
+    let browser = app.new_browser();
+    let first = app.sign_up(&browser, "again@example.com", "Again").await;
+    // The worker sent it; run the same job again, as after a crash between
+    // sending and recording it (the lease expires and the job runs again).
+    let payload: String = app
+        .db(|c| {
+            jobs::table
+                .filter(jobs::kind.eq(swiper::accounts::mails::VERIFY_EMAIL))
+                .select(jobs::payload)
+                .first(c)
+        })
+        .await;
+    let handler = job_registry()
+        .get(swiper::accounts::mails::VERIFY_EMAIL)
+        .expect("the verification mail handler");
+    handler(app.state.job_context(), payload)
+        .await
+        .expect("the retry runs");
+    let second = link_in(&app.mail.next_mail().await, "/verify-email?token=");
+    assert_eq!(first, second, "one link per job");
+    assert_eq!(app.count("account_tokens").await, 1, "one token");
+    assert_eq!(browser.get(&first).await.status(), 200);
+    let again = browser.get(&second).await.text().await.expect("body");
+    assert!(again.contains("data-error-code"), "used once: {again}");
+}
