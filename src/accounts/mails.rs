@@ -8,7 +8,7 @@ use crate::auth::{User, UserId};
 use crate::db::DbConnection;
 use crate::i18n::Tr;
 use crate::jobs::{enqueue, JobContext, JobError, NewJob, Registry};
-use crate::mail::{mask_email, OutgoingMail};
+use crate::mail::OutgoingMail;
 use crate::security::SecretString;
 
 pub const VERIFY_EMAIL: &str = "mail.verify_email";
@@ -178,10 +178,8 @@ async fn send(ctx: JobContext, payload: String, purpose: Purpose) -> Result<(), 
             &[("name", &user.nickname), ("link", &link), ("hours", &hours)],
         ),
     };
+    // Tokens never reach the log, not even in development: the mail itself
+    // (an .eml file without SMTP_URL, its path logged) carries the link.
     ctx.mailer.send(&ctx.settings.mail.from, mail).await?;
-    if ctx.mailer.is_file_based() {
-        // Development only (no SMTP_URL): the link, so a developer can click it.
-        tracing::info!(to = %mask_email(&user.email), %link, "development mail link");
-    }
     Ok(())
 }

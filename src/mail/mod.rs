@@ -59,10 +59,6 @@ impl Mailer {
         }
         Ok(())
     }
-
-    pub fn is_file_based(&self) -> bool {
-        matches!(self, Self::Files(..))
-    }
 }
 
 /// `a***@example.com`: enough to tell mails apart in logs, not to read the address.
