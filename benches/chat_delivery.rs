@@ -57,6 +57,8 @@ fn start(db: &str, redis: &str, port: u16, secret: &str) -> Instance {
         .env("BASE_URL", &base)
         .env("SECRET_KEY", secret)
         .env("RUN_WORKER", "false")
+        // The idle-socket figure opens them all as one member.
+        .env("CHAT_SOCKETS_PER_MEMBER", "1000000")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()

@@ -52,6 +52,9 @@ pub struct Settings {
     /// Lets `/metrics` be read from anywhere with `Authorization: Bearer
     /// <token>` (it is always readable from loopback).
     pub metrics_token: Option<SecretString>,
+    /// Chat sockets one member may hold open on one instance (tabs,
+    /// devices); more are refused with 429.
+    pub chat_sockets_per_member: usize,
     /// Create the demo population on a new, empty database (development).
     pub demo_data: bool,
     pub passwords: PasswordSettings,
@@ -379,6 +382,7 @@ impl Settings {
             media,
             time_zone,
             log_format,
+            chat_sockets_per_member: c.parse("CHAT_SOCKETS_PER_MEMBER", 20, "a whole number"),
             metrics_token: src
                 .get("METRICS_TOKEN")
                 .filter(|t| !t.is_empty())

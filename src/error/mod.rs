@@ -91,6 +91,7 @@ impl ResponseError for AppError {
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Refused(ErrorCode::EmailNotVerified) => StatusCode::FORBIDDEN,
             Self::Refused(ErrorCode::ReauthenticationRequired) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Refused(ErrorCode::InvalidInput) => StatusCode::BAD_REQUEST,
             Self::Refused(
                 ErrorCode::MessageEmpty | ErrorCode::MessageTooLong | ErrorCode::InvalidFrame,
             ) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -17,7 +17,9 @@ use crate::state::AppState;
 /// The longest message, in characters after trimming.
 pub const MAX_BODY: usize = 2000;
 
-/// A message body as stored: trimmed, 1–2,000 characters.
+/// A message body as stored: trimmed, 1–2,000 characters, line breaks
+/// and tabs but no other control characters (a NUL would not even store on
+/// PostgreSQL). Emoji joiners and other format characters are kept.
 pub fn clean_body(raw: &str) -> Result<String, ErrorCode> {
     let body = raw.trim();
     if body.is_empty() {
@@ -26,7 +28,13 @@ pub fn clean_body(raw: &str) -> Result<String, ErrorCode> {
     if body.chars().count() > MAX_BODY {
         return Err(ErrorCode::MessageTooLong);
     }
-    Ok(body.to_string())
+    if body
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(ErrorCode::InvalidInput);
+    }
+    Ok(body.replace("\r\n", "\n"))
 }
 
 /// A client id: 1–64 of `A-Za-z0-9-_` (a UUID fits).

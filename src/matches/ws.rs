@@ -66,6 +66,13 @@ pub async fn connect(
     if !origin.is_some_and(|o| state.settings.allowed_origins().iter().any(|a| a == o)) {
         return Err(AppError::Forbidden);
     }
+    // A bound on one member's sockets here, so nobody can hold the
+    // instance's memory with thousands of them.
+    if state.hub.sockets_of(me.id.0) >= state.settings.chat_sockets_per_member {
+        return Err(AppError::TooSoon {
+            retry_after_secs: 60,
+        });
+    }
     let (response, session, stream) =
         actix_ws::handle(&req, body).map_err(|_| AppError::InvalidInput)?;
     let stream = stream

@@ -201,6 +201,15 @@ impl Hub {
         self.inner.open.fetch_sub(1, Ordering::Relaxed);
     }
 
+    /// Open sockets of `member` on this instance.
+    pub fn sockets_of(&self, member: i64) -> usize {
+        self.inner
+            .sockets
+            .lock()
+            .map(|s| s.by_member.get(&member).map_or(0, Vec::len))
+            .unwrap_or(0)
+    }
+
     /// Open sockets on this instance (for the metrics).
     pub fn open_sockets(&self) -> usize {
         self.inner.open.load(Ordering::Relaxed)

@@ -126,6 +126,13 @@ async fn a_form_message_reaches_the_socket_once_and_unread_counts_follow() {
         .post(&format!("/matches/{m}/messages"), &[("body", &long)])
         .await;
     assert_error(res, 422, "message_too_long").await;
+    let res = ana
+        .post(
+            &format!("/matches/{m}/messages"),
+            &[("body", "nul\u{0}byte")],
+        )
+        .await;
+    assert_error(res, 400, "invalid_input").await;
     assert_eq!(stored(&app).await, 1);
 }
 
@@ -223,6 +230,14 @@ async fn each_bad_frame_gets_an_error_frame_and_the_socket_keeps_working() {
                     .into(),
             ),
             "invalid_frame",
+        ),
+        (
+            Message::Text(
+                json!({"type": "send", "match_id": m, "body": "a\u{0}b", "client_id": "d"})
+                    .to_string()
+                    .into(),
+            ),
+            "invalid_input",
         ),
         (Message::Binary(vec![1u8, 2, 3].into()), "invalid_frame"),
     ];
@@ -471,4 +486,27 @@ async fn concurrent_sends_store_one_message_per_client_id_and_count_every_other_
     assert_eq!((unread, total), (21, 21));
     let list = bo.html("/matches").await;
     assert_eq!(badge(&list, "data-unread-total").as_deref(), Some("21"));
+}
+
+#[tokio::test]
+async fn one_member_cannot_hold_more_sockets_than_the_bound() {
+    let app = spawn_app_with(&[("CHAT_SOCKETS_PER_MEMBER", "3")]).await;
+    let (ana, ana_id, _bo, _, _) = pair(&app, "ana@example.com", "bo@example.com").await;
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        open.push(socket(&app, &ana, "").await);
+    }
+    let e = ws_connect(&ana, Some(&origin(&app)), "").await.err();
+    assert_eq!(
+        e.as_ref().and_then(refused_status),
+        Some(429),
+        "a fourth tab"
+    );
+    drop(open.pop());
+    // The closed socket leaves the count once the server sees it go.
+    wait_until("a socket slot frees up", || async {
+        app.state.hub.sockets_of(ana_id) < 3
+    })
+    .await;
+    open.push(socket(&app, &ana, "").await);
 }
