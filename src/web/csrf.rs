@@ -30,6 +30,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use futures_util::StreamExt;
 
+use super::forms::has_nul;
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::security::random;
@@ -221,6 +222,10 @@ pub async fn middleware(
 }
 
 async fn check(req: &mut ServiceRequest) -> Result<(), AppError> {
+    let uri = req.uri();
+    if has_nul(uri.path().as_bytes()) || has_nul(uri.query().unwrap_or("").as_bytes()) {
+        return Err(AppError::InvalidInput);
+    }
     if is_safe(req.method()) {
         return Ok(());
     }
@@ -240,15 +245,18 @@ async fn check(req: &mut ServiceRequest) -> Result<(), AppError> {
         .get(HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    if provided.is_none() {
-        if is_urlencoded(req) {
-            let body = read_body(req).await?;
-            provided = field(&body, FIELD);
-            req.set_payload(Payload::from(body));
-        } else {
-            // Multipart uploads carry the token in the action URL's query.
-            provided = field(req.query_string().as_bytes(), FIELD);
+    if is_urlencoded(req) {
+        let body = read_body(req).await?;
+        if has_nul(&body) {
+            return Err(AppError::InvalidInput);
         }
+        if provided.is_none() {
+            provided = field(&body, FIELD);
+        }
+        req.set_payload(Payload::from(body));
+    } else if provided.is_none() {
+        // Multipart uploads carry the token in the action URL's query.
+        provided = field(req.query_string().as_bytes(), FIELD);
     }
     match (expected(req.request()), provided) {
         (Some(e), Some(p)) if random::constant_time_eq(e.as_bytes(), p.as_bytes()) => Ok(()),

@@ -33,6 +33,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
+/// Whether URL-encoded text carries a NUL (`%00`, or the raw byte). No
+/// field of ours may hold one, and PostgreSQL refuses it in text, so such a
+/// request is bad input (400) before any handler sees it.
+pub fn has_nul(encoded: &[u8]) -> bool {
+    encoded.contains(&0)
+        || encoded
+            .windows(3)
+            .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
+}
+
 /// 303 See Other to a path of this site.
 pub fn redirect(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()

@@ -11,6 +11,8 @@ enum Bad {
     FutureBirthday,
     Under18,
     InvalidUtf8,
+    /// Every value carries a NUL, which PostgreSQL refuses in text.
+    NulBytes,
     OversizedBody,
     WrongContentType,
 }
@@ -27,6 +29,7 @@ fn forms(reset_link: &str) -> Vec<Form> {
         MissingFields,
         TenKilobyteFields,
         InvalidUtf8,
+        NulBytes,
         OversizedBody,
         WrongContentType,
     ];
@@ -137,6 +140,9 @@ async fn send(browser: &Browser, form: &Form, bad: Bad) -> reqwest::Response {
             raw.extend_from_slice(format!("csrf_token={token}").as_bytes());
             body = Some(raw);
         }
+        Bad::NulBytes => fields
+            .iter_mut()
+            .for_each(|f| f.1 = format!("a\u{0}{}", f.1)),
         Bad::OversizedBody => fields.push(("filler", "y".repeat(100 * 1024))),
         Bad::WrongContentType => {
             return browser
@@ -247,6 +253,16 @@ async fn bad_tokens_and_query_strings_are_clear_errors() {
             "{path}: {status}"
         );
         assert!(status != 200 || path.starts_with("/login"), "{path}");
+    }
+    // A NUL anywhere in the address is bad input, before any handler.
+    for path in [
+        "/verify-email?token=a%00b",
+        "/login?next=%2F%00",
+        "/users/1%00",
+        "/admin/roles/x%00y",
+    ] {
+        let res = app.browser.get(path).await;
+        assert_eq!(res.status(), 400, "{path}");
     }
 }
 
