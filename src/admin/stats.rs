@@ -68,6 +68,7 @@ pub fn compute(c: &mut DbConnection, day: NaiveDate, now: NaiveDateTime) -> Quer
             .filter(matches::created_at.ge(from).and(matches::created_at.lt(to)))
             .count()
             .get_result(c)?;
+        let messages = crate::matches::messages::count_between(c, from, to)?;
         diesel::delete(daily_stats::table.find(day)).execute(c)?;
         diesel::insert_into(daily_stats::table)
             .values((
@@ -76,8 +77,7 @@ pub fn compute(c: &mut DbConnection, day: NaiveDate, now: NaiveDateTime) -> Quer
                 daily_stats::active.eq(active),
                 daily_stats::swipes.eq(swipes),
                 daily_stats::matches.eq(matches),
-                // Chat is not there yet.
-                daily_stats::messages.eq(0i64),
+                daily_stats::messages.eq(messages),
                 daily_stats::computed_at.eq(now),
             ))
             .execute(c)

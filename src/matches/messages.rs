@@ -210,3 +210,15 @@ pub fn mark_read(
     }
     Ok(Some((up_to, m.other(member))))
 }
+
+/// Messages sent in `[from, to)` (the daily statistics).
+pub fn count_between(
+    c: &mut DbConnection,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<i64> {
+    messages::table
+        .filter(messages::sent_at.ge(from).and(messages::sent_at.lt(to)))
+        .count()
+        .get_result(c)
+}

@@ -753,6 +753,20 @@ async fn the_daily_statistics_job_feeds_the_dashboard_charts() {
     app.member(&app.new_browser(), "two@example.com").await;
     let analyst = staff(&app, "numbers@example.com", "analyst").await;
     let (today, now) = (app.state.clock.today(), app.state.clock.now());
+    // One chat message today.
+    app.db(move |c| {
+        use swiper::db::schema::messages;
+        diesel::insert_into(messages::table)
+            .values((
+                messages::match_id.eq(1i64),
+                messages::sender_id.eq(1i64),
+                messages::body.eq("hi"),
+                messages::client_id.eq("stats-1"),
+                messages::sent_at.eq(now),
+            ))
+            .execute(c)
+    })
+    .await;
     let handler = job_registry()
         .get(swiper::admin::stats::DAILY_STATS)
         .expect("the statistics job is registered");
@@ -773,6 +787,14 @@ async fn the_daily_statistics_job_feeds_the_dashboard_charts() {
         .unwrap_or_default()
         .to_string();
     assert_eq!(signups, "3", "three accounts were made today");
+    let messages = page
+        .split("data-series=\"messages\"")
+        .nth(1)
+        .and_then(|rest| rest.split("data-last=\"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(messages, "1", "one message today");
     assert!(!page.contains("<script"));
     assert_eq!(app.count("daily_stats").await, 2);
 }
