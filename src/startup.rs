@@ -88,7 +88,13 @@ pub async fn connect_database(settings: &Settings) -> Result<Db, AppError> {
             .await
             .map_err(|e| AppError::internal("database pool", e))??
     };
-    let db = Db::new(pool);
+    let db = match &settings.database.replica_url {
+        Some(url) => Db::with_replica(
+            pool,
+            db::replica_pool(url.expose(), settings.database.pool_size)?,
+        ),
+        None => Db::new(pool),
+    };
     if !settings.is_production() {
         let applied = db.primary(migrate_and_sync).await?;
         if applied > 0 {

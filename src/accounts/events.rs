@@ -34,7 +34,7 @@ pub async fn record_for_email(
     let email = email.as_str().to_string();
     let found = state
         .db
-        .read(move |c| Ok(User::find_by_email(c, &email)?))
+        .primary(move |c| Ok(User::find_by_email(c, &email)?))
         .await;
     if let Ok(Some(user)) = found {
         record(state, user.id, kind, ip, user_agent).await;

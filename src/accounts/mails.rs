@@ -66,7 +66,7 @@ async fn send_notice(ctx: JobContext, payload: String) -> Result<(), JobError> {
     } = serde_json::from_str(&payload)?;
     let user = ctx
         .db
-        .read(move |c| Ok(User::find(c, user_id)?))
+        .primary(move |c| Ok(User::find(c, user_id)?))
         .await
         .map_err(|e| JobError(e.to_string()))?;
     let Some(user) = user else {

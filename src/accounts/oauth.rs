@@ -461,7 +461,7 @@ pub async fn linked(state: &AppState, me: &Principal) -> Result<Vec<String>, App
     let id = me.id;
     state
         .db
-        .read(move |c| Ok(identities::providers_of(c, id)?))
+        .primary(move |c| Ok(identities::providers_of(c, id)?))
         .await
 }
 

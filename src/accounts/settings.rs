@@ -40,7 +40,10 @@ pub async fn recent_activity(
     me: &Principal,
 ) -> Result<Vec<AuthEventRow>, AppError> {
     let id = me.id;
-    state.db.read(move |c| Ok(events::recent(c, id, 20)?)).await
+    state
+        .db
+        .primary(move |c| Ok(events::recent(c, id, 20)?))
+        .await
 }
 
 /// "Log out everywhere else": every other session of mine ends, on every instance.

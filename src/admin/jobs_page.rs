@@ -28,7 +28,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let (counts, dead) = state
         .db
-        .read(|c| Ok((queue::counts(c)?, queue::recent(c, JobStatus::Dead, 50)?)))
+        .primary(|c| Ok((queue::counts(c)?, queue::recent(c, JobStatus::Dead, 50)?)))
         .await?;
     crate::web::ok(&JobsPage {
         page,

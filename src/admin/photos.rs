@@ -29,7 +29,7 @@ pub async fn queue(
     page: Page,
     staff: Staff,
 ) -> Result<HttpResponse, AppError> {
-    let photos = state.db.read(|c| Ok(Photo::unreviewed(c, 60)?)).await?;
+    let photos = state.db.primary(|c| Ok(Photo::unreviewed(c, 60)?)).await?;
     let photos = photos
         .into_iter()
         .map(|p| {

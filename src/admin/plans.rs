@@ -30,7 +30,7 @@ pub async fn list(
     page: Page,
     staff: Staff,
 ) -> Result<HttpResponse, AppError> {
-    let plans = state.db.read(|c| Ok(plans::all(c)?)).await?;
+    let plans = state.db.primary(|c| Ok(plans::all(c)?)).await?;
     crate::web::ok(&PlansPage { page, staff, plans })
 }
 

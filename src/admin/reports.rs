@@ -43,7 +43,7 @@ pub async fn queue(
     };
     let reports = state
         .db
-        .read(move |c| Ok(reports::queue(c, status, 100)?))
+        .primary(move |c| Ok(reports::queue(c, status, 100)?))
         .await?;
     crate::web::ok(&QueuePage {
         page,

@@ -27,7 +27,7 @@ pub async fn list(
     page: Page,
     staff: Staff,
 ) -> Result<HttpResponse, AppError> {
-    let roles = state.db.read(|c| Ok(rbac::roles_overview(c)?)).await?;
+    let roles = state.db.primary(|c| Ok(rbac::roles_overview(c)?)).await?;
     crate::web::ok(&RolesPage {
         page,
         staff,

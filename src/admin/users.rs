@@ -210,7 +210,7 @@ pub async fn detail(
     let id = user_id(&path)?;
     let member = state
         .db
-        .read(move |c| Ok(Member::load(c, id)?))
+        .primary(move |c| Ok(Member::load(c, id)?))
         .await?
         .ok_or(AppError::NotFound)?;
     let photos = member

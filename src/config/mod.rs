@@ -267,7 +267,22 @@ impl Settings {
                 "DATABASE_URL: expected sqlite://PATH or postgres://USER@HOST/DB".to_string(),
             );
         }
-        let database_replica_url = src.get("DATABASE_REPLICA_URL").map(str::to_string);
+        let database_replica_url = src
+            .get("DATABASE_REPLICA_URL")
+            .filter(|u| !u.is_empty())
+            .map(str::to_string);
+        if let Some(r) = &database_replica_url {
+            let both_postgres = crate::db::Backend::from_url(r)
+                == Some(crate::db::Backend::Postgres)
+                && crate::db::Backend::from_url(&database_url)
+                    == Some(crate::db::Backend::Postgres);
+            if !both_postgres {
+                c.errors.push(
+                    "DATABASE_REPLICA_URL: a postgres:// replica of a postgres:// DATABASE_URL"
+                        .to_string(),
+                );
+            }
+        }
         let redis_url = src.get("REDIS_URL").map(str::to_string);
         if let Some(r) = &redis_url {
             if !(r.starts_with("redis://")
@@ -487,6 +502,22 @@ mod tests {
         assert!(err.iter().any(|e| e.starts_with("SECRET_KEY")), "{err:?}");
         assert!(err.iter().any(|e| e.starts_with("SMTP_URL")), "{err:?}");
         assert!(err.iter().any(|e| e.starts_with("BIND")), "{err:?}");
+    }
+
+    #[test]
+    fn a_replica_must_be_postgres_beside_a_postgres_primary() {
+        let key = "k".repeat(64);
+        let sqlite = Settings::load(&src(&[
+            ("SECRET_KEY", &key),
+            ("DATABASE_REPLICA_URL", "postgres://r@replica/swiper"),
+        ]));
+        assert!(sqlite.is_err_and(|e| e.0.iter().any(|l| l.starts_with("DATABASE_REPLICA_URL"))));
+        let pg = Settings::load(&src(&[
+            ("SECRET_KEY", &key),
+            ("DATABASE_URL", "postgres://p@primary/swiper"),
+            ("DATABASE_REPLICA_URL", "postgres://r@replica/swiper"),
+        ]));
+        assert!(pg.is_ok_and(|s| s.database.replica_url.is_some()));
     }
 
     #[test]

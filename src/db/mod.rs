@@ -94,6 +94,18 @@ pub fn pool(url: &str, max_size: u32) -> Result<Pool, AppError> {
         .map_err(|e| AppError::internal("database pool", e))
 }
 
+/// A pool for a read replica: connections are made on demand (the replica
+/// may be down at start) and a checkout gives up after a second, so reads
+/// fall back to the primary quickly when it is unreachable.
+pub fn replica_pool(url: &str, max_size: u32) -> Result<Pool, AppError> {
+    let manager = ConnectionManager::new(url).map_err(|e| AppError::internal("replica url", e))?;
+    Ok(r2d2::Pool::builder()
+        .max_size(max_size.max(1))
+        .min_idle(Some(0))
+        .connection_timeout(Duration::from_secs(1))
+        .build_unchecked(manager))
+}
+
 /// Runs `f` on a pooled connection on the blocking thread pool, so database
 /// work never stalls the async executor.
 async fn blocking<T, F>(pool: &Pool, f: F) -> Result<T, AppError>
@@ -112,11 +124,30 @@ where
     .map_err(|e| AppError::internal("blocking task", e))?
 }
 
-/// The database handle: the primary, and (later) a read replica.
+/// The database handle: the primary, and a read replica when
+/// `DATABASE_REPLICA_URL` is set.
 #[derive(Clone)]
 pub struct Db {
     primary: Pool,
-    replica: Option<Pool>,
+    replica: Option<Replica>,
+}
+
+/// The replica's pool, and until when it is left alone after a failed
+/// checkout (seconds since the epoch).
+#[derive(Clone)]
+struct Replica {
+    pool: Pool,
+    down_until: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+/// How long reads stay on the primary after the replica failed them.
+const REPLICA_PAUSE_SECS: i64 = 10;
+
+fn epoch_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 impl Db {
@@ -127,14 +158,54 @@ impl Db {
         }
     }
 
-    /// Reads that may be slightly behind (lists, feeds, dashboards): the
-    /// replica when one is configured, else the primary.
+    /// Reads may go to `replica` (see [`Db::read`]).
+    pub fn with_replica(primary: Pool, replica: Pool) -> Self {
+        Self {
+            primary,
+            replica: Some(Replica {
+                pool: replica,
+                down_until: Default::default(),
+            }),
+        }
+    }
+
+    /// Reads that may be slightly behind (feeds, likes, staff lists and
+    /// dashboards): the replica when one is configured and answering, else
+    /// the primary. A read that must see the caller's own writes uses
+    /// [`Db::primary`]. When the replica cannot give a connection within a
+    /// second, the read runs on the primary and later reads stay there for
+    /// ten seconds.
     pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        blocking(self.replica.as_ref().unwrap_or(&self.primary), f).await
+        let Some(replica) = self
+            .replica
+            .clone()
+            .filter(|r| r.down_until.load(std::sync::atomic::Ordering::Relaxed) <= epoch_secs())
+        else {
+            return blocking(&self.primary, f).await;
+        };
+        let primary = self.primary.clone();
+        actix_web::web::block(move || {
+            let mut conn = match replica.pool.get() {
+                Ok(conn) => conn,
+                Err(e) => {
+                    tracing::warn!(error = %e, "replica unavailable; reading from the primary");
+                    replica.down_until.store(
+                        epoch_secs() + REPLICA_PAUSE_SECS,
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
+                    primary
+                        .get()
+                        .map_err(|e| AppError::internal("database pool", e))?
+                }
+            };
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| AppError::internal("blocking task", e))?
     }
 
     /// A write transaction on the primary: everything `f` does commits

@@ -38,7 +38,7 @@ async fn send(ctx: JobContext, payload: String) -> Result<(), JobError> {
     let MatchMail { to, with } = serde_json::from_str(&payload)?;
     let found = ctx
         .db
-        .read(move |c| Ok((User::find(c, to)?, User::find(c, with)?)))
+        .primary(move |c| Ok((User::find(c, to)?, User::find(c, with)?)))
         .await?;
     let (Some(to), Some(with)) = found else {
         return Ok(());

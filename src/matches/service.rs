@@ -48,7 +48,7 @@ pub async fn list(state: &AppState, me: &Principal) -> Result<Vec<MatchView>, Ap
     let (id, today, media) = (me.id, state.clock.today(), state.settings.media.clone());
     state
         .db
-        .read(move |c| {
+        .primary(move |c| {
             let mine = store::mine(c, id, 200)?;
             Ok(views(c, id, &mine, today, &media)?)
         })
@@ -81,7 +81,7 @@ pub async fn show(
     let (id, today, media) = (me.id, state.clock.today(), state.settings.media.clone());
     let found = state
         .db
-        .read(move |c| {
+        .primary(move |c| {
             let Some(m) = store::find_mine(c, id, match_id)? else {
                 return Ok(None);
             };

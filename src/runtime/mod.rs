@@ -134,7 +134,7 @@ impl RuntimeSettings {
         let values = match self.cached() {
             Some(v) => v,
             None => {
-                let v = self.db.read(|c| Ok(store::all(c)?)).await?;
+                let v = self.db.primary(|c| Ok(store::all(c)?)).await?;
                 *self.cache.lock().unwrap_or_else(|p| p.into_inner()) =
                     Some((Instant::now(), v.clone()));
                 v

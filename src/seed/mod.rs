@@ -151,7 +151,7 @@ pub async fn seed(
     progress: bool,
 ) -> Result<SeedReport, AppError> {
     let existing = db
-        .read(|c| Ok(User::count_seeded(c, EMAIL_DOMAIN)?))
+        .primary(|c| Ok(User::count_seeded(c, EMAIL_DOMAIN)?))
         .await?;
     let existing = usize::try_from(existing).unwrap_or(0);
     let mut report = SeedReport {
@@ -253,7 +253,7 @@ pub async fn ensure_demo(
     clock: &Clock,
     password_iterations: u32,
 ) -> Result<Option<SecretString>, AppError> {
-    if db.read(|c| Ok(User::count(c)?)).await? > 0 {
+    if db.primary(|c| Ok(User::count(c)?)).await? > 0 {
         return Ok(None);
     }
     seed(
@@ -405,13 +405,17 @@ async fn add_avatars(
     for n in from..to {
         let email = email(n);
         let Some(user) = db
-            .read(move |c| Ok(User::find_by_email(c, &email)?))
+            .primary(move |c| Ok(User::find_by_email(c, &email)?))
             .await?
         else {
             continue;
         };
         let id = user.id;
-        if db.read(move |c| Ok(Photo::count_of_user(c, id)?)).await? > 0 {
+        if db
+            .primary(move |c| Ok(Photo::count_of_user(c, id)?))
+            .await?
+            > 0
+        {
             continue;
         }
         let renditions = actix_web::web::block(move || {

@@ -25,6 +25,7 @@ mod oauth;
 mod passwords;
 mod photos;
 mod profiles;
+mod replica;
 mod reset;
 mod rewind;
 mod s3;
