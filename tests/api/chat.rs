@@ -510,3 +510,24 @@ async fn one_member_cannot_hold_more_sockets_than_the_bound() {
     .await;
     open.push(socket(&app, &ana, "").await);
 }
+
+#[tokio::test]
+async fn a_frame_over_8_kb_closes_the_socket_with_message_too_big() {
+    use futures_util::StreamExt;
+    let app = spawn_app().await;
+    let (ana, _, _bo, _, _) = pair(&app, "ana@example.com", "bo@example.com").await;
+    let mut ws = socket(&app, &ana, "").await;
+    send_raw(&mut ws, Message::Text("x".repeat(9000).into())).await;
+    let close = loop {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+            .await
+            .expect("a frame within 10 s")
+            .expect("open until the close frame")
+            .expect("a valid frame");
+        if let Message::Close(frame) = msg {
+            break frame;
+        }
+    };
+    assert_eq!(close.map(|f| u16::from(f.code)), Some(1009));
+    assert_eq!(stored(&app).await, 0);
+}
