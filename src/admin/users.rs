@@ -294,11 +294,7 @@ async fn act<F>(
     change: F,
 ) -> Result<HttpResponse, AppError>
 where
-    F: FnOnce(
-            &mut crate::db::DbConnection,
-            &User,
-            chrono::NaiveDateTime,
-        ) -> diesel::QueryResult<()>
+    F: FnOnce(&mut crate::db::DbConnection, chrono::NaiveDateTime) -> diesel::QueryResult<()>
         + Send
         + 'static,
 {
@@ -311,7 +307,7 @@ where
                 let Some(before) = User::find(c, id)? else {
                     return Ok(false);
                 };
-                change(c, &before, now)?;
+                change(c, now)?;
                 let after = User::find(c, id)?;
                 let snapshot = |u: &User| {
                     serde_json::json!({
@@ -381,7 +377,7 @@ pub async fn ban(
         id,
         "user.ban",
         Some(reason),
-        move |c, _, now| ban_account(c, id, now),
+        move |c, now| ban_account(c, id, now),
     )
     .await
 }
@@ -400,7 +396,7 @@ pub async fn unban(
         id,
         "user.unban",
         None,
-        move |c, _, now| {
+        move |c, now| {
             User::set_active(c, id, true, now)?;
             Profile::refresh_in_feed(c, id)
         },
@@ -422,7 +418,7 @@ pub async fn verify(
         id,
         "user.verify",
         None,
-        move |c, _, now| {
+        move |c, now| {
             User::mark_verified(c, id, now)?;
             Profile::refresh_in_feed(c, id)
         },
@@ -444,7 +440,7 @@ pub async fn revoke_sessions(
         id,
         "user.revoke_sessions",
         None,
-        move |c, _, _| sessions::revoke_all(c, id).map(|_| ()),
+        move |c, _| sessions::revoke_all(c, id).map(|_| ()),
     )
     .await
 }

@@ -81,7 +81,7 @@ pub async fn connect(
         .max_continuation_size(MAX_FRAME);
     // Registered before the backlog is read, so nothing falls in between.
     let registration = state.hub.register(me.id.0);
-    let t = crate::web::Page::from_request_sync(&req).t;
+    let t = crate::web::page::tr_for(&req);
     let after = query.into_inner().after;
     actix_web::rt::spawn(run(
         state.into_inner(),
