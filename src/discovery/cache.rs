@@ -1,11 +1,14 @@
 //! Each member's feed, kept for a short while so paging and swiping do not
-//! rebuild it. A swipe, a rewind, a block or a profile change drops or edits
-//! the member's entry; the page re-checks the rules for the people it shows,
+//! rebuild it. A swipe, a rewind or a block drops or edits the member's
+//! entry, and an entry built before the member's profile last changed (on
+//! any instance: its `updated_at`) is not used; the page re-checks the rules for the people it shows,
 //! so an entry can be stale in order but never shows someone it must not.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use chrono::NaiveDateTime;
 
 use super::feed::Candidate;
 use crate::auth::UserId;
@@ -14,7 +17,9 @@ use crate::auth::UserId;
 pub const TTL: Duration = Duration::from_secs(300);
 const MAX_ENTRIES: usize = 50_000;
 
-type Entries = HashMap<UserId, (Instant, Arc<Vec<Candidate>>)>;
+/// When it was built (for the TTL, and the clock's time to compare with the
+/// profile's `updated_at`), and the feed.
+type Entries = HashMap<UserId, (Instant, NaiveDateTime, Arc<Vec<Candidate>>)>;
 
 #[derive(Clone, Default)]
 pub struct FeedCache {
@@ -26,28 +31,29 @@ impl FeedCache {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn get(&self, user: UserId) -> Option<Arc<Vec<Candidate>>> {
+    /// `user`'s feed and when it was built, if it is fresh.
+    pub fn get(&self, user: UserId) -> Option<(NaiveDateTime, Arc<Vec<Candidate>>)> {
         let map = self.map();
         map.get(&user)
-            .filter(|(at, _)| at.elapsed() < TTL)
-            .map(|(_, feed)| feed.clone())
+            .filter(|(at, _, _)| at.elapsed() < TTL)
+            .map(|(_, built_at, feed)| (*built_at, feed.clone()))
     }
 
-    /// Keeps `user`'s freshly built feed.
-    pub fn put(&self, user: UserId, feed: Arc<Vec<Candidate>>) {
+    /// Keeps `user`'s freshly built feed, built at `built_at`.
+    pub fn put(&self, user: UserId, built_at: NaiveDateTime, feed: Arc<Vec<Candidate>>) {
         let mut map = self.map();
         if map.len() >= MAX_ENTRIES {
-            map.retain(|_, (at, _)| at.elapsed() < TTL);
+            map.retain(|_, (at, _, _)| at.elapsed() < TTL);
             if map.len() >= MAX_ENTRIES {
                 map.clear();
             }
         }
-        map.insert(user, (Instant::now(), feed));
+        map.insert(user, (Instant::now(), built_at, feed));
     }
 
     /// Drops `target` from `user`'s feed (after a swipe or a block).
     pub fn remove(&self, user: UserId, target: UserId) {
-        if let Some((_, feed)) = self.map().get_mut(&user) {
+        if let Some((_, _, feed)) = self.map().get_mut(&user) {
             if feed.iter().any(|c| c.id == target) {
                 *feed = Arc::new(feed.iter().filter(|c| c.id != target).cloned().collect());
             }

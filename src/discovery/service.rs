@@ -101,9 +101,11 @@ pub async fn feed_page(
             };
             let viewer = Viewer::of(&profile, today);
             let has_place = viewer.position.is_some() || !viewer.city_key.is_empty();
+            // A feed built before my profile last changed (my place, my
+            // preferences) is rebuilt.
             let (feed, built) = match cached {
-                Some(f) => (f, false),
-                None => (Arc::new(feed::build(c, &viewer, today, now)?), true),
+                Some((built_at, f)) if profile.updated_at < built_at => (f, false),
+                _ => (Arc::new(feed::build(c, &viewer, today, now)?), true),
             };
             let start = (page - 1) * PAGE_SIZE;
             let slice: Vec<Candidate> = feed.iter().skip(start).take(PAGE_SIZE).cloned().collect();
@@ -121,7 +123,7 @@ pub async fn feed_page(
         })
         .await?;
     if let Some(feed) = built {
-        cache.put(id, feed);
+        cache.put(id, now, feed);
     }
     let empty = if !verified {
         Some(EmptyReason::NotVerified)

@@ -727,3 +727,36 @@ async fn ids_the_rules_do_not_allow_are_not_found() {
     );
     let _ = swipes::table;
 }
+
+#[tokio::test]
+async fn a_changed_profile_changes_my_feed_at_once() {
+    let app = spawn_app().await;
+    // Ana is in Paris; Bo starts in Lyon (390 km), looking within 10 km.
+    let (_, ana_id) = join(&app, &ana()).await;
+    let bo = Person::new("bo@example.com", "male", "1990-01-01").at("45.7640", "4.8357", "10");
+    let (bo_browser, _) = join(&app, &bo).await;
+    assert!(feed(&bo_browser, 1).await.is_empty(), "nobody within 10 km");
+    // He moves to Paris: the feed he just saw (and that is kept for a
+    // while) gives way to one built from his new place.
+    let moved = bo.at("48.8600", "2.3500", "50");
+    let res = bo_browser
+        .post(
+            "/profile",
+            &[
+                ("nickname", "bo"),
+                ("bio", ""),
+                ("city", moved.city),
+                ("latitude", moved.position.unwrap().0),
+                ("longitude", moved.position.unwrap().1),
+                ("time_zone", "Europe/Paris"),
+                ("want_sex", "any"),
+                ("min_age", "18"),
+                ("max_age", "99"),
+                ("max_distance_km", moved.km),
+                ("discoverable", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(feed(&bo_browser, 1).await, vec![ana_id]);
+}
