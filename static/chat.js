@@ -77,6 +77,10 @@
       closed = true;
       if (composer) { composer.querySelectorAll("textarea, button").forEach(function (el) { el.disabled = true; }); }
       say(chat.getAttribute("data-closed-text") || "");
+    } else if (frame.type === "signed_out") {
+      // Banned, or signed out elsewhere: this page is no longer ours.
+      closed = true;
+      window.location.href = "/login?notice=signed_out";
     } else if (frame.type === "error") {
       say(frame.message);
     }
@@ -100,6 +104,7 @@
     socket.onclose = function (e) {
       socket = null;
       // 1008: policy (idle); 1001: the instance is stopping. Both reconnect.
+      if (e.code === 1008 && e.reason === "signed out") { return; }
       if (closed && !openMatch) { return; }
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);

@@ -94,9 +94,10 @@ pub async fn reset_with_token(
             Ok(ResetOutcome::Done(id))
         })
         .await?;
-    if matches!(outcome, ResetOutcome::Done(_)) {
+    if let ResetOutcome::Done(id) = outcome {
         // The owner proved who they are: failed logins no longer count.
         super::defence::lift(state, &user.email).await;
+        state.hub.sessions_ended(id.0).await;
     }
     Ok(outcome)
 }
@@ -160,5 +161,6 @@ pub async fn change(
             Ok(())
         })
         .await?;
+    state.hub.sessions_ended(id.0).await;
     Ok(Ok(()))
 }

@@ -52,8 +52,9 @@ pub async fn revoke_others(state: &AppState, me: &Principal) -> Result<(), AppEr
     state
         .db
         .primary(move |c| Ok(sessions::revoke_others(c, id, &keep)?))
-        .await
-        .map(|_| ())
+        .await?;
+    state.hub.sessions_ended(id.0).await;
+    Ok(())
 }
 
 /// Ends one of my sessions, named by its handle; another member's handle changes nothing.
@@ -63,9 +64,12 @@ pub async fn revoke_one(state: &AppState, me: &Principal, handle: String) -> Res
         state.settings.sessions.idle_timeout,
         state.clock.now(),
     );
-    state
+    let ended = state
         .db
         .write(move |c| Ok(sessions::revoke_by_handle(c, id, &handle, now, idle)?))
-        .await
-        .map(|_| ())
+        .await?;
+    if ended > 0 {
+        state.hub.sessions_ended(id.0).await;
+    }
+    Ok(())
 }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::audit::Actor;
 use super::guard::Staff;
 use super::users::ban_account;
+use crate::auth::UserId;
 use crate::db::transaction;
 use crate::error::AppError;
 use crate::matches::reports::{self, ReportId, ReportRow, ReportStatus};
@@ -80,36 +81,44 @@ pub async fn resolve(
     let done = state
         .db
         .write(move |c| {
-            Ok(transaction(c, |c| -> diesel::QueryResult<Option<bool>> {
-                let Some(report) = reports::find(c, id)? else {
-                    return Ok(None);
-                };
-                let resolution = if ban { "ban" } else { "dismiss" };
-                if !reports::resolve(c, id, resolution, staff_id, &note, now)? {
-                    // Closed meanwhile by someone else: nothing to do.
-                    return Ok(Some(false));
-                }
-                if ban {
-                    ban_account(c, report.target_id, now)?;
-                }
-                actor.record(
-                    c,
-                    "report.resolve",
-                    ("report", id.0.to_string()),
-                    Some(serde_json::json!({ "status": "open" })),
-                    Some(serde_json::json!({
-                        "status": "resolved",
-                        "resolution": resolution,
-                        "note": note,
-                        "reported": report.target_id.0,
-                    })),
-                )?;
-                Ok(Some(true))
-            })?)
+            Ok(transaction(
+                c,
+                |c| -> diesel::QueryResult<Option<Option<UserId>>> {
+                    let Some(report) = reports::find(c, id)? else {
+                        return Ok(None);
+                    };
+                    let resolution = if ban { "ban" } else { "dismiss" };
+                    if !reports::resolve(c, id, resolution, staff_id, &note, now)? {
+                        // Closed meanwhile by someone else: nothing to do.
+                        return Ok(Some(None));
+                    }
+                    if ban {
+                        ban_account(c, report.target_id, now)?;
+                    }
+                    actor.record(
+                        c,
+                        "report.resolve",
+                        ("report", id.0.to_string()),
+                        Some(serde_json::json!({ "status": "open" })),
+                        Some(serde_json::json!({
+                            "status": "resolved",
+                            "resolution": resolution,
+                            "note": note,
+                            "reported": report.target_id.0,
+                        })),
+                    )?;
+                    Ok(Some(ban.then_some(report.target_id)))
+                },
+            )?)
         })
         .await?;
     match done {
         None => Err(AppError::NotFound),
-        Some(_) => Ok(redirect("/admin/reports")),
+        Some(banned) => {
+            if let Some(member) = banned {
+                state.hub.sessions_ended(member.0).await;
+            }
+            Ok(redirect("/admin/reports"))
+        }
     }
 }

@@ -370,7 +370,7 @@ pub async fn ban(
     if reason.is_empty() {
         return Err(AppError::InvalidInput);
     }
-    act(
+    let response = act(
         &state,
         &req,
         &staff,
@@ -379,7 +379,9 @@ pub async fn ban(
         Some(reason),
         move |c, now| ban_account(c, id, now),
     )
-    .await
+    .await?;
+    state.hub.sessions_ended(id.0).await;
+    Ok(response)
 }
 
 pub async fn unban(
@@ -433,7 +435,7 @@ pub async fn revoke_sessions(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = user_id(&path)?;
-    act(
+    let response = act(
         &state,
         &req,
         &staff,
@@ -442,7 +444,9 @@ pub async fn revoke_sessions(
         None,
         move |c, _| sessions::revoke_all(c, id).map(|_| ()),
     )
-    .await
+    .await?;
+    state.hub.sessions_ended(id.0).await;
+    Ok(response)
 }
 
 /// `POST /admin/users/{id}/roles`: the member's roles become exactly the

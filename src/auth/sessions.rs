@@ -207,6 +207,18 @@ pub fn list(
         .load(conn)
 }
 
+/// Whether a session still exists and its account is active (a live chat
+/// socket asks when it hears that sessions of its member ended).
+pub fn is_alive(conn: &mut DbConnection, session_id: &SessionId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        user_sessions::table
+            .inner_join(users::table)
+            .filter(user_sessions::id.eq(session_id))
+            .filter(users::is_active.eq(true)),
+    ))
+    .get_result(conn)
+}
+
 pub fn revoke(conn: &mut DbConnection, session_id: &SessionId) -> QueryResult<usize> {
     diesel::delete(user_sessions::table.find(session_id)).execute(conn)
 }

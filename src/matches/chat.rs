@@ -127,11 +127,11 @@ pub async fn send(
         Stored::New { message: m, to } => {
             state
                 .hub
-                .publish(Event {
-                    to: vec![me.0, to.0],
-                    message_id: Some(m.id),
-                    frame: message_frame(&m),
-                })
+                .publish(Event::frame(
+                    vec![me.0, to.0],
+                    Some(m.id),
+                    message_frame(&m),
+                ))
                 .await;
             Ok(Sent::New(m))
         }
@@ -154,17 +154,17 @@ pub async fn read(
         .ok_or(AppError::Refused(ErrorCode::MatchClosed))?;
     state
         .hub
-        .publish(Event {
-            to: vec![me.0, other.0],
-            message_id: None,
-            frame: json!({
+        .publish(Event::frame(
+            vec![me.0, other.0],
+            None,
+            json!({
                 "type": "read",
                 "match_id": match_id.0,
                 "up_to": marker,
                 "by": me.0,
             })
             .to_string(),
-        })
+        ))
         .await;
     Ok(())
 }
@@ -174,10 +174,10 @@ pub async fn read(
 pub async fn closed(state: &AppState, m: &Match) {
     state
         .hub
-        .publish(Event {
-            to: vec![m.user_a.0, m.user_b.0],
-            message_id: None,
-            frame: json!({ "type": "closed", "match_id": m.id.0 }).to_string(),
-        })
+        .publish(Event::frame(
+            vec![m.user_a.0, m.user_b.0],
+            None,
+            json!({ "type": "closed", "match_id": m.id.0 }).to_string(),
+        ))
         .await;
 }

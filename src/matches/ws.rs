@@ -14,10 +14,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
 use futures_util::StreamExt;
 use serde::Deserialize;
+use serde_json::json;
 
 use super::chat::{self, Sent};
 use super::messages;
 use super::store::MatchId;
+use crate::auth::sessions::{self, SessionId};
 use crate::auth::{Principal, UserId};
 use crate::error::{AppError, ErrorCode};
 use crate::i18n::Tr;
@@ -86,6 +88,7 @@ pub async fn connect(
     actix_web::rt::spawn(run(
         state.into_inner(),
         me.id,
+        me.session_id,
         t,
         session,
         stream,
@@ -95,9 +98,11 @@ pub async fn connect(
     Ok(response)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run(
     state: Arc<AppState>,
     me: UserId,
+    session_id: SessionId,
     t: Tr,
     mut session: Session,
     mut stream: actix_ws::AggregatedMessageStream,
@@ -147,6 +152,15 @@ async fn run(
             }
             event = reg.events.recv() => {
                 let Some(event) = event else { break None };
+                if event.session_check {
+                    if Box::pin(session_alive(&state, &session_id)).await {
+                        continue;
+                    }
+                    // Signed out (banned, or signed out elsewhere): say so,
+                    // so the page goes to the login page, and close.
+                    let _ = session.text(json!({ "type": "signed_out" }).to_string()).await;
+                    break Some(CloseReason { code: CloseCode::Policy, description: Some("signed out".into()) });
+                }
                 if event.message_id.is_some_and(|id| sent_from_backlog.remove(&id)) {
                     continue;
                 }
@@ -168,6 +182,17 @@ async fn run(
         }
     };
     let _ = session.close(reason).await;
+}
+
+/// Whether the socket's session is still alive; a database error counts as
+/// alive (the next request re-checks it anyway).
+async fn session_alive(state: &AppState, session_id: &SessionId) -> bool {
+    let sid = session_id.clone();
+    state
+        .db
+        .primary(move |c| Ok(sessions::is_alive(c, &sid)?))
+        .await
+        .unwrap_or(true)
 }
 
 /// Sends every message after `after`; returns their ids (live copies of

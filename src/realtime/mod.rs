@@ -26,6 +26,23 @@ pub struct Event {
     pub message_id: Option<i64>,
     /// The frame, JSON text.
     pub frame: String,
+    /// Sessions of these members ended (ban, sign-out elsewhere, a new
+    /// password): instead of forwarding a frame, each of their sockets
+    /// checks that its own session is still alive, and signs out if not.
+    #[serde(default)]
+    pub session_check: bool,
+}
+
+impl Event {
+    /// A frame for `to`.
+    pub fn frame(to: Vec<i64>, message_id: Option<i64>, frame: String) -> Self {
+        Self {
+            to,
+            message_id,
+            frame,
+            session_check: false,
+        }
+    }
 }
 
 type Sink = mpsc::UnboundedSender<Arc<Event>>;
@@ -158,6 +175,19 @@ impl Hub {
             }
         }
         self.deliver(Arc::new(event));
+    }
+
+    /// Tells `member`'s sockets on every instance that sessions of theirs
+    /// ended, so a socket whose session is gone signs out at once rather
+    /// than live on after a ban or a sign-out elsewhere.
+    pub async fn sessions_ended(&self, member: i64) {
+        self.publish(Event {
+            to: vec![member],
+            message_id: None,
+            frame: String::new(),
+            session_check: true,
+        })
+        .await;
     }
 
     /// Delivers to this instance's sockets of the event's members.

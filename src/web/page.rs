@@ -66,6 +66,7 @@ const NOTICES: &[&str] = &[
     "oauth_in_use",
     "settings_saved",
     "staff_idle",
+    "signed_out",
 ];
 
 pub struct Page {

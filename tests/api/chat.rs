@@ -531,3 +531,73 @@ async fn a_frame_over_8_kb_closes_the_socket_with_message_too_big() {
     assert_eq!(close.map(|f| u16::from(f.code)), Some(1009));
     assert_eq!(stored(&app).await, 0);
 }
+
+/// Reads until the close frame: the text frames before it, and its code.
+async fn until_close(ws: &mut Ws) -> (Vec<serde_json::Value>, Option<u16>) {
+    use futures_util::StreamExt;
+    let mut frames = Vec::new();
+    loop {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+            .await
+            .expect("a frame within 10 s")
+            .expect("open until the close frame")
+            .expect("a valid frame");
+        match msg {
+            Message::Text(text) => frames.push(serde_json::from_str(&text).expect("JSON")),
+            Message::Close(frame) => return (frames, frame.map(|f| u16::from(f.code))),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_socket_whose_session_ends_signs_out_and_the_others_stay() {
+    let app = spawn_app().await;
+    // Staff first: everyone joins before the first match (its mails).
+    let admin = crate::admin::staff(&app, "root@example.com", "superadmin").await;
+    let (ana, _, bo, bo_id, m) = pair(&app, "ana@example.com", "bo@example.com").await;
+    // Ana on a second device, with a socket on each.
+    let phone = app.new_browser();
+    assert_eq!(
+        phone.login("ana@example.com", GOOD_PASSWORD).await.status(),
+        303
+    );
+    let mut ana_ws = socket(&app, &ana, "").await;
+    let mut phone_ws = socket(&app, &phone, "").await;
+    let mut bo_ws = socket(&app, &bo, "").await;
+
+    // "Log out everywhere else" from the first device: the phone's socket
+    // says so and closes; the first device's stays and keeps hearing.
+    let res = ana.post("/settings/sessions/revoke-others", &[]).await;
+    assert_eq!(res.status(), 303);
+    let (frames, code) = until_close(&mut phone_ws).await;
+    assert_eq!(frames, vec![json!({ "type": "signed_out" })]);
+    assert_eq!(code, Some(1008));
+    let res = bo
+        .post(
+            &format!("/matches/{m}/messages"),
+            &[("body", "still there?")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(next_frame(&mut ana_ws).await["body"], "still there?");
+    assert_eq!(next_frame(&mut bo_ws).await["body"], "still there?");
+
+    // A ban signs out the banned member's open socket.
+    let res = admin
+        .post(&format!("/admin/users/{bo_id}/ban"), &[("reason", "spam")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let (frames, code) = until_close(&mut bo_ws).await;
+    assert_eq!(frames, vec![json!({ "type": "signed_out" })]);
+    assert_eq!(code, Some(1008));
+    // The socket is gone, and the form answers as to a visitor.
+    let res = bo
+        .post(
+            &format!("/matches/{m}/messages"),
+            &[("body", "after the ban")],
+        )
+        .await;
+    assert!(location(&res).starts_with("/login"), "{}", location(&res));
+    assert_eq!(stored(&app).await, 1);
+}
