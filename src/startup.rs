@@ -250,7 +250,7 @@ impl Application {
                     .app_data(state.clone())
                     .app_data(feed_cache.clone())
                     .configure(spine::forms::configure)
-                    .route("/static/{path:.*}", web::get().to(spine::assets::serve))
+                    .route("/static/{path}*", web::get().to(spine::assets::serve))
                     .configure(ops::configure)
                     .configure(profiles::routes::configure_media)
                     .service(

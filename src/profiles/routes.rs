@@ -32,7 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// `/media/` served by the app itself (development, or behind a proxy
 /// without a media location). Only processed photos are ever served.
 pub fn configure_media(cfg: &mut web::ServiceConfig) {
-    cfg.route("/media/{key:.*}", web::get().to(media));
+    cfg.route("/media/{key}*", web::get().to(media));
 }
 
 /// One photo in my photo manager.

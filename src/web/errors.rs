@@ -22,6 +22,7 @@ struct ErrorPage<'a> {
     code: &'a str,
     message: &'a str,
     css: String,
+    icon: String,
 }
 
 /// Who is asking, as far as rendering an error goes.
@@ -84,6 +85,7 @@ fn render(
         code: code.as_str(),
         message,
         css: assets::url("app.css"),
+        icon: assets::url("favicon.svg"),
     };
     match page.render() {
         Ok(html) => builder.content_type("text/html; charset=utf-8").body(html),

@@ -1,0 +1,322 @@
+// Swiper's browser journeys in headless Chromium (Debian's, through
+// playwright-core: no browser download). Run by tests/browser.sh, which
+// starts the site on PostgreSQL + Redis with an SMTP sink and seeded
+// members, and passes:
+//   BASE        the site, e.g. http://127.0.0.1:8080
+//   MAILDIR     the SMTP sink's Maildir
+//   SHOTS       where each step's screenshot goes (under target/)
+//   DATABASE    psql URL of the site's database (to name a seeded member)
+//   MOD_EMAIL, MOD_PASSWORD  the staff account create-admin made
+//
+// 1. A new member signs up, verifies by the mailed link, logs in, fills the
+//    profile, uploads a photo, swipes with the keyboard and matches with a
+//    seeded member who liked her, chats with him live (both pages open,
+//    chat.js over /ws/chat), and rewinds a swipe.
+// 2. The seeded member reports her. A moderator logs in with 2FA (TOTP),
+//    handles the report by banning her, and her open page goes to the login
+//    page by itself.
+// Waits are bounded (a hang fails), never sleeps; every step asserts.
+
+import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { crc32, deflateSync } from "node:zlib";
+import { chromium } from "playwright-core";
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) { throw new Error(`${name} is not set`); }
+  return v;
+};
+const BASE = env("BASE");
+const MAILDIR = env("MAILDIR");
+const SHOTS = env("SHOTS");
+const DATABASE = env("DATABASE");
+const MOD_EMAIL = env("MOD_EMAIL");
+const MOD_PASSWORD = env("MOD_PASSWORD");
+const BOUND = 15_000;
+
+mkdirSync(SHOTS, { recursive: true });
+let shot = 0;
+async function snap(page, name) {
+  shot += 1;
+  const file = join(SHOTS, `${String(shot).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  console.log(`ok: ${name} (${file})`);
+}
+
+function sql(query) {
+  return execFileSync("psql", [DATABASE, "-Atc", query], { encoding: "utf8" }).trim();
+}
+
+// --- mail: the newest message to `to` in the sink, quoted-printable undone ---
+function mailTo(to) {
+  const dir = join(MAILDIR, "new");
+  const files = readdirSync(dir)
+    .map((f) => join(dir, f))
+    .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+  for (const f of files.reverse()) {
+    const text = readFileSync(f, "utf8");
+    if (new RegExp(`^To: .*${to.replace(/[.+]/g, "\\$&")}`, "mi").test(text)) {
+      return text.replace(/\r/g, "").replace(/=\n/g, "").replace(/=3D/g, "=");
+    }
+  }
+  return null;
+}
+async function waitForMail(to) {
+  const end = Date.now() + BOUND;
+  for (;;) {
+    const mail = mailTo(to);
+    if (mail) { return mail; }
+    if (Date.now() > end) { throw new Error(`no mail to ${to}`); }
+    await new Promise((r) => setTimeout(r, 100)); // polling the sink, bounded
+
+  }
+}
+
+// --- TOTP (RFC 6238: HMAC-SHA1, 6 digits, 30 s), as an authenticator app ---
+function base32(s) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const ch of s.replace(/[\s=]/g, "").toUpperCase()) {
+    const v = alphabet.indexOf(ch);
+    assert.ok(v >= 0, `base32: ${ch}`);
+    bits += v.toString(2).padStart(5, "0");
+  }
+  const out = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) { out.push(parseInt(bits.slice(i, i + 8), 2)); }
+  return Buffer.from(out);
+}
+function totp(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac("sha1", base32(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(n).padStart(6, "0");
+}
+const stepNow = () => Math.floor(Date.now() / 1000 / 30);
+
+// --- a photo: a 480×600 PNG with a gradient -----------------------------------
+function png(width, height) {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0); header.writeUInt32BE(height, 4);
+  header[8] = 8; header[9] = 2; // 8-bit RGB
+  const rows = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * (width * 3 + 1);
+    for (let x = 0; x < width; x++) {
+      rows[row + 1 + x * 3] = 200 + Math.floor((55 * x) / width);
+      rows[row + 2 + x * 3] = 80 + Math.floor((120 * y) / height);
+      rows[row + 3 + x * 3] = 120;
+    }
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header), chunk("IDAT", deflateSync(rows)), chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+async function login(page, email, password) {
+  await page.goto(`${BASE}/login`);
+  await page.fill("#email", email);
+  await page.fill("#password", password);
+  await page.click("form[action='/login'] button[type=submit]");
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-dev-shm-usage"],
+});
+const failures = [];
+try {
+  // Each page: no script error, no CSP violation or other console error
+  // (a refused login's 401 aside), and no 5xx ever.
+  const open = async (who) => {
+    const page = await (await browser.newContext({ viewport: { width: 1000, height: 900 } })).newPage();
+    page.setDefaultTimeout(BOUND);
+    page.on("pageerror", (e) => failures.push(`${who}: script error: ${e.message}`));
+    page.on("console", (m) => {
+      if (m.type() === "error" && !/^Failed to load resource: .* 401/.test(m.text())) {
+        failures.push(`${who}: console: ${m.text()} (${m.location().url})`);
+      }
+    });
+    page.on("response", (r) => { if (r.status() >= 500) { failures.push(`${who}: ${r.status()} ${r.url()}`); } });
+    return page;
+  };
+  const her = await open("her page");
+
+  // --- sign up, verify, log in ---------------------------------------------------
+  const email = `journey${Date.now()}@example.com`;
+  const password = "Orchard-Lantern-Violet-88";
+  await her.goto(`${BASE}/signup`);
+  await snap(her, "signup-form");
+  await her.fill("#email", email);
+  await her.fill("#password", password);
+  await her.fill("#nickname", "Journey");
+  await her.selectOption("#sex", "female");
+  await her.fill("#birthday", "1994-03-14");
+  await her.click("form[action='/signup'] button[type=submit]");
+  await her.waitForURL(/\/login\?notice=check_email/);
+  await snap(her, "signed-up");
+
+  const mail = await waitForMail(email);
+  const link = mail.match(/\/verify-email\?token=[A-Za-z0-9_-]+/);
+  assert.ok(link, "a verification link in the mail");
+  await her.goto(`${BASE}${link[0]}`);
+  assert.match(await her.content(), /verified/i);
+  await snap(her, "verified");
+  await login(her, email, password);
+  await her.waitForURL(/\/discover/);
+
+  // --- the profile, then a photo -----------------------------------------------
+  await her.goto(`${BASE}/profile`);
+  await her.fill("#bio", "Hiking, jazz and <b>bold</b> coffee.");
+  await her.fill("#city", "Paris");
+  await her.fill("#latitude", "48.8566");
+  await her.fill("#longitude", "2.3522");
+  await her.selectOption("#want_sex", "any");
+  await her.fill("#min_age", "18");
+  await her.fill("#max_age", "99");
+  await her.fill("#max_distance_km", "500");
+  await her.check("#discoverable");
+  await her.click("form.profile-form button[type=submit]");
+  await her.waitForURL(/notice=profile_saved/);
+  assert.equal(await her.inputValue("#bio"), "Hiking, jazz and <b>bold</b> coffee.");
+  await snap(her, "profile-saved");
+
+  const photo = join(SHOTS, "upload.png");
+  writeFileSync(photo, png(480, 600));
+  await her.setInputFiles("#photo", photo);
+  await her.click("form[enctype='multipart/form-data'] button[type=submit]");
+  await her.waitForURL(/notice=photo_uploaded/);
+  // The worker processes it: reload until the thumbnail replaces the placeholder.
+  const photoEnd = Date.now() + BOUND;
+  while ((await her.locator("[data-testid=my-photos] img").count()) === 0) {
+    assert.ok(Date.now() < photoEnd, "the photo was processed");
+    await her.reload();
+  }
+  const thumb = await her.locator("[data-testid=my-photos] img").first().getAttribute("src");
+  const fetched = await her.request.get(new URL(thumb, BASE).toString());
+  assert.equal(fetched.status(), 200, "the processed photo is served");
+  assert.equal(fetched.headers()["content-type"], "image/jpeg");
+  await snap(her, "photo-processed");
+
+  // --- discovery: a seeded member who liked her, then a keyboard swipe ----------
+  await her.goto(`${BASE}/discover`);
+  await snap(her, "deck");
+  const top = her.locator(".deck-item.top");
+  await top.waitFor();
+  const himId = Number(await top.getAttribute("data-candidate"));
+  const herId = Number(sql(`select id from users where email = '${email}'`));
+  const himEmail = sql(`select email from users where id = ${himId}`);
+  assert.match(himEmail, /@seed\.swiper\.test$/, "the top card is a seeded member");
+  const him = await open("his page");
+  await login(him, himEmail, "swiper seed member");
+  await him.waitForURL(/\/discover/);
+  // He liked her earlier (through the swipe form, as swipe.js sends it).
+  const token = await him.locator("input[name=csrf_token]").first().inputValue();
+  const liked = await him.request.post(`${BASE}/swipes`, {
+    form: { csrf_token: token, target: String(herId), kind: "like" },
+    headers: { Origin: BASE, Accept: "application/json" },
+  });
+  assert.equal(liked.status(), 200, await liked.text());
+
+  await her.keyboard.press("ArrowRight");
+  await her.waitForURL(/notice=its_a_match/);
+  await snap(her, "its-a-match");
+
+  // A rewind: nope the next card with the keyboard, then undo it.
+  const next = await her.locator(".deck-item.top").getAttribute("data-candidate");
+  await her.keyboard.press("ArrowLeft");
+  await her.locator(`.deck-item.top:not([data-candidate='${next}']), [data-testid=feed-empty]`).first().waitFor();
+  assert.equal(sql(`select count(*) from swipes where swiper_id = ${herId} and target_id = ${next}`), "1");
+  await her.keyboard.press("Backspace");
+  await her.waitForURL(/notice=rewound/);
+  assert.equal(sql(`select count(*) from swipes where swiper_id = ${herId} and target_id = ${next}`), "0");
+  assert.equal(await her.locator(".deck-item.top").getAttribute("data-candidate"), next, "the card is back");
+  await snap(her, "rewound");
+
+  // --- chat: both pages open, messages arrive live over the socket -------------
+  const matchId = Number(sql(`select id from matches where user_a = ${Math.min(herId, himId)} and user_b = ${Math.max(herId, himId)}`));
+  assert.ok(matchId > 0, "a match row");
+  await him.goto(`${BASE}/matches/${matchId}`);
+  await her.goto(`${BASE}/matches`);
+  await snap(her, "matches");
+  await her.click(`a[href='/matches/${matchId}']`);
+  await her.waitForURL(new RegExp(`/matches/${matchId}$`));
+  await her.fill("#body", "Hi! <script>alert(1)</script> Coffee on Sunday?");
+  await her.click("#composer button[type=submit]");
+  // Sent over the socket: no reload, and it appears on his open page.
+  assert.match(her.url(), new RegExp(`/matches/${matchId}$`));
+  const onHis = him.locator("[data-messages] [data-message]", { hasText: "Coffee on Sunday?" });
+  await onHis.waitFor();
+  assert.equal(await onHis.locator(".body").textContent(), "Hi! <script>alert(1)</script> Coffee on Sunday?");
+  await him.fill("#body", "Sunday it is.");
+  await him.click("#composer button[type=submit]");
+  await her.locator("[data-messages] [data-message]", { hasText: "Sunday it is." }).waitFor();
+  await snap(her, "chat-her");
+  await snap(him, "chat-him");
+  assert.equal(sql(`select count(*) from messages where match_id = ${matchId}`), "2");
+
+  // --- he reports her ---------------------------------------------------------
+  await him.goto(`${BASE}/users/${herId}`);
+  await him.selectOption("#reason", { index: 1 });
+  await him.fill("#details", "Asks everyone for money.");
+  await him.click(`form[action='/users/${herId}/report'] button[type=submit]`);
+  await him.waitForURL(/notice=reported/);
+  const reportId = Number(sql(`select id from reports where target_id = ${herId} and status = 'open'`));
+  assert.ok(reportId > 0, "an open report");
+
+  // --- a moderator: 2FA enrolment, a 2FA login, the report, the ban -------------
+  await her.goto(`${BASE}/matches/${matchId}`); // her page stays open
+  const mod = await open("the moderator's page");
+  await login(mod, MOD_EMAIL, MOD_PASSWORD);
+  await mod.goto(`${BASE}/admin`);
+  await mod.waitForURL(/\/settings\/2fa/); // staff must enrol first
+  const secret = (await mod.locator("[data-totp-secret]").textContent()).trim();
+  // The previous step's code for enrolment, the next step's for the login:
+  // both inside the ±1 window, and the second is later than the first.
+  await mod.fill("#code", totp(secret, stepNow() - 1));
+  await mod.click("form[action='/settings/2fa'] button[type=submit]");
+  await mod.locator("[data-recovery-codes]").waitFor();
+  await snap(mod, "moderator-2fa-enrolled");
+  await mod.locator("form[action='/logout'] button").first().click();
+  await mod.waitForURL(/\/login/);
+  await login(mod, MOD_EMAIL, MOD_PASSWORD);
+  await mod.waitForURL(/\/login\/2fa/);
+  await mod.fill("#code", totp(secret, stepNow() + 1));
+  await mod.click("form[action='/login/2fa'] button[type=submit]");
+  await mod.goto(`${BASE}/admin`);
+  await mod.waitForURL(/\/admin$/);
+  await snap(mod, "moderator-dashboard");
+  await mod.goto(`${BASE}/admin/reports`);
+  const report = mod.locator(`[data-report='${reportId}']`);
+  await report.waitFor();
+  await report.locator("input[name=note]").fill("Confirmed by two members");
+  await snap(mod, "report-queue");
+  await report.locator("button[name=action][value=ban]").click();
+  await mod.waitForURL(/\/admin\/reports/);
+  assert.equal(sql(`select is_active from users where id = ${herId}`), "f");
+
+  // Her open conversation page hears it and goes to the login page itself.
+  await her.waitForURL(/\/login\?notice=signed_out/);
+  await snap(her, "banned-member-signed-out");
+  await login(her, email, password);
+  assert.match(her.url(), /\/login/);
+  assert.equal(await her.locator("[data-error-code]").first().getAttribute("data-error-code"), "invalid_credentials");
+  await snap(her, "banned-member-cannot-log-in");
+  assert.equal(sql(`select count(*) from audit_log where action = 'report.resolve'`), "1");
+} finally {
+  await browser.close();
+}
+assert.deepEqual(failures, [], failures.join("\n"));
+console.log(`browser journeys: every step passed (${shot} screenshots in ${SHOTS})`);
