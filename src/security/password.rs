@@ -3,7 +3,10 @@
 //! and a hash made with fewer iterations than configured is upgraded at login.
 //!
 //! Hashing is deliberately slow: call these from a blocking thread
-//! (`web::block`), never on the async executor.
+//! (`web::block`), never on the async executor. The `_off_executor`
+//! helpers do, and run at most half the cores' worth of hashes at once: a
+//! flood of logins (each one a slow hash, even for an unknown email) then
+//! waits its turn instead of taking every core from the pages.
 
 use std::num::NonZeroU32;
 
@@ -82,7 +85,29 @@ pub async fn hash_off_executor(
     iterations: u32,
 ) -> Result<String, crate::error::AppError> {
     let password = password.clone();
-    actix_web::web::block(move || hash(password.expose(), iterations))
+    in_hashing_slot(move || hash(password.expose(), iterations)).await
+}
+
+/// How many hashes may run at once: half the cores, at least one.
+fn slot_count() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    (cores / 2).max(1)
+}
+
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(slot_count()))
+}
+
+/// Runs `work` on the blocking pool once a hashing slot is free.
+async fn in_hashing_slot<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, crate::error::AppError> {
+    let _slot = hashing_slots()
+        .acquire()
+        .await
+        .map_err(|e| crate::error::AppError::internal("password hashing", e))?;
+    actix_web::web::block(work)
         .await
         .map_err(|e| crate::error::AppError::internal("password hashing", e))
 }
@@ -94,9 +119,7 @@ pub async fn verify_off_executor(
     iterations: u32,
 ) -> Result<Verification, crate::error::AppError> {
     let password = password.clone();
-    actix_web::web::block(move || verify(password.expose(), &encoded, iterations))
-        .await
-        .map_err(|e| crate::error::AppError::internal("password hashing", e))
+    in_hashing_slot(move || verify(password.expose(), &encoded, iterations)).await
 }
 
 /// Paces refused logins: a refusal is answered no sooner than the slowest
@@ -136,6 +159,31 @@ pub fn dummy_hash(iterations: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[actix_web::test]
+    async fn no_more_hashes_run_at_once_than_there_are_slots() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let slots = slot_count();
+        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let calls = (0..8).map(|_| {
+            let (running, most) = (running.clone(), most.clone());
+            in_hashing_slot(move || {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                let h = hash("a real, slow hash", 200_000);
+                running.fetch_sub(1, Ordering::SeqCst);
+                h
+            })
+        });
+        let hashes = futures_util::future::join_all(calls).await;
+        assert!(hashes.iter().all(Result::is_ok));
+        let most = most.load(Ordering::SeqCst);
+        assert!(
+            most >= 1 && most <= slots,
+            "{most} at once with {slots} slots"
+        );
+    }
 
     /// Made by Django 5.2: `make_password("correct horse", "seasalt", "pbkdf2_sha256")`
     /// with 1,000,000 iterations.
