@@ -14,7 +14,7 @@ use crate::db::{transaction, DbConnection};
 use crate::error::{AppError, FieldCode};
 use crate::limits::rules;
 use crate::profiles::store::Profile;
-use crate::security::password::{hash_off_executor, verify_off_executor, Verification};
+use crate::security::password::{hash_off_executor, verify_timed_off_executor, Verification};
 use crate::security::SecretString;
 use crate::state::AppState;
 
@@ -39,9 +39,8 @@ pub async fn check_credentials(
     let stored = user
         .as_ref()
         .map_or_else(|| state.dummy_hash.clone(), |u| u.password_hash.clone());
-    let started = std::time::Instant::now();
-    let verification = verify_off_executor(password, stored, iterations).await?;
-    state.login_pacer.observe(started.elapsed());
+    let (verification, took) = verify_timed_off_executor(password, stored, iterations).await?;
+    state.login_pacer.observe(took);
     let Some(user) = user.filter(|u| u.is_active) else {
         return Ok(None);
     };

@@ -118,8 +118,23 @@ pub async fn verify_off_executor(
     encoded: String,
     iterations: u32,
 ) -> Result<Verification, crate::error::AppError> {
+    Ok(verify_timed_off_executor(password, encoded, iterations).await?.0)
+}
+
+/// [`verify`] on the blocking thread pool, and how long the check itself
+/// took (without the wait for a slot, which a flood makes long).
+pub async fn verify_timed_off_executor(
+    password: &super::SecretString,
+    encoded: String,
+    iterations: u32,
+) -> Result<(Verification, std::time::Duration), crate::error::AppError> {
     let password = password.clone();
-    in_hashing_slot(move || verify(password.expose(), &encoded, iterations)).await
+    in_hashing_slot(move || {
+        let started = std::time::Instant::now();
+        let verification = verify(password.expose(), &encoded, iterations);
+        (verification, started.elapsed())
+    })
+    .await
 }
 
 /// Paces refused logins: a refusal is answered no sooner than the slowest
