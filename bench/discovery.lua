@@ -4,7 +4,7 @@ local i = 0
 function init(args)
   for line in io.lines(args[1]) do
     local cookie = line:match("^([^\t]+)")
-    sessions[#sessions + 1] = "swiper_session=" .. cookie
+    sessions[#sessions + 1] = cookie
   end
 end
 function request()

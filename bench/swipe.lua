@@ -10,7 +10,7 @@ function init(args)
   sessions = {}
   for line in io.lines(args[1]) do
     local cookie, token = line:match("^([^\t]+)\t([^\t]+)")
-    sessions[#sessions + 1] = { cookie = "swiper_session=" .. cookie, token = token }
+    sessions[#sessions + 1] = { cookie = cookie, token = token }
   end
   first, last = tonumber(args[2]), tonumber(args[3])
   threads = tonumber(args[4])

@@ -2,9 +2,13 @@
 //! of idle sockets. Starts two `swiper serve` processes (this build's
 //! binary) on the seeded database, logs in seeded matched pairs, puts one
 //! member of each pair on each instance, sends `RATE` messages a second for
-//! `SECONDS` seconds over the sockets, and measures each message from send
+//! `SEND_SECONDS` seconds over the sockets, and measures each message from send
 //! to delivery on the other instance. Then opens `IDLE` idle sockets to one
-//! instance and reads its resident memory. Run after seeding:
+//! instance and reads its resident memory. With `BENCH_SOCKETS_URL` (a
+//! front such as nginx) and `BENCH_LOGIN_URL` (an instance: nginx limits
+//! logins) it starts nothing and opens every socket through the front
+//! (bench/chat.sh does this with one or two instances behind the shipped
+//! nginx config; the idle-socket figure is skipped). Run after seeding:
 //!
 //! ```sh
 //! DATABASE_URL=postgres://postgres@127.0.0.1:5432/swiper_bench swiper seed --users 100000
@@ -139,7 +143,7 @@ fn main() {
         std::env::var("BENCH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let pairs_wanted = env_or("PAIRS", 50);
     let rate = env_or("RATE", 1000);
-    let seconds = env_or("SECONDS", 10);
+    let seconds = env_or("SEND_SECONDS", 10);
     let idle = env_or("IDLE", 10_000);
     let Some((mut conn, _)) = common::connect(&db_url) else {
         return;
@@ -194,10 +198,27 @@ fn main() {
         ] {
             let _ = runtime.set(key, 1_000_000, now).await;
         }
+        let front = std::env::var("BENCH_SOCKETS_URL").ok();
         let secret = "bench-secret-key-for-two-chat-instances-0123456789abcdef0123456789abcdef";
-        let a = start(&db_url, &redis_url, 18181, secret);
-        let b = start(&db_url, &redis_url, 18182, secret);
-        for inst in [&a, &b] {
+        let instances = match front {
+            Some(_) => Vec::new(),
+            None => vec![
+                start(&db_url, &redis_url, 18181, secret),
+                start(&db_url, &redis_url, 18182, secret),
+            ],
+        };
+        // (sockets, logins) for the A side and the B side.
+        let (a, b) = match &front {
+            Some(front) => {
+                let login = std::env::var("BENCH_LOGIN_URL").unwrap_or_else(|_| front.clone());
+                ((front.clone(), login.clone()), (front.clone(), login))
+            }
+            None => (
+                (instances[0].base.clone(), instances[0].base.clone()),
+                (instances[1].base.clone(), instances[1].base.clone()),
+            ),
+        };
+        for inst in &instances {
             let mut up = false;
             for _ in 0..300 {
                 if reqwest::get(format!("{}/healthz", inst.base)).await.is_ok() {
@@ -213,9 +234,9 @@ fn main() {
         let sent_at = Arc::new(Mutex::new(HashMap::<String, Instant>::new()));
         let mut senders = Vec::new();
         for (match_id, email_a, email_b, id_a, id_b) in &pairs {
-            let cookie_a = login(&a.base, email_a).await;
-            let cookie_b = login(&b.base, email_b).await;
-            for (base, cookie, me) in [(&a.base, cookie_a, *id_a), (&b.base, cookie_b, *id_b)] {
+            let cookie_a = login(&a.1, email_a).await;
+            let cookie_b = login(&b.1, email_b).await;
+            for (base, cookie, me) in [(&a.0, cookie_a, *id_a), (&b.0, cookie_b, *id_b)] {
                 let ws = socket(base, &cookie).await;
                 let (sink, mut stream) = ws.split();
                 senders.push((*match_id, sink));
@@ -267,7 +288,7 @@ fn main() {
         l.sort_by(|x, y| x.total_cmp(y));
         let pct = |p: f64| l.get(((l.len() as f64 * p) as usize).min(l.len().saturating_sub(1))).copied().unwrap_or(f64::NAN);
         println!(
-            "delivered {}/{} across instances ({:.0} msg/s sent): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            "delivered {}/{} to the other member's socket ({:.0} msg/s sent): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
             l.len(),
             total,
             total as f64 / send_secs,
@@ -278,21 +299,22 @@ fn main() {
         drop(senders);
 
         // Idle sockets on instance A, all one member's tabs.
-        let cookie = login(&a.base, &pairs[0].1).await;
-        let pid = a.child.id();
-        let before = rss_kib(pid);
-        let mut idle_sockets = Vec::with_capacity(idle);
-        for _ in 0..idle {
-            idle_sockets.push(socket(&a.base, &cookie).await);
+        if let Some(first) = instances.first().filter(|_| idle > 0) {
+            let cookie = login(&first.base, &pairs[0].1).await;
+            let pid = first.child.id();
+            let before = rss_kib(pid);
+            let mut idle_sockets = Vec::with_capacity(idle);
+            for _ in 0..idle {
+                idle_sockets.push(socket(&first.base, &cookie).await);
+            }
+            let after = rss_kib(pid);
+            println!(
+                "{idle} idle sockets on one instance: resident {:.1} MiB (was {:.1} MiB; {:.1} KiB a socket)",
+                after as f64 / 1024.0,
+                before as f64 / 1024.0,
+                (after.saturating_sub(before)) as f64 / idle as f64,
+            );
         }
-        let after = rss_kib(pid);
-        println!(
-            "{idle} idle sockets on one instance: resident {:.1} MiB (was {:.1} MiB; {:.1} KiB a socket)",
-            after as f64 / 1024.0,
-            before as f64 / 1024.0,
-            (after.saturating_sub(before)) as f64 / idle as f64,
-        );
-        drop(idle_sockets);
         let now = chrono::Utc::now().naive_utc();
         for (key, default) in [
             ("rate_messages_per_member", 60),
