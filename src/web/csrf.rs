@@ -1,10 +1,3 @@
-//! The one CSRF check: a per-session synchronizer token (32 random bytes) sent
-//! back as the `csrf_token` form field or the `X-CSRF-Token` header, compared
-//! in constant time, plus an `Origin`/`Referer` check against `BASE_URL`.
-//! It runs as middleware on every state-changing request, login included,
-//! and refuses bodies that are not forms (the JSON API will authenticate
-//! with bearer tokens, not cookies, and lives outside this layer).
-
 //! The one CSRF check, stateless: a signed double-submit token. Every
 //! browser gets a random value in the `swiper_csrf` cookie (`__Host-` prefixed
 //! on HTTPS); the token its forms carry is an HMAC-SHA256 (key derived from
