@@ -12,7 +12,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=$(mktemp -d)
 chmod 755 "$work"
 pids=()
+lifted=()
 cleanup() {
+  for k in "${lifted[@]}"; do psql "$DATABASE_URL" -qc "delete from runtime_settings where key = '$k'" || true; done
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   [ -f "$work/nginx/nginx.pid" ] && nginx -c "$work/nginx/nginx.conf" -p "$work/nginx/" -s stop 2>/dev/null || true
   rm -rf "$work"
@@ -43,6 +45,14 @@ if ! psql "$PG/postgres" -Atc "select 1 from pg_database where datname = '$DB'" 
 fi
 (cd "$work" && "$bin" migrate >/dev/null && "$bin" seed --users "$MEMBERS" --avatars 0)
 psql "$DATABASE_URL" -qc "analyze" >/dev/null
+
+# Turns a runtime rate limit off for this run (restored on exit): all the
+# load comes from one address, where a real site's members have their own.
+lift_limit() {
+  psql "$DATABASE_URL" -qc "insert into runtime_settings (key, value, updated_at) values ('$1', '0', now())
+    on conflict (key) do update set value = '0', updated_at = now()"
+  lifted+=("$1")
+}
 
 describe() { echo "$INSTANCES instance(s), front: $FRONT, $MEMBERS members, $(nproc) cores"; }
 
@@ -83,15 +93,17 @@ start_server() {
 cookie_header() { awk -F'\t' 'NF >= 7 { printf "%s%s=%s", sep, $6, $7; sep = "; " }' "$1"; }
 
 # Logs in seeded members 0..n-1 on the first instance (sessions are in Redis,
-# so every instance knows them); writes "Cookie header<TAB>csrf<TAB>user id"
+# so every instance knows them), each from its own claimed address (the
+# instance trusts loopback's X-Forwarded-For, and allows 30 logins an address
+# in five minutes, as a real site would for one client); writes "Cookie header<TAB>csrf<TAB>user id"
 # lines to $work/sessions.
 login_members() {
-  local n=$1 i jar token
+  local n=$1 i jar token ip
   : >"$work/sessions"
   for i in $(seq 0 $((n - 1))); do
-    jar="$work/jar$i"
-    token=$(curl -s -c "$jar" -b "$jar" "$DIRECT/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -1)
-    curl -s -o /dev/null -c "$jar" -b "$jar" -H "Origin: $BASE" --data-urlencode "csrf_token=$token" \
+    jar="$work/jar$i" ip="10.9.$((i / 250)).$((i % 250 + 1))"
+    token=$(curl -s -c "$jar" -b "$jar" -H "X-Forwarded-For: $ip" "$DIRECT/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -1)
+    curl -s -o /dev/null -c "$jar" -b "$jar" -H "Origin: $BASE" -H "X-Forwarded-For: $ip" --data-urlencode "csrf_token=$token" \
       --data-urlencode "email=member$i@seed.swiper.test" --data-urlencode "password=swiper seed member" "$DIRECT/login"
     token=$(curl -s -c "$jar" -b "$jar" "$DIRECT/settings" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -1)
     grep -q swiper_session "$jar" || { echo "login of member$i failed" >&2; exit 1; }
