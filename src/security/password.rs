@@ -118,7 +118,9 @@ pub async fn verify_off_executor(
     encoded: String,
     iterations: u32,
 ) -> Result<Verification, crate::error::AppError> {
-    Ok(verify_timed_off_executor(password, encoded, iterations).await?.0)
+    Ok(verify_timed_off_executor(password, encoded, iterations)
+        .await?
+        .0)
 }
 
 /// [`verify`] on the blocking thread pool, and how long the check itself
