@@ -103,7 +103,8 @@
     };
     socket.onclose = function (e) {
       socket = null;
-      // 1008: policy (idle); 1001: the instance is stopping. Both reconnect.
+      // 1008 "signed out" stays closed; any other close reconnects (1008
+      // idle, 1001 the instance is stopping, 1011 it could not check the session).
       if (e.code === 1008 && e.reason === "signed out") { return; }
       if (closed && !openMatch) { return; }
       setTimeout(connect, delay);

@@ -276,9 +276,15 @@ async fn open_for(
     let now = state.clock.now();
     let for_session = user.clone();
     let (ip_owned, ua_owned) = (ip.to_string(), user_agent.to_string());
-    let record = state
+    let (record, replaced_owner) = state
         .db
         .primary(move |c| {
+            // Whose session this browser had: perhaps another member's (a
+            // shared computer), whose chat sockets must hear that it ended.
+            let replaced_owner = match &replaces {
+                Some(old) => sessions::owner_of(c, old)?,
+                None => None,
+            };
             let login = LoginContext {
                 remember,
                 ip: &ip_owned,
@@ -286,11 +292,14 @@ async fn open_for(
                 replaces: replaces.as_ref(),
                 lifetimes,
             };
-            Ok(open_session(c, &for_session, &login, now)?)
+            Ok((open_session(c, &for_session, &login, now)?, replaced_owner))
         })
         .await?;
     if record.is_some() {
         events::record(state, user.id, AuthEvent::LoginSuccess, ip, user_agent).await;
+        if let Some(owner) = replaced_owner {
+            state.hub.sessions_ended(owner.0).await;
+        }
     }
     Ok(record)
 }

@@ -207,16 +207,32 @@ pub fn list(
         .load(conn)
 }
 
-/// Whether a session still exists and its account is active (a live chat
-/// socket asks when it hears that sessions of its member ended).
-pub fn is_alive(conn: &mut DbConnection, session_id: &SessionId) -> QueryResult<bool> {
+/// Whether a session still exists, has not reached its absolute expiry and
+/// its account is active (a live chat socket asks when it hears that sessions
+/// of its member ended, and now and then). The idle timeout is left out: an
+/// open chat socket is the member being there, though it makes no request.
+pub fn is_alive(
+    conn: &mut DbConnection,
+    session_id: &SessionId,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         user_sessions::table
             .inner_join(users::table)
             .filter(user_sessions::id.eq(session_id))
+            .filter(user_sessions::expires_at.gt(now))
             .filter(users::is_active.eq(true)),
     ))
     .get_result(conn)
+}
+
+/// Whose session this is, if it exists.
+pub fn owner_of(conn: &mut DbConnection, session_id: &SessionId) -> QueryResult<Option<UserId>> {
+    user_sessions::table
+        .find(session_id)
+        .select(user_sessions::user_id)
+        .first(conn)
+        .optional()
 }
 
 pub fn revoke(conn: &mut DbConnection, session_id: &SessionId) -> QueryResult<usize> {

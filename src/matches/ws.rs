@@ -30,6 +30,8 @@ use crate::state::AppState;
 pub const MAX_FRAME: usize = 8 * 1024;
 const PING_EVERY: Duration = Duration::from_secs(15);
 const IDLE_CLOSE: Duration = Duration::from_secs(45);
+/// Every this many pings (a minute) a socket checks its session by itself.
+const RECHECK_EVERY_PINGS: u32 = 4;
 /// Backlog rows read at a time.
 const BACKLOG_PAGE: i64 = 500;
 
@@ -109,6 +111,12 @@ async fn run(
     mut reg: Registration,
     after: Option<i64>,
 ) {
+    // The session was checked before the socket joined the hub; a ban or a
+    // sign-out in between was announced before it could hear, so look again.
+    if let Some(reason) = signed_out(&state, &session_id, &mut session).await {
+        let _ = session.close(Some(reason)).await;
+        return;
+    }
     let mut sent_from_backlog = HashSet::new();
     if let Some(after) = after {
         match Box::pin(backlog(&state, me, after, &mut session)).await {
@@ -117,6 +125,7 @@ async fn run(
         }
     }
     let mut ping = tokio::time::interval(PING_EVERY);
+    let mut pings: u32 = 0;
     let mut last_heard = Instant::now();
     let reason = loop {
         tokio::select! {
@@ -153,13 +162,10 @@ async fn run(
             event = reg.events.recv() => {
                 let Some(event) = event else { break None };
                 if event.session_check {
-                    if Box::pin(session_alive(&state, &session_id)).await {
-                        continue;
+                    match Box::pin(signed_out(&state, &session_id, &mut session)).await {
+                        Some(reason) => break Some(reason),
+                        None => continue,
                     }
-                    // Signed out (banned, or signed out elsewhere): say so,
-                    // so the page goes to the login page, and close.
-                    let _ = session.text(json!({ "type": "signed_out" }).to_string()).await;
-                    break Some(CloseReason { code: CloseCode::Policy, description: Some("signed out".into()) });
                 }
                 if event.message_id.is_some_and(|id| sent_from_backlog.remove(&id)) {
                     continue;
@@ -175,6 +181,15 @@ async fn run(
                 if session.ping(b"").await.is_err() {
                     return;
                 }
+                // Now and then, without being told: the session may have
+                // reached its expiry, or an announcement been lost while
+                // Redis reconnected.
+                pings = pings.wrapping_add(1);
+                if pings % RECHECK_EVERY_PINGS == 0 {
+                    if let Some(reason) = Box::pin(signed_out(&state, &session_id, &mut session)).await {
+                        break Some(reason);
+                    }
+                }
             }
             _ = reg.shutdown.changed() => {
                 break Some(CloseReason { code: CloseCode::Away, description: Some("restarting".into()) });
@@ -184,15 +199,38 @@ async fn run(
     let _ = session.close(reason).await;
 }
 
-/// Whether the socket's session is still alive; a database error counts as
-/// alive (the next request re-checks it anyway).
-async fn session_alive(state: &AppState, session_id: &SessionId) -> bool {
-    let sid = session_id.clone();
-    state
+/// Checks that the socket's session is still alive. If it is gone (a ban, a
+/// sign-out elsewhere, its expiry), tells the page, so it goes to the login
+/// page, and gives the reason to close with (1008, which chat.js does not
+/// reconnect after). If the database cannot say, the socket closes as when
+/// the instance is in trouble (1011): chat.js reconnects, and the new
+/// socket's request is authenticated afresh.
+async fn signed_out(
+    state: &AppState,
+    session_id: &SessionId,
+    session: &mut Session,
+) -> Option<CloseReason> {
+    let (sid, now) = (session_id.clone(), state.clock.now());
+    match state
         .db
-        .primary(move |c| Ok(sessions::is_alive(c, &sid)?))
+        .primary(move |c| Ok(sessions::is_alive(c, &sid, now)?))
         .await
-        .unwrap_or(true)
+    {
+        Ok(true) => None,
+        Ok(false) => {
+            let _ = session
+                .text(json!({ "type": "signed_out" }).to_string())
+                .await;
+            Some(CloseReason {
+                code: CloseCode::Policy,
+                description: Some("signed out".into()),
+            })
+        }
+        Err(_) => Some(CloseReason {
+            code: CloseCode::Error,
+            description: Some("try again".into()),
+        }),
+    }
 }
 
 /// Sends every message after `after`; returns their ids (live copies of

@@ -601,3 +601,29 @@ async fn a_socket_whose_session_ends_signs_out_and_the_others_stay() {
     assert!(location(&res).starts_with("/login"), "{}", location(&res));
     assert_eq!(stored(&app).await, 1);
 }
+
+#[tokio::test]
+async fn logging_in_as_someone_else_on_a_shared_browser_signs_out_the_first_members_socket() {
+    let app = spawn_app().await;
+    let (ana, _, bo, _, m) = pair(&app, "ana@example.com", "bo@example.com").await;
+    let mut ana_ws = socket(&app, &ana, "").await;
+    let mut bo_ws = socket(&app, &bo, "").await;
+    // Bo logs in on Ana's computer: her session there ends, and her open
+    // chat page must not keep receiving their messages.
+    assert_eq!(
+        ana.login("bo@example.com", GOOD_PASSWORD).await.status(),
+        303
+    );
+    let (frames, code) = until_close(&mut ana_ws).await;
+    assert_eq!(frames, vec![json!({ "type": "signed_out" })]);
+    assert_eq!(code, Some(1008));
+    // Bo's socket on his own device keeps hearing.
+    let res = ana
+        .post(
+            &format!("/matches/{m}/messages"),
+            &[("body", "from her computer")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(next_frame(&mut bo_ws).await["body"], "from her computer");
+}
