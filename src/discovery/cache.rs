@@ -1,8 +1,10 @@
 //! Each member's feed, kept for a short while so paging and swiping do not
 //! rebuild it. A swipe, a rewind or a block drops or edits the member's
-//! entry, and an entry built before the member's profile last changed (on
-//! any instance: its `updated_at`) is not used; the page re-checks the rules for the people it shows,
-//! so an entry can be stale in order but never shows someone it must not.
+//! entry, and an entry is used only while the member's profile is the one it
+//! was built from (its `updated_at`, so a change made on any instance, and
+//! read from a replica that lags, counts without comparing clocks); the page
+//! re-checks the rules for the people it shows, so an entry can be stale in
+//! order but never shows someone it must not.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,8 +19,8 @@ use crate::auth::UserId;
 pub const TTL: Duration = Duration::from_secs(300);
 const MAX_ENTRIES: usize = 50_000;
 
-/// When it was built (for the TTL, and the clock's time to compare with the
-/// profile's `updated_at`), and the feed.
+/// When it was built (for the TTL), the `updated_at` of the profile it was
+/// built from, and the feed.
 type Entries = HashMap<UserId, (Instant, NaiveDateTime, Arc<Vec<Candidate>>)>;
 
 #[derive(Clone, Default)]
@@ -31,7 +33,7 @@ impl FeedCache {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// `user`'s feed and when it was built, if it is fresh.
+    /// `user`'s feed and the profile version it was built from, if it is fresh.
     pub fn get(&self, user: UserId) -> Option<(NaiveDateTime, Arc<Vec<Candidate>>)> {
         let map = self.map();
         map.get(&user)
@@ -39,8 +41,9 @@ impl FeedCache {
             .map(|(_, built_at, feed)| (*built_at, feed.clone()))
     }
 
-    /// Keeps `user`'s freshly built feed, built at `built_at`.
-    pub fn put(&self, user: UserId, built_at: NaiveDateTime, feed: Arc<Vec<Candidate>>) {
+    /// Keeps `user`'s freshly built feed, built from their profile as of
+    /// `built_from` (its `updated_at`).
+    pub fn put(&self, user: UserId, built_from: NaiveDateTime, feed: Arc<Vec<Candidate>>) {
         let mut map = self.map();
         if map.len() >= MAX_ENTRIES {
             map.retain(|_, (at, _, _)| at.elapsed() < TTL);
@@ -48,7 +51,7 @@ impl FeedCache {
                 map.clear();
             }
         }
-        map.insert(user, (Instant::now(), built_at, feed));
+        map.insert(user, (Instant::now(), built_from, feed));
     }
 
     /// Drops `target` from `user`'s feed (after a swipe or a block).

@@ -101,11 +101,14 @@ pub async fn feed_page(
             };
             let viewer = Viewer::of(&profile, today);
             let has_place = viewer.position.is_some() || !viewer.city_key.is_empty();
-            // A feed built before my profile last changed (my place, my
+            // A feed built from another version of my profile (my place, my
             // preferences) is rebuilt.
             let (feed, built) = match cached {
-                Some((built_at, f)) if profile.updated_at < built_at => (f, false),
-                _ => (Arc::new(feed::build(c, &viewer, today, now)?), true),
+                Some((built_from, f)) if built_from == profile.updated_at => (f, None),
+                _ => (
+                    Arc::new(feed::build(c, &viewer, today, now)?),
+                    Some(profile.updated_at),
+                ),
             };
             let start = (page - 1) * PAGE_SIZE;
             let slice: Vec<Candidate> = feed.iter().skip(start).take(PAGE_SIZE).cloned().collect();
@@ -119,11 +122,16 @@ pub async fn feed_page(
                 .collect();
             let profiles = cards_of(c, &still, Some(&viewer), today, &media)?;
             let with_flags = profiles.into_iter().zip(superliked).collect::<Vec<_>>();
-            Ok((feed.len(), built.then_some(feed), with_flags, has_place))
+            Ok((
+                feed.len(),
+                built.map(|from| (from, feed)),
+                with_flags,
+                has_place,
+            ))
         })
         .await?;
-    if let Some(feed) = built {
-        cache.put(id, now, feed);
+    if let Some((built_from, feed)) = built {
+        cache.put(id, built_from, feed);
     }
     let empty = if !verified {
         Some(EmptyReason::NotVerified)

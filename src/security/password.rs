@@ -94,22 +94,29 @@ fn slot_count() -> usize {
     (cores / 2).max(1)
 }
 
-fn hashing_slots() -> &'static tokio::sync::Semaphore {
-    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(slot_count()))
+fn hashing_slots() -> &'static std::sync::Arc<tokio::sync::Semaphore> {
+    static SLOTS: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> =
+        std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| std::sync::Arc::new(tokio::sync::Semaphore::new(slot_count())))
 }
 
-/// Runs `work` on the blocking pool once a hashing slot is free.
+/// Runs `work` on the blocking pool once a hashing slot is free. The slot
+/// goes with the work, so a request dropped meanwhile (the client left)
+/// frees it only when the hash is done, never while it still runs.
 async fn in_hashing_slot<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, crate::error::AppError> {
-    let _slot = hashing_slots()
-        .acquire()
+    let slot = hashing_slots()
+        .clone()
+        .acquire_owned()
         .await
         .map_err(|e| crate::error::AppError::internal("password hashing", e))?;
-    actix_web::web::block(work)
-        .await
-        .map_err(|e| crate::error::AppError::internal("password hashing", e))
+    actix_web::web::block(move || {
+        let _slot = slot;
+        work()
+    })
+    .await
+    .map_err(|e| crate::error::AppError::internal("password hashing", e))
 }
 
 /// [`verify`] on the blocking thread pool.
