@@ -12,4 +12,4 @@ start_server
 echo "== chat delivery, ${RATE:-1000} msg/s for ${SEND_SECONDS:-10} s; $(describe)"
 (cd "$root" && BENCH_DATABASE_URL="$DATABASE_URL" BENCH_REDIS_URL="$REDIS" \
   BENCH_SOCKETS_URL="$BASE" BENCH_LOGIN_URL="$DIRECT" IDLE=0 SEND_SECONDS="${SEND_SECONDS:-10}" \
-  cargo bench --bench chat_delivery 2>/dev/null)
+  cargo bench -q --bench chat_delivery)

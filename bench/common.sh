@@ -13,8 +13,10 @@ work=$(mktemp -d)
 chmod 755 "$work"
 pids=()
 lifted=()
+at_exit=()
 cleanup() {
-  for k in "${lifted[@]}"; do psql "$DATABASE_URL" -qc "delete from runtime_settings where key = '$k'" || true; done
+  for c in "${at_exit[@]}"; do eval "$c" || true; done
+  for k in "${lifted[@]}"; do psql "$DATABASE_URL" -qc "$k" || true; done
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   [ -f "$work/nginx/nginx.pid" ] && nginx -c "$work/nginx/nginx.conf" -p "$work/nginx/" -s stop 2>/dev/null || true
   rm -rf "$work"
@@ -46,12 +48,19 @@ fi
 (cd "$work" && "$bin" migrate >/dev/null && "$bin" seed --users "$MEMBERS" --avatars 0)
 psql "$DATABASE_URL" -qc "analyze" >/dev/null
 
-# Turns a runtime rate limit off for this run (restored on exit): all the
-# load comes from one address, where a real site's members have their own.
+# Turns a runtime rate limit off for this run and puts back what was there
+# on exit (a value staff set, or none): all the load comes from one address,
+# where a real site's members have their own.
 lift_limit() {
+  local old
+  old=$(psql "$DATABASE_URL" -Atc "select value from runtime_settings where key = '$1'")
+  if [ -n "$old" ]; then
+    lifted+=("update runtime_settings set value = '$old', updated_at = now() where key = '$1'")
+  else
+    lifted+=("delete from runtime_settings where key = '$1'")
+  fi
   psql "$DATABASE_URL" -qc "insert into runtime_settings (key, value, updated_at) values ('$1', '0', now())
     on conflict (key) do update set value = '0', updated_at = now()"
-  lifted+=("$1")
 }
 
 describe() { echo "$INSTANCES instance(s), front: $FRONT, $MEMBERS members, $(nproc) cores"; }

@@ -23,6 +23,7 @@ printf '%s\t%s\n' "$cookie" "$token" > "$work/attacker.tsv"
 echo "== GET /discover, $CONNECTIONS connections, $DURATION, under a login flood of $FLOOD connections; $(describe)"
 wrk -t1 -c"$FLOOD" -d"$DURATION" -s "$root/bench/login_flood.lua" "$BASE" -- "$work/attacker.tsv" "$BASE" > "$work/flood.txt" &
 flood=$!
+pids+=("$flood")
 wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$root/bench/discovery.lua" "$BASE" -- "$work/sessions"
 wait "$flood"
 echo "-- the flood (POST /login):"

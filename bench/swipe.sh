@@ -16,9 +16,9 @@ before=$(psql "$DATABASE_URL" -Atc "select count(*) from swipes")
 # The run's swipes (dislikes: nothing else is written) are removed at the
 # end, so the next run sends the same new pairs.
 last=$(psql "$DATABASE_URL" -Atc "select coalesce(max(id), 0) from swipes")
+at_exit+=("psql \"\$DATABASE_URL\" -qc 'delete from swipes where id > $last'")
 echo "== POST /swipes, $CONNECTIONS connections, $DURATION; $(describe)"
 wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$root/bench/swipe.lua" "$BASE" -- "$work/sessions" $range 2
 after=$(psql "$DATABASE_URL" -Atc "select count(*) from swipes")
 dups=$(psql "$DATABASE_URL" -Atc "select count(*) - count(distinct (swiper_id, target_id)) from swipes")
 echo "swipe rows added: $((after - before)); duplicate pairs in the table: $dups"
-psql "$DATABASE_URL" -qc "delete from swipes where id > $last"

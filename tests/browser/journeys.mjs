@@ -316,6 +316,8 @@ try {
   await snap(her, "banned-member-cannot-log-in");
   assert.equal(sql(`select count(*) from audit_log where action = 'report.resolve'`), "1");
 } finally {
+  // Printed even when a step threw: a script error or a 5xx is often why.
+  if (failures.length) console.error(`page failures:\n${failures.join("\n")}`);
   await browser.close();
 }
 assert.deepEqual(failures, [], failures.join("\n"));
