@@ -4,9 +4,9 @@
 -- trusts the load generator as a proxy (the direct shape) sees a flood from
 -- thousands of addresses, each one a full password check; nginx overwrites
 -- the header, so behind it the flood is what it is, one address.
-local threads = {}
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "statuses.lua")
 function setup(thread)
-  table.insert(threads, thread)
+  track(thread)
 end
 function init(args)
   local line = io.open(args[1]):read("*l")
@@ -18,25 +18,10 @@ function init(args)
   }
   csrf = token
   counter = 0
-  statuses = {}
 end
 function request()
   counter = counter + 1
   local body = "email=flood" .. counter .. "%40example.com&password=wrong-password-123&csrf_token=" .. csrf
   headers["X-Forwarded-For"] = string.format("10.%d.%d.%d", math.random(0, 255), math.random(0, 255), math.random(1, 254))
   return wrk.format("POST", "/login", headers, body)
-end
-function response(status)
-  statuses[status] = (statuses[status] or 0) + 1
-end
-function done(summary, latency, requests)
-  local total = {}
-  for _, t in ipairs(threads) do
-    for status, n in pairs(t:get("statuses")) do
-      total[status] = (total[status] or 0) + n
-    end
-  end
-  for status, n in pairs(total) do
-    io.write(string.format("  status %d: %d\n", status, n))
-  end
 end

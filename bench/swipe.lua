@@ -1,12 +1,12 @@
 -- POST /swipes as logged-in members. Request k of thread t swipes member
 -- (k mod S) onto target number (k div S) of that thread's own slice of the
 -- seeded ids, so no pair is ever sent twice.
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "statuses.lua")
 local counter = 1
-local threads = {}
 function setup(thread)
   thread:set("id", counter)
   counter = counter + 1
-  table.insert(threads, thread)
+  track(thread)
 end
 function init(args)
   sessions = {}
@@ -17,7 +17,6 @@ function init(args)
   first, last = tonumber(args[2]), tonumber(args[3])
   threads = tonumber(args[4])
   k = 0
-  statuses = {}
 end
 function request()
   local s = #sessions
@@ -30,19 +29,4 @@ function request()
     ["Cookie"] = member.cookie,
     ["Content-Type"] = "application/x-www-form-urlencoded",
   }, body)
-end
--- Answers by status (303 is a swipe done), so a refusal cannot pass for speed.
-function response(status)
-  statuses[status] = (statuses[status] or 0) + 1
-end
-function done(summary, latency, requests)
-  local total = {}
-  for _, t in ipairs(threads) do
-    for status, n in pairs(t:get("statuses")) do
-      total[status] = (total[status] or 0) + n
-    end
-  end
-  for status, n in pairs(total) do
-    io.write(string.format("  status %d: %d\n", status, n))
-  end
 end

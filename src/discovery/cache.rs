@@ -38,7 +38,7 @@ impl FeedCache {
         let map = self.map();
         map.get(&user)
             .filter(|(at, _, _)| at.elapsed() < TTL)
-            .map(|(_, built_at, feed)| (*built_at, feed.clone()))
+            .map(|(_, built_from, feed)| (*built_from, feed.clone()))
     }
 
     /// Keeps `user`'s freshly built feed, built from their profile as of
