@@ -10,6 +10,7 @@ use super::two_factor::{self, PendingLogin};
 use super::{captcha, defence, mails};
 use crate::auth::sessions::{self, Lifetimes, SessionId, UserSession};
 use crate::auth::User;
+use crate::db::types::SecretText;
 use crate::db::{transaction, DbConnection};
 use crate::error::{AppError, FieldCode};
 use crate::limits::rules;
@@ -36,9 +37,10 @@ pub async fn check_credentials(
         }
         Err(_) => None,
     };
-    let stored = user
-        .as_ref()
-        .map_or_else(|| state.dummy_hash.clone(), |u| u.password_hash.clone());
+    let stored = user.as_ref().map_or_else(
+        || state.dummy_hash.clone(),
+        |u| u.password_hash.expose().to_string(),
+    );
     let (verification, took) = verify_timed_off_executor(password, stored, iterations).await?;
     state.login_pacer.observe(took);
     let Some(user) = user.filter(|u| u.is_active) else {
@@ -49,7 +51,7 @@ pub async fn check_credentials(
         Verification::Valid => Ok(Some(user)),
         Verification::ValidNeedsRehash => {
             let upgraded = hash_off_executor(password, iterations).await?;
-            let (id, old) = (user.id, user.password_hash.clone());
+            let (id, old) = (user.id, user.password_hash.expose().to_string());
             let new = upgraded.clone();
             // Only over the hash just checked: a reset that landed meanwhile wins.
             let replaced = state
@@ -59,7 +61,7 @@ pub async fn check_credentials(
             if replaced {
                 tracing::info!(user_id = %id, iterations, "password hash upgraded");
                 return Ok(Some(User {
-                    password_hash: upgraded,
+                    password_hash: SecretText::from_secret(upgraded),
                     ..user
                 }));
             }
@@ -94,7 +96,7 @@ pub fn open_session(
     now: NaiveDateTime,
 ) -> diesel::QueryResult<Option<UserSession>> {
     transaction(conn, |c| {
-        if !User::record_login_if_unchanged(c, user.id, &user.password_hash, now)? {
+        if !User::record_login_if_unchanged(c, user.id, user.password_hash.expose(), now)? {
             return Ok(None);
         }
         Profile::touch(c, user.id, now)?;
@@ -298,7 +300,7 @@ async fn open_for(
     if record.is_some() {
         events::record(state, user.id, AuthEvent::LoginSuccess, ip, user_agent).await;
         if let Some(owner) = replaced_owner {
-            state.hub.sessions_ended(owner.0).await;
+            state.hub.sessions_ended(owner).await;
         }
     }
     Ok(record)

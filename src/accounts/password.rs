@@ -97,7 +97,7 @@ pub async fn reset_with_token(
     if let ResetOutcome::Done(id) = outcome {
         // The owner proved who they are: failed logins no longer count.
         super::defence::lift(state, &user.email).await;
-        state.hub.sessions_ended(id.0).await;
+        state.hub.sessions_ended(id).await;
     }
     Ok(outcome)
 }
@@ -118,10 +118,13 @@ pub async fn is_current(
     password: &SecretString,
 ) -> Result<bool, AppError> {
     let iterations = state.settings.passwords.iterations;
-    Ok(
-        verify_off_executor(password, user.password_hash.clone(), iterations).await?
-            != Verification::Invalid,
+    Ok(verify_off_executor(
+        password,
+        user.password_hash.expose().to_string(),
+        iterations,
     )
+    .await?
+        != Verification::Invalid)
 }
 
 /// Changes the password of the logged-in member after checking the current
@@ -161,6 +164,6 @@ pub async fn change(
             Ok(())
         })
         .await?;
-    state.hub.sessions_ended(id.0).await;
+    state.hub.sessions_ended(id).await;
     Ok(Ok(()))
 }

@@ -53,7 +53,7 @@ pub async fn revoke_others(state: &AppState, me: &Principal) -> Result<(), AppEr
         .db
         .primary(move |c| Ok(sessions::revoke_others(c, id, &keep)?))
         .await?;
-    state.hub.sessions_ended(id.0).await;
+    state.hub.sessions_ended(id).await;
     Ok(())
 }
 
@@ -69,7 +69,7 @@ pub async fn revoke_one(state: &AppState, me: &Principal, handle: String) -> Res
         .write(move |c| Ok(sessions::revoke_by_handle(c, id, &handle, now, idle)?))
         .await?;
     if ended > 0 {
-        state.hub.sessions_ended(id.0).await;
+        state.hub.sessions_ended(id).await;
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{two_factor as store, Principal, User, UserId};
+use crate::db::types::SecretText;
 use crate::error::{AppError, FieldCode, FieldErrors};
 use crate::security::otp;
 use crate::security::SecretString;
@@ -35,7 +36,8 @@ pub async fn start_enrolment(state: &AppState, me: &Principal) -> Result<Enrolme
     let user = load(state, me.id).await?;
     let existing = user
         .totp_secret
-        .as_deref()
+        .as_ref()
+        .map(SecretText::expose)
         .and_then(|s| state.keys.totp.open(s));
     let secret = match existing {
         Some(secret) => secret,
@@ -75,7 +77,8 @@ pub async fn confirm(
     }
     let Some(secret) = user
         .totp_secret
-        .as_deref()
+        .as_ref()
+        .map(SecretText::expose)
         .and_then(|s| state.keys.totp.open(s))
     else {
         return Ok(ConfirmOutcome::WrongCode);
@@ -106,7 +109,8 @@ pub async fn check_code(state: &AppState, user: &User, code: &str) -> Result<boo
     let id = user.id;
     if let Some(secret) = user
         .totp_secret
-        .as_deref()
+        .as_ref()
+        .map(SecretText::expose)
         .and_then(|s| state.keys.totp.open(s))
     {
         if let Some(step) = otp::verify(&secret, code, unix_now(state), user.totp_last_step) {

@@ -87,7 +87,7 @@ pub fn record(c: &mut DbConnection, e: &Entry<'_>, now: NaiveDateTime) -> QueryR
 #[diesel(table_name = audit_log)]
 pub struct AuditRow {
     pub id: i64,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     pub action: String,
     pub target_type: String,
     pub target_id: String,
@@ -102,7 +102,7 @@ pub struct AuditRow {
 #[serde(default)]
 pub struct Filter {
     pub action: Option<String>,
-    pub actor: Option<i64>,
+    pub actor: Option<UserId>,
     pub target: Option<String>,
     /// Keyset pagination: entries older than this id.
     pub before: Option<i64>,

@@ -87,7 +87,7 @@ async fn check(req: &ServiceRequest) -> Result<Option<&'static str>, AppError> {
             .db
             .primary(move |c| Ok(crate::auth::sessions::revoke(c, &sid)?))
             .await?;
-        state.hub.sessions_ended(id.0).await;
+        state.hub.sessions_ended(id).await;
         return Ok(Some("/login?notice=staff_idle&next=/admin"));
     }
     if two_factor::staff_must_enrol(&me) {

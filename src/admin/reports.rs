@@ -116,7 +116,7 @@ pub async fn resolve(
         None => Err(AppError::NotFound),
         Some(banned) => {
             if let Some(member) = banned {
-                state.hub.sessions_ended(member.0).await;
+                state.hub.sessions_ended(member).await;
             }
             Ok(redirect("/admin/reports"))
         }

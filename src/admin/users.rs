@@ -380,7 +380,7 @@ pub async fn ban(
         move |c, now| ban_account(c, id, now),
     )
     .await?;
-    state.hub.sessions_ended(id.0).await;
+    state.hub.sessions_ended(id).await;
     Ok(response)
 }
 
@@ -445,7 +445,7 @@ pub async fn revoke_sessions(
         move |c, _| sessions::revoke_all(c, id).map(|_| ()),
     )
     .await?;
-    state.hub.sessions_ended(id.0).await;
+    state.hub.sessions_ended(id).await;
     Ok(response)
 }
 

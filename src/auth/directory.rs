@@ -10,6 +10,7 @@ use diesel::prelude::*;
 
 use super::User;
 use crate::db::schema::{user_roles, users};
+use crate::db::types::{PlanId, RoleId};
 use crate::db::DbConnection;
 
 type Backend = <DbConnection as Connection>::Backend;
@@ -21,15 +22,15 @@ pub struct Filter {
     pub active: Option<bool>,
     pub verified: Option<bool>,
     /// Holders of this role (its id).
-    pub role: Option<i64>,
+    pub role: Option<RoleId>,
     pub plan: Option<PlanFilter>,
 }
 
 /// Members of one plan. A member without a plan row is on the free plan.
 #[derive(Debug, Clone, Copy)]
 pub enum PlanFilter {
-    Free { id: i64 },
-    Other { id: i64 },
+    Free { id: PlanId },
+    Other { id: PlanId },
 }
 
 /// The order of a listing.

@@ -38,7 +38,7 @@ async fn load(req: &ServiceRequest) -> Result<(), AppError> {
     ) else {
         return Ok(());
     };
-    let session_id = SessionId::from_cookie(session_id);
+    let session_id = SessionId::from_secret(session_id);
     let idle = state.settings.sessions.idle_timeout;
     let now = state.clock.now();
     let found = state

@@ -7,8 +7,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::UserId;
 use crate::db::schema::{plans, users};
+use crate::db::types::{PlanId, UserId};
 use crate::db::{insert_unique, DbConnection};
 
 pub const FREE: &str = "free";
@@ -16,7 +16,7 @@ pub const FREE: &str = "free";
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = plans)]
 pub struct Plan {
-    pub id: i64,
+    pub id: PlanId,
     pub name: String,
     pub superlike_daily_limit: Option<i64>,
     pub rewind_daily_limit: Option<i64>,
@@ -84,7 +84,7 @@ pub fn of_member(c: &mut DbConnection, user: UserId) -> QueryResult<Option<Plan>
 }
 
 /// Puts a member on a plan.
-pub fn assign(c: &mut DbConnection, user: UserId, plan: i64) -> QueryResult<()> {
+pub fn assign(c: &mut DbConnection, user: UserId, plan: PlanId) -> QueryResult<()> {
     diesel::update(users::table.find(user))
         .set(users::plan_id.eq(Some(plan)))
         .execute(c)
@@ -94,7 +94,7 @@ pub fn assign(c: &mut DbConnection, user: UserId, plan: i64) -> QueryResult<()> 
 /// Changes a plan's limits and features.
 pub fn update(
     c: &mut DbConnection,
-    id: i64,
+    id: PlanId,
     superlikes: Option<i64>,
     rewinds: Option<i64>,
     see_likes: bool,

@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::UserId;
 use crate::db::schema::{permissions, role_permissions, roles, user_roles};
+use crate::db::types::{RoleId, UserId};
 use crate::db::{insert_unique, transaction, DbConnection};
 
 crate::text_enum!(
@@ -132,7 +132,7 @@ pub fn sync(c: &mut DbConnection, now: NaiveDateTime) -> QueryResult<()> {
     })
 }
 
-fn grant_all(c: &mut DbConnection, role: i64, perms: &[Permission]) -> QueryResult<()> {
+fn grant_all(c: &mut DbConnection, role: RoleId, perms: &[Permission]) -> QueryResult<()> {
     for p in perms {
         insert_unique(c, |c| {
             diesel::insert_into(role_permissions::table)
@@ -146,7 +146,7 @@ fn grant_all(c: &mut DbConnection, role: i64, perms: &[Permission]) -> QueryResu
     Ok(())
 }
 
-pub fn role_id(c: &mut DbConnection, name: &str) -> QueryResult<Option<i64>> {
+pub fn role_id(c: &mut DbConnection, name: &str) -> QueryResult<Option<RoleId>> {
     roles::table
         .filter(roles::name.eq(name))
         .select(roles::id)
@@ -309,14 +309,14 @@ impl RoleView {
 
 /// Every role with its permissions and how many members hold it.
 pub fn roles_overview(c: &mut DbConnection) -> QueryResult<Vec<RoleView>> {
-    let rows: Vec<(i64, String, String)> = roles::table
+    let rows: Vec<(RoleId, String, String)> = roles::table
         .order(roles::name)
         .select((roles::id, roles::name, roles::description))
         .load(c)?;
-    let grants: Vec<(i64, String)> = role_permissions::table
+    let grants: Vec<(RoleId, String)> = role_permissions::table
         .select((role_permissions::role_id, role_permissions::permission))
         .load(c)?;
-    let holders: Vec<(i64, i64)> = user_roles::table
+    let holders: Vec<(RoleId, i64)> = user_roles::table
         .group_by(user_roles::role_id)
         .select((user_roles::role_id, diesel::dsl::count_star()))
         .load(c)?;

@@ -4,7 +4,6 @@
 //! out everywhere", a password reset and (later) a ban all come down to
 //! [`revoke_all`].
 
-use std::fmt;
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta};
@@ -17,56 +16,10 @@ use crate::db::schema::{user_sessions, users};
 use crate::db::DbConnection;
 use crate::security::random;
 
-/// A session's id: a bearer credential, so it never prints (`Debug` is
-/// redacted, there is no `Display`). Pages name a session by its [`UserSession::handle`].
-#[derive(
-    Clone, PartialEq, Eq, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub struct SessionId(String);
-
-impl SessionId {
-    fn generate() -> Self {
-        Self(random::token(32))
-    }
-    /// Wraps an id read from the identity cookie.
-    pub fn from_cookie(id: String) -> Self {
-        Self(id)
-    }
-    /// The id itself, for the identity cookie only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for SessionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SessionId(***)")
-    }
-}
-
-impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for SessionId
-where
-    DB: diesel::backend::Backend,
-    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
-{
-    fn to_sql<'b>(
-        &'b self,
-        out: &mut diesel::serialize::Output<'b, '_, DB>,
-    ) -> diesel::serialize::Result {
-        self.0.as_str().to_sql(out)
-    }
-}
-
-impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for SessionId
-where
-    DB: diesel::backend::Backend,
-    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
-{
-    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
-        String::from_sql(bytes).map(Self)
-    }
-}
+/// A session's id is a bearer credential, so it never prints (`Debug` is
+/// redacted, there is no `Display`). Pages name a session by its
+/// [`UserSession::handle`].
+pub use crate::db::types::SessionId;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = user_sessions)]
@@ -125,7 +78,7 @@ pub fn create(
         lifetimes.absolute
     };
     let row = UserSession {
-        id: SessionId::generate(),
+        id: SessionId::from_secret(random::token(32)),
         user_id: user,
         remember,
         ip: ip.chars().take(64).collect(),

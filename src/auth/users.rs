@@ -9,10 +9,8 @@ use crate::clock::delta;
 use crate::db::schema::users;
 use crate::db::DbConnection;
 
-crate::id_type!(
-    /// A member's id.
-    UserId
-);
+pub use crate::db::types::UserId;
+use crate::db::types::{PlanId, SecretText};
 
 crate::text_enum!(
     /// A member's sex, as stored in `users.sex`.
@@ -34,7 +32,7 @@ pub enum MailStamp {
 pub struct User {
     pub id: UserId,
     pub email: String,
-    pub password_hash: String,
+    pub password_hash: SecretText,
     pub nickname: String,
     pub sex: Sex,
     pub birthday: NaiveDate,
@@ -52,18 +50,19 @@ pub struct User {
     /// Public storage key of the main photo's thumbnail, shown in the navigation.
     pub avatar_key: Option<String>,
     /// The TOTP secret, sealed; pending until `totp_enabled_at` is set.
-    pub totp_secret: Option<String>,
+    pub totp_secret: Option<SecretText>,
     pub totp_enabled_at: Option<NaiveDateTime>,
     pub totp_last_step: Option<i64>,
     /// False for an account made through a provider until a password is set.
     pub password_usable: bool,
     /// The membership plan (`None`: free).
-    pub plan_id: Option<i64>,
+    pub plan_id: Option<PlanId>,
     /// Chat messages waiting to be read, over all matches (the badge).
     pub unread_messages: i64,
 }
 
-#[derive(Debug, Insertable)]
+/// No `Debug`: it holds the password hash.
+#[derive(Insertable)]
 #[diesel(table_name = users)]
 pub struct UserInsertForm<'a> {
     pub email: &'a str,

@@ -166,9 +166,9 @@ async fn user(
     state: web::Data<AppState>,
     page: Page,
     me: Principal,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
 ) -> Result<HttpResponse, AppError> {
-    let card = service::view_user(&state, &me, UserId(path.into_inner()))
+    let card = service::view_user(&state, &me, path.into_inner())
         .await?
         .ok_or(AppError::NotFound)?;
     crate::web::ok(&UserPage {
@@ -182,9 +182,9 @@ async fn block(
     state: web::Data<AppState>,
     cache: web::Data<FeedCache>,
     me: Principal,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
 ) -> Result<HttpResponse, AppError> {
-    if !service::block(&state, &cache, &me, UserId(path.into_inner())).await? {
+    if !service::block(&state, &cache, &me, path.into_inner()).await? {
         return Err(AppError::NotFound);
     }
     Ok(redirect("/discover?notice=blocked"))
@@ -200,19 +200,11 @@ pub struct ReportForm {
 async fn report(
     state: web::Data<AppState>,
     me: Principal,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
     form: web::Form<ReportForm>,
 ) -> Result<HttpResponse, AppError> {
     let reason = ReportReason::parse(form.reason.trim()).ok_or(AppError::InvalidInput)?;
-    if !service::report(
-        &state,
-        &me,
-        UserId(path.into_inner()),
-        reason,
-        &form.details,
-    )
-    .await?
-    {
+    if !service::report(&state, &me, path.into_inner(), reason, &form.details).await? {
         return Err(AppError::NotFound);
     }
     Ok(redirect("/discover?notice=reported"))

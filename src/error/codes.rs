@@ -3,46 +3,9 @@
 //! cannot be misspelled, and a unit test checks every code has a message in
 //! every catalog.
 
-use std::fmt;
-
-/// Declares a code enum with its wire string and the list of all variants.
-macro_rules! codes {
-    ($(#[$meta:meta])* $name:ident, $prefix:literal { $($variant:ident => $code:literal,)+ }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($variant,)+
-        }
-
-        impl $name {
-            pub const ALL: &'static [Self] = &[$(Self::$variant,)+];
-
-            /// The stable code, as shown in JSON and `data-error-code`.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $code,)+
-                }
-            }
-
-            /// The catalog key of the message shown for this code.
-            pub fn message_key(self) -> &'static str {
-                match self {
-                    $(Self::$variant => concat!($prefix, ".", $code),)+
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-codes!(
+crate::text_enum!(
     /// The code of an error response.
-    ErrorCode, "error" {
+    ErrorCode, messages "error" {
         InvalidInput => "invalid_input",
         PayloadTooLarge => "payload_too_large",
         UnsupportedMediaType => "unsupported_media_type",
@@ -75,9 +38,9 @@ codes!(
     }
 );
 
-codes!(
+crate::text_enum!(
     /// Why one field of a form was refused.
-    FieldCode, "form_error" {
+    FieldCode, messages "form_error" {
         Required => "required",
         TooLong => "too_long",
         InvalidEmail => "invalid_email",

@@ -9,6 +9,7 @@ use serde_json::json;
 use super::messages::{self, Message, Stored};
 use super::store::{Match, MatchId};
 use crate::auth::UserId;
+use crate::db::types::MessageId;
 use crate::error::{AppError, ErrorCode};
 use crate::limits::rules;
 use crate::realtime::Event;
@@ -127,11 +128,7 @@ pub async fn send(
         Stored::New { message: m, to } => {
             state
                 .hub
-                .publish(Event::frame(
-                    vec![me.0, to.0],
-                    Some(m.id),
-                    message_frame(&m),
-                ))
+                .publish(Event::frame(vec![me, to], Some(m.id), message_frame(&m)))
                 .await;
             Ok(Sent::New(m))
         }
@@ -145,7 +142,7 @@ pub async fn read(
     state: &AppState,
     me: UserId,
     match_id: MatchId,
-    up_to: i64,
+    up_to: MessageId,
 ) -> Result<(), AppError> {
     let (marker, other) = state
         .db
@@ -155,7 +152,7 @@ pub async fn read(
     state
         .hub
         .publish(Event::frame(
-            vec![me.0, other.0],
+            vec![me, other],
             None,
             json!({
                 "type": "read",
@@ -175,7 +172,7 @@ pub async fn closed(state: &AppState, m: &Match) {
     state
         .hub
         .publish(Event::frame(
-            vec![m.user_a.0, m.user_b.0],
+            vec![m.user_a, m.user_b],
             None,
             json!({ "type": "closed", "match_id": m.id.0 }).to_string(),
         ))

@@ -8,14 +8,14 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::store::{self, Match, MatchId};
-use crate::auth::UserId;
 use crate::db::schema::{matches, messages, users};
+use crate::db::types::{MessageId, UserId};
 use crate::db::{insert_unique, DbConnection};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = messages)]
 pub struct Message {
-    pub id: i64,
+    pub id: MessageId,
     pub match_id: MatchId,
     pub sender_id: UserId,
     pub body: String,
@@ -74,7 +74,7 @@ pub fn store(
                 messages::sent_at.eq(now),
             ))
             .returning(messages::id)
-            .get_result::<i64>(c)
+            .get_result::<MessageId>(c)
     })?;
     let Some(message) = inserted.map(|id| Message {
         id,
@@ -118,7 +118,7 @@ pub fn store(
 pub fn history(
     c: &mut DbConnection,
     match_id: MatchId,
-    before: Option<i64>,
+    before: Option<MessageId>,
     limit: i64,
 ) -> QueryResult<Vec<Message>> {
     let mut q = messages::table
@@ -140,7 +140,7 @@ pub fn history(
 pub fn since(
     c: &mut DbConnection,
     member: UserId,
-    after: i64,
+    after: MessageId,
     limit: i64,
 ) -> QueryResult<Vec<Message>> {
     let mine = matches::table
@@ -162,8 +162,8 @@ pub fn mark_read(
     c: &mut DbConnection,
     member: UserId,
     match_id: MatchId,
-    up_to: i64,
-) -> QueryResult<Option<(i64, UserId)>> {
+    up_to: MessageId,
+) -> QueryResult<Option<(MessageId, UserId)>> {
     // Lock the match row first, so a message being stored waits or is seen.
     let locked = diesel::update(
         matches::table
@@ -178,11 +178,11 @@ pub fn mark_read(
     let Some(m): Option<Match> = store::find_mine(c, member, match_id)? else {
         return Ok(None);
     };
-    let newest: Option<i64> = messages::table
+    let newest: Option<MessageId> = messages::table
         .filter(messages::match_id.eq(match_id))
         .select(diesel::dsl::max(messages::id))
         .first(c)?;
-    let up_to = up_to.min(newest.unwrap_or(0));
+    let up_to = up_to.min(newest.unwrap_or(MessageId(0)));
     let before = m.read_up_to(member);
     if up_to <= before {
         return Ok(Some((before, m.other(member))));

@@ -11,6 +11,7 @@ use super::messages::Message;
 use super::service::{self, MatchView};
 use super::store::MatchId;
 use crate::auth::Principal;
+use crate::db::types::MessageId;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::{redirect, Page};
@@ -45,8 +46,8 @@ struct ShowPage {
     page: Page,
     m: MatchView,
     messages: Vec<Message>,
-    older: Option<i64>,
-    their_read_up_to: i64,
+    older: Option<MessageId>,
+    their_read_up_to: MessageId,
     /// A fresh client id for the form, so a resubmitted form stores once.
     client_id: String,
     me: i64,
@@ -55,17 +56,17 @@ struct ShowPage {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ShowQuery {
-    before: Option<i64>,
+    before: Option<MessageId>,
 }
 
 async fn show(
     state: web::Data<AppState>,
     page: Page,
     me: Principal,
-    path: web::Path<i64>,
+    path: web::Path<MatchId>,
     query: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let conv = service::show(&state, &me, MatchId(path.into_inner()), query.before)
+    let conv = service::show(&state, &me, path.into_inner(), query.before)
         .await?
         .ok_or(AppError::NotFound)?;
     crate::web::ok(&ShowPage {
@@ -90,10 +91,10 @@ pub struct MessageForm {
 async fn send(
     state: web::Data<AppState>,
     me: Principal,
-    path: web::Path<i64>,
+    path: web::Path<MatchId>,
     form: web::Form<MessageForm>,
 ) -> Result<HttpResponse, AppError> {
-    let match_id = MatchId(path.into_inner());
+    let match_id = path.into_inner();
     let form = form.into_inner();
     let client_id = if form.client_id.is_empty() {
         crate::security::random::token(16)
@@ -107,9 +108,9 @@ async fn send(
 async fn unmatch(
     state: web::Data<AppState>,
     me: Principal,
-    path: web::Path<i64>,
+    path: web::Path<MatchId>,
 ) -> Result<HttpResponse, AppError> {
-    if !service::unmatch(&state, &me, MatchId(path.into_inner())).await? {
+    if !service::unmatch(&state, &me, path.into_inner()).await? {
         return Err(AppError::NotFound);
     }
     Ok(redirect("/matches?notice=unmatched"))

@@ -3,6 +3,7 @@
 use super::messages::{self, Message};
 use super::store::{self, Match, MatchId};
 use crate::auth::{Principal, UserId};
+use crate::db::types::MessageId;
 use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::profiles::public::{self, Position, PublicProfile};
@@ -64,9 +65,9 @@ pub struct Conversation {
     /// Oldest first.
     pub messages: Vec<Message>,
     /// The cursor of the page before this one, if there is one.
-    pub older: Option<i64>,
+    pub older: Option<MessageId>,
     /// The last of my messages the other member has read.
-    pub their_read_up_to: i64,
+    pub their_read_up_to: MessageId,
 }
 
 /// One of my matches and the messages before `before` (the newest when
@@ -76,7 +77,7 @@ pub async fn show(
     state: &AppState,
     me: &Principal,
     match_id: MatchId,
-    before: Option<i64>,
+    before: Option<MessageId>,
 ) -> Result<Option<Conversation>, AppError> {
     let (id, today, media) = (me.id, state.clock.today(), state.settings.media.clone());
     let found = state

@@ -7,10 +7,8 @@ use crate::auth::UserId;
 use crate::db::schema::{matches, users};
 use crate::db::{insert_unique, DbConnection};
 
-crate::id_type!(
-    /// A match's id.
-    MatchId
-);
+pub use crate::db::types::MatchId;
+use crate::db::types::MessageId;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = matches)]
@@ -19,8 +17,8 @@ pub struct Match {
     pub user_a: UserId,
     pub user_b: UserId,
     pub created_at: NaiveDateTime,
-    pub a_read_up_to: i64,
-    pub b_read_up_to: i64,
+    pub a_read_up_to: MessageId,
+    pub b_read_up_to: MessageId,
     pub a_unread: i64,
     pub b_unread: i64,
 }
@@ -45,7 +43,7 @@ impl Match {
     }
 
     /// The last message id `me` has read.
-    pub fn read_up_to(&self, me: UserId) -> i64 {
+    pub fn read_up_to(&self, me: UserId) -> MessageId {
         if self.user_a == me {
             self.a_read_up_to
         } else {

@@ -21,6 +21,7 @@ use super::messages;
 use super::store::MatchId;
 use crate::auth::sessions::{self, SessionId};
 use crate::auth::{Principal, UserId};
+use crate::db::types::MessageId;
 use crate::error::{AppError, ErrorCode};
 use crate::i18n::Tr;
 use crate::realtime::Registration;
@@ -38,7 +39,7 @@ const BACKLOG_PAGE: i64 = 500;
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ConnectQuery {
-    after: Option<i64>,
+    after: Option<MessageId>,
 }
 
 /// What a client sends.
@@ -46,13 +47,13 @@ pub struct ConnectQuery {
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ClientFrame {
     Send {
-        match_id: i64,
+        match_id: MatchId,
         body: String,
         client_id: String,
     },
     Read {
-        match_id: i64,
-        up_to: i64,
+        match_id: MatchId,
+        up_to: MessageId,
     },
 }
 
@@ -72,7 +73,7 @@ pub async fn connect(
     }
     // A bound on one member's sockets here, so nobody can hold the
     // instance's memory with thousands of them.
-    if state.hub.sockets_of(me.id.0) >= state.settings.chat_sockets_per_member {
+    if state.hub.sockets_of(me.id) >= state.settings.chat_sockets_per_member {
         return Err(AppError::TooSoon {
             retry_after_secs: 60,
         });
@@ -84,7 +85,7 @@ pub async fn connect(
         .aggregate_continuations()
         .max_continuation_size(MAX_FRAME);
     // Registered before the backlog is read, so nothing falls in between.
-    let registration = state.hub.register(me.id.0);
+    let registration = state.hub.register(me.id);
     let t = crate::web::page::tr_for(&req);
     let after = query.into_inner().after;
     actix_web::rt::spawn(run(
@@ -109,7 +110,7 @@ async fn run(
     mut session: Session,
     mut stream: actix_ws::AggregatedMessageStream,
     mut reg: Registration,
-    after: Option<i64>,
+    after: Option<MessageId>,
 ) {
     // The session was checked before the socket joined the hub; a ban or a
     // sign-out in between was announced before it could hear, so look again.
@@ -238,9 +239,9 @@ async fn signed_out(
 async fn backlog(
     state: &AppState,
     me: UserId,
-    mut after: i64,
+    mut after: MessageId,
     session: &mut Session,
-) -> Result<HashSet<i64>, ()> {
+) -> Result<HashSet<MessageId>, ()> {
     let mut ids = HashSet::new();
     loop {
         let page = state
@@ -273,7 +274,7 @@ async fn handle_text(
             match_id,
             body,
             client_id,
-        }) => match chat::send(state, me, MatchId(match_id), &body, &client_id).await {
+        }) => match chat::send(state, me, match_id, &body, &client_id).await {
             // A new message reaches this socket through the hub.
             Ok(Sent::New(_)) => Ok(None),
             // A resend: only this socket hears of it again.
@@ -281,9 +282,7 @@ async fn handle_text(
             Err(e) => Err(e),
         },
         Ok(ClientFrame::Read { match_id, up_to }) => {
-            chat::read(state, me, MatchId(match_id), up_to)
-                .await
-                .map(|()| None)
+            chat::read(state, me, match_id, up_to).await.map(|()| None)
         }
     };
     let reply = match outcome {

@@ -262,9 +262,9 @@ async fn upload(
 async fn set_main(
     state: web::Data<AppState>,
     me: Principal,
-    path: web::Path<i64>,
+    path: web::Path<PhotoId>,
 ) -> Result<HttpResponse, AppError> {
-    if !service::set_main(&state, &me, PhotoId(path.into_inner())).await? {
+    if !service::set_main(&state, &me, path.into_inner()).await? {
         return Err(AppError::NotFound);
     }
     Ok(redirect("/profile?notice=photo_main_set"))
@@ -273,9 +273,9 @@ async fn set_main(
 async fn delete(
     state: web::Data<AppState>,
     me: Principal,
-    path: web::Path<i64>,
+    path: web::Path<PhotoId>,
 ) -> Result<HttpResponse, AppError> {
-    if !service::delete_photo(&state, &me, PhotoId(path.into_inner())).await? {
+    if !service::delete_photo(&state, &me, path.into_inner()).await? {
         return Err(AppError::NotFound);
     }
     Ok(redirect("/profile?notice=photo_deleted"))

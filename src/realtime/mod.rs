@@ -15,15 +15,16 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
 
+use crate::db::types::{MessageId, UserId};
+
 /// One event: a frame and who should get it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Event {
-    /// Member ids.
-    pub to: Vec<i64>,
+    pub to: Vec<UserId>,
     /// The message id, when the frame carries a message (sockets skip
     /// messages they already sent from the backlog).
     #[serde(default)]
-    pub message_id: Option<i64>,
+    pub message_id: Option<MessageId>,
     /// The frame, JSON text.
     pub frame: String,
     /// Sessions of these members ended (ban, sign-out elsewhere, a new
@@ -35,7 +36,7 @@ pub struct Event {
 
 impl Event {
     /// A frame for `to`.
-    pub fn frame(to: Vec<i64>, message_id: Option<i64>, frame: String) -> Self {
+    pub fn frame(to: Vec<UserId>, message_id: Option<MessageId>, frame: String) -> Self {
         Self {
             to,
             message_id,
@@ -49,7 +50,7 @@ type Sink = mpsc::UnboundedSender<Arc<Event>>;
 
 #[derive(Default)]
 struct Sockets {
-    by_member: HashMap<i64, Vec<(u64, Sink)>>,
+    by_member: HashMap<UserId, Vec<(u64, Sink)>>,
 }
 
 struct Inner {
@@ -70,7 +71,7 @@ pub struct Hub {
 /// unregisters the socket.
 pub struct Registration {
     hub: Hub,
-    member: i64,
+    member: UserId,
     id: u64,
     pub events: mpsc::UnboundedReceiver<Arc<Event>>,
     /// Becomes `true` when the instance shuts down.
@@ -180,7 +181,7 @@ impl Hub {
     /// Tells `member`'s sockets on every instance that sessions of theirs
     /// ended, so a socket whose session is gone signs out at once rather
     /// than live on after a ban or a sign-out elsewhere.
-    pub async fn sessions_ended(&self, member: i64) {
+    pub async fn sessions_ended(&self, member: UserId) {
         self.publish(Event {
             to: vec![member],
             message_id: None,
@@ -205,7 +206,7 @@ impl Hub {
     }
 
     /// Registers a socket of `member`.
-    pub fn register(&self, member: i64) -> Registration {
+    pub fn register(&self, member: UserId) -> Registration {
         let (tx, rx) = mpsc::unbounded_channel();
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut sockets) = self.inner.sockets.lock() {
@@ -221,7 +222,7 @@ impl Hub {
         }
     }
 
-    fn unregister(&self, member: i64, id: u64) {
+    fn unregister(&self, member: UserId, id: u64) {
         if let Ok(mut sockets) = self.inner.sockets.lock() {
             if let Some(list) = sockets.by_member.get_mut(&member) {
                 list.retain(|(i, _)| *i != id);
@@ -234,7 +235,7 @@ impl Hub {
     }
 
     /// Open sockets of `member` on this instance.
-    pub fn sockets_of(&self, member: i64) -> usize {
+    pub fn sockets_of(&self, member: UserId) -> usize {
         self.inner
             .sockets
             .lock()

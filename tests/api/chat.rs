@@ -505,7 +505,7 @@ async fn one_member_cannot_hold_more_sockets_than_the_bound() {
     drop(open.pop());
     // The closed socket leaves the count once the server sees it go.
     wait_until("a socket slot frees up", || async {
-        app.state.hub.sockets_of(ana_id) < 3
+        app.state.hub.sockets_of(swiper::auth::UserId(ana_id)) < 3
     })
     .await;
     open.push(socket(&app, &ana, "").await);

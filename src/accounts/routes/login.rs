@@ -310,7 +310,7 @@ pub async fn logout(
             .db
             .primary(move |c| Ok(sessions::revoke(c, &sid)?))
             .await?;
-        state.hub.sessions_ended(me.id.0).await;
+        state.hub.sessions_ended(me.id).await;
     }
     // The whole server-side state goes, and with it the cookie.
     session.purge();
