@@ -9,7 +9,7 @@
 //! Keys are the first argument of every translator call (`.t(`, `.tf(`,
 //! `.t1(`). A string literal is a key; any other argument must be a form
 //! [`dynamic_keys`] knows, which lists its values from the source itself
-//! (`codes!`, `text_enum!`, `NOTICES`, the functions returning keys). An
+//! (`text_enum!` lists, `NOTICES`, the functions returning keys). An
 //! argument of an unknown form fails the test: teach it here when adding one.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -179,10 +179,13 @@ fn enum_values(rust: &[Source], name: &str) -> Result<Vec<String>, String> {
         .ok_or(format!("no text_enum! declares {name}"))
 }
 
-/// `prefix.code` for every code of every `codes!(Name, "prefix" { … })` list.
+/// `prefix.code` for every code of every
+/// `text_enum!(Name, messages "prefix" { … })` list.
 fn code_keys(rust: &[Source]) -> Vec<String> {
     let mut keys = Vec::new();
-    for list in invocations(rust, "codes").into_iter().map(literals) {
+    let with_messages = |body: &&str| body.contains("messages \"");
+    let lists = invocations(rust, "text_enum").into_iter().filter(with_messages);
+    for list in lists.map(literals) {
         if let Some((prefix, codes)) = list.split_first() {
             keys.extend(codes.iter().map(|c| format!("{prefix}.{c}")));
         }
@@ -191,7 +194,7 @@ fn code_keys(rust: &[Source]) -> Vec<String> {
 }
 
 /// The keys every `fn name` of the code can return: the literals of its body,
-/// the `codes!` keys for the macro's `concat!($prefix, …)`, or
+/// the code keys for the macro's `concat!($prefix, …)`, or
 /// `format!("p{}", self.as_str())` over the `text_enum!` of its `impl`.
 fn key_fn_keys(rust: &[Source], name: &str) -> Result<Vec<String>, String> {
     let mut keys = Vec::new();

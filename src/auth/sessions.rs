@@ -35,6 +35,26 @@ pub struct UserSession {
 }
 
 impl UserSession {
+    /// The request's [`Principal`]: this session of `user`.
+    pub fn principal(&self, user: &User) -> Principal {
+        Principal {
+            id: user.id,
+            email: user.email.clone(),
+            nickname: user.nickname.clone(),
+            verified: user.is_verified(),
+            is_superadmin: user.is_superadmin,
+            second_factor: user.has_second_factor(),
+            password_changed_at: user.password_changed_at,
+            language: user.language.clone(),
+            avatar_key: user.avatar_key.clone(),
+            unread_messages: user.unread_messages,
+            session_id: self.id.clone(),
+            last_seen_at: self.last_seen_at,
+            remember: self.remember,
+            session_expires_at: self.expires_at,
+        }
+    }
+
     /// A name for this session safe to put in a page (the id itself is never shown).
     pub fn handle(&self) -> String {
         random::token_hash(self.id.expose())
@@ -137,7 +157,7 @@ pub fn authenticate(
             .set(user_sessions::last_seen_at.eq(now))
             .execute(conn)?;
     }
-    Ok(Some(Principal::from_parts(&user, &session)))
+    Ok(Some(session.principal(&user)))
 }
 
 /// A member's live sessions (not expired, not idle too long).

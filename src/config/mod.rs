@@ -1,7 +1,6 @@
 //! Settings from environment variables (and an optional `KEY=value` file named
 //! by `CONFIG_FILE`), validated once at start with one line per problem.
 
-use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -17,7 +16,7 @@ use crate::security::SecretString;
 use secret::load_secret_key;
 pub use secret::Secret;
 use source::Collector;
-pub use source::Source;
+pub use source::{ConfigErrors, Source};
 
 /// Where the process runs. Production refuses development conveniences
 /// (generated secret key, automatic migrations, mail to files).
@@ -153,22 +152,6 @@ pub struct JobSettings {
 
 pub const MIN_PASSWORD_ITERATIONS: u32 = 600_000;
 
-/// Every problem found in the configuration, one per line.
-#[derive(Debug)]
-pub struct ConfigErrors(pub Vec<String>);
-
-impl fmt::Display for ConfigErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "invalid configuration:")?;
-        for e in &self.0 {
-            writeln!(f, "  - {e}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ConfigErrors {}
-
 fn media_settings(c: &mut Collector<'_>, var_dir: &std::path::Path) -> MediaSettings {
     let dir = PathBuf::from(c.string("MEDIA_DIR", &var_dir.join("media").to_string_lossy()));
     let base_url = c.src.get("MEDIA_BASE_URL").map(str::to_string);
@@ -272,11 +255,9 @@ impl Settings {
             .filter(|u| !u.is_empty())
             .map(str::to_string);
         if let Some(r) = &database_replica_url {
-            let both_postgres = crate::db::Backend::from_url(r)
-                == Some(crate::db::Backend::Postgres)
-                && crate::db::Backend::from_url(&database_url)
-                    == Some(crate::db::Backend::Postgres);
-            if !both_postgres {
+            let replicable =
+                |url: &str| crate::db::Backend::from_url(url).is_some_and(|b| b.has_replicas());
+            if !(replicable(r) && replicable(&database_url)) {
                 c.errors.push(
                     "DATABASE_REPLICA_URL: a postgres:// replica of a postgres:// DATABASE_URL"
                         .to_string(),

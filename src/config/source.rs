@@ -2,9 +2,24 @@
 //! while gathering every problem.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::time::Duration;
 
-use super::ConfigErrors;
+/// Every problem found in the configuration, one per line.
+#[derive(Debug)]
+pub struct ConfigErrors(pub Vec<String>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration:")?;
+        for e in &self.0 {
+            writeln!(f, "  - {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
 
 /// A source of configuration values: the process environment layered over the
 /// optional file. Tests build one from a map.

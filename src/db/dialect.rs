@@ -33,6 +33,11 @@ impl Backend {
         }
     }
 
+    /// Whether reads can go to a streaming replica (PostgreSQL's).
+    pub fn has_replicas(self) -> bool {
+        self == Self::Postgres
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Postgres => "PostgreSQL",

@@ -3,6 +3,7 @@
 //! `read` for queries that may go to a replica, `write` for a transaction on
 //! the primary. What differs between the backends lives in [`dialect`].
 
+mod connection;
 pub mod dialect;
 pub mod schema;
 pub mod types;
@@ -13,17 +14,10 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::ConnectionError;
 
+pub use connection::DbConnection;
 pub use dialect::{insert_unique, is_unique_violation, migrate, transaction, Backend};
 
 use crate::error::AppError;
-
-/// A connection to either backend. Queries written with Diesel's query builder
-/// run on both; backend-specific statements live in [`dialect`].
-#[derive(diesel::MultiConnection)]
-pub enum DbConnection {
-    Postgresql(diesel::PgConnection),
-    Sqlite(diesel::SqliteConnection),
-}
 
 /// An r2d2 manager that picks the backend by URL scheme (never by trying:
 /// SQLite would accept any string as a file name).

@@ -236,9 +236,9 @@ mod tests {
 
     #[test]
     fn codes_and_statuses_share_one_macro() {
-        crate::text_enum!(Demo, messages "demo" { One => "one", Two => "two", });
-        assert_eq!(Demo::parse("two"), Some(Demo::Two));
-        assert_eq!(Demo::One.message_key(), "demo.one");
+        crate::text_enum!(Demo, messages "error" { One => "not_found", Two => "forbidden", });
+        assert_eq!(Demo::parse("forbidden"), Some(Demo::Two));
+        assert_eq!(Demo::One.message_key(), "error.not_found");
         assert_eq!(Demo::ALL.len(), 2);
     }
 }

@@ -10,27 +10,10 @@
 pub mod queue;
 pub mod registry;
 pub mod schedule;
+pub mod wake;
 pub mod worker;
-
-use std::sync::Arc;
-
-use tokio::sync::Notify;
 
 pub use queue::{enqueue, Job, JobId, JobStatus, NewJob};
 pub use registry::{JobContext, JobError, Registry};
+pub use wake::{JobWriter, WorkerWake};
 pub use worker::Worker;
-
-/// Tells the in-process worker that a job was just queued, so it need not
-/// wait for its next poll.
-#[derive(Clone, Default)]
-pub struct WorkerWake(Arc<Notify>);
-
-impl WorkerWake {
-    pub fn wake(&self) {
-        self.0.notify_one();
-    }
-
-    pub async fn woken(&self) {
-        self.0.notified().await;
-    }
-}

@@ -9,7 +9,7 @@ use tokio::sync::watch;
 use super::queue::{self, Job, JobStatus};
 use super::registry::{JobContext, Registry};
 use super::schedule::Scheduler;
-use super::WorkerWake;
+use super::wake::WorkerWake;
 use crate::error::AppError;
 use crate::security::random;
 

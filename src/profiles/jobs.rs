@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::imaging;
 use super::photos::{self, Photo, PhotoId, PhotoStatus};
-use super::service::refresh_completeness;
+use super::completeness::refresh_completeness;
 use crate::db::DbConnection;
 use crate::jobs::{enqueue, JobContext, JobError, NewJob, Registry};
 use crate::storage::MediaStore;

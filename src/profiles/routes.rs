@@ -186,7 +186,7 @@ async fn read_photo(
             let mut seen = 0usize;
             while let Some(chunk) = field.next().await {
                 seen += chunk.map_err(|_| AppError::InvalidInput)?.len();
-                if seen > crate::web::csrf::FORM_LIMIT {
+                if seen > crate::web::forms::FORM_LIMIT {
                     return Err(AppError::PayloadTooLarge);
                 }
             }

@@ -6,10 +6,11 @@
 
 use chrono::NaiveDateTime;
 
+use super::completeness::refresh_completeness;
 use super::imaging::{self, ImageError};
 use super::input::ProfileInput;
 use super::jobs as photo_jobs;
-use super::photos::{self, Photo, PhotoId, PhotoStatus, MAX_PHOTOS};
+use super::photos::{self, Photo, PhotoId, MAX_PHOTOS};
 use super::store::Profile;
 use crate::auth::{Principal, User, UserId};
 use crate::db::DbConnection;
@@ -38,39 +39,6 @@ pub async fn save_profile(
             Ok(())
         })
         .await
-}
-
-/// How complete a profile is, 0–100, for the feed's score: a main photo
-/// (30), a bio (20), a city (15), a position (15), three photos or more (20).
-pub fn completeness(profile: &Profile, photos: &[Photo]) -> i32 {
-    let ready = photos
-        .iter()
-        .filter(|p| p.status == PhotoStatus::Ready)
-        .count();
-    let main = photos
-        .iter()
-        .any(|p| p.is_main && p.status == PhotoStatus::Ready);
-    let mut score = 0;
-    score += if main { 30 } else { 0 };
-    score += if profile.bio.is_empty() { 0 } else { 20 };
-    score += if profile.city.is_empty() { 0 } else { 15 };
-    score += if profile.latitude.is_some() { 15 } else { 0 };
-    score += if ready >= 3 { 20 } else { 0 };
-    score
-}
-
-/// Recomputes the stored completeness and the navigation avatar.
-pub fn refresh_completeness(c: &mut DbConnection, user: UserId) -> diesel::QueryResult<()> {
-    let Some(profile) = Profile::find(c, user)? else {
-        return Ok(());
-    };
-    let photos = Photo::of_user(c, user)?;
-    Profile::set_completeness(c, user, completeness(&profile, &photos))?;
-    let avatar = photos
-        .iter()
-        .find(|p| p.is_main && p.status == PhotoStatus::Ready)
-        .map(|p| photos::size_key(&p.storage_key, imaging::SIZES[0]));
-    User::set_avatar(c, user, avatar.as_deref())
 }
 
 /// Why an upload was refused; nothing was stored.

@@ -38,8 +38,8 @@ impl Keys {
     pub fn from_secret(secret: &[u8]) -> Self {
         Self {
             csrf: hmac_key(secret, b"csrf token"),
-            totp: super::seal::Sealer::new(secret, b"totp secret"),
-            oauth: super::seal::Sealer::new(secret, b"oauth flow"),
+            totp: super::seal::Sealer::new(derive(secret, b"totp secret")),
+            oauth: super::seal::Sealer::new(derive(secret, b"oauth flow")),
         }
     }
 }

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 
-use super::{keys, random};
+use super::random;
 
 const PREFIX: &str = "v1.";
 
@@ -23,8 +23,9 @@ impl std::fmt::Debug for Sealer {
 }
 
 impl Sealer {
-    pub fn new(secret: &[u8], purpose: &[u8]) -> Self {
-        let bytes: [u8; 32] = keys::derive(secret, purpose);
+    /// A sealer under `key` (derived for one purpose: `keys::Keys`).
+    pub fn new(key: [u8; 32]) -> Self {
+        let bytes = key;
         // A 32-byte key is always valid for AES-256-GCM.
         let unbound = UnboundKey::new(&AES_256_GCM, &bytes).unwrap_or_else(|_| unreachable!());
         Self {
@@ -79,7 +80,7 @@ mod tests {
 
     #[test]
     fn a_sealed_value_opens_only_untouched_and_under_its_key() {
-        let sealer = Sealer::new(b"secret", b"totp");
+        let sealer = Sealer::new([7; 32]);
         let sealed = sealer.seal(b"the secret bytes");
         assert!(!sealed.contains("secret"));
         assert_eq!(
@@ -98,7 +99,7 @@ mod tests {
             sealer.open(std::str::from_utf8(&tampered).unwrap_or("")),
             None
         );
-        assert_eq!(Sealer::new(b"secret", b"other").open(&sealed), None);
+        assert_eq!(Sealer::new([8; 32]).open(&sealed), None);
         for garbage in ["", "v1.", "v1.!!!", "v2.abcd", "v1.AAAA"] {
             assert_eq!(sealer.open(garbage), None, "{garbage}");
         }

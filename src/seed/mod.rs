@@ -24,7 +24,7 @@ use crate::error::AppError;
 use crate::matches::store as matches;
 use crate::profiles::imaging;
 use crate::profiles::photos::{self, Photo};
-use crate::profiles::service::refresh_completeness;
+use crate::profiles::completeness::refresh_completeness;
 use crate::profiles::store::{city_key, lat_band, lng_band, Profile, WantSex};
 use crate::security::password::hash_off_executor;
 use crate::security::SecretString;

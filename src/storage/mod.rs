@@ -3,26 +3,18 @@
 //! behind one [`MediaStore`]. Keys are relative paths such as
 //! `photos/<random>-640.jpg`; only keys under `photos/` are ever public.
 
+mod error;
 mod local;
 mod s3;
 
 use crate::config::MediaSettings;
 
+pub use error::StorageError;
 pub use local::LocalStore;
 pub use s3::S3Store;
 
 /// The prefix of keys that pages link to; anything else is private.
 pub const PUBLIC_PREFIX: &str = "photos/";
-
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    #[error("invalid storage key")]
-    InvalidKey,
-    #[error("storage i/o: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("object storage: {0}")]
-    S3(String),
-}
 
 #[derive(Clone)]
 pub enum MediaStore {

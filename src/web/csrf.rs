@@ -23,7 +23,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use futures_util::StreamExt;
 
-use super::forms::has_nul;
+use super::forms::{has_nul, FORM_LIMIT};
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::security::random;
@@ -31,9 +31,6 @@ use crate::state::AppState;
 
 pub const FIELD: &str = "csrf_token";
 pub const HEADER: &str = "x-csrf-token";
-/// Largest urlencoded form body accepted anywhere.
-pub const FORM_LIMIT: usize = 64 * 1024;
-
 /// The per-browser cookie's name (the `__Host-` prefix on HTTPS pins it to
 /// this host and path `/`, so a sibling subdomain cannot plant one).
 pub fn cookie_name(state: &AppState) -> &'static str {

@@ -6,7 +6,9 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
-use crate::web::csrf::FORM_LIMIT;
+
+/// Largest urlencoded form body accepted anywhere.
+pub const FORM_LIMIT: usize = 64 * 1024;
 
 /// Form, query and path extractors answer bad input with our error type.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -228,7 +228,7 @@ pub(super) fn open_identity(
         page::save_lang(req, lang);
     }
     req.extensions_mut()
-        .insert(Principal::from_parts(user, record));
+        .insert(record.principal(user));
     tracing::info!(user_id = %user.id, "logged in");
     Ok(redirect(next))
 }

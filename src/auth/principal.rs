@@ -1,0 +1,32 @@
+//! The logged-in member of a request, as the middleware loads it.
+
+use chrono::NaiveDateTime;
+
+use crate::db::types::{SessionId, UserId};
+
+/// The logged-in member of a request (see `auth::middleware`; built by
+/// `UserSession::principal`); a handler that
+/// takes it answers `login_required` to everyone else.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub id: UserId,
+    pub email: String,
+    pub nickname: String,
+    pub verified: bool,
+    pub is_superadmin: bool,
+    /// Two-factor authentication is on for this account.
+    pub second_factor: bool,
+    /// When the password was last set (staff rotation).
+    pub password_changed_at: NaiveDateTime,
+    pub language: Option<String>,
+    /// Public storage key of the main photo's thumbnail, for the navigation.
+    pub avatar_key: Option<String>,
+    /// Chat messages waiting to be read (the navigation badge).
+    pub unread_messages: i64,
+    pub session_id: SessionId,
+    /// The session's last activity before this request (staff pages time
+    /// out sooner than member pages).
+    pub last_seen_at: NaiveDateTime,
+    pub remember: bool,
+    pub session_expires_at: NaiveDateTime,
+}
