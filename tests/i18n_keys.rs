@@ -184,7 +184,9 @@ fn enum_values(rust: &[Source], name: &str) -> Result<Vec<String>, String> {
 fn code_keys(rust: &[Source]) -> Vec<String> {
     let mut keys = Vec::new();
     let with_messages = |body: &&str| body.contains("messages \"");
-    let lists = invocations(rust, "text_enum").into_iter().filter(with_messages);
+    let lists = invocations(rust, "text_enum")
+        .into_iter()
+        .filter(with_messages);
     for list in lists.map(literals) {
         if let Some((prefix, codes)) = list.split_first() {
             keys.extend(codes.iter().map(|c| format!("{prefix}.{c}")));

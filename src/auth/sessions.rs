@@ -1,7 +1,7 @@
 //! The `user_sessions` table: logged-in sessions, one row per browser. The
-//! session cookie (through actix-identity) only carries the row's random id,
-//! so deleting rows logs those browsers out on every instance at once: "log
-//! out everywhere", a password reset and (later) a ban all come down to
+//! server-side session state (through actix-identity) holds only the row's
+//! random id, so deleting rows logs those browsers out on every instance at
+//! once: "log out everywhere", a password reset and a ban all come down to
 //! [`revoke_all`].
 
 use std::time::Duration;

@@ -20,12 +20,13 @@ macro_rules! id_type {
         pub struct $name(String);
 
         impl $name {
-            /// Wraps a value read from a cookie or a token.
+            /// Wraps a value read from the session state, a row or a token.
             pub fn from_secret(value: String) -> Self {
                 Self(value)
             }
 
-            /// The value itself, for the one place that must send it.
+            /// The value itself: for the session state, and as an HMAC or hash
+            /// input (CSRF binding, session handle, password check); never shown.
             pub fn expose(&self) -> &str {
                 &self.0
             }
@@ -212,7 +213,8 @@ id_type!(
     PlanId
 );
 id_type!(
-    /// A login session's id: the value of the identity cookie.
+    /// A login session's id: the identity kept in the server-side session
+    /// state (never in a cookie), and the CSRF token's binding.
     SessionId: secret text
 );
 id_type!(

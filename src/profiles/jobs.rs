@@ -4,9 +4,9 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
+use super::completeness::refresh_completeness;
 use super::imaging;
 use super::photos::{self, Photo, PhotoId, PhotoStatus};
-use super::completeness::refresh_completeness;
 use crate::db::DbConnection;
 use crate::jobs::{enqueue, JobContext, JobError, NewJob, Registry};
 use crate::storage::MediaStore;

@@ -1,6 +1,6 @@
 //! Keys derived from `SECRET_KEY`: one HKDF-SHA256 expansion per purpose, so
-//! the cookie key, the CSRF key, the captcha key and the key that seals TOTP
-//! secrets are unrelated even though they share one configured secret.
+//! the session cookie key, the CSRF key, the mail-link key and the keys that
+//! seal TOTP secrets and OAuth flow cookies are unrelated even though they share one configured secret.
 
 use ring::hkdf;
 
@@ -25,7 +25,8 @@ pub fn derive<const N: usize>(secret: &[u8], purpose: &[u8]) -> [u8; N] {
 
 /// The keys the running application uses, derived once at start.
 pub struct Keys {
-    /// Signs the CSRF tokens of forms (bound to a per-browser cookie).
+    /// Signs the CSRF tokens of forms (bound to a per-browser cookie and the
+    /// login session).
     pub csrf: ring::hmac::Key,
     /// Seals TOTP secrets stored in the database.
     pub totp: super::seal::Sealer,

@@ -1,6 +1,8 @@
 //! Turns every error response into a readable page (or JSON when the client
 //! asks for it) in the request's language, with the stable code in
-//! `data-error-code`. Runs outermost so errors from any layer are covered.
+//! `data-error-code`. Runs outside the body time-out and every session, identity, rate and CSRF
+//! layer, so their errors are covered; headers, HEAD, tracing and metrics sit
+//! outside it.
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};

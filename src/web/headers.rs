@@ -29,7 +29,8 @@ pub async fn middleware(
             apply(res.headers_mut(), https, request_id);
             Ok(res)
         }
-        // An error raised by a middleware (e.g. the session store is down)
+        // An error raised by a middleware (e.g. the session store failed to
+        // save a changed session)
         // carries its response inside; it gets the same headers.
         Err(err) => {
             let mut res = err.error_response();

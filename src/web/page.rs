@@ -16,8 +16,9 @@ use crate::web::{assets, csrf};
 
 const LANG_KEY: &str = "lang";
 
-/// The language of a request: the choice saved in the session (copied from
-/// the member's settings at login), else `Accept-Language`.
+/// The language of a request: the logged-in member's setting, else the choice
+/// saved in the session (copied at login; it outlives a revoked session's
+/// identity), else `Accept-Language`.
 pub fn tr_for(req: &HttpRequest) -> Tr {
     // Two statements: the extensions borrow must end before the session's.
     let from_user = req
@@ -32,7 +33,8 @@ pub fn tr_for(req: &HttpRequest) -> Tr {
     Tr::negotiate(saved.as_deref(), accept)
 }
 
-/// Remembers a language choice for this browser session.
+/// Saves a member's language choice in their session (at login and from
+/// settings; visitors have no session).
 pub fn save_lang(req: &HttpRequest, code: &str) {
     let _ = req.get_session().insert(LANG_KEY, code);
 }

@@ -1,13 +1,15 @@
 //! Where session state lives: Redis when `REDIS_URL` is set (shared by every
 //! instance, so a member logged in on one is logged in on all), otherwise an
-//! in-process map for the single-process development site. Only logged-in
-//! members have a session: visitors carry nothing but the CSRF cookie.
+//! in-process map for the single-process development site. A session starts
+//! at login (or at the first step of a 2FA login): visitors carry nothing but
+//! the CSRF cookie.
 //!
 //! The Redis side uses the application's one connection manager, whose
 //! commands time out after a second and which reconnects within a second of
 //! Redis coming back. While Redis is unreachable a session cannot be read:
 //! the request is served as a visitor's (pages work, members appear logged
-//! out, logging in answers 503) instead of failing every page.
+//! out, a password login answers 503) instead of failing every page. A
+//! write that fails is still a 500.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -110,9 +112,10 @@ impl RedisSessions {
     }
 }
 
-/// The session store the app uses. Sessions of visitors who are not logged in
-/// (they only hold a CSRF token) live `anonymous_ttl` at most, so a stream of
-/// cookieless requests cannot fill memory or Redis for a month.
+/// The session store the app uses. State without an identity (a login
+/// waiting for its second step, or the language left after a revoked
+/// session's identity was dropped) lives `anonymous_ttl` (the idle time-out)
+/// at most. Visitors have no session.
 #[derive(Clone)]
 pub struct AppSessionStore {
     backend: Backend,
@@ -148,8 +151,9 @@ impl AppSessionStore {
     }
 }
 
-/// How long a request waits for Redis before answering without it (the
-/// connection manager's own time-out is the same; this is the outer bound).
+/// How long a request waits for Redis before answering without it: the
+/// connection manager's own time-out (`limits::REDIS_BOUND`, 1 s) plus room
+/// for a reconnect; this is the outer bound.
 const REDIS_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1500);
 
 async fn bounded<T, E>(

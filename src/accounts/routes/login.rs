@@ -214,8 +214,8 @@ fn providers(state: &AppState) -> Vec<(String, String)> {
 }
 
 /// Logs this browser in as the member of `record`: a previous member's
-/// identity is replaced, and the session id renewed (no fixation), and with
-/// it the CSRF token (bound to it).
+/// identity is replaced and the session key renewed (no fixation); the CSRF
+/// token changes too, being bound to the new session row's id.
 pub(super) fn open_identity(
     req: &HttpRequest,
     user: &User,
@@ -227,8 +227,7 @@ pub(super) fn open_identity(
     if let Some(lang) = &user.language {
         page::save_lang(req, lang);
     }
-    req.extensions_mut()
-        .insert(record.principal(user));
+    req.extensions_mut().insert(record.principal(user));
     tracing::info!(user_id = %user.id, "logged in");
     Ok(redirect(next))
 }
