@@ -16,17 +16,24 @@ use actix_web::{web, App, HttpServer};
 use tokio::sync::watch;
 use tracing_actix_web::TracingLogger;
 
+use crate::accounts::state::AccountsState;
+use crate::admin::state::AdminState;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::discovery::cache::FeedCache;
+use crate::discovery::state::DiscoveryState;
 use crate::error::AppError;
-use crate::jobs::{JobContext, JobError, Registry, Worker, WorkerWake};
+use crate::jobs::{JobContext, JobError, JobWriter, Registry, Worker, WorkerWake};
 use crate::limits::Counters;
 use crate::mail::Mailer;
+use crate::matches::state::ChatState;
+use crate::ops::OpsState;
+use crate::profiles::state::ProfilesState;
+use crate::realtime::Hub;
 use crate::runtime::RuntimeSettings;
 use crate::security::{keys, password};
-use crate::state::AppState;
+use crate::state::Spine;
 use crate::storage::MediaStore;
 use crate::telemetry::SwiperRootSpan;
 use crate::web as spine;
@@ -146,6 +153,41 @@ static HTTP_METRICS: std::sync::LazyLock<Result<actix_web_prom::PrometheusMetric
             .map_err(|e| e.to_string())
     });
 
+/// The application's handles, built once, and the states cut from them:
+/// the web spine's and each feature's, each registered as its own
+/// `web::Data` so a handler names the one it uses.
+pub struct AppState {
+    pub spine: web::Data<Spine>,
+    pub accounts: web::Data<AccountsState>,
+    pub profiles: web::Data<ProfilesState>,
+    pub discovery: web::Data<DiscoveryState>,
+    pub chat: web::Data<ChatState>,
+    pub admin: web::Data<AdminState>,
+    pub ops: web::Data<OpsState>,
+    pub settings: Arc<Settings>,
+    pub db: Db,
+    pub clock: Clock,
+    pub runtime: RuntimeSettings,
+    pub counters: Counters,
+    pub hub: Hub,
+    pub mailer: Mailer,
+    pub media: MediaStore,
+    pub worker_wake: WorkerWake,
+}
+
+impl AppState {
+    /// What a job handler gets.
+    pub fn job_context(&self) -> JobContext {
+        JobContext {
+            db: self.db.clone(),
+            settings: self.settings.clone(),
+            mailer: self.mailer.clone(),
+            media: self.media.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -198,31 +240,90 @@ impl Application {
         let mailer = Mailer::from_settings(&settings)?;
         let iterations = settings.passwords.iterations;
         let dummy_hash = web::block(move || password::dummy_hash(iterations)).await?;
+        let worker_wake = WorkerWake::default();
+        let runtime = RuntimeSettings::new(db.clone());
+        let counters = Counters::new(redis.clone(), &settings.redis.prefix, clock.clone());
+        let keys = Arc::new(keys::Keys::from_secret(settings.secret_key.expose()));
+        let jobs = JobWriter::new(db.clone(), worker_wake.clone());
         let state = web::Data::new(AppState {
+            spine: web::Data::new(Spine {
+                settings: settings.clone(),
+                db: db.clone(),
+                clock: clock.clone(),
+                keys: keys.clone(),
+                runtime: runtime.clone(),
+                counters: counters.clone(),
+            }),
+            accounts: web::Data::new(AccountsState {
+                settings: settings.clone(),
+                db: db.clone(),
+                jobs: jobs.clone(),
+                clock: clock.clone(),
+                runtime: runtime.clone(),
+                counters: counters.clone(),
+                keys,
+                hub: hub.clone(),
+                sessions: store.clone(),
+                dummy_hash: dummy_hash.into(),
+                login_pacer: Default::default(),
+                http: reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .timeout(std::time::Duration::from_secs(10))
+                    .user_agent("swiper")
+                    .build()?,
+            }),
+            profiles: web::Data::new(ProfilesState {
+                settings: settings.clone(),
+                db: db.clone(),
+                jobs: jobs.clone(),
+                clock: clock.clone(),
+                media: media.clone(),
+            }),
+            discovery: web::Data::new(DiscoveryState {
+                settings: settings.clone(),
+                db: db.clone(),
+                jobs: jobs.clone(),
+                clock: clock.clone(),
+                runtime: runtime.clone(),
+                hub: hub.clone(),
+                feeds: FeedCache::default(),
+            }),
+            chat: web::Data::new(ChatState {
+                settings: settings.clone(),
+                db: db.clone(),
+                clock: clock.clone(),
+                runtime: runtime.clone(),
+                counters: counters.clone(),
+                hub: hub.clone(),
+            }),
+            admin: web::Data::new(AdminState {
+                settings: settings.clone(),
+                db: db.clone(),
+                jobs,
+                clock: clock.clone(),
+                runtime: runtime.clone(),
+                hub: hub.clone(),
+            }),
+            ops: web::Data::new(OpsState {
+                settings: settings.clone(),
+                db: db.clone(),
+                redis,
+                hub: hub.clone(),
+            }),
             settings: settings.clone(),
-            db: db.clone(),
-            redis: redis.clone(),
+            db,
+            clock,
+            runtime,
+            counters,
+            hub,
             mailer,
             media,
-            runtime: RuntimeSettings::new(db.clone()),
-            clock: clock.clone(),
-            dummy_hash,
-            login_pacer: Default::default(),
-            worker_wake: WorkerWake::default(),
-            keys: keys::Keys::from_secret(settings.secret_key.expose()),
-            counters: Counters::new(redis, &settings.redis.prefix, clock.clone()),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(std::time::Duration::from_secs(10))
-                .user_agent("swiper")
-                .build()?,
-            hub,
+            worker_wake,
         });
         let prometheus = HTTP_METRICS
             .clone()
             .map_err(|e| anyhow::anyhow!("metrics middleware: {e}"))?;
         let key = cookie_key(&settings);
-        let feed_cache = web::Data::new(FeedCache::default());
         let server = {
             let state = state.clone();
             HttpServer::new(move || {
@@ -247,8 +348,13 @@ impl Application {
                     .logout_behavior(LogoutBehavior::DeleteIdentityKeys)
                     .build();
                 App::new()
-                    .app_data(state.clone())
-                    .app_data(feed_cache.clone())
+                    .app_data(state.spine.clone())
+                    .app_data(state.accounts.clone())
+                    .app_data(state.profiles.clone())
+                    .app_data(state.discovery.clone())
+                    .app_data(state.chat.clone())
+                    .app_data(state.admin.clone())
+                    .app_data(state.ops.clone())
                     .configure(spine::forms::configure)
                     .route("/static/{path}*", web::get().to(spine::assets::serve))
                     .configure(ops::configure)

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use crate::error::AppError;
+use crate::limits::Counters;
 use crate::security::random;
-use crate::state::AppState;
 
 /// How long an answer stays valid.
 pub const TTL: Duration = Duration::from_secs(5 * 60);
@@ -28,22 +28,22 @@ pub fn is_well_formed(id: &str) -> bool {
 }
 
 /// A new challenge: its answer stored, its id returned for the form.
-pub async fn issue(state: &AppState) -> String {
+pub async fn issue(counters: &Counters) -> String {
     let id = random::token(16);
     let answer: String = random::bytes(LENGTH)
         .iter()
         .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
         .collect();
-    state.counters.put(&key(&id), &answer, TTL).await;
+    counters.put(&key(&id), &answer, TTL).await;
     id
 }
 
 /// Checks an answer and uses the challenge up, right or wrong.
-pub async fn solve(state: &AppState, id: &str, answer: &str) -> bool {
+pub async fn solve(counters: &Counters, id: &str, answer: &str) -> bool {
     if !is_well_formed(id) {
         return false;
     }
-    let Some(expected) = state.counters.take(&key(id)).await else {
+    let Some(expected) = counters.take(&key(id)).await else {
         return false;
     };
     let given = answer.trim().to_ascii_lowercase();
@@ -51,16 +51,16 @@ pub async fn solve(state: &AppState, id: &str, answer: &str) -> bool {
 }
 
 /// The answer of a live challenge (tests read it; pages never show it).
-pub async fn answer(state: &AppState, id: &str) -> Option<String> {
+pub async fn answer(counters: &Counters, id: &str) -> Option<String> {
     if !is_well_formed(id) {
         return None;
     }
-    state.counters.get(&key(id)).await
+    counters.get(&key(id)).await
 }
 
 /// The PNG image of a live challenge, drawn off the async executor.
-pub async fn png(state: &AppState, id: &str) -> Result<Option<Vec<u8>>, AppError> {
-    let Some(text) = answer(state, id).await else {
+pub async fn png(counters: &Counters, id: &str) -> Result<Option<Vec<u8>>, AppError> {
+    let Some(text) = answer(counters, id).await else {
         return Ok(None);
     };
     let drawn = actix_web::web::block(move || {

@@ -10,9 +10,9 @@
 
 use std::time::Duration;
 
+use crate::accounts::state::AccountsState;
 use crate::limits::rules::email_subject;
 use crate::runtime;
-use crate::state::AppState;
 
 const CAPTCHA_WINDOW: Duration = Duration::from_secs(15 * 60);
 const LOCK_WINDOW: Duration = Duration::from_secs(24 * 3600);
@@ -52,7 +52,7 @@ fn threshold(v: i64) -> u64 {
 
 /// Whether these counts call for a captcha (the thresholds in force).
 async fn needs_captcha(
-    state: &AppState,
+    state: &AccountsState,
     email_failures: u64,
     ip_failures: u64,
 ) -> Result<bool, crate::error::AppError> {
@@ -67,7 +67,7 @@ async fn needs_captcha(
 }
 
 pub async fn stance(
-    state: &AppState,
+    state: &AccountsState,
     email: &str,
     ip_bucket: &str,
 ) -> Result<Stance, crate::error::AppError> {
@@ -94,7 +94,7 @@ pub struct AfterFailure {
 
 /// Counts a failed attempt and engages the wait when due.
 pub async fn record_failure(
-    state: &AppState,
+    state: &AccountsState,
     email: &str,
     ip_bucket: &str,
 ) -> Result<AfterFailure, crate::error::AppError> {
@@ -121,12 +121,12 @@ pub async fn record_failure(
 }
 
 /// A successful login: the email's counters start again (the IP's do not).
-pub async fn record_success(state: &AppState, email: &str) {
+pub async fn record_success(state: &AccountsState, email: &str) {
     lift(state, email).await;
 }
 
 /// Forgets an email's failures and its wait (a completed password reset).
-pub async fn lift(state: &AppState, email: &str) {
+pub async fn lift(state: &AccountsState, email: &str) {
     let c = &state.counters;
     for kind in ["fail", "day", "lock"] {
         c.clear(&email_key(kind, email)).await;

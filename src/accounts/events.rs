@@ -2,12 +2,18 @@
 //! [`crate::auth::events`]): best effort, logged, never failing the request.
 
 use super::input::Email;
+use crate::accounts::state::AccountsState;
 pub use crate::auth::events::AuthEvent;
 use crate::auth::{events, User, UserId};
-use crate::state::AppState;
 
 /// Records `kind` for `user`; a database error is logged, not returned.
-pub async fn record(state: &AppState, user: UserId, kind: AuthEvent, ip: &str, user_agent: &str) {
+pub async fn record(
+    state: &AccountsState,
+    user: UserId,
+    kind: AuthEvent,
+    ip: &str,
+    user_agent: &str,
+) {
     let now = state.clock.now();
     let (ip, ua) = (ip.to_string(), user_agent.to_string());
     tracing::info!(user_id = %user, event = kind.as_str(), "security event");
@@ -22,7 +28,7 @@ pub async fn record(state: &AppState, user: UserId, kind: AuthEvent, ip: &str, u
 
 /// Records `kind` for the account with this email, if there is one.
 pub async fn record_for_email(
-    state: &AppState,
+    state: &AccountsState,
     email: &str,
     kind: AuthEvent,
     ip: &str,

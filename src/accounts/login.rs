@@ -8,6 +8,7 @@ use super::events::{self, AuthEvent};
 use super::input::Email;
 use super::two_factor::{self, PendingLogin};
 use super::{captcha, defence, mails};
+use crate::accounts::state::AccountsState;
 use crate::auth::sessions::{self, Lifetimes, SessionId, UserSession};
 use crate::auth::User;
 use crate::db::types::SecretText;
@@ -17,12 +18,11 @@ use crate::limits::rules;
 use crate::profiles::store::Profile;
 use crate::security::password::{hash_off_executor, verify_timed_off_executor, Verification};
 use crate::security::SecretString;
-use crate::state::AppState;
 
 /// The account for these credentials, or `None` — for an unknown email, a
 /// wrong password or a disabled account alike, after the same amount of work.
 pub async fn check_credentials(
-    state: &AppState,
+    state: &AccountsState,
     email: &str,
     password: &SecretString,
 ) -> Result<Option<User>, AppError> {
@@ -38,7 +38,7 @@ pub async fn check_credentials(
         Err(_) => None,
     };
     let stored = user.as_ref().map_or_else(
-        || state.dummy_hash.clone(),
+        || state.dummy_hash.to_string(),
         |u| u.password_hash.expose().to_string(),
     );
     let (verification, took) = verify_timed_off_executor(password, stored, iterations).await?;
@@ -151,7 +151,10 @@ pub enum LoginOutcome {
 /// The whole login: rate limits, captcha, the failure counters, the
 /// credentials, then a session that replaces this browser's previous one.
 /// Each attempt is counted by outcome for the metrics.
-pub async fn log_in(state: &AppState, request: LoginRequest) -> Result<LoginOutcome, AppError> {
+pub async fn log_in(
+    state: &AccountsState,
+    request: LoginRequest,
+) -> Result<LoginOutcome, AppError> {
     let result = attempt(state, request).await;
     let outcome = match &result {
         Ok(LoginOutcome::LoggedIn(_)) => "success",
@@ -168,7 +171,7 @@ pub async fn log_in(state: &AppState, request: LoginRequest) -> Result<LoginOutc
     result
 }
 
-async fn attempt(state: &AppState, request: LoginRequest) -> Result<LoginOutcome, AppError> {
+async fn attempt(state: &AccountsState, request: LoginRequest) -> Result<LoginOutcome, AppError> {
     let started = std::time::Instant::now();
     let counters = &state.counters;
     counters
@@ -181,14 +184,14 @@ async fn attempt(state: &AppState, request: LoginRequest) -> Result<LoginOutcome
             &rules::email_subject(&request.email),
         )
         .await?;
-    if !state.sessions_available().await {
+    if !state.sessions.available().await {
         return Err(AppError::Unavailable);
     }
     let stance = defence::stance(state, &request.email, &request.ip_bucket).await?;
     if stance.captcha {
         let solved = match &request.captcha {
             Some((id, answer)) => {
-                captcha::solve(state, id, answer).await && !answer.trim().is_empty()
+                captcha::solve(&state.counters, id, answer).await && !answer.trim().is_empty()
             }
             None => false,
         };
@@ -243,7 +246,7 @@ async fn attempt(state: &AppState, request: LoginRequest) -> Result<LoginOutcome
 /// when two-factor is on, else a session replacing this browser's previous
 /// one. `Refused` if the account changed meanwhile (a reset).
 pub async fn proven(
-    state: &AppState,
+    state: &AccountsState,
     user: User,
     remember: bool,
     client: (&str, &str),
@@ -267,7 +270,7 @@ pub async fn proven(
 /// Opens the session (recorded as a login); `None` when the account changed
 /// meanwhile.
 async fn open_for(
-    state: &AppState,
+    state: &AccountsState,
     user: &User,
     remember: bool,
     client: (&str, &str),
@@ -316,7 +319,7 @@ pub enum SecondStepOutcome {
 
 /// The second login step: a TOTP or recovery code for a pending login.
 pub async fn complete_second_factor(
-    state: &AppState,
+    state: &AccountsState,
     pending: &PendingLogin,
     code: &str,
     client: (&str, &str),
@@ -369,13 +372,14 @@ pub async fn complete_second_factor(
 
 /// The wait engaged for the first time: recorded, and the owner (if the
 /// email has an account) is mailed.
-async fn lock_engaged(state: &AppState, request: &LoginRequest) -> Result<(), AppError> {
+async fn lock_engaged(state: &AccountsState, request: &LoginRequest) -> Result<(), AppError> {
     let Ok(email) = Email::parse(&request.email) else {
         return Ok(());
     };
     let email = email.as_str().to_string();
     let now = state.clock.now();
     let user = state
+        .jobs
         .write_and_wake(move |c| {
             let Some(user) = User::find_by_email(c, &email)? else {
                 return Ok(None);

@@ -15,6 +15,7 @@ pub mod password;
 pub mod routes;
 pub mod settings;
 pub mod signup;
+pub mod state;
 pub mod tokens;
 pub mod two_factor;
 pub mod verify;

@@ -21,12 +21,12 @@ use super::events::{self, AuthEvent};
 use super::input::Email;
 use super::login::{self, LoginOutcome};
 use super::signup::{self, CreateError, NewAccount};
+use crate::accounts::state::AccountsState;
 use crate::auth::{identities, Principal, User, UserId};
 use crate::config::oauth::{OAuthProvider, TokenAuth};
 use crate::error::{AppError, FieldErrors};
 use crate::security::password::hash_off_executor;
 use crate::security::{random, SecretString};
-use crate::state::AppState;
 
 /// The cookie of a flow in progress, and of a new member's pending profile.
 pub const FLOW_COOKIE: &str = "swiper_oauth";
@@ -36,17 +36,17 @@ pub const FLOW_SECS: i64 = 600;
 /// Largest user-info answer read.
 const MAX_USERINFO: usize = 64 * 1024;
 
-pub fn provider<'a>(state: &'a AppState, name: &str) -> Option<&'a OAuthProvider> {
+pub fn provider<'a>(state: &'a AccountsState, name: &str) -> Option<&'a OAuthProvider> {
     state.settings.oauth.iter().find(|p| p.name == name)
 }
 
-fn redirect_url(state: &AppState, p: &OAuthProvider) -> String {
+fn redirect_url(state: &AccountsState, p: &OAuthProvider) -> String {
     state
         .settings
         .absolute_url(&format!("/auth/oauth/{}/callback", p.name))
 }
 
-fn now_secs(state: &AppState) -> i64 {
+fn now_secs(state: &AccountsState) -> i64 {
     state.clock.now().and_utc().timestamp()
 }
 
@@ -74,7 +74,7 @@ type Client = oauth2::Client<
     oauth2::EndpointSet,
 >;
 
-fn client(state: &AppState, p: &OAuthProvider) -> Result<Client, AppError> {
+fn client(state: &AccountsState, p: &OAuthProvider) -> Result<Client, AppError> {
     let redirect =
         RedirectUrl::new(redirect_url(state, p)).map_err(|e| AppError::internal("oauth", e))?;
     let c = BasicClient::new(ClientId::new(p.client_id.clone()))
@@ -90,7 +90,7 @@ fn client(state: &AppState, p: &OAuthProvider) -> Result<Client, AppError> {
 
 /// Starts a flow: the provider's authorization URL and the sealed cookie.
 pub fn begin(
-    state: &AppState,
+    state: &AccountsState,
     p: &OAuthProvider,
     link: Option<UserId>,
 ) -> Result<(String, String), AppError> {
@@ -114,7 +114,7 @@ pub fn begin(
     Ok((url.to_string(), state.keys.oauth.seal(&json)))
 }
 
-fn open<T: for<'de> Deserialize<'de>>(state: &AppState, sealed: &str) -> Option<T> {
+fn open<T: for<'de> Deserialize<'de>>(state: &AccountsState, sealed: &str) -> Option<T> {
     let bytes = state.keys.oauth.open(sealed)?;
     serde_json::from_slice(&bytes).ok()
 }
@@ -161,7 +161,7 @@ pub fn identity_from(p: &OAuthProvider, json: &serde_json::Value) -> Option<Prov
 
 /// Exchanges the code (with the PKCE verifier) and reads the user info.
 async fn exchange(
-    state: &AppState,
+    state: &AccountsState,
     p: &OAuthProvider,
     code: &str,
     verifier: &str,
@@ -226,7 +226,7 @@ pub struct CallbackQuery {
 
 /// The provider sent the browser back.
 pub async fn callback(
-    state: &AppState,
+    state: &AccountsState,
     p: &OAuthProvider,
     flow_cookie: Option<&str>,
     query: &CallbackQuery,
@@ -339,7 +339,7 @@ pub struct PendingProfile {
     until: i64,
 }
 
-pub fn pending_profile(state: &AppState, cookie: Option<&str>) -> Option<PendingProfile> {
+pub fn pending_profile(state: &AccountsState, cookie: Option<&str>) -> Option<PendingProfile> {
     cookie
         .and_then(|c| open::<PendingProfile>(state, c))
         .filter(|p| p.until >= now_secs(state))
@@ -366,7 +366,7 @@ pub enum Completed {
 /// they set one; a provider's verified email counts as verified, any other
 /// gets the usual verification mail.
 pub async fn complete_profile(
-    state: &AppState,
+    state: &AccountsState,
     pending: &PendingProfile,
     form: &ProfileForm,
     lang: &str,
@@ -406,6 +406,7 @@ pub async fn complete_profile(
     let (lang, now) = (lang.to_string(), state.clock.now());
     let (provider, subject) = (pending.provider.clone(), pending.identity.subject.clone());
     let created = state
+        .jobs
         .write_and_wake(move |c| {
             let made = signup::create_account(c, &account, &hash, &lang, now);
             let id = match made {
@@ -457,7 +458,7 @@ pub async fn complete_profile(
 }
 
 /// The providers a member has linked.
-pub async fn linked(state: &AppState, me: &Principal) -> Result<Vec<String>, AppError> {
+pub async fn linked(state: &AccountsState, me: &Principal) -> Result<Vec<String>, AppError> {
     let id = me.id;
     state
         .db
@@ -467,7 +468,7 @@ pub async fn linked(state: &AppState, me: &Principal) -> Result<Vec<String>, App
 
 /// Unlinks a provider unless it is the member's last way to log in.
 pub async fn unlink(
-    state: &AppState,
+    state: &AccountsState,
     me: &Principal,
     provider: &str,
     client_info: (&str, &str),

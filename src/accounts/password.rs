@@ -5,18 +5,22 @@ use serde::Deserialize;
 use super::input::Email;
 use super::mails;
 use super::tokens::{self, Purpose};
+use crate::accounts::state::AccountsState;
 use crate::auth::policy;
 use crate::auth::users::MailStamp;
 use crate::auth::{sessions, Principal, User, UserId};
 use crate::error::{AppError, FieldCode, FieldErrors};
 use crate::security::password::{hash_off_executor, verify_off_executor, Verification};
 use crate::security::SecretString;
-use crate::state::AppState;
 
 /// Queues a reset mail if the address belongs to an active account and no
 /// reset mail went to it within the cool-down. The caller answers the same
 /// way in every case.
-pub async fn request_reset(state: &AppState, email: &Email, lang: &str) -> Result<(), AppError> {
+pub async fn request_reset(
+    state: &AccountsState,
+    email: &Email,
+    lang: &str,
+) -> Result<(), AppError> {
     let (email, lang, now) = (
         email.as_str().to_string(),
         lang.to_string(),
@@ -24,6 +28,7 @@ pub async fn request_reset(state: &AppState, email: &Email, lang: &str) -> Resul
     );
     let cooldown = state.settings.accounts.mail_cooldown;
     state
+        .jobs
         .write_and_wake(move |c| {
             let Some(user) = User::find_by_email(c, &email)?.filter(|u| u.is_active) else {
                 return Ok(());
@@ -38,7 +43,7 @@ pub async fn request_reset(state: &AppState, email: &Email, lang: &str) -> Resul
 
 /// The account a reset link belongs to, while it is usable.
 pub async fn reset_target(
-    state: &AppState,
+    state: &AccountsState,
     token: &SecretString,
 ) -> Result<Option<User>, AppError> {
     if !tokens::looks_valid(token.expose()) {
@@ -65,7 +70,7 @@ pub enum ResetOutcome {
 /// Sets a new password from a reset link: the link is used up, and every
 /// session of the account ends (a thief logged in with the old password is out).
 pub async fn reset_with_token(
-    state: &AppState,
+    state: &AccountsState,
     token: &SecretString,
     new_password: &SecretString,
 ) -> Result<ResetOutcome, AppError> {
@@ -76,7 +81,7 @@ pub async fn reset_with_token(
         new_password.expose(),
         &user.email,
         &user.nickname,
-        &policy::current(state).await?,
+        &policy::current(&state.runtime, state.settings.passwords.min_length).await?,
     ) {
         return Ok(ResetOutcome::Rejected(FieldErrors::one("password", code)));
     }
@@ -113,11 +118,10 @@ pub struct ChangePasswordForm {
 /// Whether `password` is `user`'s current password: the check a sensitive
 /// action (changing the password, turning 2FA off, staff changes) asks for.
 pub async fn is_current(
-    state: &AppState,
     user: &User,
     password: &SecretString,
+    iterations: u32,
 ) -> Result<bool, AppError> {
-    let iterations = state.settings.passwords.iterations;
     Ok(verify_off_executor(
         password,
         user.password_hash.expose().to_string(),
@@ -130,7 +134,7 @@ pub async fn is_current(
 /// Changes the password of the logged-in member after checking the current
 /// one; their other sessions end, this one stays.
 pub async fn change(
-    state: &AppState,
+    state: &AccountsState,
     me: &Principal,
     form: &ChangePasswordForm,
 ) -> Result<Result<(), FieldErrors>, AppError> {
@@ -139,7 +143,13 @@ pub async fn change(
         return Err(AppError::LoginRequired);
     };
     let iterations = state.settings.passwords.iterations;
-    if !is_current(state, &user, &form.current_password).await? {
+    if !is_current(
+        &user,
+        &form.current_password,
+        state.settings.passwords.iterations,
+    )
+    .await?
+    {
         return Ok(Err(FieldErrors::one(
             "current_password",
             FieldCode::WrongPassword,
@@ -149,7 +159,7 @@ pub async fn change(
         form.new_password.expose(),
         &user.email,
         &user.nickname,
-        &policy::current(state).await?,
+        &policy::current(&state.runtime, state.settings.passwords.min_length).await?,
     ) {
         return Ok(Err(FieldErrors::one("new_password", code)));
     }

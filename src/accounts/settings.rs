@@ -1,15 +1,19 @@
 //! The member's own settings: language, and the list of their sessions with
 //! "log out" for one or all others.
 
+use crate::accounts::state::AccountsState;
 use crate::auth::events::{self, AuthEventRow};
 use crate::auth::sessions::{self, UserSession};
 use crate::auth::{Principal, User};
 use crate::error::AppError;
 use crate::i18n;
-use crate::state::AppState;
 
 /// Saves a language choice; `false` for a language without a catalog.
-pub async fn set_language(state: &AppState, me: &Principal, code: &str) -> Result<bool, AppError> {
+pub async fn set_language(
+    state: &AccountsState,
+    me: &Principal,
+    code: &str,
+) -> Result<bool, AppError> {
     if !i18n::is_supported(code) {
         return Ok(false);
     }
@@ -22,7 +26,10 @@ pub async fn set_language(state: &AppState, me: &Principal, code: &str) -> Resul
 }
 
 /// My live sessions, newest activity first.
-pub async fn list_sessions(state: &AppState, me: &Principal) -> Result<Vec<UserSession>, AppError> {
+pub async fn list_sessions(
+    state: &AccountsState,
+    me: &Principal,
+) -> Result<Vec<UserSession>, AppError> {
     let (id, idle, now) = (
         me.id,
         state.settings.sessions.idle_timeout,
@@ -36,7 +43,7 @@ pub async fn list_sessions(state: &AppState, me: &Principal) -> Result<Vec<UserS
 
 /// My recent security activity, newest first.
 pub async fn recent_activity(
-    state: &AppState,
+    state: &AccountsState,
     me: &Principal,
 ) -> Result<Vec<AuthEventRow>, AppError> {
     let id = me.id;
@@ -47,7 +54,7 @@ pub async fn recent_activity(
 }
 
 /// "Log out everywhere else": every other session of mine ends, on every instance.
-pub async fn revoke_others(state: &AppState, me: &Principal) -> Result<(), AppError> {
+pub async fn revoke_others(state: &AccountsState, me: &Principal) -> Result<(), AppError> {
     let (id, keep) = (me.id, me.session_id.clone());
     state
         .db
@@ -58,7 +65,11 @@ pub async fn revoke_others(state: &AppState, me: &Principal) -> Result<(), AppEr
 }
 
 /// Ends one of my sessions, named by its handle; another member's handle changes nothing.
-pub async fn revoke_one(state: &AppState, me: &Principal, handle: String) -> Result<(), AppError> {
+pub async fn revoke_one(
+    state: &AccountsState,
+    me: &Principal,
+    handle: String,
+) -> Result<(), AppError> {
     let (id, idle, now) = (
         me.id,
         state.settings.sessions.idle_timeout,

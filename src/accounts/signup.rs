@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::input::{parse_sex, Birthday, Email, Nickname, Sex};
 use super::mails;
+use crate::accounts::state::AccountsState;
 use crate::auth::policy::{self, PasswordPolicy};
 use crate::auth::users::UserInsertForm;
 use crate::auth::{User, UserId};
@@ -15,7 +16,6 @@ use crate::limits::rules;
 use crate::profiles::store::Profile;
 use crate::security::password::hash_off_executor;
 use crate::security::SecretString;
-use crate::state::AppState;
 
 /// The sign-up form as posted; every field defaults to empty so a missing
 /// field is reported next to the field, not as a bad request. The password
@@ -116,11 +116,12 @@ pub enum SignupOutcome {
 
 /// The whole sign-up flow.
 pub async fn sign_up(
-    state: &AppState,
+    state: &AccountsState,
     form: &SignupForm,
     lang: &str,
 ) -> Result<SignupOutcome, AppError> {
-    let password_policy = policy::current(state).await?;
+    let password_policy =
+        policy::current(&state.runtime, state.settings.passwords.min_length).await?;
     let account = match validate(form, state.clock.today(), &password_policy) {
         Ok(a) => a,
         Err(errors) => return Ok(SignupOutcome::Invalid(errors)),
@@ -139,6 +140,7 @@ pub async fn sign_up(
     let email = account.email.as_str().to_string();
     let for_create = lang.clone();
     let created = state
+        .jobs
         .write_and_wake(move |c| Ok(create_account(c, &account, &hash, &for_create, now)))
         .await?;
     match created {
@@ -147,6 +149,7 @@ pub async fn sign_up(
             // The answer is the same as for a new address; the owner hears
             // about it by mail instead.
             state
+                .jobs
                 .write_and_wake(move |c| {
                     if let Some(owner) = User::find_by_email(c, &email)? {
                         let lang = owner.language.clone().unwrap_or(lang);

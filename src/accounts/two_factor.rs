@@ -3,14 +3,16 @@
 //! code, ten single-use recovery codes shown once, the second login step,
 //! and turning it off (password and a code). Secrets are stored sealed.
 
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
+use crate::accounts::state::AccountsState;
 use crate::auth::{two_factor as store, Principal, User, UserId};
 use crate::db::types::SecretText;
 use crate::error::{AppError, FieldCode, FieldErrors};
+use crate::runtime::RuntimeSettings;
 use crate::security::otp;
 use crate::security::SecretString;
-use crate::state::AppState;
 
 /// What the enrolment page shows.
 pub struct Enrolment {
@@ -19,7 +21,7 @@ pub struct Enrolment {
     pub qr_svg: String,
 }
 
-async fn load(state: &AppState, id: UserId) -> Result<User, AppError> {
+async fn load(state: &AccountsState, id: UserId) -> Result<User, AppError> {
     state
         .db
         .primary(move |c| Ok(User::find(c, id)?))
@@ -27,12 +29,12 @@ async fn load(state: &AppState, id: UserId) -> Result<User, AppError> {
         .ok_or(AppError::LoginRequired)
 }
 
-fn unix_now(state: &AppState) -> i64 {
+fn unix_now(state: &AccountsState) -> i64 {
     state.clock.now().and_utc().timestamp()
 }
 
 /// The pending secret (made now if there is none), as text and QR code.
-pub async fn start_enrolment(state: &AppState, me: &Principal) -> Result<Enrolment, AppError> {
+pub async fn start_enrolment(state: &AccountsState, me: &Principal) -> Result<Enrolment, AppError> {
     let user = load(state, me.id).await?;
     let existing = user
         .totp_secret
@@ -67,7 +69,7 @@ pub enum ConfirmOutcome {
 
 /// Turns 2FA on when `code` matches the pending secret.
 pub async fn confirm(
-    state: &AppState,
+    state: &AccountsState,
     me: &Principal,
     code: &str,
 ) -> Result<ConfirmOutcome, AppError> {
@@ -105,7 +107,7 @@ pub async fn confirm(
 
 /// Checks a second-factor code for `user`: a TOTP code (each accepted once,
 /// ±1 step) or an unused recovery code (used up).
-pub async fn check_code(state: &AppState, user: &User, code: &str) -> Result<bool, AppError> {
+pub async fn check_code(state: &AccountsState, user: &User, code: &str) -> Result<bool, AppError> {
     let id = user.id;
     if let Some(secret) = user
         .totp_secret
@@ -134,13 +136,14 @@ pub async fn check_code(state: &AppState, user: &User, code: &str) -> Result<boo
 
 /// Turns 2FA off, after the password and a current code.
 pub async fn disable(
-    state: &AppState,
+    state: &AccountsState,
     me: &Principal,
     password: &SecretString,
     code: &str,
 ) -> Result<Result<(), FieldErrors>, AppError> {
     let user = load(state, me.id).await?;
-    if !super::password::is_current(state, &user, password).await? {
+    let iterations = state.settings.passwords.iterations;
+    if !super::password::is_current(&user, password, iterations).await? {
         return Ok(Err(FieldErrors::one("password", FieldCode::WrongPassword)));
     }
     if !user.has_second_factor() || !check_code(state, &user, code).await? {
@@ -176,10 +179,13 @@ pub fn staff_must_enrol(me: &Principal) -> bool {
 /// Whether a staff member's password is older than the rotation period (the
 /// guard asks only for staff)
 /// (`staff_password_max_age_days`; 0, the default, never).
-pub async fn staff_password_expired(state: &AppState, me: &Principal) -> Result<bool, AppError> {
-    let days = state
-        .runtime
+pub async fn staff_password_expired(
+    runtime: &RuntimeSettings,
+    now: NaiveDateTime,
+    me: &Principal,
+) -> Result<bool, AppError> {
+    let days = runtime
         .get(crate::runtime::STAFF_PASSWORD_MAX_AGE_DAYS)
         .await?;
-    Ok(days > 0 && state.clock.now() - me.password_changed_at > chrono::TimeDelta::days(days))
+    Ok(days > 0 && now - me.password_changed_at > chrono::TimeDelta::days(days))
 }

@@ -7,17 +7,17 @@ use diesel::QueryResult;
 
 use super::mails;
 use super::tokens::{self, Purpose};
+use crate::accounts::state::AccountsState;
 use crate::auth::users::MailStamp;
 use crate::auth::{Principal, User};
 use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::profiles::store::Profile;
 use crate::security::SecretString;
-use crate::state::AppState;
 
 /// Verifies the email of the token's owner; `false` for a used, expired or
 /// unknown token.
-pub async fn verify_email(state: &AppState, token: SecretString) -> Result<bool, AppError> {
+pub async fn verify_email(state: &AccountsState, token: SecretString) -> Result<bool, AppError> {
     let now = state.clock.now();
     state
         .db
@@ -43,13 +43,14 @@ pub enum ResendOutcome {
 /// cool-down ago. The check and the stamp are one conditional UPDATE, so
 /// double clicks send one mail.
 pub async fn resend(
-    state: &AppState,
+    state: &AccountsState,
     me: &Principal,
     lang: &str,
 ) -> Result<ResendOutcome, AppError> {
     let (user, lang, now) = (me.id, lang.to_string(), state.clock.now());
     let cooldown = state.settings.accounts.mail_cooldown;
     state
+        .jobs
         .write_and_wake(move |c| {
             let Some(found) = User::find(c, user)? else {
                 return Err(AppError::LoginRequired);

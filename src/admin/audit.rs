@@ -33,7 +33,7 @@ impl Actor {
     pub fn staff(
         staff: &super::guard::Staff,
         req: &actix_web::HttpRequest,
-        state: &crate::state::AppState,
+        state: &crate::admin::state::AdminState,
     ) -> Self {
         Self {
             id: Some(staff.me.id),

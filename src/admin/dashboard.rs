@@ -8,9 +8,9 @@ use diesel::prelude::*;
 
 use super::guard::Staff;
 use super::stats;
+use crate::admin::state::AdminState;
 use crate::db::schema::{matches, swipes, users};
 use crate::error::AppError;
-use crate::state::AppState;
 use crate::web::Page;
 
 #[derive(Template)]
@@ -27,7 +27,7 @@ struct DashboardPage {
 }
 
 pub async fn show(
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     page: Page,
     staff: Staff,
 ) -> Result<HttpResponse, AppError> {

@@ -15,11 +15,11 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use super::routes::{AdminRoute, ROUTES};
 use crate::accounts::two_factor;
+use crate::admin::state::AdminState;
 use crate::auth::rbac::{self, Permission};
 use crate::auth::{Principal, User};
 use crate::error::{AppError, ErrorCode};
 use crate::security::SecretString;
-use crate::state::AppState;
 use crate::web::redirect;
 
 /// Staff sessions end after this long without a request.
@@ -69,7 +69,7 @@ pub async fn middleware(
 /// `Ok(None)` to go on, `Ok(Some(path))` to send the browser elsewhere first.
 async fn check(req: &ServiceRequest) -> Result<Option<&'static str>, AppError> {
     let me = req.extensions().get::<Principal>().cloned();
-    let (Some(me), Some(state)) = (me, req.app_data::<web::Data<AppState>>().cloned()) else {
+    let (Some(me), Some(state)) = (me, req.app_data::<web::Data<AdminState>>().cloned()) else {
         return Err(AppError::NotFound);
     };
     let id = me.id;
@@ -93,7 +93,7 @@ async fn check(req: &ServiceRequest) -> Result<Option<&'static str>, AppError> {
     if two_factor::staff_must_enrol(&me) {
         return Ok(Some("/settings/2fa?notice=staff_two_factor"));
     }
-    if two_factor::staff_password_expired(&state, &me).await? {
+    if two_factor::staff_password_expired(&state.runtime, state.clock.now(), &me).await? {
         return Ok(Some("/settings?notice=staff_password_expired"));
     }
     let Some(route) = route_for(req.method().as_str(), req.path()) else {
@@ -122,7 +122,7 @@ impl FromRequest for Staff {
 
 /// Checks the staff member's own password (sensitive actions).
 pub async fn reauthenticated(
-    state: &AppState,
+    state: &AdminState,
     staff: &Staff,
     password: &str,
 ) -> Result<bool, AppError> {
@@ -131,12 +131,13 @@ pub async fn reauthenticated(
         return Ok(false);
     };
     let secret = SecretString::new(password.to_string());
-    crate::accounts::password::is_current(state, &user, &secret).await
+    let iterations = state.settings.passwords.iterations;
+    crate::accounts::password::is_current(&user, &secret, iterations).await
 }
 
 /// [`reauthenticated`], refusing with `reauthentication_required`.
 pub async fn require_password(
-    state: &AppState,
+    state: &AdminState,
     staff: &Staff,
     password: &str,
 ) -> Result<(), AppError> {

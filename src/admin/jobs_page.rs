@@ -6,10 +6,10 @@ use askama::Template;
 
 use super::audit::Actor;
 use super::guard::Staff;
+use crate::admin::state::AdminState;
 use crate::db::transaction;
 use crate::error::AppError;
 use crate::jobs::queue::{self, Job, JobId, JobStatus};
-use crate::state::AppState;
 use crate::web::{redirect, Page};
 
 #[derive(Template)]
@@ -22,7 +22,7 @@ struct JobsPage {
 }
 
 pub async fn list(
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     page: Page,
     staff: Staff,
 ) -> Result<HttpResponse, AppError> {
@@ -40,7 +40,7 @@ pub async fn list(
 
 pub async fn retry(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     staff: Staff,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -48,6 +48,7 @@ pub async fn retry(
     let actor = Actor::staff(&staff, &req, &state);
     let now = actor.now;
     let retried = state
+        .jobs
         .write_and_wake(move |c| {
             Ok(transaction(c, |c| -> diesel::QueryResult<Option<bool>> {
                 let Some(job) = queue::find(c, id)? else {

@@ -13,6 +13,7 @@ mod reports;
 mod roles;
 pub mod routes;
 mod settings;
+pub mod state;
 pub mod stats;
 mod users;
 

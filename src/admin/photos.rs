@@ -8,11 +8,11 @@ use serde::Deserialize;
 
 use super::audit::Actor;
 use super::guard::Staff;
+use crate::admin::state::AdminState;
 use crate::db::transaction;
 use crate::error::AppError;
 use crate::profiles::photos::{size_key, Photo, PhotoId};
 use crate::profiles::service::remove_photo;
-use crate::state::AppState;
 use crate::web::{redirect, Page};
 
 #[derive(Template)]
@@ -25,7 +25,7 @@ struct QueuePage {
 }
 
 pub async fn queue(
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     page: Page,
     staff: Staff,
 ) -> Result<HttpResponse, AppError> {
@@ -56,7 +56,7 @@ pub struct RejectForm {
 }
 
 async fn decide(
-    state: &AppState,
+    state: &AdminState,
     req: &HttpRequest,
     staff: &Staff,
     id: PhotoId,
@@ -65,6 +65,7 @@ async fn decide(
     let actor = Actor::staff(staff, req, state);
     let now = actor.now;
     let done = state
+        .jobs
         .write_and_wake(move |c| {
             Ok(transaction(c, |c| -> diesel::QueryResult<Option<bool>> {
                 let Some(photo) = Photo::find(c, id)? else {
@@ -108,7 +109,7 @@ async fn decide(
 
 pub async fn approve(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     staff: Staff,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -117,7 +118,7 @@ pub async fn approve(
 
 pub async fn reject(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     staff: Staff,
     path: web::Path<String>,
     form: web::Form<RejectForm>,

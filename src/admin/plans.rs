@@ -10,11 +10,11 @@ use serde::Deserialize;
 
 use super::audit::Actor;
 use super::guard::Staff;
+use crate::admin::state::AdminState;
 use crate::auth::plans::{self, Plan};
 use crate::auth::{User, UserId};
 use crate::db::transaction;
 use crate::error::AppError;
-use crate::state::AppState;
 use crate::web::{redirect, Page};
 
 #[derive(Template)]
@@ -26,7 +26,7 @@ struct PlansPage {
 }
 
 pub async fn list(
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     page: Page,
     staff: Staff,
 ) -> Result<HttpResponse, AppError> {
@@ -49,7 +49,7 @@ fn limit(form: &BTreeMap<String, String>, key: &str) -> Result<Option<i64>, AppE
 
 pub async fn update(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     staff: Staff,
     path: web::Path<String>,
     form: web::Form<BTreeMap<String, String>>,
@@ -105,7 +105,7 @@ pub struct AssignForm {
 /// `POST /admin/users/{id}/plan`.
 pub async fn assign(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     staff: Staff,
     path: web::Path<String>,
     form: web::Form<AssignForm>,

@@ -9,11 +9,11 @@ use serde::Deserialize;
 use super::audit::Actor;
 use super::guard::Staff;
 use super::users::ban_account;
+use crate::admin::state::AdminState;
 use crate::auth::UserId;
 use crate::db::transaction;
 use crate::error::AppError;
 use crate::matches::reports::{self, ReportId, ReportRow, ReportStatus};
-use crate::state::AppState;
 use crate::web::{redirect, Page};
 
 #[derive(Debug, Default, Deserialize)]
@@ -32,7 +32,7 @@ struct QueuePage {
 }
 
 pub async fn queue(
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     page: Page,
     staff: Staff,
     query: web::Query<QueueQuery>,
@@ -63,7 +63,7 @@ pub struct ResolveForm {
 
 pub async fn resolve(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     staff: Staff,
     path: web::Path<String>,
     form: web::Form<ResolveForm>,

@@ -7,10 +7,10 @@ use askama::Template;
 
 use super::audit::Actor;
 use super::guard::{require_password, Staff};
+use crate::admin::state::AdminState;
 use crate::auth::rbac::{self, Permission, RoleView, SetPermissions};
 use crate::db::transaction;
 use crate::error::{AppError, ErrorCode};
-use crate::state::AppState;
 use crate::web::{redirect, Page};
 
 #[derive(Template)]
@@ -23,7 +23,7 @@ struct RolesPage {
 }
 
 pub async fn list(
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     page: Page,
     staff: Staff,
 ) -> Result<HttpResponse, AppError> {
@@ -40,7 +40,7 @@ pub async fn list(
 /// `description`, `password`).
 pub async fn create(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     staff: Staff,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
@@ -86,7 +86,7 @@ pub async fn create(
 /// `permission` fields sent (repeatable); `password` confirms.
 pub async fn update(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     staff: Staff,
     path: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,

@@ -10,10 +10,10 @@ use askama::Template;
 
 use super::audit::{self, Actor, AuditRow, Filter};
 use super::guard::Staff;
+use crate::admin::state::AdminState;
 use crate::db::transaction;
 use crate::error::{AppError, FieldCode, FieldErrors};
 use crate::runtime::{RuntimeSettings, SettingError, TUNABLES};
-use crate::state::AppState;
 use crate::web::{redirect, render, Page};
 
 #[derive(Template)]
@@ -26,7 +26,7 @@ struct SettingsPage {
     errors: FieldErrors,
 }
 
-async fn current(state: &AppState) -> Result<Vec<(String, String, i64, i64)>, AppError> {
+async fn current(state: &AdminState) -> Result<Vec<(String, String, i64, i64)>, AppError> {
     let mut rows = Vec::new();
     for t in TUNABLES {
         let value = state.runtime.get(*t).await?;
@@ -36,7 +36,7 @@ async fn current(state: &AppState) -> Result<Vec<(String, String, i64, i64)>, Ap
 }
 
 pub async fn form(
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     page: Page,
     staff: Staff,
 ) -> Result<HttpResponse, AppError> {
@@ -50,7 +50,7 @@ pub async fn form(
 
 pub async fn submit(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     page: Page,
     staff: Staff,
     form: web::Form<BTreeMap<String, String>>,
@@ -132,7 +132,7 @@ struct AuditPage {
 }
 
 pub async fn audit(
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     page: Page,
     staff: Staff,
     query: web::Query<Filter>,

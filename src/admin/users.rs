@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::audit::Actor;
 use super::guard::Staff;
 use crate::accounts::verify::{self, ResendOutcome};
+use crate::admin::state::AdminState;
 use crate::auth::directory::{self, Filter, PlanFilter, Sort};
 use crate::auth::events::{self as auth_events, AuthEventRow};
 use crate::auth::{plans, rbac};
@@ -18,7 +19,6 @@ use crate::i18n::DEFAULT_LANG;
 use crate::matches::reports::{self, ReportRow};
 use crate::profiles::photos::{size_key, Photo, PhotoStatus};
 use crate::profiles::store::Profile;
-use crate::state::AppState;
 use crate::web::{redirect, Page};
 
 const PAGE_SIZE: i64 = 50;
@@ -67,7 +67,7 @@ fn choice(raw: &str, yes_word: &str, no_word: &str) -> Result<Option<bool>, AppE
 }
 
 pub async fn list(
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     page: Page,
     staff: Staff,
     query: web::Query<ListQuery>,
@@ -202,7 +202,7 @@ impl Member {
 }
 
 pub async fn detail(
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     page: Page,
     staff: Staff,
     path: web::Path<String>,
@@ -235,7 +235,7 @@ pub async fn detail(
 /// under the member's own cool-down (so a double click sends one).
 pub async fn resend_verification(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     staff: Staff,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -244,6 +244,7 @@ pub async fn resend_verification(
     let now = actor.now;
     let cooldown = state.settings.accounts.mail_cooldown;
     let outcome = state
+        .jobs
         .write_and_wake(move |c| {
             Ok(transaction(
                 c,
@@ -285,7 +286,7 @@ pub struct BanForm {
 
 /// Applies an account action and its audit entry in one transaction.
 async fn act<F>(
-    state: &AppState,
+    state: &AdminState,
     req: &HttpRequest,
     staff: &Staff,
     id: UserId,
@@ -354,7 +355,7 @@ pub(super) fn ban_account(
 /// session rows go) and the member leaves discovery at once.
 pub async fn ban(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     staff: Staff,
     path: web::Path<String>,
     form: web::Form<BanForm>,
@@ -386,7 +387,7 @@ pub async fn ban(
 
 pub async fn unban(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     staff: Staff,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -408,7 +409,7 @@ pub async fn unban(
 
 pub async fn verify(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     staff: Staff,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -430,7 +431,7 @@ pub async fn verify(
 
 pub async fn revoke_sessions(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     staff: Staff,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -454,7 +455,7 @@ pub async fn revoke_sessions(
 /// password comes too.
 pub async fn set_roles(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     staff: Staff,
     path: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,

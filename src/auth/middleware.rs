@@ -13,7 +13,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use super::sessions::{self, SessionId};
 use super::Principal;
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::state::Spine;
 
 pub async fn middleware(
     req: ServiceRequest,
@@ -32,10 +32,9 @@ async fn load(req: &ServiceRequest) -> Result<(), AppError> {
     let Ok(identity) = req.get_identity() else {
         return Ok(());
     };
-    let (Ok(session_id), Some(state)) = (
-        identity.id(),
-        req.app_data::<web::Data<AppState>>().cloned(),
-    ) else {
+    let (Ok(session_id), Some(state)) =
+        (identity.id(), req.app_data::<web::Data<Spine>>().cloned())
+    else {
         return Ok(());
     };
     let session_id = SessionId::from_secret(session_id);

@@ -127,21 +127,15 @@ fn too_similar(lower: &str, email: &str, nickname: &str) -> bool {
         })
 }
 
-/// The policy in force: the runtime settings, never below `PASSWORD_MIN_LENGTH`.
+/// The policy in force: the runtime settings, never below `floor` (the
+/// configured `PASSWORD_MIN_LENGTH`).
 pub async fn current(
-    state: &crate::state::AppState,
+    runtime: &crate::runtime::RuntimeSettings,
+    floor: usize,
 ) -> Result<PasswordPolicy, crate::error::AppError> {
-    let runtime_min = state
-        .runtime
-        .get(crate::runtime::PASSWORD_MIN_LENGTH)
-        .await?;
-    let max = state
-        .runtime
-        .get(crate::runtime::PASSWORD_MAX_LENGTH)
-        .await?;
-    let min = usize::try_from(runtime_min)
-        .unwrap_or(10)
-        .max(state.settings.passwords.min_length);
+    let runtime_min = runtime.get(crate::runtime::PASSWORD_MIN_LENGTH).await?;
+    let max = runtime.get(crate::runtime::PASSWORD_MAX_LENGTH).await?;
+    let min = usize::try_from(runtime_min).unwrap_or(10).max(floor);
     Ok(PasswordPolicy {
         min_length: min,
         max_length: usize::try_from(max).unwrap_or(128).max(min),

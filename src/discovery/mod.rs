@@ -9,6 +9,7 @@ pub mod feed;
 pub mod mails;
 pub mod routes;
 pub mod service;
+pub mod state;
 pub mod swipes;
 
 use crate::jobs::Registry;

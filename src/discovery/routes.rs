@@ -5,14 +5,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::cache::FeedCache;
 use super::service::{self, EmptyReason, SwipeOutcome};
 use super::swipes::SwipeKind;
 use crate::auth::{Principal, UserId};
+use crate::discovery::state::DiscoveryState;
 use crate::error::AppError;
 use crate::matches::reports::ReportReason;
 use crate::profiles::public::PublicProfile;
-use crate::state::AppState;
 use crate::web::{redirect, Page};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -52,13 +51,12 @@ pub struct PageQuery {
 }
 
 async fn discover(
-    state: web::Data<AppState>,
-    cache: web::Data<FeedCache>,
+    state: web::Data<DiscoveryState>,
     page: Page,
     me: Principal,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let feed = service::feed_page(&state, &cache, &me, query.page.unwrap_or(1).min(1000)).await?;
+    let feed = service::feed_page(&state, &me, query.page.unwrap_or(1).min(1000)).await?;
     crate::web::ok(&DiscoverPage {
         page,
         me,
@@ -89,14 +87,13 @@ fn parse_target(raw: &str) -> Result<UserId, AppError> {
 
 async fn swipe(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    cache: web::Data<FeedCache>,
+    state: web::Data<DiscoveryState>,
     me: Principal,
     form: web::Form<SwipeForm>,
 ) -> Result<HttpResponse, AppError> {
     let target = parse_target(&form.target)?;
     let kind = SwipeKind::parse(form.kind.trim()).ok_or(AppError::InvalidInput)?;
-    let outcome = service::swipe(&state, &cache, &me, target, kind).await?;
+    let outcome = service::swipe(&state, &me, target, kind).await?;
     if wants_json(&req) {
         let body = match outcome {
             SwipeOutcome::Swiped => serde_json::json!({ "result": "swiped" }),
@@ -112,11 +109,10 @@ async fn swipe(
 
 async fn rewind(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    cache: web::Data<FeedCache>,
+    state: web::Data<DiscoveryState>,
     me: Principal,
 ) -> Result<HttpResponse, AppError> {
-    let target = service::rewind(&state, &cache, &me).await?;
+    let target = service::rewind(&state, &me).await?;
     if wants_json(&req) {
         return Ok(
             HttpResponse::Ok().json(serde_json::json!({ "result": "rewound", "target": target }))
@@ -135,7 +131,7 @@ struct LikesPage {
 }
 
 async fn likes(
-    state: web::Data<AppState>,
+    state: web::Data<DiscoveryState>,
     page: Page,
     me: Principal,
 ) -> Result<HttpResponse, AppError> {
@@ -163,7 +159,7 @@ struct UserPage {
 }
 
 async fn user(
-    state: web::Data<AppState>,
+    state: web::Data<DiscoveryState>,
     page: Page,
     me: Principal,
     path: web::Path<UserId>,
@@ -179,12 +175,11 @@ async fn user(
 }
 
 async fn block(
-    state: web::Data<AppState>,
-    cache: web::Data<FeedCache>,
+    state: web::Data<DiscoveryState>,
     me: Principal,
     path: web::Path<UserId>,
 ) -> Result<HttpResponse, AppError> {
-    if !service::block(&state, &cache, &me, path.into_inner()).await? {
+    if !service::block(&state, &me, path.into_inner()).await? {
         return Err(AppError::NotFound);
     }
     Ok(redirect("/discover?notice=blocked"))
@@ -198,7 +193,7 @@ pub struct ReportForm {
 }
 
 async fn report(
-    state: web::Data<AppState>,
+    state: web::Data<DiscoveryState>,
     me: Principal,
     path: web::Path<UserId>,
     form: web::Form<ReportForm>,

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 
-use super::cache::FeedCache;
 use super::feed::{self, Candidate, Viewer};
 use super::mails;
 use super::swipes::{self, SwipeKind};
@@ -13,13 +12,13 @@ use crate::auth::input::free_text;
 use crate::auth::plans;
 use crate::auth::{Principal, User, UserId};
 use crate::db::DbConnection;
+use crate::discovery::state::DiscoveryState;
 use crate::error::{AppError, ErrorCode};
 use crate::matches::store::MatchId;
 use crate::matches::{blocks, chat, reports, store as matches};
 use crate::profiles::public::{self, PublicProfile};
 use crate::profiles::store::Profile;
 use crate::runtime::{REWIND_DAILY_LIMIT, SUPERLIKE_DAILY_LIMIT};
-use crate::state::AppState;
 
 pub const PAGE_SIZE: usize = 10;
 /// Longest report a member may write.
@@ -83,15 +82,14 @@ pub struct FeedPage {
 /// Page `page` (from 1) of my feed. The page's people are re-checked against
 /// the rules (a cached feed never shows someone swiped, blocked or hidden since).
 pub async fn feed_page(
-    state: &AppState,
-    cache: &FeedCache,
+    state: &DiscoveryState,
     me: &Principal,
     page: usize,
 ) -> Result<FeedPage, AppError> {
     let page = page.max(1);
     let (id, now, today) = (me.id, state.clock.now(), state.clock.today());
     let verified = me.verified;
-    let cached = cache.get(id);
+    let cached = state.feeds.get(id);
     let media = state.settings.media.clone();
     let (total, built, page_cards, viewer_has_place) = state
         .db
@@ -131,7 +129,7 @@ pub async fn feed_page(
         })
         .await?;
     if let Some((built_from, feed)) = built {
-        cache.put(id, built_from, feed);
+        state.feeds.put(id, built_from, feed);
     }
     let empty = if !verified {
         Some(EmptyReason::NotVerified)
@@ -166,8 +164,7 @@ fn lock_pair(c: &mut DbConnection, a: UserId, b: UserId) -> diesel::QueryResult<
 }
 
 pub async fn swipe(
-    state: &AppState,
-    cache: &FeedCache,
+    state: &DiscoveryState,
     me: &Principal,
     target: UserId,
     kind: SwipeKind,
@@ -181,6 +178,7 @@ pub async fn swipe(
     let superlike_limit = plan_of(state, me).await?.superlikes;
     let (id, now, site_tz) = (me.id, state.clock.now(), state.settings.time_zone);
     let outcome = state
+        .jobs
         .write_and_wake(move |c| {
             let Some(user) = User::find(c, id)? else {
                 return Err(AppError::LoginRequired);
@@ -215,7 +213,7 @@ pub async fn swipe(
             Ok(SwipeOutcome::Swiped)
         })
         .await?;
-    cache.remove(me.id, target);
+    state.feeds.remove(me.id, target);
     Ok(outcome)
 }
 
@@ -228,7 +226,7 @@ pub struct PlanLimits {
 
 /// My plan's limits; a limit the plan leaves open is the runtime setting
 /// (the free plan's value).
-pub async fn plan_of(state: &AppState, me: &Principal) -> Result<PlanLimits, AppError> {
+pub async fn plan_of(state: &DiscoveryState, me: &Principal) -> Result<PlanLimits, AppError> {
     let id = me.id;
     let plan = state.db.read(move |c| Ok(plans::of_member(c, id)?)).await?;
     let superlikes = match plan.as_ref().and_then(|p| p.superlike_daily_limit) {
@@ -247,11 +245,7 @@ pub async fn plan_of(state: &AppState, me: &Principal) -> Result<PlanLimits, App
 }
 
 /// Undoes my most recent swipe (and the match it made), within the daily quota.
-pub async fn rewind(
-    state: &AppState,
-    cache: &FeedCache,
-    me: &Principal,
-) -> Result<UserId, AppError> {
+pub async fn rewind(state: &DiscoveryState, me: &Principal) -> Result<UserId, AppError> {
     let limit = plan_of(state, me).await?.rewinds;
     let (id, now, site_tz) = (me.id, state.clock.now(), state.settings.time_zone);
     let target = state
@@ -277,15 +271,15 @@ pub async fn rewind(
         .await?;
     let (target, ended) = target;
     if let Some(m) = ended {
-        chat::closed(state, &m).await;
+        chat::closed(&state.hub, &m).await;
     }
-    cache.forget(me.id);
+    state.feeds.forget(me.id);
     Ok(target)
 }
 
 /// People who liked or superliked me whom I have not swiped: superlikes first.
 pub async fn likes(
-    state: &AppState,
+    state: &DiscoveryState,
     me: &Principal,
 ) -> Result<Vec<(PublicProfile, bool)>, AppError> {
     let (id, today) = (me.id, state.clock.today());
@@ -344,7 +338,7 @@ pub fn may_view(
 
 /// A member's public profile, where the rules allow; `None` (a 404) otherwise.
 pub async fn view_user(
-    state: &AppState,
+    state: &DiscoveryState,
     me: &Principal,
     target: UserId,
 ) -> Result<Option<PublicProfile>, AppError> {
@@ -378,8 +372,7 @@ fn known(
 
 /// Blocks `target`: hidden from each other everywhere, the match ends.
 pub async fn block(
-    state: &AppState,
-    cache: &FeedCache,
+    state: &DiscoveryState,
     me: &Principal,
     target: UserId,
 ) -> Result<bool, AppError> {
@@ -397,19 +390,19 @@ pub async fn block(
     let done = match done {
         Some(ended) => {
             if let Some(m) = ended {
-                chat::closed(state, &m).await;
+                chat::closed(&state.hub, &m).await;
             }
             true
         }
         None => false,
     };
-    cache.remove(me.id, target);
-    cache.forget(target);
+    state.feeds.remove(me.id, target);
+    state.feeds.forget(target);
     Ok(done)
 }
 
 pub async fn report(
-    state: &AppState,
+    state: &DiscoveryState,
     me: &Principal,
     target: UserId,
     reason: reports::ReportReason,

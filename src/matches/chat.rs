@@ -12,8 +12,8 @@ use crate::auth::UserId;
 use crate::db::types::MessageId;
 use crate::error::{AppError, ErrorCode};
 use crate::limits::rules;
-use crate::realtime::Event;
-use crate::state::AppState;
+use crate::matches::state::ChatState;
+use crate::realtime::{Event, Hub};
 
 /// The longest message, in characters after trimming.
 pub const MAX_BODY: usize = 2000;
@@ -95,7 +95,7 @@ impl Sent {
 /// Sends `body` from `me` to the match: rate limited per member, stored,
 /// then published to both members' sockets on every instance.
 pub async fn send(
-    state: &AppState,
+    state: &ChatState,
     me: UserId,
     match_id: MatchId,
     raw_body: &str,
@@ -139,7 +139,7 @@ pub async fn send(
 
 /// Marks messages read up to `up_to` and tells both members' sockets.
 pub async fn read(
-    state: &AppState,
+    state: &ChatState,
     me: UserId,
     match_id: MatchId,
     up_to: MessageId,
@@ -168,13 +168,11 @@ pub async fn read(
 
 /// Tells both members' sockets that the match ended (unmatch, block, or
 /// the rewind of the like that made it).
-pub async fn closed(state: &AppState, m: &Match) {
-    state
-        .hub
-        .publish(Event::frame(
-            vec![m.user_a, m.user_b],
-            None,
-            json!({ "type": "closed", "match_id": m.id.0 }).to_string(),
-        ))
-        .await;
+pub async fn closed(hub: &Hub, m: &Match) {
+    hub.publish(Event::frame(
+        vec![m.user_a, m.user_b],
+        None,
+        json!({ "type": "closed", "match_id": m.id.0 }).to_string(),
+    ))
+    .await;
 }

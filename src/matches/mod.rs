@@ -8,5 +8,6 @@ pub mod messages;
 pub mod reports;
 pub mod routes;
 pub mod service;
+pub mod state;
 pub mod store;
 pub mod ws;

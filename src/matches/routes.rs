@@ -13,7 +13,7 @@ use super::store::MatchId;
 use crate::auth::Principal;
 use crate::db::types::MessageId;
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::matches::state::ChatState;
 use crate::web::{redirect, Page};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -32,7 +32,7 @@ struct ListPage {
 }
 
 async fn list(
-    state: web::Data<AppState>,
+    state: web::Data<ChatState>,
     page: Page,
     me: Principal,
 ) -> Result<HttpResponse, AppError> {
@@ -60,7 +60,7 @@ pub struct ShowQuery {
 }
 
 async fn show(
-    state: web::Data<AppState>,
+    state: web::Data<ChatState>,
     page: Page,
     me: Principal,
     path: web::Path<MatchId>,
@@ -89,7 +89,7 @@ pub struct MessageForm {
 
 /// `POST /matches/{id}/messages`: the same send as the socket's.
 async fn send(
-    state: web::Data<AppState>,
+    state: web::Data<ChatState>,
     me: Principal,
     path: web::Path<MatchId>,
     form: web::Form<MessageForm>,
@@ -106,7 +106,7 @@ async fn send(
 }
 
 async fn unmatch(
-    state: web::Data<AppState>,
+    state: web::Data<ChatState>,
     me: Principal,
     path: web::Path<MatchId>,
 ) -> Result<HttpResponse, AppError> {

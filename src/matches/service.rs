@@ -6,9 +6,9 @@ use crate::auth::{Principal, UserId};
 use crate::db::types::MessageId;
 use crate::db::DbConnection;
 use crate::error::AppError;
+use crate::matches::state::ChatState;
 use crate::profiles::public::{self, Position, PublicProfile};
 use crate::profiles::store::Profile;
-use crate::state::AppState;
 
 /// A match as I see it: the other member's public card.
 pub struct MatchView {
@@ -45,7 +45,7 @@ fn views(
 }
 
 /// My matches, newest first.
-pub async fn list(state: &AppState, me: &Principal) -> Result<Vec<MatchView>, AppError> {
+pub async fn list(state: &ChatState, me: &Principal) -> Result<Vec<MatchView>, AppError> {
     let (id, today, media) = (me.id, state.clock.today(), state.settings.media.clone());
     state
         .db
@@ -74,7 +74,7 @@ pub struct Conversation {
 /// `None`); someone else's match is not found. Showing the newest page
 /// marks it read.
 pub async fn show(
-    state: &AppState,
+    state: &ChatState,
     me: &Principal,
     match_id: MatchId,
     before: Option<MessageId>,
@@ -117,7 +117,7 @@ pub async fn show(
 
 /// Ends one of my matches; `false` when it is not mine.
 pub async fn unmatch(
-    state: &AppState,
+    state: &ChatState,
     me: &Principal,
     match_id: MatchId,
 ) -> Result<bool, AppError> {
@@ -131,7 +131,7 @@ pub async fn unmatch(
         .await?;
     match ended {
         Some(m) => {
-            super::chat::closed(state, &m).await;
+            super::chat::closed(&state.hub, &m).await;
             Ok(true)
         }
         None => Ok(false),

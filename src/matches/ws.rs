@@ -24,8 +24,8 @@ use crate::auth::{Principal, UserId};
 use crate::db::types::MessageId;
 use crate::error::{AppError, ErrorCode};
 use crate::i18n::Tr;
+use crate::matches::state::ChatState;
 use crate::realtime::Registration;
-use crate::state::AppState;
 
 /// The largest frame a client may send.
 pub const MAX_FRAME: usize = 8 * 1024;
@@ -60,7 +60,7 @@ enum ClientFrame {
 pub async fn connect(
     req: HttpRequest,
     body: web::Payload,
-    state: web::Data<AppState>,
+    state: web::Data<ChatState>,
     me: Principal,
     query: web::Query<ConnectQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -103,7 +103,7 @@ pub async fn connect(
 
 #[allow(clippy::too_many_arguments)]
 async fn run(
-    state: Arc<AppState>,
+    state: Arc<ChatState>,
     me: UserId,
     session_id: SessionId,
     t: Tr,
@@ -207,7 +207,7 @@ async fn run(
 /// the instance is in trouble (1011): chat.js reconnects, and the new
 /// socket's request is authenticated afresh.
 async fn signed_out(
-    state: &AppState,
+    state: &ChatState,
     session_id: &SessionId,
     session: &mut Session,
 ) -> Option<CloseReason> {
@@ -237,7 +237,7 @@ async fn signed_out(
 /// Sends every message after `after`; returns their ids (live copies of
 /// them are skipped).
 async fn backlog(
-    state: &AppState,
+    state: &ChatState,
     me: UserId,
     mut after: MessageId,
     session: &mut Session,
@@ -262,7 +262,7 @@ async fn backlog(
 
 /// One text frame; `Err` when the socket is gone.
 async fn handle_text(
-    state: &AppState,
+    state: &ChatState,
     me: UserId,
     t: &Tr,
     text: &str,

@@ -6,7 +6,20 @@ use std::time::Duration;
 use actix_web::{web, HttpRequest, HttpResponse};
 use diesel::connection::SimpleConnection;
 
-use crate::state::AppState;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::realtime::Hub;
+
+/// What the operations endpoints look at.
+#[derive(Clone)]
+pub struct OpsState {
+    pub settings: std::sync::Arc<Settings>,
+    pub db: Db,
+    /// `None` without `REDIS_URL`.
+    pub redis: Option<redis::aio::ConnectionManager>,
+    /// Open chat sockets, for the metrics.
+    pub hub: Hub,
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
@@ -19,7 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// relayed by nginx for someone else is not), or with `Authorization:
 /// Bearer <METRICS_TOKEN>`. Anyone else gets 404, as for a path that does
 /// not exist.
-async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+async fn metrics(req: HttpRequest, state: web::Data<OpsState>) -> HttpResponse {
     let local = crate::web::client_ip::ip(&req).is_some_and(|ip| ip.is_loopback());
     let bearer = req
         .headers()
@@ -61,7 +74,7 @@ async fn healthz() -> HttpResponse {
 /// within about a second whatever is down.
 const CHECK_BOUND: Duration = Duration::from_secs(1);
 
-async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+async fn readyz(state: web::Data<OpsState>) -> HttpResponse {
     let db = state.db.clone();
     let database = async move {
         db.primary(|c| Ok(c.batch_execute("SELECT 1")?))

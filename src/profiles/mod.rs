@@ -11,6 +11,7 @@ pub mod photos;
 pub mod public;
 pub mod routes;
 pub mod service;
+pub mod state;
 pub mod store;
 
 use crate::jobs::Registry;

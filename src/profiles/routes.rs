@@ -14,7 +14,7 @@ use super::service::{self, UploadRefused};
 use super::store::Profile;
 use crate::auth::{Principal, User};
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::profiles::state::ProfilesState;
 use crate::storage::{check_key, PUBLIC_PREFIX};
 use crate::web::{redirect, render, FormErrors, Page};
 
@@ -80,7 +80,7 @@ fn form_of(user: &User, profile: &Profile, site_tz: chrono_tz::Tz) -> ProfileFor
 
 /// Renders my profile page with `form` (as stored, or as just posted).
 async fn page(
-    state: &AppState,
+    state: &ProfilesState,
     page: Page,
     me: &Principal,
     form: Option<ProfileForm>,
@@ -133,7 +133,7 @@ async fn page(
 }
 
 async fn show(
-    state: web::Data<AppState>,
+    state: web::Data<ProfilesState>,
     page_ctx: Page,
     me: Principal,
 ) -> Result<HttpResponse, AppError> {
@@ -149,7 +149,7 @@ async fn show(
 }
 
 async fn save(
-    state: web::Data<AppState>,
+    state: web::Data<ProfilesState>,
     page_ctx: Page,
     me: Principal,
     form: web::Form<ProfileForm>,
@@ -233,7 +233,7 @@ fn refusal_status(r: UploadRefused) -> StatusCode {
 
 async fn upload(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<ProfilesState>,
     page_ctx: Page,
     me: Principal,
     payload: web::Payload,
@@ -260,7 +260,7 @@ async fn upload(
 }
 
 async fn set_main(
-    state: web::Data<AppState>,
+    state: web::Data<ProfilesState>,
     me: Principal,
     path: web::Path<PhotoId>,
 ) -> Result<HttpResponse, AppError> {
@@ -271,7 +271,7 @@ async fn set_main(
 }
 
 async fn delete(
-    state: web::Data<AppState>,
+    state: web::Data<ProfilesState>,
     me: Principal,
     path: web::Path<PhotoId>,
 ) -> Result<HttpResponse, AppError> {
@@ -282,7 +282,7 @@ async fn delete(
 }
 
 async fn media(
-    state: web::Data<AppState>,
+    state: web::Data<ProfilesState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let key = path.into_inner();

@@ -15,11 +15,11 @@ use super::store::Profile;
 use crate::auth::{Principal, User, UserId};
 use crate::db::DbConnection;
 use crate::error::{AppError, FieldCode, FieldErrors};
-use crate::state::AppState;
+use crate::profiles::state::ProfilesState;
 
 /// Saves my profile and preferences.
 pub async fn save_profile(
-    state: &AppState,
+    state: &ProfilesState,
     me: &Principal,
     input: ProfileInput,
 ) -> Result<(), AppError> {
@@ -67,7 +67,7 @@ impl UploadRefused {
     }
 }
 
-async fn photo_count(state: &AppState, user: UserId) -> Result<i64, AppError> {
+async fn photo_count(state: &ProfilesState, user: UserId) -> Result<i64, AppError> {
     state
         .db
         .primary(move |c| Ok(Photo::count_of_user(c, user)?))
@@ -78,7 +78,7 @@ async fn photo_count(state: &AppState, user: UserId) -> Result<i64, AppError> {
 /// limits), stored as a private upload, and the row and its processing job
 /// are written in one transaction. The first photo becomes the main one.
 pub async fn upload_photo(
-    state: &AppState,
+    state: &ProfilesState,
     me: &Principal,
     bytes: Vec<u8>,
 ) -> Result<Result<PhotoId, UploadRefused>, AppError> {
@@ -107,6 +107,7 @@ pub async fn upload_photo(
     let (user, now) = (me.id, state.clock.now());
     let row_key = key.clone();
     let written = state
+        .jobs
         .write_and_wake(move |c| insert_photo(c, user, &row_key, now))
         .await;
     match written {
@@ -138,7 +139,11 @@ fn insert_photo(
 }
 
 /// Makes one of my photos the main one; `false` when it is not mine.
-pub async fn set_main(state: &AppState, me: &Principal, id: PhotoId) -> Result<bool, AppError> {
+pub async fn set_main(
+    state: &ProfilesState,
+    me: &Principal,
+    id: PhotoId,
+) -> Result<bool, AppError> {
     let user = me.id;
     state
         .db
@@ -173,9 +178,14 @@ pub fn remove_photo(
     photo_jobs::queue_file_deletion(c, &photo.storage_key, now)
 }
 
-pub async fn delete_photo(state: &AppState, me: &Principal, id: PhotoId) -> Result<bool, AppError> {
+pub async fn delete_photo(
+    state: &ProfilesState,
+    me: &Principal,
+    id: PhotoId,
+) -> Result<bool, AppError> {
     let (user, now) = (me.id, state.clock.now());
     state
+        .jobs
         .write_and_wake(move |c| {
             let Some(photo) = Photo::find_owned(c, user, id)? else {
                 return Ok(false);

@@ -20,7 +20,7 @@ use actix_web::{web, HttpMessage};
 use futures_util::Stream;
 
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::state::Spine;
 
 /// The body stream, ended with a time-out error once the deadline passes.
 struct Bounded<S> {
@@ -61,7 +61,7 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let bound = req
-        .app_data::<web::Data<AppState>>()
+        .app_data::<web::Data<Spine>>()
         .map(|s| s.settings.http.body_timeout);
     // A WebSocket's "body" is the socket itself: it has its own heartbeat.
     let upgrade = req.headers().contains_key(header::UPGRADE);

@@ -38,7 +38,7 @@ pub fn resolve(
 }
 
 fn trusted_from(req: &HttpRequest) -> &[IpNet] {
-    req.app_data::<actix_web::web::Data<crate::state::AppState>>()
+    req.app_data::<actix_web::web::Data<crate::state::Spine>>()
         .map(|s| s.settings.http.trusted_proxies.as_slice())
         .unwrap_or(&[])
 }

@@ -27,13 +27,13 @@ use super::forms::{has_nul, FORM_LIMIT};
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::security::random;
-use crate::state::AppState;
+use crate::state::Spine;
 
 pub const FIELD: &str = "csrf_token";
 pub const HEADER: &str = "x-csrf-token";
 /// The per-browser cookie's name (the `__Host-` prefix on HTTPS pins it to
 /// this host and path `/`, so a sibling subdomain cannot plant one).
-pub fn cookie_name(state: &AppState) -> &'static str {
+pub fn cookie_name(state: &Spine) -> &'static str {
     if state.settings.is_https() {
         "__Host-swiper_csrf"
     } else {
@@ -49,7 +49,7 @@ fn well_formed(value: &str) -> bool {
     value.len() == 43 && URL_SAFE_NO_PAD.decode(value).is_ok_and(|b| b.len() == 32)
 }
 
-fn browser_value(req: &HttpRequest, state: &AppState) -> Option<String> {
+fn browser_value(req: &HttpRequest, state: &Spine) -> Option<String> {
     if let Some(issued) = req.extensions().get::<Issued>() {
         return Some(issued.0.clone());
     }
@@ -66,7 +66,7 @@ fn binding(req: &HttpRequest) -> String {
         .unwrap_or_default()
 }
 
-fn sign(state: &AppState, browser: &str, binding: &str) -> String {
+fn sign(state: &Spine, browser: &str, binding: &str) -> String {
     let mut msg = Vec::with_capacity(browser.len() + binding.len() + 1);
     msg.extend_from_slice(browser.as_bytes());
     msg.push(b'|');
@@ -77,7 +77,7 @@ fn sign(state: &AppState, browser: &str, binding: &str) -> String {
 /// The token for this request's forms; a browser without the cookie gets one
 /// with the response.
 pub fn token(req: &HttpRequest) -> String {
-    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+    let Some(state) = req.app_data::<web::Data<Spine>>() else {
         return String::new();
     };
     let browser = match browser_value(req, state) {
@@ -92,7 +92,7 @@ pub fn token(req: &HttpRequest) -> String {
 }
 
 fn expected(req: &HttpRequest) -> Option<String> {
-    let state = req.app_data::<web::Data<AppState>>()?;
+    let state = req.app_data::<web::Data<Spine>>()?;
     let browser = req
         .cookie(cookie_name(state))
         .map(|c| c.value().to_string())
@@ -105,7 +105,7 @@ pub fn add_issued_cookie(res: &mut ServiceResponse<impl MessageBody>) {
     let Some(Issued(value)) = issued else {
         return;
     };
-    let Some(state) = res.request().app_data::<web::Data<AppState>>().cloned() else {
+    let Some(state) = res.request().app_data::<web::Data<Spine>>().cloned() else {
         return;
     };
     let cookie = Cookie::build(cookie_name(&state), value)
@@ -220,7 +220,7 @@ async fn check(req: &mut ServiceRequest) -> Result<(), AppError> {
         return Ok(());
     }
     let expected_origins = req
-        .app_data::<web::Data<AppState>>()
+        .app_data::<web::Data<Spine>>()
         .map(|s| s.settings.allowed_origins())
         .unwrap_or_default();
     if !origin_allowed(req, &expected_origins) {

@@ -9,7 +9,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
 use tracing_actix_web::RequestId;
 
-use crate::state::AppState;
+use crate::state::Spine;
 
 const CSP: &str =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
@@ -21,7 +21,7 @@ pub async fn middleware(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let https = req
-        .app_data::<web::Data<AppState>>()
+        .app_data::<web::Data<Spine>>()
         .is_some_and(|s| s.settings.is_https());
     let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
     match next.call(req).await {

@@ -11,7 +11,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::i18n::Tr;
-use crate::state::AppState;
+use crate::state::Spine;
 use crate::web::{assets, csrf};
 
 const LANG_KEY: &str = "lang";
@@ -86,7 +86,7 @@ impl Page {
             .find(|(k, _)| k == "notice")
             .and_then(|(_, v)| NOTICES.iter().find(|n| **n == v).copied());
         let user = req.extensions().get::<Principal>().cloned();
-        let avatar = match (&user, req.app_data::<actix_web::web::Data<AppState>>()) {
+        let avatar = match (&user, req.app_data::<actix_web::web::Data<Spine>>()) {
             (Some(u), Some(state)) => u
                 .avatar_key
                 .as_deref()

@@ -8,7 +8,7 @@ use actix_web::middleware::Next;
 use actix_web::web;
 
 use crate::limits::rules;
-use crate::state::AppState;
+use crate::state::Spine;
 use crate::web::client_ip;
 
 pub async fn middleware(
@@ -20,7 +20,7 @@ pub async fn middleware(
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
     );
     if !safe {
-        if let Some(state) = req.app_data::<web::Data<AppState>>().cloned() {
+        if let Some(state) = req.app_data::<web::Data<Spine>>().cloned() {
             let subject = client_ip::bucket(req.request());
             if let Err(e) = state
                 .counters

@@ -142,6 +142,22 @@ impl AppSessionStore {
         }
     }
 
+    /// Whether sessions can be stored now: Redis answers within its bound
+    /// (always true in memory). Logging in asks first, so a member gets a
+    /// clear 503 instead of a session that cannot be saved.
+    pub async fn available(&self) -> bool {
+        let Backend::Redis(sessions) = &self.backend else {
+            return true;
+        };
+        let mut conn = sessions.conn.clone();
+        let cmd = redis::cmd("PING");
+        let ping = cmd.query_async::<String>(&mut conn);
+        matches!(
+            tokio::time::timeout(crate::limits::REDIS_BOUND, ping).await,
+            Ok(Ok(_))
+        )
+    }
+
     fn ttl_for(&self, state: &State, ttl: &Duration) -> Duration {
         if state.contains_key(IDENTITY_KEY) {
             *ttl

@@ -11,7 +11,7 @@ fn captcha_id(html: &str) -> Option<String> {
 }
 
 async fn answer(app: &TestApp, id: &str) -> String {
-    captcha::answer(&app.state, id)
+    captcha::answer(&app.state.counters, id)
         .await
         .expect("a live captcha answer in the server-side store")
 }

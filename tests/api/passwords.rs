@@ -85,7 +85,7 @@ async fn a_login_racing_a_password_reset_opens_no_session() {
     let app = spawn_app().await;
     app.member(&app.browser, "race@example.com").await;
     let user = check_credentials(
-        &app.state,
+        &app.state.accounts,
         "race@example.com",
         &GOOD_PASSWORD.to_string().into(),
     )
@@ -173,7 +173,7 @@ async fn a_login_blocked_behind_an_uncommitted_reset_opens_no_session() {
     let app = spawn_app().await;
     app.member(&app.browser, "race2@example.com").await;
     let user = check_credentials(
-        &app.state,
+        &app.state.accounts,
         "race2@example.com",
         &GOOD_PASSWORD.to_string().into(),
     )

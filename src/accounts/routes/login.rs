@@ -6,6 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::accounts::login::{self, LoginOutcome, LoginRequest, SecondStepOutcome};
+use crate::accounts::state::AccountsState;
 use crate::accounts::two_factor::PendingLogin;
 use crate::accounts::{captcha, defence};
 use crate::auth::{sessions, Principal};
@@ -13,7 +14,6 @@ use crate::auth::{User, UserSession};
 use crate::error::{AppError, FieldCode};
 use crate::limits::rules;
 use crate::security::SecretString;
-use crate::state::AppState;
 use crate::web::forms::{safe_next, user_agent};
 use crate::web::{client_ip, page, redirect, render, FormErrors, Page};
 
@@ -49,7 +49,7 @@ struct LoginPage {
 
 pub async fn form(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     page_ctx: Page,
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -60,7 +60,7 @@ pub async fn form(
     // An IP past its failure threshold sees the captcha straight away.
     let ip_bucket = client_ip::bucket(&req);
     let captcha = if defence::stance(&state, "", &ip_bucket).await?.captcha {
-        Some(captcha::issue(&state).await)
+        Some(captcha::issue(&state.counters).await)
     } else {
         None
     };
@@ -77,14 +77,14 @@ pub async fn form(
 /// The form again after a refusal: the same page whatever the reason, with
 /// a fresh captcha when the next attempt needs one.
 async fn refused(
-    state: &AppState,
+    state: &AccountsState,
     page_ctx: Page,
     form: &LoginForm,
     code: FieldCode,
     with_captcha: bool,
 ) -> Result<HttpResponse, AppError> {
     let captcha = if with_captcha {
-        Some(captcha::issue(state).await)
+        Some(captcha::issue(&state.counters).await)
     } else {
         None
     };
@@ -104,7 +104,7 @@ async fn refused(
 /// `GET /captcha/{id}.png`: the picture of a live challenge.
 pub async fn captcha_image(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let Some(id) = path.strip_suffix(".png") else {
@@ -118,7 +118,7 @@ pub async fn captcha_image(
             &client_ip::bucket(&req),
         )
         .await?;
-    match captcha::png(&state, id).await? {
+    match captcha::png(&state.counters, id).await? {
         Some(png) => Ok(HttpResponse::Ok()
             .content_type("image/png")
             .insert_header(("cache-control", "no-store"))
@@ -129,7 +129,7 @@ pub async fn captcha_image(
 
 pub async fn submit(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     session: Session,
     page_ctx: Page,
     form: web::Form<LoginForm>,
@@ -185,7 +185,7 @@ pub(super) fn second_step(
 /// The login form with one error for the whole form (a provider login that
 /// could not go through).
 pub(super) fn form_with_error(
-    state: &AppState,
+    state: &AccountsState,
     page_ctx: Page,
     status: StatusCode,
     code: FieldCode,
@@ -204,7 +204,7 @@ pub(super) fn form_with_error(
 }
 
 /// The configured providers' buttons: (name, label).
-fn providers(state: &AppState) -> Vec<(String, String)> {
+fn providers(state: &AccountsState) -> Vec<(String, String)> {
     state
         .settings
         .oauth
@@ -265,7 +265,7 @@ pub async fn second_step_form(page_ctx: Page, session: Session) -> Result<HttpRe
 /// `POST /login/2fa`: a TOTP or recovery code completes the login.
 pub async fn second_step_submit(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     session: Session,
     page_ctx: Page,
     form: web::Form<SecondStepForm>,
@@ -299,7 +299,7 @@ pub async fn second_step_submit(
 }
 
 pub async fn logout(
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     session: Session,
     me: Option<Principal>,
 ) -> Result<HttpResponse, AppError> {

@@ -12,13 +12,13 @@ use super::login::{form_with_error, open_identity, second_step};
 use crate::accounts::login::LoginOutcome;
 use crate::accounts::oauth::{self, Callback, CallbackQuery, Completed, ProfileForm};
 use crate::accounts::signup;
+use crate::accounts::state::AccountsState;
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorCode, FieldCode};
-use crate::state::AppState;
 use crate::web::forms::user_agent;
 use crate::web::{client_ip, redirect, render, FormErrors, Page};
 
-fn cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static> {
+fn cookie(state: &AccountsState, name: &'static str, value: String) -> Cookie<'static> {
     Cookie::build(name, value)
         .path("/")
         .http_only(true)
@@ -35,7 +35,7 @@ fn removal(name: &'static str) -> Cookie<'static> {
     c
 }
 
-fn to_provider(state: &AppState, url: String, sealed: String) -> HttpResponse {
+fn to_provider(state: &AccountsState, url: String, sealed: String) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header(("location", url))
         .insert_header(("cache-control", "no-store"))
@@ -45,7 +45,7 @@ fn to_provider(state: &AppState, url: String, sealed: String) -> HttpResponse {
 
 /// `GET /auth/oauth/{provider}`: off to the provider (only configured ones).
 pub async fn start(
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let p = oauth::provider(&state, &path).ok_or(AppError::NotFound)?;
@@ -55,7 +55,7 @@ pub async fn start(
 
 /// `POST /settings/oauth/{provider}/link`: the same, to link the provider.
 pub async fn link(
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     me: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -68,7 +68,7 @@ pub async fn link(
 fn after_login(
     req: &HttpRequest,
     session: &Session,
-    state: &AppState,
+    state: &AccountsState,
     page: Page,
     outcome: LoginOutcome,
 ) -> Result<HttpResponse, AppError> {
@@ -90,7 +90,7 @@ fn after_login(
 /// `GET /auth/oauth/{provider}/callback`.
 pub async fn callback(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     session: Session,
     page: Page,
     path: web::Path<String>,
@@ -145,7 +145,7 @@ struct CompletePage {
     max_birthday: String,
 }
 
-fn pending_of(req: &HttpRequest, state: &AppState) -> Option<oauth::PendingProfile> {
+fn pending_of(req: &HttpRequest, state: &AccountsState) -> Option<oauth::PendingProfile> {
     let cookie = req
         .cookie(oauth::SIGNUP_COOKIE)
         .map(|c| c.value().to_string());
@@ -155,7 +155,7 @@ fn pending_of(req: &HttpRequest, state: &AppState) -> Option<oauth::PendingProfi
 /// `GET /auth/oauth/complete`: the profile fields a provider does not give.
 pub async fn complete_form(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     page: Page,
 ) -> Result<HttpResponse, AppError> {
     let Some(pending) = pending_of(&req, &state) else {
@@ -178,7 +178,7 @@ pub async fn complete_form(
 /// `POST /auth/oauth/complete`: creates the member and logs them in.
 pub async fn complete_submit(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     session: Session,
     page: Page,
     form: web::Form<ProfileForm>,
@@ -219,7 +219,7 @@ pub async fn complete_submit(
 /// `POST /settings/oauth/{provider}/unlink`; never the last way to log in.
 pub async fn unlink(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     me: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {

@@ -6,10 +6,10 @@ use serde::Deserialize;
 use crate::accounts::events::{self, AuthEvent};
 use crate::accounts::input::Email;
 use crate::accounts::password::{self, ResetOutcome};
+use crate::accounts::state::AccountsState;
 use crate::error::AppError;
 use crate::limits::rules;
 use crate::security::SecretString;
-use crate::state::AppState;
 use crate::web::client_ip;
 use crate::web::forms::user_agent;
 use crate::web::{redirect, render, FormErrors, Page};
@@ -39,7 +39,7 @@ pub async fn request_form(page: Page) -> Result<HttpResponse, AppError> {
 /// Answers the same whether or not the address has an account.
 pub async fn request_submit(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     page: Page,
     form: web::Form<RequestForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -97,7 +97,7 @@ struct ConfirmPage {
 }
 
 pub async fn confirm_form(
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     page: Page,
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -115,7 +115,7 @@ pub async fn confirm_form(
 
 pub async fn confirm_submit(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     page: Page,
     query: web::Query<TokenQuery>,
     form: web::Form<ConfirmForm>,

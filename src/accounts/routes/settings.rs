@@ -6,11 +6,11 @@ use serde::Deserialize;
 use crate::accounts::events::{self, AuthEvent};
 use crate::accounts::password::{self, ChangePasswordForm};
 use crate::accounts::settings;
+use crate::accounts::state::AccountsState;
 use crate::auth::events::AuthEventRow;
 use crate::auth::{Principal, SessionId, UserSession};
 use crate::error::AppError;
 use crate::i18n;
-use crate::state::AppState;
 use crate::web::client_ip;
 use crate::web::forms::user_agent;
 use crate::web::{page, redirect, render, FormErrors, Page};
@@ -28,7 +28,7 @@ struct SettingsPage {
 
 /// The configured providers, each with whether I linked it.
 async fn providers(
-    state: &AppState,
+    state: &AccountsState,
     me: &Principal,
 ) -> Result<Vec<(String, String, bool)>, AppError> {
     let linked = crate::accounts::oauth::linked(state, me).await?;
@@ -47,7 +47,7 @@ fn languages() -> Vec<(String, String)> {
 }
 
 pub async fn show(
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     page: Page,
     me: Principal,
 ) -> Result<HttpResponse, AppError> {
@@ -62,7 +62,7 @@ pub async fn show(
 
 pub async fn change_password(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     page: Page,
     me: Principal,
     form: web::Form<ChangePasswordForm>,
@@ -94,7 +94,7 @@ pub struct LanguageForm {
 
 pub async fn change_language(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     me: Principal,
     form: web::Form<LanguageForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -116,7 +116,7 @@ struct SessionsPage {
 }
 
 pub async fn sessions(
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     page: Page,
     me: Principal,
 ) -> Result<HttpResponse, AppError> {
@@ -133,7 +133,7 @@ pub async fn sessions(
 /// "Log out everywhere else": every other session of mine ends, on every instance.
 pub async fn revoke_others(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     me: Principal,
 ) -> Result<HttpResponse, AppError> {
     settings::revoke_others(&state, &me).await?;
@@ -144,7 +144,7 @@ pub async fn revoke_others(
 
 pub async fn revoke_one(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     me: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {

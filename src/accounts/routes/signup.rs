@@ -3,9 +3,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use crate::accounts::signup::{self, SignupForm, SignupOutcome};
+use crate::accounts::state::AccountsState;
 use crate::error::AppError;
 use crate::limits::rules;
-use crate::state::AppState;
 use crate::web::client_ip;
 use crate::web::{redirect, render, FormErrors, Page};
 
@@ -27,7 +27,10 @@ fn page(page: Page, form: SignupForm, errors: FormErrors, today: chrono::NaiveDa
     }
 }
 
-pub async fn form(state: web::Data<AppState>, page_ctx: Page) -> Result<HttpResponse, AppError> {
+pub async fn form(
+    state: web::Data<AccountsState>,
+    page_ctx: Page,
+) -> Result<HttpResponse, AppError> {
     if page_ctx.user.is_some() {
         return Ok(redirect("/discover"));
     }
@@ -41,7 +44,7 @@ pub async fn form(state: web::Data<AppState>, page_ctx: Page) -> Result<HttpResp
 
 pub async fn submit(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     page_ctx: Page,
     form: web::Form<SignupForm>,
 ) -> Result<HttpResponse, AppError> {

@@ -7,11 +7,11 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::accounts::events::{self, AuthEvent};
+use crate::accounts::state::AccountsState;
 use crate::accounts::two_factor::{self, ConfirmOutcome, Enrolment};
 use crate::auth::Principal;
 use crate::error::{AppError, FieldCode};
 use crate::security::SecretString;
-use crate::state::AppState;
 use crate::web::forms::user_agent;
 use crate::web::{client_ip, redirect, render, FormErrors, Page};
 
@@ -27,7 +27,7 @@ struct TwoFactorPage {
 }
 
 async fn show(
-    state: &AppState,
+    state: &AccountsState,
     page: Page,
     me: &Principal,
     status: StatusCode,
@@ -51,7 +51,7 @@ async fn show(
 }
 
 pub async fn form(
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     page: Page,
     me: Principal,
 ) -> Result<HttpResponse, AppError> {
@@ -59,7 +59,7 @@ pub async fn form(
 }
 
 /// The QR code of the pending secret, as an SVG image.
-pub async fn qr(state: web::Data<AppState>, me: Principal) -> Result<HttpResponse, AppError> {
+pub async fn qr(state: web::Data<AccountsState>, me: Principal) -> Result<HttpResponse, AppError> {
     if me.second_factor {
         return Err(AppError::NotFound);
     }
@@ -78,7 +78,7 @@ pub struct ConfirmForm {
 
 pub async fn confirm(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     page: Page,
     me: Principal,
     form: web::Form<ConfirmForm>,
@@ -114,7 +114,7 @@ pub struct DisableForm {
 
 pub async fn disable(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     page: Page,
     me: Principal,
     form: web::Form<DisableForm>,

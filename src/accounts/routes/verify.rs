@@ -2,12 +2,12 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::accounts::state::AccountsState;
 use crate::accounts::tokens;
 use crate::accounts::verify::{self, ResendOutcome};
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::security::SecretString;
-use crate::state::AppState;
 use crate::web::{redirect, Page};
 
 #[derive(Debug, Deserialize)]
@@ -23,7 +23,7 @@ struct VerifiedPage {
 }
 
 pub async fn verify(
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     page: Page,
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -36,7 +36,7 @@ pub async fn verify(
 
 pub async fn resend(
     req: actix_web::HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AccountsState>,
     page: Page,
     me: Principal,
 ) -> Result<HttpResponse, AppError> {

@@ -11,8 +11,8 @@ use swiper::config::{Settings, Source};
 use swiper::db;
 use swiper::jobs::Registry;
 use swiper::security::random;
+use swiper::startup::AppState;
 use swiper::startup::{self, Application};
-use swiper::state::AppState;
 
 use super::{link_in, run_on, Browser, MailSink, TestDb, GOOD_PASSWORD, TEST_ITERATIONS};
 
