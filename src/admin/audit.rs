@@ -29,16 +29,16 @@ pub struct Actor {
 }
 
 impl Actor {
-    /// The staff member behind `req`.
+    /// The staff member behind `req`, acting at `now`.
     pub fn staff(
         staff: &super::guard::Staff,
         req: &actix_web::HttpRequest,
-        state: &crate::admin::state::AdminState,
+        now: NaiveDateTime,
     ) -> Self {
         Self {
             id: Some(staff.me.id),
             ip: crate::web::client_ip::of(req),
-            now: state.clock.now(),
+            now,
         }
     }
 

@@ -1,5 +1,5 @@
 //! The one guard of the admin console. Every `/admin` route is declared in
-//! [`super::routes::ROUTES`] with the permission it needs; this middleware
+//! [`super::table::ROUTES`] with the permission it needs; this middleware
 //! runs before any of them: a visitor or a member (no role) gets 404 for
 //! every `/admin` path, staff without two-factor are sent to enrolment (and
 //! with an expired password to a change), staff without the route's
@@ -9,11 +9,11 @@ use std::collections::BTreeSet;
 use std::future::{ready, Ready};
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{Payload, ResourceDef, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
-use super::routes::{AdminRoute, ROUTES};
+use super::table::route_for;
 use crate::accounts::two_factor;
 use crate::admin::state::AdminState;
 use crate::auth::rbac::{self, Permission};
@@ -41,13 +41,6 @@ impl Staff {
     pub fn can_str(&self, code: &str) -> bool {
         Permission::parse(code).is_some_and(|p| self.can(p))
     }
-}
-
-/// The declared route a request is for.
-pub fn route_for(method: &str, path: &str) -> Option<&'static AdminRoute> {
-    ROUTES
-        .iter()
-        .find(|r| r.method == method && ResourceDef::new(r.pattern).is_match(path))
 }
 
 pub async fn middleware(

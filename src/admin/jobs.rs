@@ -4,7 +4,6 @@
 //! kept, so the console can never be locked out.
 
 use crate::auth::rbac;
-use crate::db::transaction;
 use crate::jobs::{JobContext, JobError, Registry};
 use crate::runtime::{RuntimeSettings, STAFF_IDLE_DAYS};
 
@@ -44,25 +43,19 @@ pub async fn strip_idle_staff(ctx: &JobContext) -> Result<usize, crate::error::A
         .write(move |c| {
             let mut stripped = 0;
             for id in rbac::idle_staff(c, before)? {
-                let changed = transaction(c, |c| -> diesel::QueryResult<bool> {
-                    let roles = rbac::roles_of(c, id)?;
-                    if rbac::set_roles(c, id, &[], now)? != rbac::SetRoles::Done {
-                        return Ok(false);
-                    }
-                    system.record(
-                        c,
-                        "user.roles.idle_removed",
-                        ("user", id.0.to_string()),
-                        Some(serde_json::json!({ "roles": roles })),
-                        Some(serde_json::json!({ "roles": [] })),
-                    )?;
-                    Ok(true)
-                })?;
-                if changed {
-                    stripped += 1;
-                } else {
+                let roles = rbac::roles_of(c, id)?;
+                if rbac::set_roles(c, id, &[], now)? != rbac::SetRoles::Done {
                     tracing::warn!(user_id = %id, "idle staff kept: the last superadmin");
+                    continue;
                 }
+                system.record(
+                    c,
+                    "user.roles.idle_removed",
+                    ("user", id.to_string()),
+                    Some(serde_json::json!({ "roles": roles })),
+                    Some(serde_json::json!({ "roles": [] })),
+                )?;
+                stripped += 1;
             }
             Ok(stripped)
         })

@@ -5,9 +5,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::audit::Actor;
+use super::changes;
 use super::guard::Staff;
 use crate::admin::state::AdminState;
-use crate::db::transaction;
 use crate::error::AppError;
 use crate::jobs::queue::{self, Job, JobId, JobStatus};
 use crate::web::{redirect, Page};
@@ -42,36 +42,9 @@ pub async fn retry(
     req: HttpRequest,
     state: web::Data<AdminState>,
     staff: Staff,
-    path: web::Path<String>,
+    path: web::Path<JobId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = JobId(super::path_id(&path)?);
-    let actor = Actor::staff(&staff, &req, &state);
-    let now = actor.now;
-    let retried = state
-        .jobs
-        .write_and_wake(move |c| {
-            Ok(transaction(c, |c| -> diesel::QueryResult<Option<bool>> {
-                let Some(job) = queue::find(c, id)? else {
-                    return Ok(None);
-                };
-                if !queue::retry_dead(c, id, now)? {
-                    // Only a dead job can be retried.
-                    return Ok(Some(false));
-                }
-                actor.record(
-                    c,
-                    "job.retry",
-                    ("job", id.0.to_string()),
-                    Some(serde_json::json!({ "status": "dead", "kind": job.kind })),
-                    Some(serde_json::json!({ "status": "queued" })),
-                )?;
-                Ok(Some(true))
-            })?)
-        })
-        .await?;
-    match retried {
-        Some(true) => Ok(redirect("/admin/jobs")),
-        Some(false) => Err(AppError::InvalidInput),
-        None => Err(AppError::NotFound),
-    }
+    let actor = Actor::staff(&staff, &req, state.clock.now());
+    changes::retry_job(&state, actor, path.into_inner()).await?;
+    Ok(redirect("/admin/jobs"))
 }

@@ -1,8 +1,10 @@
 //! The admin console (`/admin`): staff pages behind one guard. Every route
-//! declares its permission in [`routes::ROUTES`]; every staff action writes
+//! declares its permission in [`table::ROUTES`]; every staff action writes
 //! one [`audit`] entry in the same transaction as the change.
 
+pub mod accounts;
 pub mod audit;
+pub mod changes;
 mod dashboard;
 pub mod guard;
 pub mod jobs;
@@ -15,15 +17,8 @@ pub mod routes;
 mod settings;
 pub mod state;
 pub mod stats;
+pub mod table;
 mod users;
-
-/// The id in an admin path (`/admin/users/{id}`…): a positive number, else 404.
-pub(crate) fn path_id(raw: &str) -> Result<i64, crate::error::AppError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(crate::error::AppError::NotFound)
-}
 
 /// The value of the field `key` of a form with repeatable fields ("" when
 /// absent).

@@ -8,12 +8,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::accounts::{self, AccountAction};
 use super::audit::Actor;
+use super::changes::{self, PlanLimits};
 use super::guard::Staff;
 use crate::admin::state::AdminState;
 use crate::auth::plans::{self, Plan};
-use crate::auth::{User, UserId};
-use crate::db::transaction;
+use crate::auth::UserId;
 use crate::error::AppError;
 use crate::web::{redirect, Page};
 
@@ -60,40 +61,14 @@ pub async fn update(
     let superlikes = limit(&form, "superlike_daily_limit")?;
     let rewinds = limit(&form, "rewind_daily_limit")?;
     let see_likes = form.contains_key("see_likes");
-    let name = path.into_inner();
-    let actor = Actor::staff(&staff, &req, &state);
-    let done = state
-        .db
-        .write(move |c| {
-            Ok(transaction(c, |c| -> diesel::QueryResult<bool> {
-                let Some(before) = plans::by_name(c, &name)? else {
-                    return Ok(false);
-                };
-                plans::update(c, before.id, superlikes, rewinds, see_likes)?;
-                actor.record(
-                    c,
-                    "plan.update",
-                    ("plan", name.clone()),
-                    Some(serde_json::json!({
-                        "superlike_daily_limit": before.superlike_daily_limit,
-                        "rewind_daily_limit": before.rewind_daily_limit,
-                        "see_likes": before.see_likes,
-                    })),
-                    Some(serde_json::json!({
-                        "superlike_daily_limit": superlikes,
-                        "rewind_daily_limit": rewinds,
-                        "see_likes": see_likes,
-                    })),
-                )?;
-                Ok(true)
-            })?)
-        })
-        .await?;
-    if done {
-        Ok(redirect("/admin/plans"))
-    } else {
-        Err(AppError::NotFound)
-    }
+    let actor = Actor::staff(&staff, &req, state.clock.now());
+    let limits = PlanLimits {
+        superlikes,
+        rewinds,
+        see_likes,
+    };
+    changes::update_plan(&state, actor, path.into_inner(), limits).await?;
+    Ok(redirect("/admin/plans"))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -107,38 +82,12 @@ pub async fn assign(
     req: HttpRequest,
     state: web::Data<AdminState>,
     staff: Staff,
-    path: web::Path<String>,
+    path: web::Path<UserId>,
     form: web::Form<AssignForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = UserId(super::path_id(&path)?);
-    let name = form.into_inner().plan;
-    let actor = Actor::staff(&staff, &req, &state);
-    let done = state
-        .db
-        .write(move |c| {
-            Ok(transaction(c, |c| -> diesel::QueryResult<Option<bool>> {
-                let Some(plan) = plans::by_name(c, &name)? else {
-                    return Ok(Some(false));
-                };
-                if User::find(c, id)?.is_none() {
-                    return Ok(None);
-                }
-                let before = plans::of_member(c, id)?.map(|p| p.name);
-                plans::assign(c, id, plan.id)?;
-                actor.record(
-                    c,
-                    "user.plan",
-                    ("user", id.0.to_string()),
-                    Some(serde_json::json!({ "plan": before })),
-                    Some(serde_json::json!({ "plan": plan.name })),
-                )?;
-                Ok(Some(true))
-            })?)
-        })
-        .await?;
-    match done {
-        Some(true) => Ok(redirect(&format!("/admin/users/{}", id.0))),
-        Some(false) => Err(AppError::InvalidInput),
-        None => Err(AppError::NotFound),
-    }
+    let id = path.into_inner();
+    let action = AccountAction::SetPlan(form.into_inner().plan);
+    let actor = Actor::staff(&staff, &req, state.clock.now());
+    accounts::act(&state, actor, id, action).await?;
+    Ok(redirect(&format!("/admin/users/{id}")))
 }

@@ -6,11 +6,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::audit::Actor;
+use super::changes;
 use super::guard::{require_password, Staff};
 use crate::admin::state::AdminState;
-use crate::auth::rbac::{self, Permission, RoleView, SetPermissions};
-use crate::db::transaction;
-use crate::error::{AppError, ErrorCode};
+use crate::auth::rbac::{self, Permission, RoleView};
+use crate::error::AppError;
 use crate::web::{redirect, Page};
 
 #[derive(Template)]
@@ -55,31 +55,9 @@ pub async fn create(
         .chars()
         .take(200)
         .collect();
-    let actor = Actor::staff(&staff, &req, &state);
-    let now = actor.now;
-    let created = state
-        .db
-        .write(move |c| {
-            Ok(transaction(c, |c| -> diesel::QueryResult<bool> {
-                if !rbac::create_role(c, &name, &description, now)? {
-                    return Ok(false);
-                }
-                actor.record(
-                    c,
-                    "role.create",
-                    ("role", name.clone()),
-                    None,
-                    Some(serde_json::json!({ "description": description })),
-                )?;
-                Ok(true)
-            })?)
-        })
-        .await?;
-    if created {
-        Ok(redirect("/admin/roles"))
-    } else {
-        Err(AppError::Refused(ErrorCode::RoleExists))
-    }
+    let actor = Actor::staff(&staff, &req, state.clock.now());
+    changes::create_role(&state, actor, name, description).await?;
+    Ok(redirect("/admin/roles"))
 }
 
 /// `POST /admin/roles/{name}`: the role's permissions become exactly the
@@ -99,33 +77,7 @@ pub async fn update(
     }
     perms.sort();
     perms.dedup();
-    let name = path.into_inner();
-    let actor = Actor::staff(&staff, &req, &state);
-    let outcome = state
-        .db
-        .write(move |c| {
-            Ok(transaction(
-                c,
-                |c| -> diesel::QueryResult<SetPermissions> {
-                    let outcome = rbac::set_permissions(c, &name, &perms)?;
-                    if let SetPermissions::Done(before) = &outcome {
-                        let after: Vec<&str> = perms.iter().map(|p| p.as_str()).collect();
-                        actor.record(
-                            c,
-                            "role.permissions",
-                            ("role", name.clone()),
-                            Some(serde_json::json!({ "permissions": before })),
-                            Some(serde_json::json!({ "permissions": after })),
-                        )?;
-                    }
-                    Ok(outcome)
-                },
-            )?)
-        })
-        .await?;
-    match outcome {
-        SetPermissions::Done(_) => Ok(redirect("/admin/roles")),
-        SetPermissions::UnknownRole => Err(AppError::NotFound),
-        SetPermissions::Locked => Err(AppError::Refused(ErrorCode::RoleLocked)),
-    }
+    let actor = Actor::staff(&staff, &req, state.clock.now());
+    changes::set_role_permissions(&state, actor, path.into_inner(), perms).await?;
+    Ok(redirect("/admin/roles"))
 }

@@ -9,9 +9,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::audit::{self, Actor, AuditRow, Filter};
+use super::changes;
 use super::guard::Staff;
 use crate::admin::state::AdminState;
-use crate::db::transaction;
 use crate::error::{AppError, FieldCode, FieldErrors};
 use crate::runtime::{RuntimeSettings, SettingError, TUNABLES};
 use crate::web::{redirect, render, Page};
@@ -61,7 +61,7 @@ pub async fn submit(
     if !super::guard::reauthenticated(&state, &staff, password).await? {
         errors.push("password", FieldCode::WrongPassword);
     }
-    let mut changes = Vec::new();
+    let mut changed = Vec::new();
     for t in TUNABLES {
         let Some(raw) = form.get(t.key).map(|v| v.trim()) else {
             continue;
@@ -72,7 +72,7 @@ pub async fn submit(
                 Ok(t) => {
                     let before = state.runtime.get(t).await?;
                     if before != v {
-                        changes.push((t, before, v));
+                        changed.push((t, before, v));
                     }
                 }
                 Err(SettingError::OutOfRange | SettingError::Unknown) => {
@@ -92,31 +92,9 @@ pub async fn submit(
             },
         );
     }
-    if !changes.is_empty() {
-        let actor = Actor::staff(&staff, &req, &state);
-        let now = actor.now;
-        state
-            .db
-            .write(move |c| {
-                Ok(transaction(c, |c| -> diesel::QueryResult<()> {
-                    let mut before = serde_json::Map::new();
-                    let mut after = serde_json::Map::new();
-                    for (t, old, new) in &changes {
-                        RuntimeSettings::put(c, *t, *new, now)?;
-                        before.insert(t.key.into(), (*old).into());
-                        after.insert(t.key.into(), (*new).into());
-                    }
-                    actor.record(
-                        c,
-                        "settings.update",
-                        ("settings", "runtime".into()),
-                        Some(before.into()),
-                        Some(after.into()),
-                    )
-                })?)
-            })
-            .await?;
-        state.runtime.invalidate();
+    if !changed.is_empty() {
+        let actor = Actor::staff(&staff, &req, state.clock.now());
+        changes::update_settings(&state, actor, changed).await?;
     }
     Ok(redirect("/admin/settings?notice=settings_saved"))
 }

@@ -1,21 +1,20 @@
 //! Members, for staff: search, detail, and the actions on an account (ban,
-//! unban, mark verified, revoke sessions), each audited in its transaction.
+//! unban, mark verified, revoke sessions, resend the verification mail,
+//! roles), each run by [`super::accounts`].
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::accounts::{self, AccountAction};
 use super::audit::Actor;
 use super::guard::Staff;
-use crate::accounts::verify::{self, ResendOutcome};
 use crate::admin::state::AdminState;
 use crate::auth::directory::{self, Filter, PlanFilter, Sort};
 use crate::auth::events::{self as auth_events, AuthEventRow};
 use crate::auth::{plans, rbac};
-use crate::auth::{sessions, User, UserId};
-use crate::db::transaction;
-use crate::error::{AppError, ErrorCode};
-use crate::i18n::DEFAULT_LANG;
+use crate::auth::{User, UserId};
+use crate::error::AppError;
 use crate::matches::reports::{self, ReportRow};
 use crate::profiles::photos::{size_key, Photo, PhotoStatus};
 use crate::profiles::store::Profile;
@@ -153,10 +152,6 @@ fn next_page(query: &ListQuery, sort: Sort, last: &User) -> String {
     pairs.finish()
 }
 
-fn user_id(path: &str) -> Result<UserId, AppError> {
-    super::path_id(path).map(UserId)
-}
-
 #[derive(Template)]
 #[template(path = "admin/user.html")]
 struct DetailPage {
@@ -205,9 +200,9 @@ pub async fn detail(
     state: web::Data<AdminState>,
     page: Page,
     staff: Staff,
-    path: web::Path<String>,
+    path: web::Path<UserId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = user_id(&path)?;
+    let id = path.into_inner();
     let member = state
         .db
         .primary(move |c| Ok(Member::load(c, id)?))
@@ -231,178 +226,65 @@ pub async fn detail(
     })
 }
 
-/// `POST /admin/users/{id}/resend-verification`: a new verification mail,
-/// under the member's own cool-down (so a double click sends one).
-pub async fn resend_verification(
-    req: HttpRequest,
-    state: web::Data<AdminState>,
-    staff: Staff,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    let id = user_id(&path)?;
-    let actor = Actor::staff(&staff, &req, &state);
-    let now = actor.now;
-    let cooldown = state.settings.accounts.mail_cooldown;
-    let outcome = state
-        .jobs
-        .write_and_wake(move |c| {
-            Ok(transaction(
-                c,
-                |c| -> diesel::QueryResult<Option<ResendOutcome>> {
-                    let Some(user) = User::find(c, id)? else {
-                        return Ok(None);
-                    };
-                    let lang = user.language.clone().unwrap_or(DEFAULT_LANG.to_string());
-                    let outcome = verify::queue_resend(c, &user, &lang, now, cooldown)?;
-                    if outcome == ResendOutcome::Queued {
-                        actor.record(
-                            c,
-                            "user.resend_verification",
-                            ("user", id.0.to_string()),
-                            None,
-                            None,
-                        )?;
-                    }
-                    Ok(Some(outcome))
-                },
-            )?)
-        })
-        .await?;
-    match outcome {
-        None => Err(AppError::NotFound),
-        Some(ResendOutcome::Queued) => Ok(redirect(&format!("/admin/users/{}", id.0))),
-        Some(ResendOutcome::AlreadyVerified) => Err(AppError::Refused(ErrorCode::AlreadyVerified)),
-        Some(ResendOutcome::TooSoon { retry_after_secs }) => {
-            Err(AppError::TooSoon { retry_after_secs })
-        }
-    }
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct BanForm {
     reason: String,
 }
 
-/// Applies an account action and its audit entry in one transaction.
-async fn act<F>(
-    state: &AdminState,
+/// Runs one account action for the staff member behind `req`, then shows
+/// the member page again.
+async fn act(
     req: &HttpRequest,
+    state: &AdminState,
     staff: &Staff,
     id: UserId,
-    action: &'static str,
-    reason: Option<String>,
-    change: F,
-) -> Result<HttpResponse, AppError>
-where
-    F: FnOnce(&mut crate::db::DbConnection, chrono::NaiveDateTime) -> diesel::QueryResult<()>
-        + Send
-        + 'static,
-{
-    let actor = Actor::staff(staff, req, state);
-    let now = actor.now;
-    let done = state
-        .db
-        .write(move |c| {
-            Ok(transaction(c, |c| -> diesel::QueryResult<bool> {
-                let Some(before) = User::find(c, id)? else {
-                    return Ok(false);
-                };
-                change(c, now)?;
-                let after = User::find(c, id)?;
-                let snapshot = |u: &User| {
-                    serde_json::json!({
-                        "is_active": u.is_active,
-                        "verified": u.is_verified(),
-                    })
-                };
-                let mut after_json = after.as_ref().map(snapshot);
-                if let (Some(serde_json::Value::Object(map)), Some(reason)) =
-                    (&mut after_json, &reason)
-                {
-                    map.insert("reason".into(), serde_json::Value::String(reason.clone()));
-                }
-                actor.record(
-                    c,
-                    action,
-                    ("user", id.0.to_string()),
-                    Some(snapshot(&before)),
-                    after_json,
-                )?;
-                Ok(true)
-            })?)
-        })
-        .await?;
-    if !done {
-        return Err(AppError::NotFound);
-    }
-    Ok(redirect(&format!("/admin/users/{}", id.0)))
+    action: AccountAction,
+) -> Result<HttpResponse, AppError> {
+    let actor = Actor::staff(staff, req, state.clock.now());
+    accounts::act(state, actor, id, action).await?;
+    Ok(redirect(&format!("/admin/users/{id}")))
 }
 
-/// Disables an account: every session ends (on every instance: the session
-/// rows go) and the member leaves discovery at once.
-pub(super) fn ban_account(
-    c: &mut crate::db::DbConnection,
-    id: UserId,
-    now: chrono::NaiveDateTime,
-) -> diesel::QueryResult<()> {
-    User::set_active(c, id, false, now)?;
-    sessions::revoke_all(c, id)?;
-    Profile::refresh_in_feed(c, id)
+/// `POST /admin/users/{id}/resend-verification`.
+pub async fn resend_verification(
+    req: HttpRequest,
+    state: web::Data<AdminState>,
+    staff: Staff,
+    path: web::Path<UserId>,
+) -> Result<HttpResponse, AppError> {
+    let action = AccountAction::ResendVerification;
+    act(&req, &state, &staff, path.into_inner(), action).await
 }
 
-/// Ban: the account is disabled, every session ends (on every instance: the
-/// session rows go) and the member leaves discovery at once.
+/// `POST /admin/users/{id}/ban`: a reason is required.
 pub async fn ban(
     req: HttpRequest,
     state: web::Data<AdminState>,
     staff: Staff,
-    path: web::Path<String>,
+    path: web::Path<UserId>,
     form: web::Form<BanForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = user_id(&path)?;
-    let reason = form
-        .into_inner()
-        .reason
-        .trim()
-        .chars()
-        .take(500)
-        .collect::<String>();
+    let reason: String = form.into_inner().reason.trim().chars().take(500).collect();
     if reason.is_empty() {
         return Err(AppError::InvalidInput);
     }
-    let response = act(
-        &state,
-        &req,
-        &staff,
-        id,
-        "user.ban",
-        Some(reason),
-        move |c, now| ban_account(c, id, now),
-    )
-    .await?;
-    state.hub.sessions_ended(id).await;
-    Ok(response)
+    let action = AccountAction::Ban { reason };
+    act(&req, &state, &staff, path.into_inner(), action).await
 }
 
 pub async fn unban(
     req: HttpRequest,
     state: web::Data<AdminState>,
     staff: Staff,
-    path: web::Path<String>,
+    path: web::Path<UserId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = user_id(&path)?;
     act(
-        &state,
         &req,
+        &state,
         &staff,
-        id,
-        "user.unban",
-        None,
-        move |c, now| {
-            User::set_active(c, id, true, now)?;
-            Profile::refresh_in_feed(c, id)
-        },
+        path.into_inner(),
+        AccountAction::Unban,
     )
     .await
 }
@@ -411,20 +293,14 @@ pub async fn verify(
     req: HttpRequest,
     state: web::Data<AdminState>,
     staff: Staff,
-    path: web::Path<String>,
+    path: web::Path<UserId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = user_id(&path)?;
     act(
-        &state,
         &req,
+        &state,
         &staff,
-        id,
-        "user.verify",
-        None,
-        move |c, now| {
-            User::mark_verified(c, id, now)?;
-            Profile::refresh_in_feed(c, id)
-        },
+        path.into_inner(),
+        AccountAction::Verify,
     )
     .await
 }
@@ -433,21 +309,10 @@ pub async fn revoke_sessions(
     req: HttpRequest,
     state: web::Data<AdminState>,
     staff: Staff,
-    path: web::Path<String>,
+    path: web::Path<UserId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = user_id(&path)?;
-    let response = act(
-        &state,
-        &req,
-        &staff,
-        id,
-        "user.revoke_sessions",
-        None,
-        move |c, _| sessions::revoke_all(c, id).map(|_| ()),
-    )
-    .await?;
-    state.hub.sessions_ended(id).await;
-    Ok(response)
+    let action = AccountAction::RevokeSessions;
+    act(&req, &state, &staff, path.into_inner(), action).await
 }
 
 /// `POST /admin/users/{id}/roles`: the member's roles become exactly the
@@ -457,10 +322,9 @@ pub async fn set_roles(
     req: HttpRequest,
     state: web::Data<AdminState>,
     staff: Staff,
-    path: web::Path<String>,
+    path: web::Path<UserId>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    let id = user_id(&path)?;
     let fields = form.into_inner();
     super::guard::require_password(&state, &staff, super::form_field(&fields, "password")).await?;
     let mut names: Vec<String> = fields
@@ -470,37 +334,6 @@ pub async fn set_roles(
         .collect();
     names.sort();
     names.dedup();
-    let actor = Actor::staff(&staff, &req, &state);
-    let now = actor.now;
-    let outcome = state
-        .db
-        .write(move |c| {
-            Ok(transaction(
-                c,
-                |c| -> diesel::QueryResult<Option<rbac::SetRoles>> {
-                    if User::find(c, id)?.is_none() {
-                        return Ok(None);
-                    }
-                    let before = rbac::roles_of(c, id)?;
-                    let outcome = rbac::set_roles(c, id, &names, now)?;
-                    if outcome == rbac::SetRoles::Done {
-                        actor.record(
-                            c,
-                            "user.roles",
-                            ("user", id.0.to_string()),
-                            Some(serde_json::json!({ "roles": before })),
-                            Some(serde_json::json!({ "roles": names })),
-                        )?;
-                    }
-                    Ok(Some(outcome))
-                },
-            )?)
-        })
-        .await?;
-    match outcome {
-        None => Err(AppError::NotFound),
-        Some(rbac::SetRoles::Done) => Ok(redirect(&format!("/admin/users/{}", id.0))),
-        Some(rbac::SetRoles::UnknownRole) => Err(AppError::InvalidInput),
-        Some(rbac::SetRoles::LastSuperadmin) => Err(AppError::Refused(ErrorCode::LastSuperadmin)),
-    }
+    let action = AccountAction::SetRoles(names);
+    act(&req, &state, &staff, path.into_inner(), action).await
 }

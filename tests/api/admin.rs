@@ -2,7 +2,7 @@
 //! actions, bans, runtime settings.
 
 use diesel::prelude::*;
-use swiper::admin::routes::ROUTES;
+use swiper::admin::table::ROUTES;
 use swiper::auth::rbac::{self, SEEDED_ROLES};
 use swiper::db::schema::{audit_log, profiles, recovery_codes, users};
 use swiper::security::otp;

@@ -1,0 +1,183 @@
+//! The actions staff take on a member's account, from the member page and
+//! (a ban) from the reports queue. One table says, for each action, its
+//! audit name, what it changes, what the audit entry records before and
+//! after, and whether the member's sessions end; [`act`] runs any of them
+//! the same way: one transaction holding the change and its audit entry,
+//! then the live sign-out where the action ends sessions.
+
+use chrono::NaiveDateTime;
+use serde_json::{json, Value};
+
+use super::audit::Actor;
+use super::state::AdminState;
+use crate::accounts::verify::{self, ResendOutcome};
+use crate::auth::{plans, rbac, sessions, User, UserId};
+use crate::db::DbConnection;
+use crate::error::{AppError, ErrorCode};
+use crate::i18n::DEFAULT_LANG;
+use crate::profiles::store::Profile;
+
+/// An action on a member's account.
+#[derive(Debug, Clone)]
+pub enum AccountAction {
+    /// The account is disabled, every session ends and the member leaves
+    /// discovery at once.
+    Ban {
+        reason: String,
+    },
+    Unban,
+    /// Marks the email verified.
+    Verify,
+    RevokeSessions,
+    /// A new verification mail, under the member's own cool-down (so a
+    /// double click sends one).
+    ResendVerification,
+    /// The member's roles become exactly these names.
+    SetRoles(Vec<String>),
+    /// The member is put on the plan of this name.
+    SetPlan(String),
+}
+
+/// What the audit entry of an action records about the account.
+#[derive(Clone, Copy)]
+enum Snapshot {
+    /// Active and verified.
+    Status,
+    Roles,
+    Plan,
+    /// Nothing (the mail job is the record).
+    Nothing,
+}
+
+/// One row of the table: the audit name, the snapshot, whether sessions end.
+struct Spec {
+    audit: &'static str,
+    snapshot: Snapshot,
+    ends_sessions: bool,
+}
+
+impl AccountAction {
+    fn spec(&self) -> Spec {
+        let (audit, snapshot, ends_sessions) = match self {
+            Self::Ban { .. } => ("user.ban", Snapshot::Status, true),
+            Self::Unban => ("user.unban", Snapshot::Status, false),
+            Self::Verify => ("user.verify", Snapshot::Status, false),
+            Self::RevokeSessions => ("user.revoke_sessions", Snapshot::Status, true),
+            Self::ResendVerification => ("user.resend_verification", Snapshot::Nothing, false),
+            Self::SetRoles(_) => ("user.roles", Snapshot::Roles, false),
+            Self::SetPlan(_) => ("user.plan", Snapshot::Plan, false),
+        };
+        Spec {
+            audit,
+            snapshot,
+            ends_sessions,
+        }
+    }
+
+    /// Makes the change inside the caller's transaction; an `Err` refuses
+    /// it (and rolls everything back).
+    fn apply(
+        &self,
+        c: &mut DbConnection,
+        user: &User,
+        now: NaiveDateTime,
+        cooldown: std::time::Duration,
+    ) -> Result<(), AppError> {
+        let id = user.id;
+        match self {
+            Self::Ban { .. } => ban_account(c, id, now)?,
+            Self::Unban => {
+                User::set_active(c, id, true, now)?;
+                Profile::refresh_in_feed(c, id)?;
+            }
+            Self::Verify => {
+                User::mark_verified(c, id, now)?;
+                Profile::refresh_in_feed(c, id)?;
+            }
+            Self::RevokeSessions => {
+                sessions::revoke_all(c, id)?;
+            }
+            Self::ResendVerification => {
+                let lang = user.language.as_deref().unwrap_or(DEFAULT_LANG);
+                match verify::queue_resend(c, user, lang, now, cooldown)? {
+                    ResendOutcome::Queued => {}
+                    ResendOutcome::AlreadyVerified => {
+                        return Err(AppError::Refused(ErrorCode::AlreadyVerified))
+                    }
+                    ResendOutcome::TooSoon { retry_after_secs } => {
+                        return Err(AppError::TooSoon { retry_after_secs })
+                    }
+                }
+            }
+            Self::SetRoles(names) => match rbac::set_roles(c, id, names, now)? {
+                rbac::SetRoles::Done => {}
+                rbac::SetRoles::UnknownRole => return Err(AppError::InvalidInput),
+                rbac::SetRoles::LastSuperadmin => {
+                    return Err(AppError::Refused(ErrorCode::LastSuperadmin))
+                }
+            },
+            Self::SetPlan(name) => {
+                let plan = plans::by_name(c, name)?.ok_or(AppError::InvalidInput)?;
+                plans::assign(c, id, plan.id)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Disables an account: every session ends (on every instance: the session
+/// rows go) and the member leaves discovery at once.
+pub fn ban_account(
+    c: &mut DbConnection,
+    id: UserId,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    User::set_active(c, id, false, now)?;
+    sessions::revoke_all(c, id)?;
+    Profile::refresh_in_feed(c, id)
+}
+
+fn snapshot(c: &mut DbConnection, kind: Snapshot, id: UserId) -> Result<Option<Value>, AppError> {
+    Ok(match kind {
+        Snapshot::Status => User::find(c, id)?.map(|u| {
+            json!({
+                "is_active": u.is_active,
+                "verified": u.is_verified(),
+            })
+        }),
+        Snapshot::Roles => Some(json!({ "roles": rbac::roles_of(c, id)? })),
+        Snapshot::Plan => Some(json!({ "plan": plans::of_member(c, id)?.map(|p| p.name) })),
+        Snapshot::Nothing => None,
+    })
+}
+
+/// Runs `action` on the account `target` for `actor`: 404 for an unknown
+/// account; the change and its audit entry commit together.
+pub async fn act(
+    state: &AdminState,
+    actor: Actor,
+    target: UserId,
+    action: AccountAction,
+) -> Result<(), AppError> {
+    let spec = action.spec();
+    let cooldown = state.settings.accounts.mail_cooldown;
+    state
+        .jobs
+        .write_and_wake(move |c| {
+            let user = User::find(c, target)?.ok_or(AppError::NotFound)?;
+            let before = snapshot(c, spec.snapshot, target)?;
+            action.apply(c, &user, actor.now, cooldown)?;
+            let mut after = snapshot(c, spec.snapshot, target)?;
+            if let (Some(Value::Object(map)), AccountAction::Ban { reason }) = (&mut after, &action)
+            {
+                map.insert("reason".into(), Value::String(reason.clone()));
+            }
+            actor.record(c, spec.audit, ("user", target.to_string()), before, after)?;
+            Ok(())
+        })
+        .await?;
+    if spec.ends_sessions {
+        state.hub.sessions_ended(target).await;
+    }
+    Ok(())
+}
