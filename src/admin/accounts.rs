@@ -57,6 +57,18 @@ struct Spec {
 }
 
 impl AccountAction {
+    /// The action without a form whose path segment is `segment`
+    /// (`/admin/users/{id}/<segment>`).
+    pub fn without_form(segment: &str) -> Option<Self> {
+        Some(match segment {
+            "unban" => Self::Unban,
+            "verify" => Self::Verify,
+            "revoke-sessions" => Self::RevokeSessions,
+            "resend-verification" => Self::ResendVerification,
+            _ => return None,
+        })
+    }
+
     fn spec(&self) -> Spec {
         let (audit, snapshot, ends_sessions) = match self {
             Self::Ban { .. } => ("user.ban", Snapshot::Status, true),

@@ -33,10 +33,13 @@ fn handler(r: &AdminRoute) -> Option<Route> {
         ("GET", "/admin/users") => route.to(users::list),
         ("GET", "/admin/users/{id}") => route.to(users::detail),
         ("POST", "/admin/users/{id}/ban") => route.to(users::ban),
-        ("POST", "/admin/users/{id}/unban") => route.to(users::unban),
-        ("POST", "/admin/users/{id}/verify") => route.to(users::verify),
-        ("POST", "/admin/users/{id}/revoke-sessions") => route.to(users::revoke_sessions),
-        ("POST", "/admin/users/{id}/resend-verification") => route.to(users::resend_verification),
+        (
+            "POST",
+            "/admin/users/{id}/unban"
+            | "/admin/users/{id}/verify"
+            | "/admin/users/{id}/revoke-sessions"
+            | "/admin/users/{id}/resend-verification",
+        ) => route.to(users::plain_action),
         ("POST", "/admin/users/{id}/roles") => route.to(users::set_roles),
         ("POST", "/admin/users/{id}/plan") => route.to(plans::assign),
         ("GET", "/admin/roles") => route.to(roles::list),

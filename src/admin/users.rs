@@ -246,14 +246,21 @@ async fn act(
     Ok(redirect(&format!("/admin/users/{id}")))
 }
 
-/// `POST /admin/users/{id}/resend-verification`.
-pub async fn resend_verification(
+/// `POST /admin/users/{id}/unban`, `/verify`, `/revoke-sessions` and
+/// `/resend-verification`: the account actions without a form, named by the
+/// path's last segment.
+pub async fn plain_action(
     req: HttpRequest,
     state: web::Data<AdminState>,
     staff: Staff,
     path: web::Path<UserId>,
 ) -> Result<HttpResponse, AppError> {
-    let action = AccountAction::ResendVerification;
+    let action = req
+        .path()
+        .rsplit('/')
+        .next()
+        .and_then(AccountAction::without_form)
+        .ok_or(AppError::NotFound)?;
     act(&req, &state, &staff, path.into_inner(), action).await
 }
 
@@ -270,48 +277,6 @@ pub async fn ban(
         return Err(AppError::InvalidInput);
     }
     let action = AccountAction::Ban { reason };
-    act(&req, &state, &staff, path.into_inner(), action).await
-}
-
-pub async fn unban(
-    req: HttpRequest,
-    state: web::Data<AdminState>,
-    staff: Staff,
-    path: web::Path<UserId>,
-) -> Result<HttpResponse, AppError> {
-    act(
-        &req,
-        &state,
-        &staff,
-        path.into_inner(),
-        AccountAction::Unban,
-    )
-    .await
-}
-
-pub async fn verify(
-    req: HttpRequest,
-    state: web::Data<AdminState>,
-    staff: Staff,
-    path: web::Path<UserId>,
-) -> Result<HttpResponse, AppError> {
-    act(
-        &req,
-        &state,
-        &staff,
-        path.into_inner(),
-        AccountAction::Verify,
-    )
-    .await
-}
-
-pub async fn revoke_sessions(
-    req: HttpRequest,
-    state: web::Data<AdminState>,
-    staff: Staff,
-    path: web::Path<UserId>,
-) -> Result<HttpResponse, AppError> {
-    let action = AccountAction::RevokeSessions;
     act(&req, &state, &staff, path.into_inner(), action).await
 }
 

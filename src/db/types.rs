@@ -38,28 +38,7 @@ macro_rules! id_type {
             }
         }
 
-        impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for $name
-        where
-            DB: diesel::backend::Backend,
-            str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
-        {
-            fn to_sql<'b>(
-                &'b self,
-                out: &mut diesel::serialize::Output<'b, '_, DB>,
-            ) -> diesel::serialize::Result {
-                self.0.as_str().to_sql(out)
-            }
-        }
-
-        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for $name
-        where
-            DB: diesel::backend::Backend,
-            String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
-        {
-            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
-                String::from_sql(bytes).map(Self)
-            }
-        }
+        $crate::id_type!(@sql $name, diesel::sql_types::Text, String);
     };
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
@@ -78,10 +57,14 @@ macro_rules! id_type {
             }
         }
 
-        impl<DB> diesel::serialize::ToSql<diesel::sql_types::BigInt, DB> for $name
+        $crate::id_type!(@sql $name, diesel::sql_types::BigInt, i64);
+    };
+    // The column's value is the newtype's inner value.
+    (@sql $name:ident, $sql:ty, $inner:ty) => {
+        impl<DB> diesel::serialize::ToSql<$sql, DB> for $name
         where
             DB: diesel::backend::Backend,
-            i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+            $inner: diesel::serialize::ToSql<$sql, DB>,
         {
             fn to_sql<'b>(
                 &'b self,
@@ -91,13 +74,13 @@ macro_rules! id_type {
             }
         }
 
-        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::BigInt, DB> for $name
+        impl<DB> diesel::deserialize::FromSql<$sql, DB> for $name
         where
             DB: diesel::backend::Backend,
-            i64: diesel::deserialize::FromSql<diesel::sql_types::BigInt, DB>,
+            $inner: diesel::deserialize::FromSql<$sql, DB>,
         {
             fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
-                i64::from_sql(bytes).map(Self)
+                <$inner>::from_sql(bytes).map(Self)
             }
         }
     };

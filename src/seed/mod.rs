@@ -185,19 +185,7 @@ pub async fn seed(
                 let members: Vec<Member> = (start..end).map(|i| member(i, now, today)).collect();
                 let forms: Vec<UserInsertForm<'_>> = members
                     .iter()
-                    .map(|m| UserInsertForm {
-                        email: &m.email,
-                        password_hash: &hash,
-                        nickname: &m.nickname,
-                        sex: m.sex,
-                        birthday: m.birthday,
-                        email_verified_at: Some(now),
-                        is_superadmin: false,
-                        language: None,
-                        password_changed_at: now,
-                        created_at: now,
-                        updated_at: now,
-                    })
+                    .map(|m| verified_user(&m.email, &hash, &m.nickname, m.sex, m.birthday, now))
                     .collect();
                 for chunk in forms.chunks(2000) {
                     User::insert_many(c, chunk)?;
@@ -276,19 +264,7 @@ pub async fn ensure_demo(
     db.write(move |c| {
         let id = User::insert(
             c,
-            &UserInsertForm {
-                email: DEMO_EMAIL,
-                password_hash: &hash,
-                nickname: "Demo",
-                sex: Sex::Male,
-                birthday,
-                email_verified_at: Some(now),
-                is_superadmin: false,
-                language: None,
-                password_changed_at: now,
-                created_at: now,
-                updated_at: now,
-            },
+            &verified_user(DEMO_EMAIL, &hash, "Demo", Sex::Male, birthday, now),
         )?;
         let &(city, lat, lng, _) = &data::CITIES[0];
         Profile::insert_many(
@@ -443,4 +419,28 @@ async fn add_avatars(
         added += 1;
     }
     Ok(added)
+}
+
+/// A seeded account: verified, not staff, created `now`.
+fn verified_user<'a>(
+    email: &'a str,
+    password_hash: &'a str,
+    nickname: &'a str,
+    sex: Sex,
+    birthday: chrono::NaiveDate,
+    now: chrono::NaiveDateTime,
+) -> UserInsertForm<'a> {
+    UserInsertForm {
+        email,
+        password_hash,
+        nickname,
+        sex,
+        birthday,
+        email_verified_at: Some(now),
+        is_superadmin: false,
+        language: None,
+        password_changed_at: now,
+        created_at: now,
+        updated_at: now,
+    }
 }
