@@ -40,6 +40,10 @@ enum Command {
     CreateAdmin {
         #[arg(long)]
         email: String,
+        /// Also lift a ban on that account (a banned account is otherwise
+        /// left as it is).
+        #[arg(long)]
+        unban: bool,
     },
     /// Validate the configuration and check the database and Redis answer.
     CheckConfig,
@@ -67,7 +71,7 @@ pub async fn run() -> ExitCode {
         Command::Serve => serve(settings).await,
         Command::Worker => worker(settings).await,
         Command::Migrate => migrate(settings).await,
-        Command::CreateAdmin { email } => admin(settings, &email).await,
+        Command::CreateAdmin { email, unban } => admin(settings, &email, unban).await,
         Command::CheckConfig => check(settings).await,
         Command::Seed { users, avatars } => seed(settings, users, avatars).await,
     };
@@ -148,17 +152,20 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn admin(settings: Settings, email: &str) -> anyhow::Result<()> {
+async fn admin(settings: Settings, email: &str, unban: bool) -> anyhow::Result<()> {
     let email = Email::parse(email).map_err(|code| anyhow::anyhow!("--email: {code}"))?;
     let db = connect_database(&settings).await?;
     let iterations = settings.passwords.iterations;
     let shown = email.as_str().to_string();
     let now = Clock::system().now();
     let outcome = db
-        .primary(move |c| Ok(create_admin(c, &email, iterations, now)?))
+        .primary(move |c| Ok(create_admin(c, &email, iterations, unban, now)?))
         .await?;
     match outcome {
         CreatedAdmin::Promoted => println!("{shown} is now a superadmin"),
+        CreatedAdmin::Banned => anyhow::bail!(
+            "{shown} is banned: nothing changed; run again with --unban to lift the ban and make it a superadmin"
+        ),
         CreatedAdmin::Created { password } => {
             println!("created superadmin {shown}");
             println!(

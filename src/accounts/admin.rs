@@ -12,19 +12,32 @@ use crate::security::{password, random, SecretString};
 
 pub enum CreatedAdmin {
     Promoted,
-    Created { password: SecretString },
+    Created {
+        password: SecretString,
+    },
+    /// The account is banned and `unban` was not asked: nothing changed.
+    Banned,
 }
 
 /// Promotes the account with `email`, or creates a verified one with a random
-/// password that is returned once.
+/// password that is returned once. A banned account stays as it is unless
+/// `unban` lifts the ban too (a ban is not lifted by accident).
 pub fn create_admin(
     conn: &mut DbConnection,
     email: &Email,
     iterations: u32,
+    unban: bool,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<CreatedAdmin> {
     transaction(conn, |c| {
         if let Some(user) = User::find_by_email(c, email.as_str())? {
+            if !user.is_active {
+                if !unban {
+                    return Ok(CreatedAdmin::Banned);
+                }
+                User::set_active(c, user.id, true, now)?;
+                Profile::refresh_in_feed(c, user.id)?;
+            }
             User::promote_superadmin(c, user.id, now)?;
             rbac::assign(c, user.id, rbac::SUPERADMIN, now)?;
             return Ok(CreatedAdmin::Promoted);

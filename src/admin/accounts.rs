@@ -2,8 +2,14 @@
 //! (a ban) from the reports queue. One table says, for each action, its
 //! audit name, what it changes, what the audit entry records before and
 //! after, and whether the member's sessions end; [`act`] runs any of them
-//! the same way: one transaction holding the change and its audit entry,
-//! then the live sign-out where the action ends sessions.
+//! the same way: the rank check, then one transaction holding the change and
+//! its audit entry, then the live sign-out where the action ends sessions.
+//!
+//! Staff stay below their station ([`refusal`]): nobody acts on their own
+//! account here, only a superadmin acts on a superadmin or grants or removes
+//! that role, nobody acts on an account whose roles hold a permission they
+//! lack, and nobody grants a role holding a permission they lack. A refusal
+//! is 403 and is audited (`<action>.refused`).
 
 use chrono::NaiveDateTime;
 use serde_json::{json, Value};
@@ -76,7 +82,8 @@ impl AccountAction {
             Self::Verify => ("user.verify", Snapshot::Status, false),
             Self::RevokeSessions => ("user.revoke_sessions", Snapshot::Status, true),
             Self::ResendVerification => ("user.resend_verification", Snapshot::Nothing, false),
-            Self::SetRoles(_) => ("user.roles", Snapshot::Roles, false),
+            // New roles take effect on a fresh session: every session ends.
+            Self::SetRoles(_) => ("user.roles", Snapshot::Roles, true),
             Self::SetPlan(_) => ("user.plan", Snapshot::Plan, false),
         };
         Spec {
@@ -122,7 +129,12 @@ impl AccountAction {
                 }
             }
             Self::SetRoles(names) => match rbac::set_roles(c, id, names, now)? {
-                rbac::SetRoles::Done => {}
+                rbac::SetRoles::Done => {
+                    // A privilege change renews the session: the member logs
+                    // in again, and a demoted staff member's admin pages end
+                    // at once on every instance.
+                    sessions::revoke_all(c, id)?;
+                }
                 rbac::SetRoles::UnknownRole => return Err(AppError::InvalidInput),
                 rbac::SetRoles::LastSuperadmin => {
                     return Err(AppError::Refused(ErrorCode::LastSuperadmin))
@@ -163,8 +175,53 @@ fn snapshot(c: &mut DbConnection, kind: Snapshot, id: UserId) -> Result<Option<V
     })
 }
 
+/// Why `actor` may not take `action` on `target`, if they may not.
+fn refusal(
+    c: &mut DbConnection,
+    actor: Option<UserId>,
+    target: UserId,
+    action: &AccountAction,
+) -> diesel::QueryResult<Option<&'static str>> {
+    let Some(actor) = actor else {
+        return Ok(None);
+    };
+    if actor == target {
+        return Ok(Some("self"));
+    }
+    let mine = rbac::permissions_of(c, actor)?;
+    let theirs = rbac::permissions_of(c, target)?;
+    let is_superadmin = |roles: &[String]| roles.iter().any(|r| r == rbac::SUPERADMIN);
+    let actor_is_superadmin = is_superadmin(&rbac::roles_of(c, actor)?);
+    let held = rbac::roles_of(c, target)?;
+    if is_superadmin(&held) && !actor_is_superadmin {
+        return Ok(Some("superadmin"));
+    }
+    if !theirs.is_subset(&mine) {
+        return Ok(Some("rank"));
+    }
+    if let AccountAction::SetRoles(names) = action {
+        if is_superadmin(names) != is_superadmin(&held) && !actor_is_superadmin {
+            return Ok(Some("superadmin"));
+        }
+        for granted in names.iter().filter(|n| !held.contains(n)) {
+            if !rbac::permissions_of_role(c, granted)?.is_subset(&mine) {
+                return Ok(Some("grant"));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// How an action ended inside its transaction.
+enum Done {
+    Applied,
+    /// Refused for the actor's rank (the refusal is audited).
+    Refused,
+}
+
 /// Runs `action` on the account `target` for `actor`: 404 for an unknown
-/// account; the change and its audit entry commit together.
+/// account, 403 (audited) above the actor's station; the change and its
+/// audit entry commit together.
 pub async fn act(
     state: &AdminState,
     actor: Actor,
@@ -173,10 +230,17 @@ pub async fn act(
 ) -> Result<(), AppError> {
     let spec = action.spec();
     let cooldown = state.settings.accounts.mail_cooldown;
-    state
+    let done = state
         .jobs
         .write_and_wake(move |c| {
             let user = User::find(c, target)?.ok_or(AppError::NotFound)?;
+            if let Some(why) = refusal(c, actor.id, target, &action)? {
+                let action_name = format!("{}.refused", spec.audit);
+                let after = json!({ "refused": why });
+                let target = ("user", target.to_string());
+                actor.record(c, &action_name, target, None, Some(after))?;
+                return Ok(Done::Refused);
+            }
             let before = snapshot(c, spec.snapshot, target)?;
             action.apply(c, &user, actor.now, cooldown)?;
             let mut after = snapshot(c, spec.snapshot, target)?;
@@ -185,11 +249,26 @@ pub async fn act(
                 map.insert("reason".into(), Value::String(reason.clone()));
             }
             actor.record(c, spec.audit, ("user", target.to_string()), before, after)?;
-            Ok(())
+            Ok(Done::Applied)
         })
         .await?;
+    if let Done::Refused = done {
+        return Err(AppError::Forbidden);
+    }
     if spec.ends_sessions {
         state.hub.sessions_ended(target).await;
     }
     Ok(())
+}
+
+/// [`refusal`] for a ban from the reports queue, inside its transaction.
+pub fn may_ban(
+    c: &mut DbConnection,
+    actor: &Actor,
+    target: UserId,
+) -> diesel::QueryResult<Option<&'static str>> {
+    let ban = AccountAction::Ban {
+        reason: String::new(),
+    };
+    refusal(c, actor.id, target, &ban)
 }

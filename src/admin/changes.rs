@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use super::accounts::ban_account;
+use super::accounts::{ban_account, may_ban};
 use super::audit::Actor;
 use super::state::AdminState;
 use crate::auth::plans;
@@ -18,8 +18,9 @@ use crate::profiles::service::remove_photo;
 use crate::runtime::{RuntimeSettings, Tunable};
 
 /// Closes an open report with `dismiss`, or `ban` (the reported member is
-/// banned in the same transaction). A report closed meanwhile by someone
-/// else is left as it is.
+/// banned in the same transaction, under the same rank rules as a ban from
+/// the member page: refused with 403, audited). A report closed meanwhile
+/// by someone else is left as it is.
 pub async fn resolve_report(
     state: &AdminState,
     actor: Actor,
@@ -28,7 +29,7 @@ pub async fn resolve_report(
     note: String,
 ) -> Result<(), AppError> {
     let (now, staff) = (actor.now, actor.id);
-    let banned = state
+    let outcome = state
         .db
         .write(move |c| {
             let report = reports::find(c, id)?.ok_or(AppError::NotFound)?;
@@ -36,8 +37,16 @@ pub async fn resolve_report(
             let Some(staff) = staff else {
                 return Err(AppError::Forbidden);
             };
+            if ban {
+                if let Some(why) = may_ban(c, &actor, report.target_id)? {
+                    let after = json!({ "refused": why, "reported": report.target_id });
+                    let target = ("report", id.to_string());
+                    actor.record(c, "report.resolve.refused", target, None, Some(after))?;
+                    return Ok(Err(AppError::Forbidden));
+                }
+            }
             if !reports::resolve(c, id, resolution, staff, &note, now)? {
-                return Ok(None);
+                return Ok(Ok(None));
             }
             if ban {
                 ban_account(c, report.target_id, now)?;
@@ -54,10 +63,10 @@ pub async fn resolve_report(
                     "reported": report.target_id,
                 })),
             )?;
-            Ok(ban.then_some(report.target_id))
+            Ok(Ok(ban.then_some(report.target_id)))
         })
         .await?;
-    if let Some(member) = banned {
+    if let Some(member) = outcome? {
         state.hub.sessions_ended(member).await;
     }
     Ok(())

@@ -75,6 +75,8 @@ pub async fn update(
 #[serde(default)]
 pub struct AssignForm {
     plan: String,
+    /// The staff member's own password: assigning a plan is sensitive.
+    password: String,
 }
 
 /// `POST /admin/users/{id}/plan`.
@@ -86,7 +88,9 @@ pub async fn assign(
     form: web::Form<AssignForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let action = AccountAction::SetPlan(form.into_inner().plan);
+    let form = form.into_inner();
+    super::guard::require_password(&state, &staff, &form.password).await?;
+    let action = AccountAction::SetPlan(form.plan);
     let actor = Actor::staff(&staff, &req, state.clock.now());
     accounts::act(&state, actor, id, action).await?;
     Ok(redirect(&format!("/admin/users/{id}")))

@@ -197,6 +197,16 @@ pub fn permissions_of(c: &mut DbConnection, user: UserId) -> QueryResult<BTreeSe
     Ok(codes.iter().filter_map(|c| Permission::parse(c)).collect())
 }
 
+/// What the role `name` grants (empty for an unknown role).
+pub fn permissions_of_role(c: &mut DbConnection, name: &str) -> QueryResult<BTreeSet<Permission>> {
+    let codes: Vec<String> = role_permissions::table
+        .inner_join(roles::table)
+        .filter(roles::name.eq(name))
+        .select(role_permissions::permission)
+        .load(c)?;
+    Ok(codes.iter().filter_map(|c| Permission::parse(c)).collect())
+}
+
 /// Whether a member holds any role.
 pub fn is_staff(c: &mut DbConnection, user: UserId) -> QueryResult<bool> {
     let n: i64 = user_roles::table

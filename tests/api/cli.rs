@@ -219,6 +219,47 @@ fn create_admin_makes_an_account_and_prints_its_password_once() {
 }
 
 #[test]
+fn create_admin_on_a_banned_account_says_so_and_lifts_the_ban_only_with_unban() {
+    use diesel::prelude::*;
+    use swiper::db::schema::users;
+    let dir = tempdir();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["create-admin", "--email", "boss@example.com"];
+        args.extend_from_slice(extra);
+        swiper().current_dir(&dir).args(&args).output().unwrap()
+    };
+    assert!(run(&[]).status.success());
+    let db = dir.join("var").join("swiper.sqlite3");
+    let mut c = diesel::SqliteConnection::establish(&db.display().to_string()).unwrap();
+    let active = |c: &mut diesel::SqliteConnection| {
+        users::table
+            .filter(users::email.eq("boss@example.com"))
+            .select(users::is_active)
+            .first::<bool>(c)
+            .unwrap()
+    };
+    diesel::update(users::table)
+        .set(users::is_active.eq(false))
+        .execute(&mut c)
+        .unwrap();
+
+    let refused = run(&[]);
+    assert!(!refused.status.success(), "{refused:?}");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("is banned") && said.contains("--unban"),
+        "{said}"
+    );
+    assert!(!active(&mut c), "the ban stays");
+
+    let lifted = run(&["--unban"]);
+    assert!(lifted.status.success(), "{lifted:?}");
+    assert!(String::from_utf8_lossy(&lifted.stdout).contains("is now a superadmin"));
+    assert!(active(&mut c));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn a_bad_configuration_is_reported_one_line_per_problem() {
     let dir = tempdir();
     let out = swiper()

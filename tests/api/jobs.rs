@@ -328,7 +328,7 @@ async fn the_purge_job_removes_expired_tokens_and_sessions_and_keeps_live_ones()
     let lifetimes = sessions::Lifetimes::from_settings(&ctx.settings.sessions);
     run_on(ctx.db.pool(), move |c| {
         let email = Email::parse("pat@example.com").unwrap();
-        admin::create_admin(c, &email, 1000, Clock::system().now())?;
+        admin::create_admin(c, &email, 1000, false, Clock::system().now())?;
         let user = swiper::auth::User::find_by_email(c, "pat@example.com")?
             .unwrap()
             .user_id();

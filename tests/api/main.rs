@@ -30,5 +30,6 @@ mod reset;
 mod rewind;
 mod s3;
 mod sessions;
+mod staff_rank;
 mod time;
 mod two_factor;
