@@ -49,6 +49,10 @@ pub const POSTS_PER_IP: Rule = rule("posts-ip", runtime::RATE_POSTS_PER_IP, MINU
 pub const MESSAGES_PER_MEMBER: Rule =
     rule("messages-member", runtime::RATE_MESSAGES_PER_MEMBER, MINUTE);
 
+/// Chat read markers one member sends (each is a database write and a
+/// publish to both members' sockets).
+pub const READS_PER_MEMBER: Rule = rule("reads-member", runtime::RATE_READS_PER_MEMBER, MINUTE);
+
 /// A counter key for an email that does not put the address itself in Redis.
 pub fn email_subject(email: &str) -> String {
     let digest = ring::digest::digest(

@@ -137,13 +137,19 @@ pub async fn send(
     }
 }
 
-/// Marks messages read up to `up_to` and tells both members' sockets.
+/// Marks messages read up to `up_to` and tells both members' sockets;
+/// rate limited per member like sends.
 pub async fn read(
     state: &ChatState,
     me: UserId,
     match_id: MatchId,
     up_to: MessageId,
 ) -> Result<(), AppError> {
+    let me_key = me.to_string();
+    state
+        .counters
+        .enforce(&state.runtime, rules::READS_PER_MEMBER, &me_key)
+        .await?;
     let (marker, other) = state
         .db
         .write(move |c| Ok(messages::mark_read(c, me, match_id, up_to)?))

@@ -108,7 +108,11 @@ pub async fn show(
         let newest = conv.messages.last().map(|m| m.id);
         if let (None, Some(newest)) = (before, newest) {
             if conv.view.unread > 0 {
-                super::chat::read(state, me.id, match_id, newest).await?;
+                // Past the read-marker limit the page still shows.
+                match super::chat::read(state, me.id, match_id, newest).await {
+                    Err(e) if e.code() != crate::error::ErrorCode::RateLimited => return Err(e),
+                    _ => {}
+                }
             }
         }
     }

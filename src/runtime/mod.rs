@@ -70,6 +70,8 @@ pub const RATE_SECOND_FACTOR_PER_ACCOUNT: Tunable = rate("rate_second_factor_per
 pub const RATE_CAPTCHA_PER_IP: Tunable = rate("rate_captcha_per_ip", 60);
 pub const RATE_POSTS_PER_IP: Tunable = rate("rate_posts_per_ip", 300);
 pub const RATE_MESSAGES_PER_MEMBER: Tunable = rate("rate_messages_per_member", 60);
+/// Read markers one member sends a minute (each is a write and a publish).
+pub const RATE_READS_PER_MEMBER: Tunable = rate("rate_reads_per_member", 120);
 
 /// Every runtime setting; adding one is adding a line here.
 pub const TUNABLES: &[Tunable] = &[
@@ -94,6 +96,7 @@ pub const TUNABLES: &[Tunable] = &[
     RATE_CAPTCHA_PER_IP,
     RATE_POSTS_PER_IP,
     RATE_MESSAGES_PER_MEMBER,
+    RATE_READS_PER_MEMBER,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -627,3 +627,39 @@ async fn logging_in_as_someone_else_on_a_shared_browser_signs_out_the_first_memb
     assert_eq!(res.status(), 303);
     assert_eq!(next_frame(&mut bo_ws).await["body"], "from her computer");
 }
+
+#[tokio::test]
+async fn read_markers_are_rate_limited_like_messages_and_the_socket_stays_open() {
+    let app = spawn_app().await;
+    app.state
+        .runtime
+        .set("rate_reads_per_member", 5, app.state.clock.now())
+        .await
+        .expect("runtime")
+        .expect("in range");
+    let (ana, _, _bo, _, m) = pair(&app, "ana@example.com", "bo@example.com").await;
+    let mut ws = socket(&app, &ana, "").await;
+    for _ in 0..6 {
+        send_json(&mut ws, json!({"type": "read", "match_id": m, "up_to": 1})).await;
+    }
+    let refused = loop {
+        let frame = next_frame(&mut ws).await;
+        if frame["type"] == "error" {
+            break frame;
+        }
+        assert_eq!(frame["type"], "read", "{frame}");
+    };
+    assert_eq!(refused["code"], "rate_limited");
+    send_json(
+        &mut ws,
+        json!({"type": "send", "match_id": m, "body": "still here", "client_id": "c-1"}),
+    )
+    .await;
+    let message = loop {
+        let frame = next_frame(&mut ws).await;
+        if frame["type"] == "message" {
+            break frame;
+        }
+    };
+    assert_eq!(message["body"], "still here");
+}
