@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError, Session};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
@@ -153,6 +153,13 @@ async fn run(
                     }
                     Some(Ok(AggregatedMessage::Pong(_))) => {}
                     Some(Ok(AggregatedMessage::Close(_))) | None => break None,
+                    // Text that is not UTF-8: 1007, as RFC 6455 says.
+                    Some(Err(ProtocolError::Io(e))) if e.kind() == std::io::ErrorKind::InvalidData => {
+                        break Some(CloseReason {
+                            code: CloseCode::Invalid,
+                            description: Some("text frame is not UTF-8".into()),
+                        })
+                    }
                     // Too large, or not WebSocket at all: the stream cannot go on.
                     Some(Err(_)) => break Some(CloseReason {
                         code: CloseCode::Size,

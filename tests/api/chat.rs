@@ -663,3 +663,17 @@ async fn read_markers_are_rate_limited_like_messages_and_the_socket_stays_open()
     };
     assert_eq!(message["body"], "still here");
 }
+
+#[tokio::test]
+async fn a_text_frame_that_is_not_utf8_closes_the_socket_with_invalid_payload() {
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    let app = spawn_app().await;
+    let (ana, _, _bo, _, _) = pair(&app, "ana@example.com", "bo@example.com").await;
+    let mut ws = socket(&app, &ana, "").await;
+    let frame = Frame::message(vec![0xff, 0xfe, 0x80], OpCode::Data(Data::Text), true);
+    send_raw(&mut ws, Message::Frame(frame)).await;
+    let (_, code) = until_close(&mut ws).await;
+    assert_eq!(code, Some(1007));
+    assert_eq!(stored(&app).await, 0);
+}
