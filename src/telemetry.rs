@@ -17,8 +17,38 @@ pub fn init(format: LogFormat) {
     let builder = fmt().with_env_filter(filter).with_target(false);
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Text => builder.try_init(),
+        LogFormat::Text => builder.fmt_fields(text_fields()).try_init(),
     };
+}
+
+/// Fields of the text format with every control character escaped, so a
+/// value a user sent (an OAuth `error` with `%0A`, a header, a nickname)
+/// cannot start a forged line. The JSON format escapes by itself.
+fn text_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> {
+    use tracing_subscriber::field::MakeExt;
+    tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
+        let text = escape_controls(&format!("{value:?}"));
+        if field.name() == "message" {
+            write!(w, "{text}")
+        } else {
+            write!(w, "{field}={text}")
+        }
+    })
+    .delimited(" ")
+}
+
+/// `text` with control characters written as escapes (`\n`, `\u{1b}`).
+fn escape_controls(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
 }
 
 /// The root span of each request: method, route, status, request id and the
@@ -54,5 +84,45 @@ impl RootSpanBuilder for SwiperRootSpan {
             span.record("status", res.status().as_u16());
         }
         DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    /// The lines a text-format subscriber writes.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if let Ok(mut out) = self.0.lock() {
+                out.extend_from_slice(buf);
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_value_with_a_newline_cannot_forge_a_line_in_the_text_log() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .fmt_fields(super::text_fields())
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let sent = "access_denied\n2026-01-01T00:00:00Z  INFO login succeeded user_id=1";
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(error = %sent, "provider refused: {sent}");
+        });
+        let out = String::from_utf8(lines.0.lock().map(|o| o.clone()).unwrap_or_default())
+            .unwrap_or_default();
+        assert_eq!(out.lines().count(), 1, "{out}");
+        assert!(out.contains("access_denied\\n2026"), "{out}");
     }
 }
