@@ -100,6 +100,28 @@ pub fn replica_pool(url: &str, max_size: u32) -> Result<Pool, AppError> {
         .build_unchecked(manager))
 }
 
+/// How long a request waits for a connection when connecting fails: the
+/// database is not there, and the answer is 503 with `Retry-After`.
+const UNREACHABLE_AFTER: Duration = Duration::from_secs(1);
+
+/// A pooled connection: within [`UNREACHABLE_AFTER`] when connecting fails
+/// (503), within the pool's own time-out when every connection is busy.
+fn checkout(pool: &Pool) -> Result<PooledConn, AppError> {
+    match pool.get_timeout(UNREACHABLE_AFTER) {
+        Ok(conn) => Ok(conn),
+        // r2d2 appends the last connection error to its time-out ("…: error"):
+        // the database refused or failed every attempt meanwhile.
+        Err(e) if e.to_string().contains(": ") => {
+            tracing::warn!(error = %e, "database unreachable");
+            Err(AppError::Unavailable)
+        }
+        // Only busy: wait for a connection to come back.
+        Err(_) => pool
+            .get()
+            .map_err(|e| AppError::internal("database pool", e)),
+    }
+}
+
 /// Runs `f` on a pooled connection on the blocking thread pool, so database
 /// work never stalls the async executor.
 async fn blocking<T, F>(pool: &Pool, f: F) -> Result<T, AppError>
@@ -109,9 +131,7 @@ where
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool
-            .get()
-            .map_err(|e| AppError::internal("database pool", e))?;
+        let mut conn = checkout(&pool)?;
         f(&mut conn)
     })
     .await
@@ -191,9 +211,7 @@ impl Db {
                         epoch_secs() + REPLICA_PAUSE_SECS,
                         std::sync::atomic::Ordering::Relaxed,
                     );
-                    primary
-                        .get()
-                        .map_err(|e| AppError::internal("database pool", e))?
+                    checkout(&primary)?
                 }
             };
             f(&mut conn)
@@ -233,6 +251,23 @@ impl Db {
 mod tests {
     use super::*;
     use diesel::prelude::*;
+
+    #[tokio::test]
+    async fn a_database_that_is_not_there_answers_service_unavailable() {
+        // Nothing listens on the discard port: every connection is refused.
+        let manager = ConnectionManager::new("postgres://postgres@127.0.0.1:9/none").unwrap();
+        let pool = r2d2::Pool::builder()
+            .max_size(1)
+            .min_idle(Some(0))
+            .connection_timeout(Duration::from_secs(30))
+            .build_unchecked(manager);
+        let answer = Db::new(pool).primary(|_| Ok(())).await;
+        let code = answer.err().map(|e| e.code());
+        assert_eq!(code, Some(crate::error::ErrorCode::ServiceUnavailable));
+        let res = actix_web::ResponseError::error_response(&AppError::Unavailable);
+        assert_eq!(res.status(), 503);
+        assert_eq!(res.headers().get("retry-after").unwrap(), "5");
+    }
 
     #[test]
     fn urls_choose_the_backend_by_scheme_only() {

@@ -105,8 +105,15 @@ impl ResponseError for AppError {
             tracing::error!(context, cause = %cause, "internal error");
         }
         let mut res = HttpResponse::build(self.status_code());
-        if let Self::TooSoon { retry_after_secs } = self {
-            res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        match self {
+            Self::TooSoon { retry_after_secs } => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            // The database or Redis is not there: try again in a few seconds.
+            Self::Unavailable => {
+                res.insert_header((header::RETRY_AFTER, "5"));
+            }
+            _ => {}
         }
         let mut res = res.finish();
         // The error renderer (web::errors) reads the code from here.
