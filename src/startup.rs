@@ -303,6 +303,7 @@ impl Application {
                 clock: clock.clone(),
                 runtime: runtime.clone(),
                 hub: hub.clone(),
+                counters: counters.clone(),
             }),
             ops: web::Data::new(OpsState {
                 settings: settings.clone(),

@@ -10,9 +10,9 @@
 
 use std::time::Duration;
 
-use crate::accounts::state::AccountsState;
 use crate::limits::rules::email_subject;
-use crate::runtime;
+use crate::limits::Counters;
+use crate::runtime::{self, RuntimeSettings};
 
 const CAPTCHA_WINDOW: Duration = Duration::from_secs(15 * 60);
 const LOCK_WINDOW: Duration = Duration::from_secs(24 * 3600);
@@ -52,37 +52,41 @@ fn threshold(v: i64) -> u64 {
 
 /// Whether these counts call for a captcha (the thresholds in force).
 async fn needs_captcha(
-    state: &AccountsState,
+    runtime: &RuntimeSettings,
     email_failures: u64,
     ip_failures: u64,
 ) -> Result<bool, crate::error::AppError> {
-    let per_email = threshold(state.runtime.get(runtime::CAPTCHA_AFTER_FAILURES).await?);
-    let per_ip = threshold(
-        state
-            .runtime
-            .get(runtime::CAPTCHA_AFTER_IP_FAILURES)
-            .await?,
-    );
+    let per_email = threshold(runtime.get(runtime::CAPTCHA_AFTER_FAILURES).await?);
+    let per_ip = threshold(runtime.get(runtime::CAPTCHA_AFTER_IP_FAILURES).await?);
     Ok(email_failures >= per_email || ip_failures >= per_ip)
 }
 
 pub async fn stance(
-    state: &AccountsState,
+    c: &Counters,
+    runtime: &RuntimeSettings,
     email: &str,
     ip_bucket: &str,
 ) -> Result<Stance, crate::error::AppError> {
-    let c = &state.counters;
     let email_failures = c
         .count(&email_key("fail", email), CAPTCHA_WINDOW)
         .await
         .count;
     let ip_failures = c.count(&ip_key(ip_bucket), CAPTCHA_WINDOW).await.count;
-    let locked = c.get(&email_key("lock", email)).await.is_some();
+    let locked = locked(c, email).await;
     Ok(Stance {
-        captcha: needs_captcha(state, email_failures, ip_failures).await?,
+        captcha: needs_captcha(runtime, email_failures, ip_failures).await?,
         locked,
     })
 }
+
+/// Whether the email's wait is on (too many failures in a day).
+pub async fn locked(c: &Counters, email: &str) -> bool {
+    c.get(&email_key("lock", email)).await.is_some()
+}
+
+/// The wait a locked email is told to observe (its first step; the lock
+/// itself may end sooner or later).
+pub const RETRY_AFTER_SECS: u64 = FIRST_WAIT_SECS;
 
 /// What a failure changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,11 +98,11 @@ pub struct AfterFailure {
 
 /// Counts a failed attempt and engages the wait when due.
 pub async fn record_failure(
-    state: &AccountsState,
+    c: &Counters,
+    runtime: &RuntimeSettings,
     email: &str,
     ip_bucket: &str,
 ) -> Result<AfterFailure, crate::error::AppError> {
-    let c = &state.counters;
     let email_failures = c
         .hit(&email_key("fail", email), CAPTCHA_WINDOW, CAP)
         .await
@@ -108,26 +112,25 @@ pub async fn record_failure(
         .hit(&email_key("day", email), LOCK_WINDOW, CAP)
         .await
         .count;
-    let lock_after = threshold(state.runtime.get(runtime::LOCK_AFTER_FAILURES).await?);
+    let lock_after = threshold(runtime.get(runtime::LOCK_AFTER_FAILURES).await?);
     let mut lock_engaged = false;
     if let Some(wait) = wait_after(day, lock_after) {
         c.put(&email_key("lock", email), "1", wait).await;
         lock_engaged = day == lock_after + 1;
     }
     Ok(AfterFailure {
-        captcha: needs_captcha(state, email_failures, ip_failures).await?,
+        captcha: needs_captcha(runtime, email_failures, ip_failures).await?,
         lock_engaged,
     })
 }
 
 /// A successful login: the email's counters start again (the IP's do not).
-pub async fn record_success(state: &AccountsState, email: &str) {
-    lift(state, email).await;
+pub async fn record_success(c: &Counters, email: &str) {
+    lift(c, email).await;
 }
 
 /// Forgets an email's failures and its wait (a completed password reset).
-pub async fn lift(state: &AccountsState, email: &str) {
-    let c = &state.counters;
+pub async fn lift(c: &Counters, email: &str) {
     for kind in ["fail", "day", "lock"] {
         c.clear(&email_key(kind, email)).await;
     }

@@ -187,7 +187,13 @@ async fn attempt(state: &AccountsState, request: LoginRequest) -> Result<LoginOu
     if !state.sessions.available().await {
         return Err(AppError::Unavailable);
     }
-    let stance = defence::stance(state, &request.email, &request.ip_bucket).await?;
+    let stance = defence::stance(
+        &state.counters,
+        &state.runtime,
+        &request.email,
+        &request.ip_bucket,
+    )
+    .await?;
     if stance.captcha {
         let solved = match &request.captcha {
             Some((id, answer)) => {
@@ -213,7 +219,13 @@ async fn attempt(state: &AccountsState, request: LoginRequest) -> Result<LoginOu
     }
     let checked = check_credentials(state, &request.email, &request.password).await?;
     let Some(user) = checked.filter(|_| !stance.locked) else {
-        let after = defence::record_failure(state, &request.email, &request.ip_bucket).await?;
+        let after = defence::record_failure(
+            &state.counters,
+            &state.runtime,
+            &request.email,
+            &request.ip_bucket,
+        )
+        .await?;
         events::record_for_email(
             state,
             &request.email,
@@ -230,7 +242,7 @@ async fn attempt(state: &AccountsState, request: LoginRequest) -> Result<LoginOu
             captcha: after.captcha,
         });
     };
-    defence::record_success(state, &request.email).await;
+    defence::record_success(&state.counters, &request.email).await;
     let client = (request.ip.as_str(), request.user_agent.as_str());
     proven(
         state,

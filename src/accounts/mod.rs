@@ -12,6 +12,7 @@ pub mod login;
 pub mod mails;
 pub mod oauth;
 pub mod password;
+pub mod reentry;
 pub mod routes;
 pub mod settings;
 pub mod signup;

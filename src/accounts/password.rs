@@ -1,5 +1,6 @@
 //! Password reset by mailed link, and password change from settings.
 
+use super::reentry::{self, Caller, Guards};
 use serde::Deserialize;
 
 use super::input::Email;
@@ -101,7 +102,7 @@ pub async fn reset_with_token(
         .await?;
     if let ResetOutcome::Done(id) = outcome {
         // The owner proved who they are: failed logins no longer count.
-        super::defence::lift(state, &user.email).await;
+        super::defence::lift(&state.counters, &user.email).await;
         state.hub.sessions_ended(id).await;
     }
     Ok(outcome)
@@ -137,19 +138,14 @@ pub async fn change(
     state: &AccountsState,
     me: &Principal,
     form: &ChangePasswordForm,
+    caller: &Caller,
 ) -> Result<Result<(), FieldErrors>, AppError> {
     let id = me.id;
     let Some(user) = state.db.primary(move |c| Ok(User::find(c, id)?)).await? else {
         return Err(AppError::LoginRequired);
     };
     let iterations = state.settings.passwords.iterations;
-    if !is_current(
-        &user,
-        &form.current_password,
-        state.settings.passwords.iterations,
-    )
-    .await?
-    {
+    if !reentry::check(&Guards::of(state), caller, &user, &form.current_password).await? {
         return Ok(Err(FieldErrors::one(
             "current_password",
             FieldCode::WrongPassword,

@@ -140,10 +140,11 @@ pub async fn disable(
     me: &Principal,
     password: &SecretString,
     code: &str,
+    caller: &super::reentry::Caller,
 ) -> Result<Result<(), FieldErrors>, AppError> {
     let user = load(state, me.id).await?;
-    let iterations = state.settings.passwords.iterations;
-    if !super::password::is_current(&user, password, iterations).await? {
+    let guards = super::reentry::Guards::of(state);
+    if !super::reentry::check(&guards, caller, &user, password).await? {
         return Ok(Err(FieldErrors::one("password", FieldCode::WrongPassword)));
     }
     if !user.has_second_factor() || !check_code(state, &user, code).await? {

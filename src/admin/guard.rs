@@ -14,7 +14,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use super::table::route_for;
-use crate::accounts::two_factor;
+use crate::accounts::{reentry, two_factor};
 use crate::admin::state::AdminState;
 use crate::auth::rbac::{self, Permission};
 use crate::auth::{Principal, User};
@@ -114,9 +114,12 @@ impl FromRequest for Staff {
 }
 
 /// Checks the staff member's own password (sensitive actions).
+/// Counted like a login (`accounts::reentry`): wrong ones are failures on
+/// the account, and past the day's limit every attempt waits.
 pub async fn reauthenticated(
     state: &AdminState,
     staff: &Staff,
+    req: &HttpRequest,
     password: &str,
 ) -> Result<bool, AppError> {
     let id = staff.me.id;
@@ -124,17 +127,24 @@ pub async fn reauthenticated(
         return Ok(false);
     };
     let secret = SecretString::new(password.to_string());
-    let iterations = state.settings.passwords.iterations;
-    crate::accounts::password::is_current(&user, &secret, iterations).await
+    let guards = reentry::Guards {
+        db: &state.db,
+        counters: &state.counters,
+        runtime: &state.runtime,
+        clock: &state.clock,
+        iterations: state.settings.passwords.iterations,
+    };
+    reentry::check(&guards, &reentry::Caller::of(req), &user, &secret).await
 }
 
 /// [`reauthenticated`], refusing with `reauthentication_required`.
 pub async fn require_password(
     state: &AdminState,
     staff: &Staff,
+    req: &HttpRequest,
     password: &str,
 ) -> Result<(), AppError> {
-    if reauthenticated(state, staff, password).await? {
+    if reauthenticated(state, staff, req, password).await? {
         Ok(())
     } else {
         Err(AppError::Refused(ErrorCode::ReauthenticationRequired))

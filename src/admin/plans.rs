@@ -57,7 +57,7 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let password = form.get("password").map(String::as_str).unwrap_or("");
-    super::guard::require_password(&state, &staff, password).await?;
+    super::guard::require_password(&state, &staff, &req, password).await?;
     let superlikes = limit(&form, "superlike_daily_limit")?;
     let rewinds = limit(&form, "rewind_daily_limit")?;
     let see_likes = form.contains_key("see_likes");
@@ -89,7 +89,7 @@ pub async fn assign(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let form = form.into_inner();
-    super::guard::require_password(&state, &staff, &form.password).await?;
+    super::guard::require_password(&state, &staff, &req, &form.password).await?;
     let action = AccountAction::SetPlan(form.plan);
     let actor = Actor::staff(&staff, &req, state.clock.now());
     accounts::act(&state, actor, id, action).await?;

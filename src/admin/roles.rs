@@ -45,7 +45,7 @@ pub async fn create(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    require_password(&state, &staff, super::form_field(&form, "password")).await?;
+    require_password(&state, &staff, &req, super::form_field(&form, "password")).await?;
     let name = super::form_field(&form, "name").trim().to_string();
     if !rbac::valid_role_name(&name) {
         return Err(AppError::InvalidInput);
@@ -70,7 +70,7 @@ pub async fn update(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    require_password(&state, &staff, super::form_field(&form, "password")).await?;
+    require_password(&state, &staff, &req, super::form_field(&form, "password")).await?;
     let mut perms = Vec::new();
     for (_, code) in form.iter().filter(|(k, _)| k == "permission") {
         perms.push(Permission::parse(code).ok_or(AppError::InvalidInput)?);

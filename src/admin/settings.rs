@@ -58,7 +58,7 @@ pub async fn submit(
     let form = form.into_inner();
     let mut errors = FieldErrors::default();
     let password = form.get("password").map(String::as_str).unwrap_or("");
-    if !super::guard::reauthenticated(&state, &staff, password).await? {
+    if !super::guard::reauthenticated(&state, &staff, &req, password).await? {
         errors.push("password", FieldCode::WrongPassword);
     }
     let mut changed = Vec::new();

@@ -6,6 +6,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::jobs::JobWriter;
+use crate::limits::Counters;
 use crate::realtime::Hub;
 use crate::runtime::RuntimeSettings;
 
@@ -20,4 +21,6 @@ pub struct AdminState {
     pub runtime: RuntimeSettings,
     /// Tells a member's sockets on every instance that their sessions ended.
     pub hub: Hub,
+    /// The failure counters a re-entered password is counted on.
+    pub counters: Counters,
 }

@@ -291,7 +291,8 @@ pub async fn set_roles(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let fields = form.into_inner();
-    super::guard::require_password(&state, &staff, super::form_field(&fields, "password")).await?;
+    super::guard::require_password(&state, &staff, &req, super::form_field(&fields, "password"))
+        .await?;
     let mut names: Vec<String> = fields
         .into_iter()
         .filter(|(k, _)| k == "role")

@@ -27,6 +27,7 @@ crate::text_enum!(
         OAuthUnlinked => "oauth_unlinked",
         PasswordChanged => "password_changed",
         PasswordReset => "password_reset",
+        ReauthFailure => "reauth_failure",
         SessionRevoked => "session_revoked",
     }
 );

@@ -334,3 +334,68 @@ async fn the_minimum_length_is_a_runtime_setting() {
         .unwrap()
         .contains("data-error-code=\"password_too_short\""));
 }
+
+/// A password typed again (to change it, to turn 2FA off, for a staff
+/// action) counts on the account like a failed login: each wrong one is a
+/// security event, and past `lock_after_failures` in a day even the right
+/// one waits, wherever it is typed.
+#[tokio::test]
+async fn a_re_entered_password_is_counted_like_a_login_and_waits_past_the_limit() {
+    let app = spawn_app().await;
+    let now = app.state.clock.now();
+    app.state
+        .runtime
+        .set("lock_after_failures", 3, now)
+        .await
+        .expect("runtime")
+        .expect("in range");
+    let admin = crate::admin::staff(&app, "boss@example.com", "superadmin").await;
+    let change = |current: &'static str| {
+        let admin = admin.clone();
+        async move {
+            admin
+                .post(
+                    "/settings/password",
+                    &[
+                        ("current_password", current),
+                        ("new_password", "another fine passphrase"),
+                    ],
+                )
+                .await
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(change("not my password").await.status(), 422);
+    }
+    // A staff action's re-entered password counts on the same account.
+    let res = admin
+        .post(
+            "/admin/settings",
+            &[("rewind_daily_limit", "4"), ("password", "still not it")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        app.count("auth_events WHERE kind = 'reauth_failure'").await,
+        4
+    );
+    let res = change(GOOD_PASSWORD).await;
+    assert_eq!(res.status(), 429, "the wait is on");
+    assert!(res.headers().contains_key("retry-after"));
+    let res = admin
+        .post(
+            "/admin/settings",
+            &[("rewind_daily_limit", "4"), ("password", GOOD_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), 429);
+    let fresh = app.new_browser();
+    assert_ne!(
+        fresh
+            .login("boss@example.com", "another fine passphrase")
+            .await
+            .status(),
+        303,
+        "the password did not change"
+    );
+}

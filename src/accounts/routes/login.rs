@@ -59,7 +59,10 @@ pub async fn form(
     let next = safe_next(query.next.as_deref()).unwrap_or_default();
     // An IP past its failure threshold sees the captcha straight away.
     let ip_bucket = client_ip::bucket(&req);
-    let captcha = if defence::stance(&state, "", &ip_bucket).await?.captcha {
+    let captcha = if defence::stance(&state.counters, &state.runtime, "", &ip_bucket)
+        .await?
+        .captcha
+    {
         Some(captcha::issue(&state.counters).await)
     } else {
         None

@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use crate::accounts::events::{self, AuthEvent};
 use crate::accounts::password::{self, ChangePasswordForm};
+use crate::accounts::reentry::Caller;
 use crate::accounts::settings;
 use crate::accounts::state::AccountsState;
 use crate::auth::events::AuthEventRow;
@@ -67,7 +68,7 @@ pub async fn change_password(
     me: Principal,
     form: web::Form<ChangePasswordForm>,
 ) -> Result<HttpResponse, AppError> {
-    match password::change(&state, &me, &form).await? {
+    match password::change(&state, &me, &form, &Caller::of(&req)).await? {
         Ok(()) => {
             let (ip, ua) = (client_ip::of(&req), user_agent(&req));
             events::record(&state, me.id, AuthEvent::PasswordChanged, &ip, &ua).await;

@@ -119,7 +119,15 @@ pub async fn disable(
     me: Principal,
     form: web::Form<DisableForm>,
 ) -> Result<HttpResponse, AppError> {
-    match two_factor::disable(&state, &me, &form.password, form.code.expose()).await? {
+    match two_factor::disable(
+        &state,
+        &me,
+        &form.password,
+        form.code.expose(),
+        &crate::accounts::reentry::Caller::of(&req),
+    )
+    .await?
+    {
         Ok(()) => {
             let (ip, ua) = (client_ip::of(&req), user_agent(&req));
             events::record(&state, me.id, AuthEvent::SecondFactorDisabled, &ip, &ua).await;
