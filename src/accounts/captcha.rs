@@ -2,6 +2,12 @@
 //! kept server-side (Redis, or in-process) for five minutes, single use,
 //! compared case-insensitively in constant time. The form carries only the
 //! challenge's random id; the image is drawn when the browser asks for it.
+//!
+//! A page view stores nothing: the login form of an address past its
+//! threshold carries a fresh id, and the answer is made when the (rate
+//! limited) image is first asked for, or when a login POST is refused for
+//! want of one. An address holds at most [`LIVE_PER_IP`] answers at a time,
+//! so a flood of page views or image requests cannot fill Redis.
 
 use std::time::Duration;
 
@@ -15,8 +21,39 @@ pub const TTL: Duration = Duration::from_secs(5 * 60);
 const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
 const LENGTH: usize = 5;
 
+/// Answers one address may have made within [`TTL`].
+pub const LIVE_PER_IP: u64 = 10;
+
 fn key(id: &str) -> String {
     format!("captcha:{id}")
+}
+
+/// An id for a form to carry; nothing is stored until its image is asked
+/// for ([`png`]).
+pub fn fresh_id() -> String {
+    random::token(16)
+}
+
+/// Whether `ip_bucket` may make another answer now (and counts it).
+async fn may_issue(counters: &Counters, ip_bucket: &str) -> Result<(), AppError> {
+    let made = counters
+        .hit(&format!("captcha-made:{ip_bucket}"), TTL, LIVE_PER_IP + 1)
+        .await;
+    if made.count > LIVE_PER_IP {
+        return Err(AppError::TooSoon {
+            retry_after_secs: made.retry_after_secs,
+        });
+    }
+    Ok(())
+}
+
+/// Stores an answer for `id`.
+async fn store(counters: &Counters, id: &str) {
+    let answer: String = random::bytes(LENGTH)
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect();
+    counters.put(&key(id), &answer, TTL).await;
 }
 
 /// A challenge id is 22 URL-safe characters (16 random bytes).
@@ -27,14 +64,14 @@ pub fn is_well_formed(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// A new challenge: its answer stored, its id returned for the form.
-pub async fn issue(counters: &Counters) -> String {
-    let id = random::token(16);
-    let answer: String = random::bytes(LENGTH)
-        .iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect();
-    counters.put(&key(&id), &answer, TTL).await;
+/// A new challenge after a refused login: its answer stored (within the
+/// address's allowance; past it the id is fresh and its image will say
+/// 429), its id returned for the form.
+pub async fn issue(counters: &Counters, ip_bucket: &str) -> String {
+    let id = fresh_id();
+    if may_issue(counters, ip_bucket).await.is_ok() {
+        store(counters, &id).await;
+    }
     id
 }
 
@@ -58,8 +95,21 @@ pub async fn answer(counters: &Counters, id: &str) -> Option<String> {
     counters.get(&key(id)).await
 }
 
-/// The PNG image of a live challenge, drawn off the async executor.
-pub async fn png(counters: &Counters, id: &str) -> Result<Option<Vec<u8>>, AppError> {
+/// The PNG image of a challenge, drawn off the async executor: a live one,
+/// or a fresh id's, whose answer is made now (within the address's
+/// allowance). `None` for an id that is not well formed.
+pub async fn png(
+    counters: &Counters,
+    id: &str,
+    ip_bucket: &str,
+) -> Result<Option<Vec<u8>>, AppError> {
+    if !is_well_formed(id) {
+        return Ok(None);
+    }
+    if answer(counters, id).await.is_none() {
+        may_issue(counters, ip_bucket).await?;
+        store(counters, id).await;
+    }
     let Some(text) = answer(counters, id).await else {
         return Ok(None);
     };

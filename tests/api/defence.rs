@@ -427,3 +427,51 @@ async fn the_sessions_page_shows_recent_security_activity() {
     assert!(success < failure, "newest first");
     assert!(!page.contains("wrong password!"), "no secret is recorded");
 }
+
+/// A page view stores no captcha answer: the form of an address past its
+/// threshold carries a fresh id, the answer is made when the image is asked
+/// for, and one address makes only a handful of answers at a time.
+#[tokio::test]
+async fn login_page_views_store_no_captcha_and_one_address_makes_only_a_handful() {
+    let app = spawn_app().await;
+    app.member(&app.new_browser(), "ada@example.com").await;
+    let b = app.new_browser();
+    for i in 0..10 {
+        let email = format!("nobody{i}@example.com");
+        attempt(&b, &email, "wrong password!", &[]).await;
+    }
+    let mut viewed = Vec::new();
+    for _ in 0..30 {
+        viewed.push(captcha_id(&b.html("/login").await).expect("the IP is asked"));
+    }
+    for id in &viewed {
+        assert!(
+            captcha::answer(&app.state.counters, id).await.is_none(),
+            "a page view stored an answer"
+        );
+    }
+    // The image makes the answer, and the form works with it.
+    let png = b.get(&format!("/captcha/{}.png", viewed[0])).await;
+    assert_eq!(png.status(), 200);
+    let right = answer(&app, &viewed[0]).await;
+    let (status, _) = attempt(
+        &b,
+        "ada@example.com",
+        GOOD_PASSWORD,
+        &[("captcha_id", &viewed[0]), ("captcha", &right)],
+    )
+    .await;
+    assert_eq!(status, 303);
+    // At most a handful of live answers per address (the refused logins
+    // above made some of them).
+    let mut refused = 0;
+    for id in &viewed[1..] {
+        let png = b.get(&format!("/captcha/{id}.png")).await;
+        match png.status().as_u16() {
+            200 => {}
+            429 => refused += 1,
+            other => panic!("captcha image answered {other}"),
+        }
+    }
+    assert!(refused >= 29 - captcha::LIVE_PER_IP as usize, "{refused}");
+}

@@ -57,16 +57,13 @@ pub async fn form(
         return Ok(redirect("/discover"));
     }
     let next = safe_next(query.next.as_deref()).unwrap_or_default();
-    // An IP past its failure threshold sees the captcha straight away.
+    // An IP past its failure threshold sees the captcha straight away; the
+    // answer is made when the image is asked for, never by the page view.
     let ip_bucket = client_ip::bucket(&req);
-    let captcha = if defence::stance(&state.counters, &state.runtime, "", &ip_bucket)
+    let captcha = defence::stance(&state.counters, &state.runtime, "", &ip_bucket)
         .await?
         .captcha
-    {
-        Some(captcha::issue(&state.counters).await)
-    } else {
-        None
-    };
+        .then(captcha::fresh_id);
     crate::web::ok(&LoginPage {
         providers: providers(&state),
         page: page_ctx,
@@ -84,12 +81,11 @@ async fn refused(
     page_ctx: Page,
     form: &LoginForm,
     code: FieldCode,
-    with_captcha: bool,
+    with_captcha: Option<&str>,
 ) -> Result<HttpResponse, AppError> {
-    let captcha = if with_captcha {
-        Some(captcha::issue(&state.counters).await)
-    } else {
-        None
+    let captcha = match with_captcha {
+        Some(ip_bucket) => Some(captcha::issue(&state.counters, ip_bucket).await),
+        None => None,
     };
     render(
         StatusCode::UNAUTHORIZED,
@@ -121,7 +117,7 @@ pub async fn captcha_image(
             &client_ip::bucket(&req),
         )
         .await?;
-    match captcha::png(&state.counters, id).await? {
+    match captcha::png(&state.counters, id, &client_ip::bucket(&req)).await? {
         Some(png) => Ok(HttpResponse::Ok()
             .content_type("image/png")
             .insert_header(("cache-control", "no-store"))
@@ -138,12 +134,13 @@ pub async fn submit(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
+    let ip_bucket = client_ip::bucket(&req);
     let request = LoginRequest {
         email: form.email.clone(),
         password: form.password.clone(),
         remember: form.remember.is_some(),
         ip: client_ip::of(&req),
-        ip_bucket: client_ip::bucket(&req),
+        ip_bucket: ip_bucket.clone(),
         user_agent: user_agent(&req),
         replaces: page_ctx.user.as_ref().map(|u| u.session_id.clone()),
         captcha: form
@@ -159,12 +156,12 @@ pub async fn submit(
                 page_ctx,
                 &form,
                 FieldCode::InvalidCredentials,
-                captcha,
+                captcha.then_some(ip_bucket.as_str()),
             )
             .await
         }
         LoginOutcome::CaptchaNeeded(code) => {
-            return refused(&state, page_ctx, &form, code, true).await
+            return refused(&state, page_ctx, &form, code, Some(&ip_bucket)).await
         }
         LoginOutcome::SecondFactor(pending) => return second_step(&session, &pending),
     };
