@@ -26,4 +26,5 @@ use crate::jobs::Registry;
 /// The job kinds this feature owns.
 pub fn register_jobs(r: &mut Registry) {
     mails::register(r);
+    password::register(r);
 }

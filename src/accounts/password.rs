@@ -1,45 +1,73 @@
 //! Password reset by mailed link, and password change from settings.
 
-use super::reentry::{self, Caller, Guards};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::input::Email;
 use super::mails;
+use super::reentry::{self, Caller, Guards};
 use super::tokens::{self, Purpose};
 use crate::accounts::state::AccountsState;
 use crate::auth::policy;
 use crate::auth::users::MailStamp;
 use crate::auth::{sessions, Principal, User, UserId};
 use crate::error::{AppError, FieldCode, FieldErrors};
+use crate::jobs::{enqueue, JobContext, JobError, NewJob, Registry};
 use crate::security::password::{hash_off_executor, verify_off_executor, Verification};
 use crate::security::SecretString;
 
-/// Queues a reset mail if the address belongs to an active account and no
-/// reset mail went to it within the cool-down. The caller answers the same
-/// way in every case.
+/// The job that answers a reset request: it looks the address up, so the
+/// request does the same work whoever owns it (nothing to time).
+pub const RESET_REQUEST: &str = "account.reset_request";
+
+#[derive(Serialize, Deserialize)]
+struct ResetRequest {
+    email: String,
+    lang: String,
+}
+
+/// Queues the request's job, whatever the address: one insert, the same
+/// for a registered address as for any other, so neither the answer nor
+/// its timing tells which addresses are registered. The job mails a link if
+/// the address belongs to an active account and no reset mail went to it
+/// within the cool-down.
 pub async fn request_reset(
     state: &AccountsState,
     email: &Email,
     lang: &str,
 ) -> Result<(), AppError> {
-    let (email, lang, now) = (
-        email.as_str().to_string(),
-        lang.to_string(),
-        state.clock.now(),
-    );
-    let cooldown = state.settings.accounts.mail_cooldown;
+    let request = ResetRequest {
+        email: email.as_str().to_string(),
+        lang: lang.to_string(),
+    };
+    let now = state.clock.now();
     state
         .jobs
         .write_and_wake(move |c| {
-            let Some(user) = User::find_by_email(c, &email)?.filter(|u| u.is_active) else {
-                return Ok(());
-            };
-            if User::stamp_mail_if_cooled(c, user.id, MailStamp::Reset, now, cooldown)? {
-                mails::queue(c, mails::PASSWORD_RESET, user.id, &lang, now)?;
-            }
+            enqueue(c, NewJob::new(RESET_REQUEST, &request, now)?)?;
             Ok(())
         })
         .await
+}
+
+/// Registers the reset request's job.
+pub fn register(r: &mut Registry) {
+    r.register(RESET_REQUEST, |ctx: JobContext, payload| async move {
+        let ResetRequest { email, lang } = serde_json::from_str(&payload)?;
+        let (now, cooldown) = (ctx.clock.now(), ctx.settings.accounts.mail_cooldown);
+        ctx.db
+            .write(move |c| {
+                let found = User::find_by_email(c, &email)?.filter(|u| u.is_active);
+                let Some(user) = found else {
+                    return Ok(());
+                };
+                if User::stamp_mail_if_cooled(c, user.id, MailStamp::Reset, now, cooldown)? {
+                    mails::queue(c, mails::PASSWORD_RESET, user.id, &lang, now)?;
+                }
+                Ok(())
+            })
+            .await
+            .map_err(|e| JobError(e.to_string()))
+    });
 }
 
 /// The account a reset link belongs to, while it is usable.

@@ -173,3 +173,25 @@ async fn a_weak_new_password_is_refused_and_the_link_stays_usable() {
         303
     );
 }
+
+/// The request does the same work whoever owns the address: one job each,
+/// queued before anything about the account is looked at (the job does
+/// that), so the answer's timing tells nothing either.
+#[tokio::test]
+async fn a_reset_request_queues_the_same_job_for_a_registered_and_an_unknown_address() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "tom@example.com").await;
+    for email in ["tom@example.com", "who@example.com"] {
+        let res = app
+            .new_browser()
+            .post("/password-reset", &[("email", email)])
+            .await;
+        assert_eq!(res.status(), 303);
+    }
+    assert_eq!(
+        app.count("jobs WHERE kind = 'account.reset_request'").await,
+        2
+    );
+    let mail = app.mail.next_mail().await;
+    assert!(mail.contains("/password-reset/confirm?token="));
+}
