@@ -10,10 +10,23 @@ use tracing_subscriber::{fmt, EnvFilter};
 
 use crate::config::LogFormat;
 
+/// What is logged unless `RUST_LOG` says otherwise.
+const DEFAULT_FILTER: &str = "info,actix_server=warn,diesel=warn";
+
+/// Added to any filter: actix-web-prom warns "Cannot build mixed cardinality
+/// pattern" whenever a middleware (the admin guard) answers before the
+/// route's parameters are read; it then labels the request with the route
+/// pattern, which is what we want, so those warnings are noise.
+const QUIET: &str = "actix_web_prom=error";
+
 /// Installs the global subscriber once; later calls (tests) are no-ops.
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn,diesel=warn"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let filter = match QUIET.parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    };
     let builder = fmt().with_env_filter(filter).with_target(false);
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
@@ -27,6 +40,10 @@ pub fn init(format: LogFormat) {
 fn text_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> {
     use tracing_subscriber::field::MakeExt;
     tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
+        // What the log crate's bridge adds (its target, file, line).
+        if field.name().starts_with("log.") {
+            return Ok(());
+        }
         let text = escape_controls(&format!("{value:?}"));
         if field.name() == "message" {
             write!(w, "{text}")

@@ -49,11 +49,53 @@ impl Nickname {
         if s.chars().any(is_invisible_or_control) {
             return Err(FieldCode::InvalidNickname);
         }
+        if s.chars().all(|c| c.is_whitespace() || is_blank_glyph(c)) {
+            return Err(FieldCode::NicknameInvisible);
+        }
+        if impersonates_staff(s) {
+            return Err(FieldCode::NicknameReserved);
+        }
         Ok(Self(s.to_string()))
     }
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Characters that draw nothing although they are not white space (Hangul
+/// and halfwidth fillers, the Braille blank, the soft hyphen, combining
+/// grapheme joiner, Khmer and Mongolian invisible vowels and selectors): a
+/// name made only of them looks empty.
+fn is_blank_glyph(c: char) -> bool {
+    matches!(c,
+        '\u{3164}' | '\u{115F}' | '\u{1160}' | '\u{FFA0}' | '\u{2800}'
+        | '\u{00AD}' | '\u{034F}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180D}' | '\u{FE00}'..='\u{FE0F}')
+}
+
+/// Words a member's name may not use, because they read as the site or its
+/// staff speaking.
+const RESERVED_WORDS: &[&str] = &[
+    "admin",
+    "administrator",
+    "moderator",
+    "official",
+    "root",
+    "staff",
+    "support",
+    "swiper",
+    "system",
+];
+
+/// Whether a name reads as staff or the site: one of its words is reserved,
+/// or, with the separators dropped, the whole name is ("A.d.m.i.n").
+fn impersonates_staff(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    let mut words = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty());
+    let joined: String = lower.chars().filter(|c| c.is_alphanumeric()).collect();
+    words.any(|w| RESERVED_WORDS.contains(&w)) || RESERVED_WORDS.contains(&joined.as_str())
 }
 
 /// The `sex` field of a form.
@@ -151,6 +193,44 @@ mod tests {
             Email::parse(&format!("{}@x.io", "a".repeat(300))),
             Err(FieldCode::TooLong)
         );
+    }
+
+    #[test]
+    fn blank_and_staff_sounding_nicknames_are_refused_with_their_codes() {
+        for blank in [
+            "\u{3164}",
+            "\u{3164} \u{3164}",
+            "\u{2800}",
+            "\u{FFA0}\u{00AD}",
+        ] {
+            assert_eq!(
+                Nickname::parse(blank),
+                Err(FieldCode::NicknameInvisible),
+                "{blank:?}"
+            );
+        }
+        for staff in [
+            "admin",
+            "Swiper Support",
+            "A.d.m.i.n",
+            "official-moderator",
+            "SWIPER",
+        ] {
+            assert_eq!(
+                Nickname::parse(staff),
+                Err(FieldCode::NicknameReserved),
+                "{staff:?}"
+            );
+        }
+        for fine in [
+            "Badminton fan",
+            "Adminah",
+            "Supporter",
+            "\u{3164}Bo",
+            "李 Swipe",
+        ] {
+            assert!(Nickname::parse(fine).is_ok(), "{fine:?}");
+        }
     }
 
     #[test]

@@ -45,6 +45,8 @@ crate::text_enum!(
         TooLong => "too_long",
         InvalidEmail => "invalid_email",
         InvalidNickname => "invalid_nickname",
+        NicknameInvisible => "nickname_invisible",
+        NicknameReserved => "nickname_reserved",
         InvalidChoice => "invalid_choice",
         InvalidDate => "invalid_date",
         BirthdayInFuture => "birthday_in_future",
