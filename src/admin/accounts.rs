@@ -21,7 +21,9 @@ use crate::auth::{plans, rbac, sessions, User, UserId};
 use crate::db::DbConnection;
 use crate::error::{AppError, ErrorCode};
 use crate::i18n::DEFAULT_LANG;
+use crate::matches::{self, store::Match};
 use crate::profiles::store::Profile;
+use crate::realtime::Hub;
 
 /// An action on a member's account.
 #[derive(Debug, Clone)]
@@ -94,17 +96,17 @@ impl AccountAction {
     }
 
     /// Makes the change inside the caller's transaction; an `Err` refuses
-    /// it (and rolls everything back).
+    /// it (and rolls everything back). Returns the matches it closed.
     fn apply(
         &self,
         c: &mut DbConnection,
         user: &User,
         now: NaiveDateTime,
         cooldown: std::time::Duration,
-    ) -> Result<(), AppError> {
+    ) -> Result<Vec<Match>, AppError> {
         let id = user.id;
         match self {
-            Self::Ban { .. } => ban_account(c, id, now)?,
+            Self::Ban { .. } => return Ok(ban_account(c, id, now)?),
             Self::Unban => {
                 User::set_active(c, id, true, now)?;
                 Profile::refresh_in_feed(c, id)?;
@@ -145,20 +147,33 @@ impl AccountAction {
                 plans::assign(c, id, plan.id)?;
             }
         }
-        Ok(())
+        Ok(Vec::new())
     }
 }
 
 /// Disables an account: every session ends (on every instance: the session
-/// rows go) and the member leaves discovery at once.
+/// rows go), the member leaves discovery at once, and their matches close
+/// for the other side (returned, for [`announce_ended`]).
 pub fn ban_account(
     c: &mut DbConnection,
     id: UserId,
     now: NaiveDateTime,
-) -> diesel::QueryResult<()> {
+) -> diesel::QueryResult<Vec<Match>> {
+    let closing = matches::store::all_of(c, id)?;
     User::set_active(c, id, false, now)?;
     sessions::revoke_all(c, id)?;
-    Profile::refresh_in_feed(c, id)
+    Profile::refresh_in_feed(c, id)?;
+    Ok(closing)
+}
+
+/// After an action that ends sessions commits: the member's sockets sign
+/// out on every instance, and after a ban the other side of each of their
+/// matches hears the conversation closed.
+pub async fn announce_ended(hub: &Hub, member: UserId, closing: &[Match]) {
+    hub.sessions_ended(member).await;
+    for m in closing {
+        matches::chat::closed(hub, m).await;
+    }
 }
 
 fn snapshot(c: &mut DbConnection, kind: Snapshot, id: UserId) -> Result<Option<Value>, AppError> {
@@ -214,7 +229,8 @@ fn refusal(
 
 /// How an action ended inside its transaction.
 enum Done {
-    Applied,
+    /// With the matches it closed.
+    Applied(Vec<Match>),
     /// Refused for the actor's rank (the refusal is audited).
     Refused,
 }
@@ -242,21 +258,21 @@ pub async fn act(
                 return Ok(Done::Refused);
             }
             let before = snapshot(c, spec.snapshot, target)?;
-            action.apply(c, &user, actor.now, cooldown)?;
+            let closing = action.apply(c, &user, actor.now, cooldown)?;
             let mut after = snapshot(c, spec.snapshot, target)?;
             if let (Some(Value::Object(map)), AccountAction::Ban { reason }) = (&mut after, &action)
             {
                 map.insert("reason".into(), Value::String(reason.clone()));
             }
             actor.record(c, spec.audit, ("user", target.to_string()), before, after)?;
-            Ok(Done::Applied)
+            Ok(Done::Applied(closing))
         })
         .await?;
-    if let Done::Refused = done {
+    let Done::Applied(closing) = done else {
         return Err(AppError::Forbidden);
-    }
+    };
     if spec.ends_sessions {
-        state.hub.sessions_ended(target).await;
+        announce_ended(&state.hub, target, &closing).await;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use super::accounts::{ban_account, may_ban};
+use super::accounts::{announce_ended, ban_account, may_ban};
 use super::audit::Actor;
 use super::state::AdminState;
 use crate::auth::plans;
@@ -48,9 +48,11 @@ pub async fn resolve_report(
             if !reports::resolve(c, id, resolution, staff, &note, now)? {
                 return Ok(Ok(None));
             }
-            if ban {
-                ban_account(c, report.target_id, now)?;
-            }
+            let closing = if ban {
+                ban_account(c, report.target_id, now)?
+            } else {
+                Vec::new()
+            };
             actor.record(
                 c,
                 "report.resolve",
@@ -63,11 +65,11 @@ pub async fn resolve_report(
                     "reported": report.target_id,
                 })),
             )?;
-            Ok(Ok(ban.then_some(report.target_id)))
+            Ok(Ok(ban.then_some((report.target_id, closing))))
         })
         .await?;
-    if let Some(member) = outcome? {
-        state.hub.sessions_ended(member).await;
+    if let Some((member, closing)) = outcome? {
+        announce_ended(&state.hub, member, &closing).await;
     }
     Ok(())
 }

@@ -318,6 +318,10 @@ pub fn may_view(
     if me == target || blocks::either(c, me, target)? {
         return Ok(false);
     }
+    // A banned member is hidden everywhere, from their matches too.
+    if !User::find(c, target)?.is_some_and(|u| u.is_active) {
+        return Ok(false);
+    }
     if matches::between(c, me, target)?.is_some() {
         return Ok(true);
     }

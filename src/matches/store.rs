@@ -124,20 +124,44 @@ pub fn between(c: &mut DbConnection, a: UserId, b: UserId) -> QueryResult<Option
 
 /// A match `me` is part of; someone else's match is not found.
 pub fn find_mine(c: &mut DbConnection, me: UserId, id: MatchId) -> QueryResult<Option<Match>> {
+    let active = || {
+        users::table
+            .filter(users::is_active.eq(true))
+            .select(users::id)
+    };
     matches::table
         .find(id)
         .filter(matches::user_a.eq(me).or(matches::user_b.eq(me)))
+        // A banned member's conversations are closed for the other side.
+        .filter(matches::user_a.eq_any(active()))
+        .filter(matches::user_b.eq_any(active()))
         .select(Match::as_select())
         .first(c)
         .optional()
 }
 
-/// My matches, newest first.
+/// My matches with active members, newest first (a banned member's are
+/// hidden).
 pub fn mine(c: &mut DbConnection, me: UserId, limit: i64) -> QueryResult<Vec<Match>> {
+    let active = || {
+        users::table
+            .filter(users::is_active.eq(true))
+            .select(users::id)
+    };
     matches::table
         .filter(matches::user_a.eq(me).or(matches::user_b.eq(me)))
+        .filter(matches::user_a.eq_any(active()))
+        .filter(matches::user_b.eq_any(active()))
         .order(matches::id.desc())
         .limit(limit)
+        .select(Match::as_select())
+        .load(c)
+}
+
+/// Every match of `member`, whoever is in it (a ban closes them all).
+pub fn all_of(c: &mut DbConnection, member: UserId) -> QueryResult<Vec<Match>> {
+    matches::table
+        .filter(matches::user_a.eq(member).or(matches::user_b.eq(member)))
         .select(Match::as_select())
         .load(c)
 }

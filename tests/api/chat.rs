@@ -677,3 +677,41 @@ async fn a_text_frame_that_is_not_utf8_closes_the_socket_with_invalid_payload() 
     assert_eq!(code, Some(1007));
     assert_eq!(stored(&app).await, 0);
 }
+
+/// A ban hides the member from their matches too: their page, the
+/// conversation and the list are gone for the other side, a message to them
+/// is refused, and the other side's open socket hears the conversation end.
+#[tokio::test]
+async fn a_ban_hides_the_member_from_their_matches_and_closes_the_conversations() {
+    let app = spawn_app().await;
+    let admin = crate::admin::staff(&app, "boss@example.com", "superadmin").await;
+    let (ana, ana_id, bo, _, m) = pair(&app, "ana@example.com", "bo@example.com").await;
+    assert_eq!(bo.get(&format!("/users/{ana_id}")).await.status(), 200);
+    let mut bo_ws = socket(&app, &bo, "").await;
+    let res = admin
+        .post(&format!("/admin/users/{ana_id}/ban"), &[("reason", "spam")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let closed = loop {
+        let frame = next_frame(&mut bo_ws).await;
+        if frame["type"] == "closed" {
+            break frame;
+        }
+    };
+    assert_eq!(closed["match_id"], m);
+    assert_eq!(bo.get(&format!("/users/{ana_id}")).await.status(), 404);
+    assert_eq!(bo.get(&format!("/matches/{m}")).await.status(), 404);
+    let res = bo
+        .post(
+            &format!("/matches/{m}/messages"),
+            &[("body", "still there?")],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(!bo
+        .html("/matches")
+        .await
+        .contains(&format!("/matches/{m}\"")));
+    assert_eq!(stored(&app).await, 0);
+    assert!(!ana.is_logged_in().await);
+}
