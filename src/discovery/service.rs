@@ -177,19 +177,26 @@ pub async fn swipe(
     }
     let superlike_limit = plan_of(state, me).await?.superlikes;
     let (id, now, site_tz) = (me.id, state.clock.now(), state.settings.time_zone);
+    let today = state.clock.today();
     let outcome = state
         .jobs
         .write_and_wake(move |c| {
             let Some(user) = User::find(c, id)? else {
                 return Err(AppError::LoginRequired);
             };
-            // Someone hidden from the feed or blocked either way can't be swiped.
-            let visible = Profile::find(c, target)?.is_some_and(|p| p.in_feed)
-                && !blocks::either(c, id, target)?;
-            if !visible {
+            let (Some(mine), Some(_)) = (Profile::find(c, id)?, Profile::find(c, target)?) else {
+                return Err(AppError::NotFound);
+            };
+            lock_pair(c, id, target)?;
+            if swipes::between(c, id, target)?.is_some() {
+                return Err(AppError::Refused(ErrorCode::AlreadySwiped));
+            }
+            // Only someone my feed would show me by the rules (sex, age,
+            // place, hidden, blocked), or who liked me: anyone else is a 404,
+            // whether or not they are in discovery.
+            if !swipeable(c, &Viewer::of(&mine, today), target, today)? {
                 return Err(AppError::NotFound);
             }
-            lock_pair(c, id, target)?;
             if kind == SwipeKind::Superlike {
                 let since = local_day_start(now, time_zone_of(&user, site_tz));
                 if swipes::count_since(c, id, SwipeKind::Superlike, since)? >= superlike_limit {
@@ -215,6 +222,23 @@ pub async fn swipe(
         .await?;
     state.feeds.remove(me.id, target);
     Ok(outcome)
+}
+
+/// Whether I may swipe `target` now: they are in my feed by the rules, or
+/// they liked me (and are still shown and not blocked either way).
+fn swipeable(
+    c: &mut DbConnection,
+    me: &Viewer,
+    target: UserId,
+    today: NaiveDate,
+) -> diesel::QueryResult<bool> {
+    if feed::contains(c, me, target, today)? {
+        return Ok(true);
+    }
+    let liked_me = swipes::between(c, target, me.id)?.is_some_and(|s| s.kind.is_positive());
+    Ok(liked_me
+        && Profile::find(c, target)?.is_some_and(|p| p.in_feed)
+        && !blocks::either(c, me.id, target)?)
 }
 
 /// What my membership plan allows today.

@@ -760,3 +760,75 @@ async fn a_changed_profile_changes_my_feed_at_once() {
     assert_eq!(res.status(), 303);
     assert_eq!(feed(&bo_browser, 1).await, vec![ana_id]);
 }
+
+/// A swipe is accepted only on someone my feed would show me by the rules:
+/// a member of the wrong sex, outside my ages or far away is a 404 like an
+/// unknown id (nothing tells who is in discovery), and lands in nobody's
+/// "who liked me". Someone who liked me may be liked back wherever they are.
+#[tokio::test]
+async fn a_swipe_is_refused_on_anyone_my_feed_would_not_show_me() {
+    let app = spawn_app().await;
+    let (ana_b, ana) = join(
+        &app,
+        &Person::new("ana@example.com", "female", "1990-05-17").wants("male"),
+    )
+    .await;
+    let (_, woman) = join(
+        &app,
+        &Person::new("cleo@example.com", "female", "1991-01-01"),
+    )
+    .await;
+    let (_, too_old) = join(
+        &app,
+        &Person::new("old@example.com", "male", "1950-01-01").ages("18", "99"),
+    )
+    .await;
+    let (far_b, far) = join(
+        &app,
+        &Person::new("far@example.com", "male", "1989-01-01").at("35.6762", "139.6503", "100"),
+    )
+    .await;
+    let (_, near) = join(&app, &Person::new("near@example.com", "male", "1989-02-02")).await;
+    // Ana wants men 30–40 years old.
+    let res = ana_b
+        .post(
+            "/profile",
+            &[
+                ("nickname", "ana"),
+                ("bio", ""),
+                ("city", "Paris"),
+                ("latitude", "48.8566"),
+                ("longitude", "2.3522"),
+                ("time_zone", "Europe/Paris"),
+                ("want_sex", "male"),
+                ("min_age", "30"),
+                ("max_age", "40"),
+                ("max_distance_km", "100"),
+                ("discoverable", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    for (target, who) in [
+        (woman, "a woman"),
+        (too_old, "a man of 76"),
+        (far, "a man in Tokyo"),
+    ] {
+        let res = swipe(&ana_b, target, "like").await;
+        assert_eq!(res.status(), 404, "{who}");
+        assert_eq!(
+            swipe(&ana_b, 999_999, "like").await.status(),
+            404,
+            "unknown"
+        );
+    }
+    assert_eq!(app.count("swipes").await, 0, "nothing stored");
+    assert_eq!(
+        swipe(&ana_b, near, "like").await.status(),
+        303,
+        "in her feed"
+    );
+    // The man in Tokyo likes Ana (she is out of his reach too, but likes are
+    // his to give only where his feed shows her): refused as well.
+    assert_eq!(swipe(&far_b, ana, "like").await.status(), 404);
+}
