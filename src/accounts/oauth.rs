@@ -326,6 +326,7 @@ pub async fn callback(
         provider: p.name.clone(),
         identity,
         until: now_secs(state) + FLOW_SECS,
+        nonce: random::token(16),
     };
     let json = serde_json::to_vec(&pending).map_err(|e| AppError::internal("oauth", e))?;
     Ok(Callback::NeedsProfile(state.keys.oauth.seal(&json)))
@@ -337,6 +338,8 @@ pub struct PendingProfile {
     pub provider: String,
     pub identity: ProviderIdentity,
     until: i64,
+    /// The cookie completes one sign-up: a replay is refused.
+    nonce: String,
 }
 
 pub fn pending_profile(state: &AccountsState, cookie: Option<&str>) -> Option<PendingProfile> {
@@ -358,7 +361,15 @@ pub struct ProfileForm {
 pub enum Completed {
     Login(LoginOutcome),
     Invalid(FieldErrors),
+    /// The provider's own email has an account: log in with it and link.
     EmailTaken,
+    /// An email the member typed: created unverified and mailed, or, when
+    /// it has an account, its owner is mailed instead. The answer is the
+    /// same either way (as `/signup` answers), so the form tells nobody
+    /// which addresses are registered.
+    CheckEmail,
+    /// The sign-up cookie was used already.
+    Spent,
 }
 
 /// Creates the member from a provider identity and the profile form, links
@@ -392,6 +403,30 @@ pub async fn complete_profile(
     else {
         return Ok(Completed::Invalid(errors));
     };
+    let typed = pending.identity.email.is_none();
+    if typed {
+        // A typed address is a sign-up: limited as `/signup` is.
+        state
+            .counters
+            .enforce(
+                &state.runtime,
+                crate::limits::rules::SIGNUP_PER_EMAIL,
+                &crate::limits::rules::email_subject(email.as_str()),
+            )
+            .await?;
+    }
+    // One completed sign-up per cookie, on every instance.
+    let uses = state
+        .counters
+        .hit(
+            &format!("oauth-signup:{}", pending.nonce),
+            std::time::Duration::from_secs(FLOW_SECS.unsigned_abs()),
+            2,
+        )
+        .await;
+    if uses.count > 1 {
+        return Ok(Completed::Spent);
+    }
     // A password nobody knows: checking it costs what any check costs.
     let secret = SecretString::new(random::token(32));
     let hash = hash_off_executor(&secret, state.settings.passwords.iterations).await?;
@@ -404,6 +439,7 @@ pub async fn complete_profile(
         password: secret,
     };
     let (lang, now) = (lang.to_string(), state.clock.now());
+    let owner_lang = lang.clone();
     let (provider, subject) = (pending.provider.clone(), pending.identity.subject.clone());
     let created = state
         .jobs
@@ -435,8 +471,11 @@ pub async fn complete_profile(
         .await;
     let id = match created {
         Ok(Some(id)) => id,
-        Ok(None) => return Ok(Completed::EmailTaken),
-        Err(AppError::Refused(_)) => return Ok(Completed::EmailTaken),
+        Ok(None) | Err(AppError::Refused(_)) if typed => {
+            signup::tell_owner(state, &given_email, &owner_lang, now).await?;
+            return Ok(Completed::CheckEmail);
+        }
+        Ok(None) | Err(AppError::Refused(_)) => return Ok(Completed::EmailTaken),
         Err(e) => return Err(e),
     };
     events::record(
@@ -447,6 +486,10 @@ pub async fn complete_profile(
         client_info.1,
     )
     .await;
+    if typed {
+        // Logged in once the address is confirmed (then through the provider).
+        return Ok(Completed::CheckEmail);
+    }
     let user = state
         .db
         .primary(move |c| Ok(User::find(c, id)?))

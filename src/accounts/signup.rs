@@ -146,22 +146,33 @@ pub async fn sign_up(
     match created {
         Ok(id) => Ok(SignupOutcome::Created(id)),
         Err(CreateError::Taken) => {
-            // The answer is the same as for a new address; the owner hears
-            // about it by mail instead.
-            state
-                .jobs
-                .write_and_wake(move |c| {
-                    if let Some(owner) = User::find_by_email(c, &email)? {
-                        let lang = owner.language.clone().unwrap_or(lang);
-                        mails::queue_notice(c, mails::Notice::SignupTaken, owner.id, &lang, now)?;
-                    }
-                    Ok(())
-                })
-                .await?;
+            tell_owner(state, &email, &lang, now).await?;
             Ok(SignupOutcome::EmailTaken)
         }
         Err(CreateError::Database(e)) => Err(e.into()),
     }
+}
+
+/// Someone signed up with a registered address: the answer is the same as
+/// for a new one, and the owner hears about it by mail instead (in their
+/// language, else `lang`).
+pub async fn tell_owner(
+    state: &AccountsState,
+    email: &str,
+    lang: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<(), AppError> {
+    let (email, lang) = (email.to_string(), lang.to_string());
+    state
+        .jobs
+        .write_and_wake(move |c| {
+            if let Some(owner) = User::find_by_email(c, &email)? {
+                let lang = owner.language.clone().unwrap_or(lang);
+                mails::queue_notice(c, mails::Notice::SignupTaken, owner.id, &lang, now)?;
+            }
+            Ok(())
+        })
+        .await
 }
 
 #[derive(Debug)]

@@ -214,13 +214,18 @@ async fn the_last_way_to_log_in_cannot_be_removed() {
         )
         .await;
     assert_eq!(res.status(), 303);
-    assert!(b.is_logged_in().await);
+    // A typed address is confirmed by mail before anyone logs in with it.
+    assert_eq!(location(&res), "/login?notice=check_email");
     assert_eq!(
         app.count("users WHERE email_verified_at IS NULL").await,
         1,
         "an unconfirmed email is verified by mail"
     );
-    assert!(app.mail.next_mail().await.contains("/verify-email?token="));
+    let link = link_in(&app.mail.next_mail().await, "/verify-email?token=");
+    assert_eq!(b.get(&link).await.status(), 200);
+    let res = oauth_login(&b).await;
+    assert_eq!(res.status(), 303);
+    assert!(b.is_logged_in().await, "the linked provider logs in");
 
     let res = b.post("/settings/oauth/test/unlink", &[]).await;
     assert_error(res, 409, "last_login_method").await;
@@ -233,4 +238,50 @@ async fn the_last_way_to_log_in_cannot_be_removed() {
             .status(),
         401
     );
+}
+
+/// Completing a sign-up with a typed email answers as `/signup` does,
+/// whether or not the address has an account (its owner is mailed), and the
+/// sign-up cookie completes one sign-up: a replay is sent back to log in.
+#[tokio::test]
+async fn completing_with_a_typed_email_tells_nobody_which_addresses_are_registered() {
+    let provider = FakeProvider::start().await;
+    let app = app_with(&provider).await;
+    app.member(&app.browser, "taken@example.com").await;
+    provider.set_user("u-9", None, "Nine");
+    let b = app.new_browser();
+    assert_eq!(location(&oauth_login(&b).await), "/auth/oauth/complete");
+    let cookie_jar = b.clone();
+    let fields = |email: &'static str| {
+        [
+            ("email", email),
+            ("nickname", "Nine"),
+            ("sex", "male"),
+            ("birthday", "1990-01-01"),
+        ]
+    };
+    let taken = b
+        .post("/auth/oauth/complete", &fields("taken@example.com"))
+        .await;
+    assert_eq!(taken.status(), 303);
+    assert_eq!(location(&taken), "/login?notice=check_email");
+    let notice = app.mail.next_mail().await;
+    assert!(notice.contains("taken@example.com"), "the owner is told");
+    assert_eq!(app.count("users").await, 1, "no second account");
+    // The same cookie again, with a fresh address: spent.
+    let replay = cookie_jar
+        .post("/auth/oauth/complete", &fields("fresh@example.com"))
+        .await;
+    assert_eq!(location(&replay), "/login");
+    assert_eq!(app.count("users").await, 1);
+
+    // A new flow with a fresh address gets the very same answer.
+    let c = app.new_browser();
+    assert_eq!(location(&oauth_login(&c).await), "/auth/oauth/complete");
+    let fresh = c
+        .post("/auth/oauth/complete", &fields("fresh@example.com"))
+        .await;
+    assert_eq!(fresh.status(), taken.status());
+    assert_eq!(location(&fresh), "/login?notice=check_email");
+    assert_eq!(app.count("users").await, 2);
 }

@@ -15,6 +15,7 @@ use crate::accounts::signup;
 use crate::accounts::state::AccountsState;
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorCode, FieldCode};
+use crate::limits::rules;
 use crate::web::forms::user_agent;
 use crate::web::{client_ip, redirect, render, FormErrors, Page};
 
@@ -187,6 +188,15 @@ pub async fn complete_submit(
         return Ok(redirect("/login"));
     };
     let form = form.into_inner();
+    // A completion is a sign-up: limited per address as `/signup` is.
+    state
+        .counters
+        .enforce(
+            &state.runtime,
+            rules::SIGNUP_PER_IP,
+            &client_ip::bucket(&req),
+        )
+        .await?;
     let (ip, ua) = (client_ip::of(&req), user_agent(&req));
     let lang = page.t.lang().to_string();
     let mut res = match oauth::complete_profile(&state, &pending, &form, &lang, (&ip, &ua)).await? {
@@ -210,6 +220,8 @@ pub async fn complete_submit(
             StatusCode::CONFLICT,
             FieldCode::OauthEmailTaken,
         )?,
+        Completed::CheckEmail => redirect("/login?notice=check_email"),
+        Completed::Spent => redirect("/login"),
     };
     res.add_cookie(&removal(oauth::SIGNUP_COOKIE))
         .map_err(|e| AppError::internal("cookie", e))?;
