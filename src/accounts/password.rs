@@ -12,7 +12,7 @@ use crate::auth::users::MailStamp;
 use crate::auth::{sessions, Principal, User, UserId};
 use crate::error::{AppError, FieldCode, FieldErrors};
 use crate::jobs::{enqueue, JobContext, JobError, NewJob, Registry};
-use crate::security::password::{hash_off_executor, verify_off_executor, Verification};
+use crate::security::password::hash_off_executor;
 use crate::security::SecretString;
 
 /// The job that answers a reset request: it looks the address up, so the
@@ -142,22 +142,6 @@ pub async fn reset_with_token(
 pub struct ChangePasswordForm {
     pub current_password: SecretString,
     pub new_password: SecretString,
-}
-
-/// Whether `password` is `user`'s current password: the check a sensitive
-/// action (changing the password, turning 2FA off, staff changes) asks for.
-pub async fn is_current(
-    user: &User,
-    password: &SecretString,
-    iterations: u32,
-) -> Result<bool, AppError> {
-    Ok(verify_off_executor(
-        password,
-        user.password_hash.expose().to_string(),
-        iterations,
-    )
-    .await?
-        != Verification::Invalid)
 }
 
 /// Changes the password of the logged-in member after checking the current

@@ -16,6 +16,7 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::limits::Counters;
 use crate::runtime::RuntimeSettings;
+use crate::security::password::{verify_off_executor, Verification};
 use crate::security::SecretString;
 use crate::web::client_ip;
 use crate::web::forms::user_agent;
@@ -61,6 +62,22 @@ impl<'a> Guards<'a> {
     }
 }
 
+/// Whether `password` is `user`'s current password, uncounted (the check
+/// itself; [`check`] is what flows use).
+pub async fn is_current(
+    user: &User,
+    password: &SecretString,
+    iterations: u32,
+) -> Result<bool, AppError> {
+    Ok(verify_off_executor(
+        password,
+        user.password_hash.expose().to_string(),
+        iterations,
+    )
+    .await?
+        != Verification::Invalid)
+}
+
 /// Whether `password` is `user`'s, counted as a login attempt would be.
 pub async fn check(
     guards: &Guards<'_>,
@@ -73,7 +90,7 @@ pub async fn check(
             retry_after_secs: defence::RETRY_AFTER_SECS,
         });
     }
-    if super::password::is_current(user, password, guards.iterations).await? {
+    if is_current(user, password, guards.iterations).await? {
         return Ok(true);
     }
     let bucket = &caller.ip_bucket;

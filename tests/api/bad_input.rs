@@ -232,7 +232,7 @@ async fn bad_input_on_every_form_is_a_clear_4xx_that_changes_nothing() {
         .await
         .expect("the member");
     let password = GOOD_PASSWORD.to_string().into();
-    assert!(swiper::accounts::password::is_current(
+    assert!(swiper::accounts::reentry::is_current(
         &user,
         &password,
         TEST_ITERATIONS.parse().unwrap()
