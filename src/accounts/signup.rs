@@ -153,6 +153,14 @@ pub async fn sign_up(
     }
 }
 
+/// Sign-ups from one address (an IPv6 /64): `SIGNUP_PER_IP` a window.
+pub async fn limit_address(state: &AccountsState, ip_bucket: &str) -> Result<(), AppError> {
+    state
+        .counters
+        .enforce(&state.runtime, rules::SIGNUP_PER_IP, ip_bucket)
+        .await
+}
+
 /// Someone signed up with a registered address: the answer is the same as
 /// for a new one, and the owner hears about it by mail instead (in their
 /// language, else `lang`).

@@ -15,7 +15,6 @@ use crate::accounts::signup;
 use crate::accounts::state::AccountsState;
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorCode, FieldCode};
-use crate::limits::rules;
 use crate::web::forms::user_agent;
 use crate::web::{client_ip, redirect, render, FormErrors, Page};
 
@@ -189,14 +188,7 @@ pub async fn complete_submit(
     };
     let form = form.into_inner();
     // A completion is a sign-up: limited per address as `/signup` is.
-    state
-        .counters
-        .enforce(
-            &state.runtime,
-            rules::SIGNUP_PER_IP,
-            &client_ip::bucket(&req),
-        )
-        .await?;
+    signup::limit_address(&state, &client_ip::bucket(&req)).await?;
     let (ip, ua) = (client_ip::of(&req), user_agent(&req));
     let lang = page.t.lang().to_string();
     let mut res = match oauth::complete_profile(&state, &pending, &form, &lang, (&ip, &ua)).await? {

@@ -5,7 +5,6 @@ use askama::Template;
 use crate::accounts::signup::{self, SignupForm, SignupOutcome};
 use crate::accounts::state::AccountsState;
 use crate::error::AppError;
-use crate::limits::rules;
 use crate::web::client_ip;
 use crate::web::{redirect, render, FormErrors, Page};
 
@@ -49,14 +48,7 @@ pub async fn submit(
     form: web::Form<SignupForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    state
-        .counters
-        .enforce(
-            &state.runtime,
-            rules::SIGNUP_PER_IP,
-            &client_ip::bucket(&req),
-        )
-        .await?;
+    signup::limit_address(&state, &client_ip::bucket(&req)).await?;
     let errors = match signup::sign_up(&state, &form, page_ctx.t.lang()).await? {
         // A registered address gets the same answer (its owner is mailed),
         // so the form cannot be used to find out who has an account.
