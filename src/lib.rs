@@ -24,6 +24,7 @@ pub mod realtime;
 pub mod runtime;
 pub mod security;
 pub mod seed;
+pub mod slots;
 pub mod startup;
 pub mod state;
 pub mod storage;

@@ -90,33 +90,22 @@ pub async fn hash_off_executor(
 
 /// How many hashes may run at once: half the cores, at least one.
 fn slot_count() -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    (cores / 2).max(1)
+    crate::slots::cores() / 2
 }
 
-fn hashing_slots() -> &'static std::sync::Arc<tokio::sync::Semaphore> {
-    static SLOTS: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> =
-        std::sync::OnceLock::new();
-    SLOTS.get_or_init(|| std::sync::Arc::new(tokio::sync::Semaphore::new(slot_count())))
+fn hashing_slots() -> &'static crate::slots::Slots {
+    static SLOTS: std::sync::OnceLock<crate::slots::Slots> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| crate::slots::Slots::new(slot_count()))
 }
 
-/// Runs `work` on the blocking pool once a hashing slot is free. The slot
-/// goes with the work, so a request dropped meanwhile (the client left)
-/// frees it only when the hash is done, never while it still runs.
+/// Runs `work` on the blocking pool once a hashing slot is free.
 async fn in_hashing_slot<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, crate::error::AppError> {
-    let slot = hashing_slots()
-        .clone()
-        .acquire_owned()
+    hashing_slots()
+        .run(work)
         .await
-        .map_err(|e| crate::error::AppError::internal("password hashing", e))?;
-    actix_web::web::block(move || {
-        let _slot = slot;
-        work()
-    })
-    .await
-    .map_err(|e| crate::error::AppError::internal("password hashing", e))
+        .map_err(|e| crate::error::AppError::internal("password hashing", e))
 }
 
 /// [`verify`] on the blocking thread pool.
@@ -188,7 +177,7 @@ mod tests {
     async fn no_more_hashes_run_at_once_than_there_are_slots() {
         use std::sync::atomic::{AtomicUsize, Ordering};
         use std::sync::Arc;
-        let slots = slot_count();
+        let slots = hashing_slots().count();
         let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
         let calls = (0..8).map(|_| {
             let (running, most) = (running.clone(), most.clone());
