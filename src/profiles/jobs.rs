@@ -86,12 +86,15 @@ async fn process(ctx: JobContext, payload: String) -> Result<(), JobError> {
             .await?;
         return Err(JobError("the upload is missing".into()));
     };
-    let rendered = actix_web::web::block(move || {
-        let img = imaging::decode(&bytes)?;
-        let (w, h) = (img.width(), img.height());
-        Ok::<_, imaging::ImageError>((imaging::renditions(img)?, w, h))
-    })
-    .await?;
+    // Decoding is where the memory goes: it waits for one of the process's
+    // decode slots, and the slot is held until the sizes are made.
+    let rendered = imaging::decode_slots()
+        .run(move || {
+            let img = imaging::decode(&bytes)?;
+            let (w, h) = (img.width(), img.height());
+            Ok::<_, imaging::ImageError>((imaging::renditions(img)?, w, h))
+        })
+        .await?;
     let (renditions, w, h) = match rendered {
         Ok(r) => r,
         Err(e) => {

@@ -1,4 +1,4 @@
-//! Profile flows: save the profile, upload a photo (validate → store the
+//! Profile flows: save the profile, upload a photo (check the header → store the
 //! upload → row + processing job in one transaction → wake), choose the main
 //! photo, delete one. Nothing half-done remains when a step fails: an upload
 //! whose row could not be written is deleted, and files of deleted photos are
@@ -74,9 +74,11 @@ async fn photo_count(state: &ProfilesState, user: UserId) -> Result<i64, AppErro
         .await
 }
 
-/// A new photo: the bytes are checked (type from the content, decoded under
-/// limits), stored as a private upload, and the row and its processing job
-/// are written in one transaction. The first photo becomes the main one.
+/// A new photo: the bytes are checked (type from the content, the header's
+/// size and colour depth against the decoding budget), stored as a private
+/// upload, and the row and its processing job are written in one
+/// transaction. The first photo becomes the main one. Pixels damaged behind
+/// a sound header are found by the job, which marks the photo failed.
 pub async fn upload_photo(
     state: &ProfilesState,
     me: &Principal,
@@ -88,9 +90,11 @@ pub async fn upload_photo(
     if photo_count(state, me.id).await? >= MAX_PHOTOS {
         return Ok(Err(UploadRefused::LimitReached));
     }
+    // The header only: the job decodes, once, in a decode slot. A scan of
+    // up to the size limit (a JPEG's end marker) stays off the executor.
     let checked = actix_web::web::block({
         let bytes = bytes.clone();
-        move || imaging::decode(&bytes).map(|_| ())
+        move || imaging::inspect(&bytes).map(|_| ())
     })
     .await
     .map_err(|e| AppError::internal("image decoding", e))?;

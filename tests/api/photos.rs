@@ -102,6 +102,23 @@ fn png_claiming(side: u32) -> Vec<u8> {
     bytes
 }
 
+/// A `side`×`side` 16-bit RGBA PNG, transparent black: 8 bytes a pixel once
+/// decoded, a few megabytes at most as a file. The zeroed buffer is never
+/// written, so it costs the test little memory.
+fn png_rgba16(side: u32) -> Vec<u8> {
+    use image::ImageEncoder;
+    let pixels = vec![0u8; side as usize * side as usize * 8];
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new_with_quality(
+        &mut out,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::NoFilter,
+    )
+    .write_image(&pixels, side, side, image::ExtendedColorType::Rgba16)
+    .unwrap();
+    out
+}
+
 /// Uploads `bytes` as the `photo` field, as the profile page's form does.
 pub async fn upload(browser: &Browser, name: &str, bytes: Vec<u8>) -> reqwest::Response {
     let token = browser.csrf().await;
@@ -265,6 +282,56 @@ async fn bad_uploads_are_refused_with_a_code_and_leave_no_row_and_no_file() {
             "{name}: no job"
         );
     }
+}
+
+#[tokio::test]
+async fn an_image_whose_decoded_pixels_exceed_the_budget_is_refused_in_the_request() {
+    // 8000×8000 is within the side limit, but 16-bit RGBA makes it 512 MB
+    // of pixels: refused from its header, before anything is decoded. (Made
+    // first: encoding it takes longer than an idle connection is kept.)
+    let bomb = png_rgba16(8_000);
+    let app = spawn_app().await;
+    app.member(&app.browser, "deep@example.com").await;
+    assert!(
+        bomb.len() < 5 * 1024 * 1024,
+        "well under the 10 MiB upload limit: {} bytes",
+        bomb.len()
+    );
+    let res = upload(&app.browser, "deep.png", bomb).await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("data-error-code=\"image_too_large\""),
+        "{body}"
+    );
+    assert_eq!(app.count("photos").await, 0, "no row");
+    assert!(media_files(&app).is_empty(), "no file");
+
+    // A 16-bit image within the budget is processed like any other.
+    let res = upload(&app.browser, "deep.png", png_rgba16(2_000)).await;
+    assert_eq!(res.status(), 303);
+    wait_processed(&app.browser).await;
+    assert_eq!(app.count("photos WHERE status = 'ready'").await, 1);
+}
+
+#[tokio::test]
+async fn damaged_pixels_behind_a_sound_header_are_accepted_and_marked_failed_by_the_job() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "broken@example.com").await;
+    // The header and the start of the pixel data are intact; the rest is
+    // cut off. Only a decode finds that, and the request does not decode.
+    let mut damaged = png_rgba16(1_000);
+    damaged.truncate(damaged.len() * 2 / 3);
+    let res = upload(&app.browser, "broken.png", damaged).await;
+    assert_eq!(
+        res.status(),
+        303,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let html = wait_processed(&app.browser).await;
+    assert!(html.contains("placeholder failed"), "{html}");
+    assert_eq!(app.count("photos WHERE status = 'failed'").await, 1);
 }
 
 #[tokio::test]
