@@ -32,6 +32,11 @@ async fn holder(app: &TestApp, email: &'static str, role: &'static str) -> UserI
     id
 }
 
+async fn is_active(app: &TestApp, id: UserId) -> bool {
+    app.db(move |c| users::table.find(id).select(users::is_active).first(c))
+        .await
+}
+
 async fn refusals(app: &TestApp) -> i64 {
     app.count("audit_log WHERE action LIKE '%.refused'").await
 }
@@ -99,14 +104,7 @@ async fn every_staff_role_against_every_account_action_on_a_superadmin_an_equal_
             }
         }
         // The superadmin's account is untouched by anyone below it.
-        let active = app
-            .db(move |c| {
-                users::table
-                    .find(top)
-                    .select(users::is_active)
-                    .first::<bool>(c)
-            })
-            .await;
+        let active = is_active(&app, top).await;
         assert!(active || is_superadmin, "{} banned a superadmin", role.name);
         if is_superadmin {
             // Put the superadmin back for the roles after it.
@@ -138,14 +136,7 @@ async fn a_moderator_cannot_ban_a_superadmin_from_the_reports_queue_either() {
         )
         .await;
     assert_error(res, 403, "forbidden").await;
-    let active = app
-        .db(move |c| {
-            users::table
-                .find(top)
-                .select(users::is_active)
-                .first::<bool>(c)
-        })
-        .await;
+    let active = is_active(&app, top).await;
     assert!(active, "the superadmin is not banned");
     let refused = app
         .db(|c| {
