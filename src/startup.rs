@@ -83,6 +83,10 @@ pub fn migrate_and_sync(c: &mut db::DbConnection) -> Result<usize, AppError> {
     let now = chrono::Utc::now().naive_utc();
     auth::rbac::sync(c, now)?;
     auth::plans::sync(c, now)?;
+    if applied > 0 {
+        // A migration may have filled or indexed a table.
+        db::analyze(c)?;
+    }
     Ok(applied)
 }
 

@@ -81,6 +81,14 @@ pub fn connect(backend: Backend, url: &str) -> Result<DbConnection, r2d2::Error>
     }
 }
 
+/// Refreshes the planner's statistics (the same statement on both
+/// backends). Run after a bulk load: right after `swiper seed` the feed's
+/// re-check otherwise plans from an empty table's estimates until
+/// autovacuum gets there.
+pub fn analyze(conn: &mut DbConnection) -> QueryResult<()> {
+    conn.batch_execute("ANALYZE")
+}
+
 /// Runs the embedded migrations of the connection's backend.
 pub fn migrate(conn: &mut DbConnection) -> Result<usize, AppError> {
     let applied = match conn {

@@ -15,7 +15,7 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel::ConnectionError;
 
 pub use connection::DbConnection;
-pub use dialect::{insert_unique, is_unique_violation, migrate, transaction, Backend};
+pub use dialect::{analyze, insert_unique, is_unique_violation, migrate, transaction, Backend};
 
 use crate::error::AppError;
 

@@ -832,3 +832,32 @@ async fn a_swipe_is_refused_on_anyone_my_feed_would_not_show_me() {
     // his to give only where his feed shows her): refused as well.
     assert_eq!(swipe(&far_b, ana, "like").await.status(), 404);
 }
+
+/// A bulk load ends with the planner's statistics refreshed, so the first
+/// discovery pages after `swiper seed` plan as well as an hour later (no
+/// waiting for autovacuum), on both backends.
+#[tokio::test]
+async fn seeding_leaves_the_tables_analysed() {
+    use diesel::RunQueryDsl;
+    let app = spawn_app().await;
+    let s = &app.state;
+    swiper::seed::seed(&s.db, &s.media, &s.clock, 1000, 300, 0, false)
+        .await
+        .expect("seeded");
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    // The rows the planner believes `profiles` holds.
+    let query = if app.db.is_postgres() {
+        "SELECT CAST(reltuples AS BIGINT) AS n FROM pg_class WHERE relname = 'profiles'"
+    } else {
+        "SELECT COALESCE(MAX(CAST(stat AS INTEGER)), 0) AS n FROM sqlite_stat1 \
+         WHERE tbl = 'profiles'"
+    };
+    let estimated = app
+        .db(move |c| diesel::sql_query(query).get_result::<N>(c).map(|r| r.n))
+        .await;
+    assert_eq!(estimated, 300, "the statistics know the seeded rows");
+}
