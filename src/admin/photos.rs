@@ -11,6 +11,7 @@ use super::changes;
 use super::guard::Staff;
 use crate::admin::state::AdminState;
 use crate::error::AppError;
+use crate::profiles::imaging::SIZES;
 use crate::profiles::photos::{size_key, Photo, PhotoId};
 use crate::web::{redirect, Page};
 
@@ -32,8 +33,10 @@ pub async fn queue(
     let photos = photos
         .into_iter()
         .map(|p| {
-            let url =
-                crate::storage::public_url(&state.settings.media, &size_key(&p.storage_key, 320));
+            let url = crate::storage::public_url(
+                &state.settings.media,
+                &size_key(&p.storage_key, SIZES[0]),
+            );
             (p, url)
         })
         .collect();

@@ -16,6 +16,7 @@ use crate::auth::{plans, rbac};
 use crate::auth::{User, UserId};
 use crate::error::AppError;
 use crate::matches::reports::{self, ReportRow};
+use crate::profiles::imaging::SIZES;
 use crate::profiles::photos::{size_key, Photo, PhotoStatus};
 use crate::profiles::store::Profile;
 use crate::web::{redirect, Page};
@@ -213,7 +214,10 @@ pub async fn detail(
         .iter()
         .map(|p| {
             let url = (p.status == PhotoStatus::Ready).then(|| {
-                crate::storage::public_url(&state.settings.media, &size_key(&p.storage_key, 320))
+                crate::storage::public_url(
+                    &state.settings.media,
+                    &size_key(&p.storage_key, SIZES[0]),
+                )
             });
             (p.clone(), url)
         })
