@@ -332,7 +332,8 @@ pub async fn likes(
 }
 
 /// Whether I may see `target`'s profile: matched, they liked me (and I have
-/// not swiped them), or they are in my feed. Blocked either way: never.
+/// not swiped them), I liked or superliked them, or they are in my feed.
+/// Blocked either way, or banned: never.
 pub fn may_view(
     c: &mut DbConnection,
     me: UserId,
@@ -354,8 +355,13 @@ pub fn may_view(
         return Ok(false);
     }
     let they_liked = swipes::between(c, target, me)?.is_some_and(|s| s.kind.is_positive());
-    let i_swiped = swipes::between(c, me, target)?.is_some();
-    if they_liked && !i_swiped {
+    let mine = swipes::between(c, me, target)?;
+    if they_liked && mine.is_none() {
+        return Ok(true);
+    }
+    // Someone I liked or superliked stays visible to me (to look again, or
+    // to report them), though they have left my feed.
+    if mine.is_some_and(|s| s.kind.is_positive()) {
         return Ok(true);
     }
     match Profile::find(c, me)? {

@@ -861,3 +861,25 @@ async fn seeding_leaves_the_tables_analysed() {
         .await;
     assert_eq!(estimated, 300, "the statistics know the seeded rows");
 }
+
+/// Someone I liked or superliked leaves my feed but not my reach: their
+/// page still opens (to look again, or to report them); someone I
+/// disliked does not.
+#[tokio::test]
+async fn a_member_i_liked_or_superliked_can_still_be_seen() {
+    let app = spawn_app().await;
+    let (ana, _) = join(
+        &app,
+        &Person::new("ana@example.com", "female", "1990-05-17"),
+    )
+    .await;
+    let (_, bo) = join(&app, &Person::new("bo@example.com", "male", "1989-01-01")).await;
+    let (_, cy) = join(&app, &Person::new("cy@example.com", "male", "1988-01-01")).await;
+    let (_, dan) = join(&app, &Person::new("dan@example.com", "male", "1987-01-01")).await;
+    assert_eq!(swipe(&ana, bo, "superlike").await.status(), 303);
+    assert_eq!(swipe(&ana, cy, "like").await.status(), 303);
+    assert_eq!(swipe(&ana, dan, "dislike").await.status(), 303);
+    assert_eq!(ana.get(&format!("/users/{bo}")).await.status(), 200);
+    assert_eq!(ana.get(&format!("/users/{cy}")).await.status(), 200);
+    assert_eq!(ana.get(&format!("/users/{dan}")).await.status(), 404);
+}
