@@ -56,16 +56,15 @@ fn text_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> {
 
 /// `text` with control characters written as escapes (`\n`, `\u{1b}`).
 fn escape_controls(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let escaped: Vec<char> = if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            };
-            escaped
-        })
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The root span of each request: method, route, status, request id and the

@@ -47,13 +47,14 @@ async fn may_issue(counters: &Counters, ip_bucket: &str) -> Result<(), AppError>
     Ok(())
 }
 
-/// Stores an answer for `id`.
-async fn store(counters: &Counters, id: &str) {
+/// Stores a new answer for `id` and returns it.
+async fn store(counters: &Counters, id: &str) -> String {
     let answer: String = random::bytes(LENGTH)
         .iter()
         .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
         .collect();
     counters.put(&key(id), &answer, TTL).await;
+    answer
 }
 
 /// A challenge id is 22 URL-safe characters (16 random bytes).
@@ -106,12 +107,12 @@ pub async fn png(
     if !is_well_formed(id) {
         return Ok(None);
     }
-    if answer(counters, id).await.is_none() {
-        may_issue(counters, ip_bucket).await?;
-        store(counters, id).await;
-    }
-    let Some(text) = answer(counters, id).await else {
-        return Ok(None);
+    let text = match answer(counters, id).await {
+        Some(text) => text,
+        None => {
+            may_issue(counters, ip_bucket).await?;
+            store(counters, id).await
+        }
     };
     let drawn = actix_web::web::block(move || {
         let captcha = captcha_rs::CaptchaBuilder::new()

@@ -28,15 +28,13 @@ pub async fn resolve_report(
     ban: bool,
     note: String,
 ) -> Result<(), AppError> {
-    let (now, staff) = (actor.now, actor.id);
+    // Reports are closed by staff, never by the system.
+    let (now, staff) = (actor.now, actor.id.ok_or(AppError::Forbidden)?);
     let outcome = state
         .db
         .write(move |c| {
             let report = reports::find(c, id)?.ok_or(AppError::NotFound)?;
             let resolution = if ban { "ban" } else { "dismiss" };
-            let Some(staff) = staff else {
-                return Err(AppError::Forbidden);
-            };
             if ban {
                 if let Some(why) = may_ban(c, &actor, report.target_id)? {
                     let after = json!({ "refused": why, "reported": report.target_id });

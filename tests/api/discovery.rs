@@ -93,16 +93,7 @@ pub async fn join(app: &TestApp, p: &Person) -> (Browser, i64) {
         )
         .await;
     assert_eq!(res.status(), 303, "profile of {}", p.email);
-    let email = p.email.to_string();
-    let id = app
-        .db(move |c| {
-            users::table
-                .filter(users::email.eq(email))
-                .select(users::id)
-                .first::<i64>(c)
-        })
-        .await;
-    (browser, id)
+    (browser, app.user_id(p.email).await)
 }
 
 /// The ids of the people on my feed's page `page`.

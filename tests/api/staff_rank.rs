@@ -12,15 +12,7 @@ use crate::admin::staff;
 use crate::helpers::*;
 
 async fn id_of(app: &TestApp, email: &'static str) -> UserId {
-    let id = app
-        .db(move |c| {
-            users::table
-                .filter(users::email.eq(email))
-                .select(users::id)
-                .first::<i64>(c)
-        })
-        .await;
-    UserId(id)
+    UserId(app.user_id(email).await)
 }
 
 /// A member holding `role`, not logged in anywhere.

@@ -155,6 +155,20 @@ impl TestApp {
             .expect("db call")
     }
 
+    /// The id of the account with `email`.
+    pub async fn user_id(&self, email: &str) -> i64 {
+        use diesel::{ExpressionMethods, QueryDsl};
+        use swiper::db::schema::users;
+        let email = email.to_string();
+        self.db(move |c| {
+            users::table
+                .filter(users::email.eq(email))
+                .select(users::id)
+                .first::<i64>(c)
+        })
+        .await
+    }
+
     pub async fn count(&self, table: &'static str) -> i64 {
         self.db(move |c| {
             #[derive(diesel::QueryableByName)]
