@@ -187,7 +187,7 @@ fn main() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async move {
         // Limits high enough for the load (restored below).
-        let pool = swiper::db::pool(&db_url, 2).expect("pool");
+        let pool = swiper::db::pool(&db_url, 2, swiper::db::Statements::Prepared).expect("pool");
         let runtime = swiper::runtime::RuntimeSettings::new(swiper::db::Db::new(pool));
         let now = chrono::Utc::now().naive_utc();
         for key in [

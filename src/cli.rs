@@ -14,7 +14,8 @@ use crate::config::{AppEnv, Settings, Source};
 use crate::db;
 use crate::jobs::{JobContext, Worker, WorkerWake};
 use crate::mail::Mailer;
-use crate::startup::{connect_database, connect_redis, job_registry, Application};
+use crate::redis_link::RedisLink;
+use crate::startup::{connect_database, job_registry, Application};
 use crate::storage::MediaStore;
 
 #[derive(Parser)]
@@ -133,11 +134,13 @@ async fn shutdown_signal() -> std::io::Result<()> {
 /// Runs `f` on a single fresh connection, off the async executor (no
 /// migrations at connect: `migrate` decides that itself).
 async fn with_one_connection<T: Send + 'static>(
-    url: String,
+    settings: &Settings,
     f: impl FnOnce(&mut db::DbConnection) -> Result<T, crate::error::AppError> + Send + 'static,
 ) -> anyhow::Result<T> {
+    let url = settings.database.url.expose().to_string();
+    let statements = settings.database.statements;
     let value = tokio::task::spawn_blocking(move || {
-        let pool = db::pool(&url, 1)?;
+        let pool = db::pool(&url, 1, statements)?;
         let mut conn = pool.get()?;
         f(&mut conn)
     })
@@ -146,8 +149,7 @@ async fn with_one_connection<T: Send + 'static>(
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {
-    let url = settings.database.url.expose().to_string();
-    let applied = with_one_connection(url, crate::startup::migrate_and_sync).await?;
+    let applied = with_one_connection(&settings, crate::startup::migrate_and_sync).await?;
     println!("{applied} migration(s) applied");
     Ok(())
 }
@@ -221,7 +223,9 @@ async fn check(settings: Settings) -> anyhow::Result<()> {
     );
     println!(
         "redis: {}",
-        if settings.redis.url.is_some() {
+        if settings.redis.sentinel_master.is_some() {
+            "through Sentinel"
+        } else if settings.redis.url.is_some() {
             "configured"
         } else {
             "in-process stores"
@@ -235,10 +239,10 @@ async fn check(settings: Settings) -> anyhow::Result<()> {
             "files under var/mail"
         }
     );
-    with_one_connection(url, |_| Ok(())).await?;
+    with_one_connection(&settings, |_| Ok(())).await?;
     println!("database: reachable");
-    if let Some(mut r) = connect_redis(&settings).await? {
-        redis::cmd("PING").query_async::<String>(&mut r).await?;
+    if let Some(link) = RedisLink::connect(&settings.redis).await? {
+        anyhow::ensure!(link.ping().await, "redis: no answer to PING");
         println!("redis: reachable");
     }
     println!("configuration OK");

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod ops;
 pub mod profiles;
 pub mod realtime;
+pub mod redis_link;
 pub mod runtime;
 pub mod security;
 pub mod seed;

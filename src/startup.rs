@@ -31,6 +31,7 @@ use crate::matches::state::ChatState;
 use crate::ops::OpsState;
 use crate::profiles::state::ProfilesState;
 use crate::realtime::Hub;
+use crate::redis_link::RedisLink;
 use crate::runtime::RuntimeSettings;
 use crate::security::{keys, password};
 use crate::state::Spine;
@@ -95,14 +96,19 @@ pub async fn connect_database(settings: &Settings) -> Result<Db, AppError> {
     let pool = {
         let url = settings.database.url.clone();
         let size = settings.database.pool_size;
-        web::block(move || db::pool(url.expose(), size))
+        let statements = settings.database.statements;
+        web::block(move || db::pool(url.expose(), size, statements))
             .await
             .map_err(|e| AppError::internal("database pool", e))??
     };
     let db = match &settings.database.replica_url {
         Some(url) => Db::with_replica(
             pool,
-            db::replica_pool(url.expose(), settings.database.pool_size)?,
+            db::replica_pool(
+                url.expose(),
+                settings.database.pool_size,
+                settings.database.statements,
+            )?,
         ),
         None => Db::new(pool),
     };
@@ -113,30 +119,6 @@ pub async fn connect_database(settings: &Settings) -> Result<Db, AppError> {
         }
     }
     Ok(db)
-}
-
-/// The one Redis connection (multiplexed) of the process. Every command
-/// times out after a second and a lost connection is retried every half
-/// second at most, so the site is back within a second or two of Redis.
-pub async fn connect_redis(
-    settings: &Settings,
-) -> anyhow::Result<Option<redis::aio::ConnectionManager>> {
-    let Some(url) = &settings.redis.url else {
-        return Ok(None);
-    };
-    let bound = crate::limits::REDIS_BOUND;
-    let config = redis::aio::ConnectionManagerConfig::new()
-        .set_connection_timeout(bound)
-        .set_response_timeout(bound)
-        .set_factor(100)
-        .set_exponent_base(2)
-        .set_max_delay(500)
-        .set_number_of_retries(2);
-    Ok(Some(
-        redis::Client::open(url.expose())?
-            .get_connection_manager_with_config(config)
-            .await?,
-    ))
 }
 
 /// The cookie key, derived from `SECRET_KEY` so other uses of the secret get other keys.
@@ -228,13 +210,12 @@ impl Application {
                 );
             }
         }
-        let redis = connect_redis(&settings).await?;
-        let hub = match (&settings.redis.url, &redis) {
-            (Some(url), Some(conn)) => {
-                crate::realtime::Hub::connect(url.expose(), &settings.redis.prefix, conn.clone())
-                    .await?
+        let redis = RedisLink::connect(&settings.redis).await?;
+        let hub = match &redis {
+            Some(link) => {
+                crate::realtime::Hub::connect(link.clone(), &settings.redis.prefix).await?
             }
-            _ => crate::realtime::Hub::local(),
+            None => crate::realtime::Hub::local(),
         };
         let store = AppSessionStore::new(
             redis.clone(),

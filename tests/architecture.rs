@@ -22,7 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["security"],
     &["db"],
     &["config"],
-    &["storage"],
+    &["storage", "redis_link"],
     &["runtime"],
     &["limits"],
     &["mail"],

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The production topology on loopback, with the real programs: the shipped
 # nginx config (paths and upstreams moved), two `swiper serve` instances and
-# one `swiper worker` on PostgreSQL + Redis, a streaming read replica of the
-# local PostgreSQL (pg_basebackup -R into a second cluster), and an SMTP
-# sink (aiosmtpd). Each point of the topology issue is an assertion below.
+# one `swiper worker` on PostgreSQL + Redis, reaching the primary through
+# PgBouncer in transaction mode (DATABASE_PREPARED_STATEMENTS=false), a
+# streaming read replica of the local PostgreSQL (pg_basebackup -R into a
+# second cluster), and an SMTP sink (aiosmtpd). Each point of the topology issue is an assertion below.
 # Usage: tests/topology.sh BINARY   (run by .ci/run; needs root for the
 # replica cluster's postgres user and nginx)
 set -euo pipefail
@@ -16,6 +17,7 @@ pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   [ -f "$work/nginx/nginx.pid" ] && nginx -c "$work/nginx/nginx.conf" -p "$work/nginx/" -s stop 2>/dev/null || true
+  [ -f "$work/pgbouncer/pgbouncer.pid" ] && kill "$(cat "$work/pgbouncer/pgbouncer.pid")" 2>/dev/null || true
   [ -d "$work/replica" ] && runuser -u postgres -- "$pg_bin/pg_ctl" -D "$work/replica" stop -m immediate >/dev/null 2>&1 || true
   psql -h 127.0.0.1 -U postgres -d postgres -qc "drop database if exists $db" 2>/dev/null || true
   if [ -n "${added_hba:-}" ]; then
@@ -62,6 +64,35 @@ wait_for 30 psql -h 127.0.0.1 -p "$replica_port" -U postgres -d "$db" -Atc 'sele
 replica="postgres://postgres@127.0.0.1:$replica_port/$db"
 ok "streaming replica on port $replica_port"
 
+# --- PgBouncer in transaction mode in front of the primary ---------------------
+# Each transaction may get another server connection: the instances send
+# unnamed statements (DATABASE_PREPARED_STATEMENTS=false), see the README.
+pgb_port=$(free_port)
+install -d -o postgres "$work/pgbouncer"
+cat > "$work/pgbouncer/pgbouncer.ini" <<EOF
+[databases]
+$db = host=127.0.0.1 port=5432 dbname=$db user=postgres
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $pgb_port
+unix_socket_dir =
+auth_type = trust
+auth_file = $work/pgbouncer/users.txt
+admin_users = postgres
+pool_mode = transaction
+default_pool_size = 4
+max_client_conn = 200
+logfile = $work/pgbouncer/pgbouncer.log
+pidfile = $work/pgbouncer/pgbouncer.pid
+EOF
+echo '"postgres" ""' > "$work/pgbouncer/users.txt"
+chown -R postgres "$work/pgbouncer"
+runuser -u postgres -- pgbouncer -d "$work/pgbouncer/pgbouncer.ini" \
+  || fail "PgBouncer did not start"
+wait_for 20 psql -h 127.0.0.1 -p "$pgb_port" -U postgres -d "$db" -Atc 'select 1' || fail "PgBouncer does not answer"
+primary="postgres://postgres@127.0.0.1:$pgb_port/$db"
+ok "PgBouncer (transaction mode) on port $pgb_port"
+
 # --- SMTP sink ---------------------------------------------------------------------
 smtp_port=$(free_port)
 mkdir -p "$work/mail/tmp" "$work/mail/new" "$work/mail/cur"
@@ -72,7 +103,7 @@ wait_for 20 python3 -c "import socket; socket.create_connection(('127.0.0.1', $s
 # --- the application -------------------------------------------------------------
 a_port=$(free_port); b_port=$(free_port); front_port=$(free_port)
 base="http://127.0.0.1:$front_port"
-common=(PATH="$PATH" APP_ENV=production DATABASE_URL="$primary" DATABASE_REPLICA_URL="$replica"
+common=(PATH="$PATH" APP_ENV=production DATABASE_URL="$primary" DATABASE_PREPARED_STATEMENTS=false DATABASE_REPLICA_URL="$replica"
   REDIS_URL=redis://127.0.0.1:6379 REDIS_PREFIX="topology$$" SMTP_URL="smtp://127.0.0.1:$smtp_port"
   MAIL_FROM="Swiper <no-reply@swiper.test>" SECRET_KEY="$(head -c 48 /dev/urandom | base64 -w0)"
   BASE_URL="$base" TRUSTED_PROXIES=127.0.0.1 DEMO_DATA=false
@@ -220,4 +251,14 @@ kill -TERM "$a_pid"
 wait "$load"
 if grep -q '^5' "$work/load.txt"; then fail "5xx under SIGTERM: $(sort "$work/load.txt" | uniq -c | tr '\n' ' ')"; fi
 ok "SIGTERM to A under load: $(sort "$work/load.txt" | uniq -c | tr '\n' ' ')"
+# --- everything above went through PgBouncer, in transaction mode -----------------
+pgb() { psql -h 127.0.0.1 -p "$pgb_port" -U postgres -d pgbouncer -Atc "$1"; }
+mode=$(pgb 'show pools' | awk -F'|' -v db="$db" '$1 == db { print $NF }' | head -n 1)
+[ "$mode" = transaction ] || fail "PgBouncer pool mode is '$mode'"
+xacts=$(pgb 'show stats' | awk -F'|' -v db="$db" '$1 == db { print $2 }')
+[ "${xacts:-0}" -gt 100 ] || fail "too few transactions went through PgBouncer: ${xacts:-0}"
+if grep -qi 'prepared statement' "$work"/serve-*.log "$work/worker.log"; then
+  fail "prepared-statement errors through PgBouncer: $(grep -hi 'prepared statement' "$work"/serve-*.log | head -n 3)"
+fi
+ok "$xacts transactions through PgBouncer in transaction mode, no prepared-statement error"
 echo "topology: every check passed"

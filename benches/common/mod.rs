@@ -7,7 +7,7 @@ use swiper::db;
 /// (said on stderr) when the database cannot be reached.
 pub fn connect(default: &str) -> Option<(db::PooledConn, String)> {
     let url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| default.to_string());
-    let Ok(pool) = db::pool(&url, 1) else {
+    let Ok(pool) = db::pool(&url, 1, db::Statements::Prepared) else {
         eprintln!("cannot connect to {url}");
         return None;
     };

@@ -80,11 +80,64 @@ pub struct DatabaseSettings {
     pub url: SecretString,
     pub replica_url: Option<SecretString>,
     pub pool_size: u32,
+    /// `DATABASE_PREPARED_STATEMENTS=false` for a pooler in transaction mode.
+    pub statements: crate::db::Statements,
+}
+
+impl RedisSettings {
+    /// Whether Redis is used: one server or Sentinels.
+    pub fn configured(&self) -> bool {
+        self.url.is_some() || self.sentinel_master.is_some()
+    }
+}
+
+/// `REDIS_SENTINELS` (comma-separated `host:port`) and
+/// `REDIS_SENTINEL_MASTER`: both or neither.
+fn sentinel_settings(c: &mut Collector<'_>) -> (Vec<String>, Option<String>) {
+    let sentinels: Vec<String> = c
+        .string("REDIS_SENTINELS", "")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let master = c
+        .src
+        .get("REDIS_SENTINEL_MASTER")
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(str::to_string);
+    let well_formed = |s: &String| {
+        s.rsplit_once(':').is_some_and(|(host, port)| {
+            !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
+        })
+    };
+    if let Some(bad) = sentinels.iter().find(|s| !well_formed(s)) {
+        c.errors.push(format!(
+            "REDIS_SENTINELS: expected HOST:PORT[,HOST:PORT…], got {bad:?}"
+        ));
+    }
+    match (sentinels.is_empty(), &master) {
+        (false, None) => c
+            .errors
+            .push("REDIS_SENTINEL_MASTER: required with REDIS_SENTINELS".to_string()),
+        (true, Some(_)) => c
+            .errors
+            .push("REDIS_SENTINELS: required with REDIS_SENTINEL_MASTER".to_string()),
+        _ => {}
+    }
+    (sentinels, master)
 }
 
 #[derive(Clone, Debug)]
 pub struct RedisSettings {
+    /// One server; under Sentinel, only its user, password and database
+    /// are used, for the primary the Sentinels name.
     pub url: Option<SecretString>,
+    /// `host:port` of each Sentinel (`REDIS_SENTINELS`), empty without.
+    pub sentinels: Vec<String>,
+    /// The name the Sentinels monitor the primary under; set with `sentinels`.
+    pub sentinel_master: Option<String>,
     /// Prefix of every Redis key this instance writes (tests use one per test).
     pub prefix: String,
 }
@@ -274,6 +327,7 @@ impl Settings {
                     .push("REDIS_URL: expected redis://HOST:PORT[/DB]".to_string());
             }
         }
+        let (sentinels, sentinel_master) = sentinel_settings(&mut c);
         let smtp_url = src.get("SMTP_URL").map(str::to_string);
         if let Some(s) = &smtp_url {
             if !(s.starts_with("smtp://") || s.starts_with("smtps://")) {
@@ -364,9 +418,16 @@ impl Settings {
                 url: secret(database_url),
                 replica_url: database_replica_url.map(secret),
                 pool_size: c.parse("DATABASE_POOL_SIZE", 16, "a whole number"),
+                statements: if c.bool("DATABASE_PREPARED_STATEMENTS", true) {
+                    crate::db::Statements::Prepared
+                } else {
+                    crate::db::Statements::Unnamed
+                },
             },
             redis: RedisSettings {
                 url: redis_url.map(secret),
+                sentinels,
+                sentinel_master,
                 prefix: c.string("REDIS_PREFIX", "swiper"),
             },
             mail: MailSettings {

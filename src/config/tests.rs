@@ -132,3 +132,51 @@ fn trusted_proxies_accept_addresses_and_ranges() {
     ]));
     assert_eq!(s.map(|s| s.http.trusted_proxies.len()).ok(), Some(2));
 }
+
+#[test]
+fn sentinels_come_with_a_master_name_and_each_has_a_port() {
+    let key = "k".repeat(64);
+    let ok = Settings::load(&src(&[
+        ("SECRET_KEY", &key),
+        ("REDIS_SENTINELS", "10.0.0.1:26379, sentinel-b:26380"),
+        ("REDIS_SENTINEL_MASTER", "swiper"),
+    ]))
+    .expect("valid sentinel settings");
+    assert_eq!(ok.redis.sentinels, ["10.0.0.1:26379", "sentinel-b:26380"]);
+    assert_eq!(ok.redis.sentinel_master.as_deref(), Some("swiper"));
+    assert!(ok.redis.configured());
+    for (pairs, key_named) in [
+        (
+            vec![("REDIS_SENTINELS", "10.0.0.1:26379")],
+            "REDIS_SENTINEL_MASTER",
+        ),
+        (vec![("REDIS_SENTINEL_MASTER", "swiper")], "REDIS_SENTINELS"),
+        (
+            vec![
+                ("REDIS_SENTINELS", "10.0.0.1"),
+                ("REDIS_SENTINEL_MASTER", "swiper"),
+            ],
+            "REDIS_SENTINELS",
+        ),
+        (
+            vec![
+                ("REDIS_SENTINELS", "a:0"),
+                ("REDIS_SENTINEL_MASTER", "swiper"),
+            ],
+            "REDIS_SENTINELS",
+        ),
+    ] {
+        let mut all = vec![("SECRET_KEY", key.as_str())];
+        all.extend(pairs.iter().copied());
+        let err = Settings::load(&src(&all))
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(
+            err.iter().any(|l| l.starts_with(key_named)),
+            "{pairs:?}: {err:?}"
+        );
+    }
+    let none = Settings::load(&src(&[("SECRET_KEY", &key)])).expect("defaults");
+    assert!(!none.redis.configured());
+}

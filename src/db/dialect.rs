@@ -56,11 +56,20 @@ pub fn sqlite_path(url: &str) -> &str {
 /// Opens a connection to `url` on `backend`. SQLite gets WAL, foreign keys
 /// and a busy timeout; the busy timeout is set first, so a second process
 /// opening the same new file waits instead of failing with "database is locked".
-pub fn connect(backend: Backend, url: &str) -> Result<DbConnection, r2d2::Error> {
+pub fn connect(
+    backend: Backend,
+    url: &str,
+    statements: super::connection::Statements,
+) -> Result<DbConnection, r2d2::Error> {
     match backend {
-        Backend::Postgres => diesel::PgConnection::establish(url)
-            .map(DbConnection::Postgresql)
-            .map_err(r2d2::Error::ConnectionError),
+        Backend::Postgres => {
+            let mut conn =
+                diesel::PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
+            if statements == super::connection::Statements::Unnamed {
+                conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+            }
+            Ok(DbConnection::Postgresql(conn))
+        }
         Backend::Sqlite => {
             let path = sqlite_path(url);
             if let Some(parent) = std::path::Path::new(path).parent() {

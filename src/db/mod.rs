@@ -14,7 +14,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::ConnectionError;
 
-pub use connection::DbConnection;
+pub use connection::{DbConnection, Statements};
 pub use dialect::{analyze, insert_unique, is_unique_violation, migrate, transaction, Backend};
 
 use crate::error::AppError;
@@ -25,10 +25,11 @@ use crate::error::AppError;
 pub struct ConnectionManager {
     url: String,
     backend: Backend,
+    statements: Statements,
 }
 
 impl ConnectionManager {
-    pub fn new(url: &str) -> Result<Self, ConnectionError> {
+    pub fn new(url: &str, statements: Statements) -> Result<Self, ConnectionError> {
         let backend = Backend::from_url(url).ok_or_else(|| {
             ConnectionError::InvalidConnectionUrl(
                 "expected sqlite://PATH or postgres://…".to_string(),
@@ -37,6 +38,7 @@ impl ConnectionManager {
         Ok(Self {
             url: url.to_string(),
             backend,
+            statements,
         })
     }
 }
@@ -46,7 +48,7 @@ impl ManageConnection for ConnectionManager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        dialect::connect(self.backend, &self.url)
+        dialect::connect(self.backend, &self.url, self.statements)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
@@ -67,8 +69,9 @@ pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
 /// A pool for `url`. SQLite gets a modest pool (it has one writer at a time)
 /// whose file is switched to WAL once, before the pool opens connections side
 /// by side, so a first start on a new file never races for that lock.
-pub fn pool(url: &str, max_size: u32) -> Result<Pool, AppError> {
-    let manager = ConnectionManager::new(url).map_err(|e| AppError::internal("database url", e))?;
+pub fn pool(url: &str, max_size: u32, statements: Statements) -> Result<Pool, AppError> {
+    let manager = ConnectionManager::new(url, statements)
+        .map_err(|e| AppError::internal("database url", e))?;
     let size = match manager.backend {
         Backend::Sqlite => {
             drop(
@@ -91,8 +94,9 @@ pub fn pool(url: &str, max_size: u32) -> Result<Pool, AppError> {
 /// A pool for a read replica: connections are made on demand (the replica
 /// may be down at start) and a checkout gives up after a second, so reads
 /// fall back to the primary quickly when it is unreachable.
-pub fn replica_pool(url: &str, max_size: u32) -> Result<Pool, AppError> {
-    let manager = ConnectionManager::new(url).map_err(|e| AppError::internal("replica url", e))?;
+pub fn replica_pool(url: &str, max_size: u32, statements: Statements) -> Result<Pool, AppError> {
+    let manager = ConnectionManager::new(url, statements)
+        .map_err(|e| AppError::internal("replica url", e))?;
     Ok(r2d2::Pool::builder()
         .max_size(max_size.max(1))
         .min_idle(Some(0))
@@ -255,7 +259,9 @@ mod tests {
     #[tokio::test]
     async fn a_database_that_is_not_there_answers_service_unavailable() {
         // Nothing listens on the discard port: every connection is refused.
-        let manager = ConnectionManager::new("postgres://postgres@127.0.0.1:9/none").unwrap();
+        let manager =
+            ConnectionManager::new("postgres://postgres@127.0.0.1:9/none", Statements::Prepared)
+                .unwrap();
         let pool = r2d2::Pool::builder()
             .max_size(1)
             .min_idle(Some(0))
@@ -298,7 +304,12 @@ mod tests {
             "swiper-pragma-{}.db",
             crate::security::random::token(6)
         ));
-        let pool = pool(&format!("sqlite://{}", path.display()), 1).ok();
+        let pool = pool(
+            &format!("sqlite://{}", path.display()),
+            1,
+            Statements::Prepared,
+        )
+        .ok();
         let mut conn = pool.as_ref().and_then(|p| p.get().ok());
         let mut pragma = |name: &str, column: &str| {
             conn.as_deref_mut().and_then(|c| {
@@ -326,7 +337,7 @@ mod tests {
             crate::security::random::token(6)
         ));
         let url = format!("sqlite://{}", path.display());
-        let pool = pool(&url, 1).ok();
+        let pool = pool(&url, 1, Statements::Prepared).ok();
         let mut conn = pool.as_ref().and_then(|p| p.get().ok());
         let conn = conn.as_deref_mut();
         let first = conn.map(|c| (migrate(c).ok(), migrate(c).ok()));

@@ -14,13 +14,10 @@ pub mod rules;
 
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
-
 use crate::clock::Clock;
 use crate::security::random;
 
-/// How long one Redis command may take before the in-process twin answers.
-pub const REDIS_BOUND: Duration = Duration::from_millis(1000);
+use crate::redis_link::{RedisLink, REDIS_BOUND};
 
 /// Hits counted in a window, and when the oldest one leaves it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +72,7 @@ return {n, tonumber(oldest[2]) or now}
 
 #[derive(Clone)]
 pub struct Counters {
-    redis: Option<ConnectionManager>,
+    redis: Option<RedisLink>,
     prefix: String,
     memory: memory::Memory,
     clock: Clock,
@@ -94,7 +91,7 @@ fn window_of(count: u64, oldest_ms: i64, window: Duration, now_ms: i64) -> Windo
 }
 
 impl Counters {
-    pub fn new(redis: Option<ConnectionManager>, prefix: &str, clock: Clock) -> Self {
+    pub fn new(redis: Option<RedisLink>, prefix: &str, clock: Clock) -> Self {
         Self {
             redis,
             prefix: format!("{prefix}:limits:"),
@@ -115,7 +112,7 @@ impl Counters {
     /// Redis or it failed (logged), and the caller uses the in-process twin.
     async fn redis<T, F, Fut>(&self, what: &'static str, f: F) -> Option<T>
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: FnOnce(RedisLink) -> Fut,
         Fut: std::future::Future<Output = redis::RedisResult<T>>,
     {
         let conn = self.redis.clone()?;

@@ -15,8 +15,8 @@ use crate::realtime::Hub;
 pub struct OpsState {
     pub settings: std::sync::Arc<Settings>,
     pub db: Db,
-    /// `None` without `REDIS_URL`.
-    pub redis: Option<redis::aio::ConnectionManager>,
+    /// `None` without Redis.
+    pub redis: Option<crate::redis_link::RedisLink>,
     /// Open chat sockets, for the metrics.
     pub hub: Hub,
 }
@@ -81,12 +81,7 @@ async fn readyz(state: web::Data<OpsState>) -> HttpResponse {
             .await
             .is_ok()
     };
-    let redis = state.redis.clone().map(|mut r| async move {
-        redis::cmd("PING")
-            .query_async::<String>(&mut r)
-            .await
-            .is_ok()
-    });
+    let redis = state.redis.clone().map(|r| async move { r.ping().await });
     let (database, redis) = tokio::join!(
         async {
             tokio::time::timeout(CHECK_BOUND, database)

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
 
 use crate::db::types::{MessageId, UserId};
+use crate::redis_link::RedisLink;
 
 /// One event: a frame and who should get it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,7 +58,7 @@ struct Inner {
     sockets: Mutex<Sockets>,
     next_id: AtomicU64,
     open: AtomicUsize,
-    redis: Option<(redis::aio::ConnectionManager, String)>,
+    redis: Option<(RedisLink, String)>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -90,7 +91,7 @@ impl Hub {
         Self::with_redis(None)
     }
 
-    fn with_redis(redis: Option<(redis::aio::ConnectionManager, String)>) -> Self {
+    fn with_redis(redis: Option<(RedisLink, String)>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 sockets: Mutex::new(Sockets::default()),
@@ -104,22 +105,26 @@ impl Hub {
 
     /// A hub fed by Redis pub/sub on `{prefix}:chat`. Returns once the
     /// subscription is in place, so an event published right after start
-    /// is heard; a lost subscription is re-established in the background.
-    pub async fn connect(
-        url: &str,
-        prefix: &str,
-        publisher: redis::aio::ConnectionManager,
-    ) -> anyhow::Result<Self> {
+    /// is heard; a lost subscription is re-established in the background,
+    /// on the new primary after a Sentinel failover.
+    pub async fn connect(link: RedisLink, prefix: &str) -> anyhow::Result<Self> {
         let channel = format!("{prefix}:chat");
-        let hub = Self::with_redis(Some((publisher, channel.clone())));
-        let client = redis::Client::open(url)?;
-        let first = subscribe(&client, &channel).await?;
+        let hub = Self::with_redis(Some((link.clone(), channel.clone())));
+        let mut primaries = link.changes();
+        primaries.mark_unchanged();
+        let first = subscribe(&link.client(), &channel).await?;
         let listener = hub.clone();
-        tokio::spawn(async move { listener.listen(client, channel, first).await });
+        tokio::spawn(async move { listener.listen(link, primaries, channel, first).await });
         Ok(hub)
     }
 
-    async fn listen(self, client: redis::Client, channel: String, first: redis::aio::PubSub) {
+    async fn listen(
+        self,
+        link: RedisLink,
+        mut primaries: watch::Receiver<u64>,
+        channel: String,
+        first: redis::aio::PubSub,
+    ) {
         let mut pubsub = Some(first);
         let mut shutdown = self.inner.shutdown.subscribe();
         loop {
@@ -135,6 +140,10 @@ impl Hub {
                                 Err(e) => tracing::warn!(error = %e, "unreadable chat event"),
                             }
                         }
+                        Ok(()) = primaries.changed() => {
+                            tracing::warn!("Redis primary changed: subscribing to chat there");
+                            break;
+                        }
                         _ = shutdown.changed() => return,
                     }
                 }
@@ -144,7 +153,8 @@ impl Hub {
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                 _ = shutdown.changed() => return,
             }
-            match subscribe(&client, &channel).await {
+            primaries.mark_unchanged();
+            match subscribe(&link.client(), &channel).await {
                 Ok(ps) => pubsub = Some(ps),
                 Err(e) => tracing::warn!(error = %e, "chat subscription failed"),
             }

@@ -4,9 +4,9 @@
 //! at login (or at the first step of a 2FA login): visitors carry nothing but
 //! the CSRF cookie.
 //!
-//! The Redis side uses the application's one connection manager, whose
-//! commands time out after a second and which reconnects within a second of
-//! Redis coming back. While Redis is unreachable a session cannot be read:
+//! The Redis side uses the application's one [`RedisLink`], whose commands
+//! time out after a second, which reconnects within a second of Redis coming
+//! back and follows a Sentinel failover. While Redis is unreachable a session cannot be read:
 //! the request is served as a visitor's (pages work, members appear logged
 //! out, a password login answers 503) instead of failing every page. A
 //! write that fails is still a 500.
@@ -18,6 +18,7 @@ use std::time::Instant;
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
 
+use crate::redis_link::RedisLink;
 use crate::security::random;
 
 type State = HashMap<String, String>;
@@ -34,7 +35,7 @@ enum Backend {
 /// Session state as JSON under `<prefix>:session:<key>`, expiring with it.
 #[derive(Clone)]
 struct RedisSessions {
-    conn: redis::aio::ConnectionManager,
+    conn: RedisLink,
     prefix: String,
 }
 
@@ -123,11 +124,7 @@ pub struct AppSessionStore {
 }
 
 impl AppSessionStore {
-    pub fn new(
-        redis: Option<redis::aio::ConnectionManager>,
-        prefix: &str,
-        anonymous_ttl: std::time::Duration,
-    ) -> Self {
+    pub fn new(redis: Option<RedisLink>, prefix: &str, anonymous_ttl: std::time::Duration) -> Self {
         let backend = match redis {
             Some(conn) => Backend::Redis(RedisSessions {
                 conn,
@@ -149,13 +146,7 @@ impl AppSessionStore {
         let Backend::Redis(sessions) = &self.backend else {
             return true;
         };
-        let mut conn = sessions.conn.clone();
-        let cmd = redis::cmd("PING");
-        let ping = cmd.query_async::<String>(&mut conn);
-        matches!(
-            tokio::time::timeout(crate::limits::REDIS_BOUND, ping).await,
-            Ok(Ok(_))
-        )
+        sessions.conn.ping().await
     }
 
     fn ttl_for(&self, state: &State, ttl: &Duration) -> Duration {
@@ -168,7 +159,7 @@ impl AppSessionStore {
 }
 
 /// How long a request waits for Redis before answering without it: the
-/// connection manager's own time-out (`limits::REDIS_BOUND`, 1 s) plus room
+/// link's own time-out (`redis_link::REDIS_BOUND`, 1 s) plus room
 /// for a reconnect; this is the outer bound.
 const REDIS_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1500);
 

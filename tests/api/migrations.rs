@@ -246,7 +246,7 @@ fn both_migration_sets_give_the_same_tables_columns_and_indexes() {
     std::fs::create_dir_all(&dir).unwrap();
     let sqlite_url = format!("sqlite://{}", dir.join("parity.sqlite3").display());
     let sqlite = {
-        let pool = db::pool(&sqlite_url, 1).unwrap();
+        let pool = db::pool(&sqlite_url, 1, swiper::db::Statements::Prepared).unwrap();
         let mut c = pool.get().unwrap();
         db::migrate(&mut c).unwrap();
         sqlite_schema(&mut c)

@@ -60,7 +60,7 @@ impl TestDb {
     }
 
     pub fn pool(&self) -> Pool {
-        let pool = db::pool(&self.url, 2).expect("pool");
+        let pool = db::pool(&self.url, 2, swiper::db::Statements::Prepared).expect("pool");
         let mut conn = pool.get().expect("connection");
         db::migrate(&mut conn).expect("migrations");
         pool

@@ -1,0 +1,256 @@
+//! The process's one handle on Redis, shared by the counters, the session
+//! store, the chat hub and the readiness check. Redis is either one server
+//! (`REDIS_URL`) or a primary watched by Sentinels (`REDIS_SENTINELS` and
+//! `REDIS_SENTINEL_MASTER`).
+//!
+//! One server: a connection manager that reconnects to that address, every
+//! command bounded by [`REDIS_BOUND`]. Under Sentinel: the connection
+//! manager of the primary the Sentinels name, replaced when they name
+//! another. A watcher asks them every second, and at once (at most every
+//! 200 ms) after a command fails the way a failover makes it fail (refused,
+//! dropped, timed out, or answered by a primary turned read-only replica),
+//! so the process follows a promotion within about a second. The chat
+//! hub's subscription follows too: [`RedisLink::changes`] tells it when to
+//! subscribe again.
+
+use std::sync::{Arc, RwLock, Weak};
+use std::time::Duration;
+
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::sentinel::{SentinelClient, SentinelNodeConnectionInfo, SentinelServerType};
+use redis::{
+    Client, Cmd, ErrorKind, IntoConnectionInfo, Pipeline, RedisFuture, RedisResult, Value,
+};
+use tokio::sync::{watch, Notify};
+
+use crate::config::RedisSettings;
+
+/// How long one Redis command may take before the caller answers without it.
+pub const REDIS_BOUND: Duration = Duration::from_millis(1000);
+
+/// How often the Sentinels are asked who the primary is, with no failure seen.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
+/// The least time between two questions to the Sentinels.
+const WATCH_PACE: Duration = Duration::from_millis(200);
+
+/// Cheap to clone; every clone talks to the current primary.
+#[derive(Clone)]
+pub struct RedisLink {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    node: RwLock<Node>,
+    /// Counts the primaries followed; the chat hub subscribes again on a change.
+    generation: watch::Sender<u64>,
+    /// Wakes the watcher early (a command failed as a failover makes it fail).
+    nudge: Notify,
+    sentinel: Option<tokio::sync::Mutex<SentinelClient>>,
+}
+
+#[derive(Clone)]
+struct Node {
+    address: String,
+    client: Client,
+    conn: ConnectionManager,
+}
+
+impl Node {
+    async fn open(client: Client) -> RedisResult<Self> {
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(REDIS_BOUND)
+            .set_response_timeout(REDIS_BOUND)
+            .set_factor(100)
+            .set_exponent_base(2)
+            .set_max_delay(500)
+            .set_number_of_retries(2);
+        let conn = client.get_connection_manager_with_config(config).await?;
+        Ok(Self {
+            address: client.get_connection_info().addr.to_string(),
+            client,
+            conn,
+        })
+    }
+}
+
+impl RedisLink {
+    /// Connects as the settings say; `None` without Redis. Fails when the
+    /// server (or every Sentinel, or the primary they name) cannot be
+    /// reached within the bound.
+    pub async fn connect(settings: &RedisSettings) -> anyhow::Result<Option<Self>> {
+        if let Some(master) = &settings.sentinel_master {
+            let nodes = node_info(settings)?;
+            let addresses: Vec<String> = settings
+                .sentinels
+                .iter()
+                .map(|s| format!("redis://{s}"))
+                .collect();
+            let mut sentinel = SentinelClient::build(
+                addresses,
+                master.clone(),
+                Some(nodes),
+                SentinelServerType::Master,
+            )?;
+            let client = tokio::time::timeout(REDIS_BOUND * 2, sentinel.async_get_client())
+                .await
+                .map_err(|_| anyhow::anyhow!("no Sentinel named the primary in time"))??;
+            let node = Node::open(client).await?;
+            tracing::info!(primary = %node.address, master = %master, "Redis through Sentinel");
+            let link = Self::new(node, Some(sentinel));
+            tokio::spawn(watch_sentinels(Arc::downgrade(&link.inner)));
+            return Ok(Some(link));
+        }
+        let Some(url) = &settings.url else {
+            return Ok(None);
+        };
+        let node = Node::open(Client::open(url.expose())?).await?;
+        Ok(Some(Self::new(node, None)))
+    }
+
+    fn new(node: Node, sentinel: Option<SentinelClient>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                node: RwLock::new(node),
+                generation: watch::channel(0).0,
+                nudge: Notify::new(),
+                sentinel: sentinel.map(tokio::sync::Mutex::new),
+            }),
+        }
+    }
+
+    fn node(&self) -> Node {
+        self.inner
+            .node
+            .read()
+            .map(|n| n.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// A client for the current primary (the chat hub's subscriptions).
+    pub fn client(&self) -> Client {
+        self.node().client
+    }
+
+    /// Changes when another primary is followed.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.inner.generation.subscribe()
+    }
+
+    /// Whether Redis answers a PING within the bound.
+    pub async fn ping(&self) -> bool {
+        let mut conn = self.clone();
+        let cmd = redis::cmd("PING");
+        let ping = cmd.query_async::<String>(&mut conn);
+        matches!(tokio::time::timeout(REDIS_BOUND, ping).await, Ok(Ok(_)))
+    }
+
+    /// Wakes the watcher when an error may mean the primary moved.
+    fn after<T>(&self, result: &RedisResult<T>) {
+        if let (Err(e), Some(_)) = (result, &self.inner.sentinel) {
+            if e.is_io_error()
+                || e.is_connection_refusal()
+                || e.is_connection_dropped()
+                || e.is_timeout()
+                || e.kind() == ErrorKind::ReadOnly
+            {
+                self.inner.nudge.notify_one();
+            }
+        }
+    }
+}
+
+impl ConnectionLike for RedisLink {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        Box::pin(async move {
+            let result = self.node().conn.req_packed_command(cmd).await;
+            self.after(&result);
+            result
+        })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        Box::pin(async move {
+            let result = self
+                .node()
+                .conn
+                .req_packed_commands(cmd, offset, count)
+                .await;
+            self.after(&result);
+            result
+        })
+    }
+
+    fn get_db(&self) -> i64 {
+        self.node().client.get_connection_info().redis.db
+    }
+}
+
+/// The user, password and database of `REDIS_URL`, if given, for the nodes
+/// the Sentinels name (its host is not used).
+fn node_info(settings: &RedisSettings) -> anyhow::Result<SentinelNodeConnectionInfo> {
+    let redis = match &settings.url {
+        Some(url) => Some(url.expose().into_connection_info()?.redis),
+        None => None,
+    };
+    Ok(SentinelNodeConnectionInfo {
+        tls_mode: None,
+        redis_connection_info: redis,
+    })
+}
+
+/// Asks the Sentinels who the primary is every [`WATCH_EVERY`], or sooner
+/// when nudged, and follows a new one. Ends with the link.
+async fn watch_sentinels(link: Weak<Inner>) {
+    loop {
+        let Some(inner) = link.upgrade() else { return };
+        follow(&inner).await;
+        tokio::time::sleep(WATCH_PACE).await;
+        let _ = tokio::time::timeout(WATCH_EVERY - WATCH_PACE, inner.nudge.notified()).await;
+    }
+}
+
+async fn follow(inner: &Inner) {
+    let Some(sentinel) = &inner.sentinel else {
+        return;
+    };
+    let named = {
+        let mut sentinel = sentinel.lock().await;
+        tokio::time::timeout(REDIS_BOUND, sentinel.async_get_client()).await
+    };
+    let client = match named {
+        Ok(Ok(client)) => client,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "no primary from the Redis Sentinels");
+            return;
+        }
+        Err(_) => {
+            tracing::warn!("the Redis Sentinels did not answer in time");
+            return;
+        }
+    };
+    let address = client.get_connection_info().addr.to_string();
+    let current = inner
+        .node
+        .read()
+        .map(|n| n.address.clone())
+        .unwrap_or_default();
+    if address == current {
+        return;
+    }
+    match tokio::time::timeout(REDIS_BOUND * 2, Node::open(client)).await {
+        Ok(Ok(node)) => {
+            if let Ok(mut slot) = inner.node.write() {
+                *slot = node;
+            }
+            inner.generation.send_modify(|g| *g += 1);
+            tracing::warn!(from = %current, to = %address, "Redis primary changed: following it");
+        }
+        Ok(Err(e)) => tracing::warn!(error = %e, to = %address, "the new Redis primary refused"),
+        Err(_) => tracing::warn!(to = %address, "the new Redis primary did not answer in time"),
+    }
+}
