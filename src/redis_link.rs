@@ -8,10 +8,12 @@
 //! manager of the primary the Sentinels name, replaced when they name
 //! another. A watcher asks them every second, and at once (at most every
 //! 200 ms) after a command fails the way a failover makes it fail (refused,
-//! dropped, timed out, or answered by a primary turned read-only replica),
-//! so the process follows a promotion within about a second. The chat
-//! hub's subscription follows too: [`RedisLink::changes`] tells it when to
-//! subscribe again.
+//! dropped, given up by its caller, or answered by a primary turned
+//! read-only replica), so the process follows a promotion within about a
+//! second. The Sentinels are asked all at once, each within half a second,
+//! and the first valid answer wins: a Sentinel that is down, hung or stale
+//! delays nothing. The chat hub's subscription follows too:
+//! [`RedisLink::changes`] tells it when to subscribe again.
 
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
@@ -32,6 +34,9 @@ pub const REDIS_BOUND: Duration = Duration::from_millis(1000);
 const WATCH_EVERY: Duration = Duration::from_secs(1);
 /// The least time between two questions to the Sentinels.
 const WATCH_PACE: Duration = Duration::from_millis(200);
+/// How long one Sentinel gets to name the primary (and the primary to
+/// confirm its role).
+const ASK_BOUND: Duration = Duration::from_millis(500);
 
 /// Cheap to clone; every clone talks to the current primary.
 #[derive(Clone)]
@@ -45,7 +50,64 @@ struct Inner {
     generation: watch::Sender<u64>,
     /// Wakes the watcher early (a command failed as a failover makes it fail).
     nudge: Notify,
-    sentinel: Option<tokio::sync::Mutex<SentinelClient>>,
+    /// Empty without Sentinel.
+    sentinels: Vec<Sentinel>,
+}
+
+/// One Sentinel, asked through a client of its own (redis-rs asks a list
+/// of Sentinels one after the other, with no time-out on each).
+struct Sentinel {
+    address: String,
+    master: String,
+    nodes: SentinelNodeConnectionInfo,
+    client: tokio::sync::Mutex<SentinelClient>,
+}
+
+impl Sentinel {
+    fn new(address: &str, master: &str, nodes: SentinelNodeConnectionInfo) -> RedisResult<Self> {
+        Ok(Self {
+            address: address.to_string(),
+            master: master.to_string(),
+            client: tokio::sync::Mutex::new(Self::client(address, master, &nodes)?),
+            nodes,
+        })
+    }
+
+    fn client(
+        address: &str,
+        master: &str,
+        nodes: &SentinelNodeConnectionInfo,
+    ) -> RedisResult<SentinelClient> {
+        SentinelClient::build(
+            vec![format!("redis://{address}")],
+            master.to_string(),
+            Some(nodes.clone()),
+            SentinelServerType::Master,
+        )
+    }
+
+    /// A client for the primary this Sentinel names, once the primary has
+    /// confirmed its role. A Sentinel that does not answer in time gets a
+    /// fresh client (its cached connection may be stuck).
+    async fn primary(&self) -> anyhow::Result<Client> {
+        let mut client = self.client.lock().await;
+        match tokio::time::timeout(ASK_BOUND, client.async_get_client()).await {
+            Ok(named) => Ok(named?),
+            Err(_) => {
+                *client = Self::client(&self.address, &self.master, &self.nodes)?;
+                anyhow::bail!("Sentinel {} did not answer in time", self.address)
+            }
+        }
+    }
+}
+
+/// The primary the first Sentinel to answer validly names.
+async fn ask(sentinels: &[Sentinel]) -> anyhow::Result<Client> {
+    let asks = sentinels.iter().map(|s| Box::pin(s.primary()));
+    let (client, _) = futures_util::future::select_ok(asks)
+        .await
+        .map_err(|e| e.context("no Sentinel named a primary"))?;
+    Ok(client)
 }
 
 #[derive(Clone)]
@@ -80,23 +142,14 @@ impl RedisLink {
     pub async fn connect(settings: &RedisSettings) -> anyhow::Result<Option<Self>> {
         if let Some(master) = &settings.sentinel_master {
             let nodes = node_info(settings)?;
-            let addresses: Vec<String> = settings
+            let sentinels = settings
                 .sentinels
                 .iter()
-                .map(|s| format!("redis://{s}"))
-                .collect();
-            let mut sentinel = SentinelClient::build(
-                addresses,
-                master.clone(),
-                Some(nodes),
-                SentinelServerType::Master,
-            )?;
-            let client = tokio::time::timeout(REDIS_BOUND * 2, sentinel.async_get_client())
-                .await
-                .map_err(|_| anyhow::anyhow!("no Sentinel named the primary in time"))??;
-            let node = Node::open(client).await?;
+                .map(|address| Sentinel::new(address, master, nodes.clone()))
+                .collect::<RedisResult<Vec<_>>>()?;
+            let node = Node::open(ask(&sentinels).await?).await?;
             tracing::info!(primary = %node.address, master = %master, "Redis through Sentinel");
-            let link = Self::new(node, Some(sentinel));
+            let link = Self::new(node, sentinels);
             tokio::spawn(watch_sentinels(Arc::downgrade(&link.inner)));
             return Ok(Some(link));
         }
@@ -104,16 +157,16 @@ impl RedisLink {
             return Ok(None);
         };
         let node = Node::open(Client::open(url.expose())?).await?;
-        Ok(Some(Self::new(node, None)))
+        Ok(Some(Self::new(node, Vec::new())))
     }
 
-    fn new(node: Node, sentinel: Option<SentinelClient>) -> Self {
+    fn new(node: Node, sentinels: Vec<Sentinel>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 node: RwLock::new(node),
                 generation: watch::channel(0).0,
                 nudge: Notify::new(),
-                sentinel: sentinel.map(tokio::sync::Mutex::new),
+                sentinels,
             }),
         }
     }
@@ -136,25 +189,57 @@ impl RedisLink {
         self.inner.generation.subscribe()
     }
 
-    /// Whether Redis answers a PING within the bound.
+    /// Whether a primary answers within the bound: `ROLE`, not `PING`, so a
+    /// primary turned read-only replica does not count as ready.
     pub async fn ping(&self) -> bool {
         let mut conn = self.clone();
-        let cmd = redis::cmd("PING");
-        let ping = cmd.query_async::<String>(&mut conn);
-        matches!(tokio::time::timeout(REDIS_BOUND, ping).await, Ok(Ok(_)))
+        let cmd = redis::cmd("ROLE");
+        let role = cmd.query_async::<redis::Role>(&mut conn);
+        let primary = matches!(
+            tokio::time::timeout(REDIS_BOUND, role).await,
+            Ok(Ok(redis::Role::Primary { .. }))
+        );
+        if !primary {
+            self.nudge();
+        }
+        primary
     }
 
-    /// Wakes the watcher when an error may mean the primary moved.
-    fn after<T>(&self, result: &RedisResult<T>) {
-        if let (Err(e), Some(_)) = (result, &self.inner.sentinel) {
+    fn nudge(&self) {
+        if !self.inner.sentinels.is_empty() {
+            self.inner.nudge.notify_one();
+        }
+    }
+}
+
+/// Watches one command: nudges the watcher when it fails the way a failover
+/// makes it fail, or when its caller gives up on it (dropped unfinished: a
+/// time-out around the call).
+struct Watched<'a> {
+    link: &'a RedisLink,
+    finished: bool,
+}
+
+impl Watched<'_> {
+    fn finish<T>(mut self, result: &RedisResult<T>) {
+        self.finished = true;
+        if let Err(e) = result {
             if e.is_io_error()
                 || e.is_connection_refusal()
                 || e.is_connection_dropped()
                 || e.is_timeout()
                 || e.kind() == ErrorKind::ReadOnly
             {
-                self.inner.nudge.notify_one();
+                self.link.nudge();
             }
+        }
+    }
+}
+
+impl Drop for Watched<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.link.nudge();
         }
     }
 }
@@ -162,8 +247,12 @@ impl RedisLink {
 impl ConnectionLike for RedisLink {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         Box::pin(async move {
+            let watched = Watched {
+                link: self,
+                finished: false,
+            };
             let result = self.node().conn.req_packed_command(cmd).await;
-            self.after(&result);
+            watched.finish(&result);
             result
         })
     }
@@ -175,12 +264,16 @@ impl ConnectionLike for RedisLink {
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
         Box::pin(async move {
+            let watched = Watched {
+                link: self,
+                finished: false,
+            };
             let result = self
                 .node()
                 .conn
                 .req_packed_commands(cmd, offset, count)
                 .await;
-            self.after(&result);
+            watched.finish(&result);
             result
         })
     }
@@ -215,21 +308,16 @@ async fn watch_sentinels(link: Weak<Inner>) {
 }
 
 async fn follow(inner: &Inner) {
-    let Some(sentinel) = &inner.sentinel else {
+    if inner.sentinels.is_empty() {
         return;
-    };
-    let named = {
-        let mut sentinel = sentinel.lock().await;
-        tokio::time::timeout(REDIS_BOUND, sentinel.async_get_client()).await
-    };
-    let client = match named {
-        Ok(Ok(client)) => client,
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "no primary from the Redis Sentinels");
-            return;
-        }
-        Err(_) => {
-            tracing::warn!("the Redis Sentinels did not answer in time");
+    }
+    let client = match ask(&inner.sentinels).await {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "no primary from the Redis Sentinels"
+            );
             return;
         }
     };

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Redis without a single point of failure: a primary, a replica and three
-# Sentinels on loopback (Debian's redis-server and redis-sentinel), two `swiper serve` instances configured with
+# Sentinels on loopback, plus a hung one listed first (Debian's redis-server and redis-sentinel), two `swiper serve` instances configured with
 # REDIS_SENTINELS and REDIS_SENTINEL_MASTER only. Under load (logins, page
 # views, readiness checks, chat messages from one instance to a socket on the
 # other) the primary is killed with SIGKILL, and the driver measures:
@@ -19,7 +19,7 @@ work=$(mktemp -d)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  psql -h 127.0.0.1 -U postgres -d postgres -qc "drop database if exists $db" 2>/dev/null || true
+  [ -n "${db:-}" ] && { psql -h 127.0.0.1 -U postgres -d postgres -qc "drop database if exists $db" 2>/dev/null || true; }
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -69,8 +69,19 @@ knows_all() {
   done
 }
 wait_for 60 knows_all || fail "the Sentinels did not find each other and the replica"
-sentinel_list=$(printf '127.0.0.1:%s,' "${sentinels[@]}"); sentinel_list=${sentinel_list%,}
-ok "primary $primary_port, replica $replica_port, Sentinels $sentinel_list"
+# First in the list: a "Sentinel" that accepts connections and never
+# answers (a hung host). It must delay neither the start nor the failover.
+hung_port=$(free_port)
+python3 -c "
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $hung_port)); s.listen(128); held = []
+while True: held.append(s.accept()[0])
+" &
+pids+=($!)
+wait_for 20 python3 -c "import socket; socket.create_connection(('127.0.0.1', $hung_port))" || fail "no hung Sentinel"
+sentinel_list="127.0.0.1:$hung_port"$(printf ',127.0.0.1:%s' "${sentinels[@]}")
+ok "primary $primary_port, replica $replica_port, Sentinels $sentinel_list (the first one hung)"
 
 # --- the application -------------------------------------------------------------
 db="swiper_failover_$$"
@@ -206,9 +217,12 @@ def chat(sender, receiver_cookie):
         if ws is None:
             try:
                 ws = connect(f"ws://127.0.0.1:{b_port}/ws/chat", additional_headers={"Cookie": receiver_cookie, "Origin": ORIGIN}, open_timeout=2).__enter__()
-            except Exception:
+            except Exception as e:
                 ws = None
-                record("chat", "A->B", now(), now(), 599, False)
+                # A refused handshake carries its status (a 4xx is no 5xx).
+                status = getattr(getattr(e, "response", None), "status_code", 599)
+                record("chat", "A->B", now(), now(), status, False)
+                stop.wait(0.2)
                 continue
         n += 1
         body = f"probe {n}"
