@@ -126,27 +126,81 @@ fn checkout(pool: &Pool) -> Result<PooledConn, AppError> {
     }
 }
 
-/// Runs `f` on a pooled connection on the blocking thread pool, so database
-/// work never stalls the async executor.
-async fn blocking<T, F>(pool: &Pool, f: F) -> Result<T, AppError>
-where
-    F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
-    T: Send + 'static,
-{
-    let pool = pool.clone();
-    actix_web::web::block(move || {
-        let mut conn = checkout(&pool)?;
-        f(&mut conn)
-    })
-    .await
-    .map_err(|e| AppError::internal("blocking task", e))?
+/// How long a request waits for its turn at a busy pool before 503.
+const BUSY_WAIT: Duration = Duration::from_secs(10);
+
+/// A pool and as many permits as it has connections. Database work waits
+/// for a permit as an async task (a few bytes, no thread) and only then
+/// takes a blocking thread and a connection, so threads never pile up on
+/// the pool's lock: one bounded hand-off per use.
+#[derive(Clone)]
+struct Gated {
+    pool: Pool,
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl Gated {
+    fn new(pool: Pool) -> Self {
+        let size = usize::try_from(pool.max_size()).unwrap_or(1).max(1);
+        Self {
+            pool,
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(size)),
+        }
+    }
+
+    /// Runs `f` on a pooled connection on the blocking thread pool once a
+    /// permit is free, so database work never stalls the async executor.
+    /// With a `fallback` (a replica read), a pool that gives no connection
+    /// hands the work to the primary.
+    async fn run<T, F>(&self, f: F, fallback: Option<Fallback>) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let permit = tokio::time::timeout(BUSY_WAIT, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| AppError::Unavailable)?
+            .map_err(|e| AppError::internal("database permits", e))?;
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            // Held until the work ends, even if the request is dropped.
+            let _permit = permit;
+            let mut conn = match fallback {
+                None => checkout(&pool)?,
+                Some(fallback) => match pool.get() {
+                    Ok(conn) => conn,
+                    Err(e) => fallback.take(e)?,
+                },
+            };
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| AppError::internal("blocking task", e))?
+    }
+}
+
+/// Where a replica read goes when the replica gives no connection.
+struct Fallback {
+    primary: Pool,
+    down_until: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl Fallback {
+    fn take(self, e: r2d2::PoolError) -> Result<PooledConn, AppError> {
+        tracing::warn!(error = %e, "replica unavailable; reading from the primary");
+        self.down_until.store(
+            epoch_secs() + REPLICA_PAUSE_SECS,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        checkout(&self.primary)
+    }
 }
 
 /// The database handle: the primary, and a read replica when
 /// `DATABASE_REPLICA_URL` is set.
 #[derive(Clone)]
 pub struct Db {
-    primary: Pool,
+    primary: Gated,
     replica: Option<Replica>,
 }
 
@@ -154,7 +208,7 @@ pub struct Db {
 /// checkout (seconds since the epoch).
 #[derive(Clone)]
 struct Replica {
-    pool: Pool,
+    pool: Gated,
     down_until: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
@@ -171,7 +225,7 @@ fn epoch_secs() -> i64 {
 impl Db {
     pub fn new(primary: Pool) -> Self {
         Self {
-            primary,
+            primary: Gated::new(primary),
             replica: None,
         }
     }
@@ -179,9 +233,9 @@ impl Db {
     /// Reads may go to `replica` (see [`Db::read`]).
     pub fn with_replica(primary: Pool, replica: Pool) -> Self {
         Self {
-            primary,
+            primary: Gated::new(primary),
             replica: Some(Replica {
-                pool: replica,
+                pool: Gated::new(replica),
                 down_until: Default::default(),
             }),
         }
@@ -203,25 +257,13 @@ impl Db {
             .clone()
             .filter(|r| r.down_until.load(std::sync::atomic::Ordering::Relaxed) <= epoch_secs())
         else {
-            return blocking(&self.primary, f).await;
+            return self.primary.run(f, None).await;
         };
-        let primary = self.primary.clone();
-        actix_web::web::block(move || {
-            let mut conn = match replica.pool.get() {
-                Ok(conn) => conn,
-                Err(e) => {
-                    tracing::warn!(error = %e, "replica unavailable; reading from the primary");
-                    replica.down_until.store(
-                        epoch_secs() + REPLICA_PAUSE_SECS,
-                        std::sync::atomic::Ordering::Relaxed,
-                    );
-                    checkout(&primary)?
-                }
-            };
-            f(&mut conn)
-        })
-        .await
-        .map_err(|e| AppError::internal("blocking task", e))?
+        let fallback = Fallback {
+            primary: self.primary.pool.clone(),
+            down_until: replica.down_until.clone(),
+        };
+        replica.pool.run(f, Some(fallback)).await
     }
 
     /// A write transaction on the primary: everything `f` does commits
@@ -231,7 +273,7 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        blocking(&self.primary, move |c| transaction(c, f)).await
+        self.primary.run(move |c| transaction(c, f), None).await
     }
 
     /// Work on the primary outside a transaction: reads that must see the
@@ -242,12 +284,12 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        blocking(&self.primary, f).await
+        self.primary.run(f, None).await
     }
 
     /// The primary pool, for work that runs on its own thread (tests, CLI).
     pub fn pool(&self) -> &Pool {
-        &self.primary
+        &self.primary.pool
     }
 }
 
