@@ -13,4 +13,11 @@ for shape in "1 direct" "1 nginx" "2 nginx"; do
     echo "== $b, $n instance(s), $front"
     INSTANCES=$n FRONT=$front bash "$root/bench/$b.sh" 2>&1 | tee "$out/$b-$n-$front.txt"
   done
+# The discovery page and swipes in their other cases (one instance, direct).
+for case in hot cold; do
+  for b in discovery swipe; do
+    echo "== $b, $case"
+    CASE=$case bash "$root/bench/$b.sh" 2>&1 | tee "$out/$b-$case.txt"
+  done
+done
 done

@@ -1,6 +1,7 @@
--- POST /swipes as logged-in members. Request k of thread t swipes member
--- (k mod S) onto target number (k div S) of that thread's own slice of the
--- seeded ids, so no pair is ever sent twice.
+-- POST /swipes as logged-in members, each on people who liked them (see
+-- swipe.sh). The (member, target) pairs are dealt round robin over the
+-- members, then over the threads, so no pair is sent twice and one member
+-- (CASE=hot) still loads every thread.
 dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "statuses.lua")
 local counter = 1
 function setup(thread)
@@ -9,21 +10,37 @@ function setup(thread)
   track(thread)
 end
 function init(args)
-  sessions = {}
+  local threads = tonumber(args[3])
+  local members = {}
   for line in io.lines(args[1]) do
     local cookie, token = line:match("^([^\t]+)\t([^\t]+)")
-    sessions[#sessions + 1] = { cookie = cookie, token = token }
+    members[#members + 1] = { cookie = cookie, token = token, targets = {} }
   end
-  first, last = tonumber(args[2]), tonumber(args[3])
-  threads = tonumber(args[4])
+  local most = 0
+  for line in io.lines(args[2]) do
+    local n, target = line:match("^(%d+)\t(%d+)")
+    local m = members[tonumber(n)]
+    if m then
+      m.targets[#m.targets + 1] = target
+      if #m.targets > most then most = #m.targets end
+    end
+  end
+  pairs_ = {}
+  local j = 0
+  for r = 1, most do
+    for _, m in ipairs(members) do
+      if m.targets[r] then
+        if j % threads == id - 1 then pairs_[#pairs_ + 1] = { m, m.targets[r] } end
+        j = j + 1
+      end
+    end
+  end
   k = 0
 end
 function request()
-  local s = #sessions
-  local member = sessions[(k % s) + 1]
-  local span = math.floor((last - first + 1) / threads)
-  local target = first + (id - 1) * span + (math.floor(k / s) % span)
   k = k + 1
+  local pair = pairs_[((k - 1) % #pairs_) + 1]
+  local member, target = pair[1], pair[2]
   local body = "target=" .. target .. "&kind=dislike&csrf_token=" .. member.token
   return wrk.format("POST", "/swipes", {
     ["Cookie"] = member.cookie,

@@ -271,7 +271,7 @@ impl Application {
                 clock: clock.clone(),
                 runtime: runtime.clone(),
                 hub: hub.clone(),
-                feeds: FeedCache::default(),
+                feeds: FeedCache::new(settings.feed_cache),
             }),
             chat: web::Data::new(ChatState {
                 settings: settings.clone(),

@@ -56,6 +56,9 @@ pub struct Settings {
     pub chat_sockets_per_member: usize,
     /// Create the demo population on a new, empty database (development).
     pub demo_data: bool,
+    /// How long a member's built feed is reused (`FEED_CACHE_SECONDS`; zero
+    /// rebuilds it for every page: the benchmarks' cold case).
+    pub feed_cache: Duration,
     pub passwords: PasswordSettings,
     pub sessions: SessionSettings,
     pub accounts: AccountSettings,
@@ -445,6 +448,7 @@ impl Settings {
                 .filter(|t| !t.is_empty())
                 .map(|t| SecretString::new(t.to_string())),
             demo_data: c.bool("DEMO_DATA", !production),
+            feed_cache: c.duration_secs("FEED_CACHE_SECONDS", 300, 0),
             oauth: {
                 let (providers, errors) = oauth::providers_from(src.values());
                 c.errors.extend(errors);

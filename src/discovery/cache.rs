@@ -15,20 +15,27 @@ use chrono::NaiveDateTime;
 use super::feed::Candidate;
 use crate::auth::UserId;
 
-/// How long a built feed is reused.
-pub const TTL: Duration = Duration::from_secs(300);
 const MAX_ENTRIES: usize = 50_000;
 
 /// When it was built (for the TTL), the `updated_at` of the profile it was
 /// built from, and the feed.
 type Entries = HashMap<UserId, (Instant, NaiveDateTime, Arc<Vec<Candidate>>)>;
 
-#[derive(Clone, Default)]
+/// `FEED_CACHE_SECONDS`: how long a built feed is reused (zero: never).
+#[derive(Clone)]
 pub struct FeedCache {
     inner: Arc<Mutex<Entries>>,
+    ttl: Duration,
 }
 
 impl FeedCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            inner: Arc::default(),
+            ttl,
+        }
+    }
+
     fn map(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -37,16 +44,20 @@ impl FeedCache {
     pub fn get(&self, user: UserId) -> Option<(NaiveDateTime, Arc<Vec<Candidate>>)> {
         let map = self.map();
         map.get(&user)
-            .filter(|(at, _, _)| at.elapsed() < TTL)
+            .filter(|(at, _, _)| at.elapsed() < self.ttl)
             .map(|(_, built_from, feed)| (*built_from, feed.clone()))
     }
 
     /// Keeps `user`'s freshly built feed, built from their profile as of
     /// `built_from` (its `updated_at`).
     pub fn put(&self, user: UserId, built_from: NaiveDateTime, feed: Arc<Vec<Candidate>>) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let ttl = self.ttl;
         let mut map = self.map();
         if map.len() >= MAX_ENTRIES {
-            map.retain(|_, (at, _, _)| at.elapsed() < TTL);
+            map.retain(|_, (at, _, _)| at.elapsed() < ttl);
             if map.len() >= MAX_ENTRIES {
                 map.clear();
             }
@@ -66,5 +77,23 @@ impl FeedCache {
     /// Forgets `user`'s feed (their profile or a rewind changed it).
     pub fn forget(&self, user: UserId) {
         self.map().remove(&user);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_zero_lifetime_keeps_nothing_and_another_keeps_the_feed() {
+        let built_from = NaiveDateTime::default();
+        let off = FeedCache::new(Duration::ZERO);
+        off.put(UserId(1), built_from, Arc::new(Vec::new()));
+        assert!(off.get(UserId(1)).is_none());
+        let on = FeedCache::new(Duration::from_secs(300));
+        on.put(UserId(1), built_from, Arc::new(Vec::new()));
+        assert!(on
+            .get(UserId(1))
+            .is_some_and(|(from, _)| from == built_from));
     }
 }
