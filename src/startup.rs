@@ -18,6 +18,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::accounts::state::AccountsState;
 use crate::admin::state::AdminState;
+use crate::auth::cache::PrincipalCache;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, Db};
@@ -143,6 +144,8 @@ static HTTP_METRICS: std::sync::LazyLock<Result<actix_web_prom::PrometheusMetric
 /// the web spine's and each feature's, each registered as its own
 /// `web::Data` so a handler names the one it uses.
 pub struct AppState {
+    /// Principals by session, for warm pages (auth::cache).
+    pub principals: web::Data<PrincipalCache>,
     pub spine: web::Data<Spine>,
     pub accounts: web::Data<AccountsState>,
     pub profiles: web::Data<ProfilesState>,
@@ -217,6 +220,11 @@ impl Application {
             }
             None => crate::realtime::Hub::local(),
         };
+        let principals = web::Data::new(PrincipalCache::default());
+        {
+            let principals = principals.clone();
+            hub.on_event_for(move |member| principals.forget_user(member));
+        }
         let store = AppSessionStore::new(
             redis.clone(),
             &settings.redis.prefix,
@@ -231,6 +239,7 @@ impl Application {
         let keys = Arc::new(keys::Keys::from_secret(settings.secret_key.expose()));
         let jobs = JobWriter::new(db.clone(), worker_wake.clone());
         let state = web::Data::new(AppState {
+            principals,
             spine: web::Data::new(Spine {
                 settings: settings.clone(),
                 db: db.clone(),
@@ -335,6 +344,7 @@ impl Application {
                     .build();
                 App::new()
                     .app_data(state.spine.clone())
+                    .app_data(state.principals.clone())
                     .app_data(state.accounts.clone())
                     .app_data(state.profiles.clone())
                     .app_data(state.discovery.clone())

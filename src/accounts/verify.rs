@@ -19,17 +19,21 @@ use crate::security::SecretString;
 /// unknown token.
 pub async fn verify_email(state: &AccountsState, token: SecretString) -> Result<bool, AppError> {
     let now = state.clock.now();
-    state
+    let verified = state
         .db
         .write(move |c| {
             let Some(user) = tokens::consume(c, token.expose(), Purpose::VerifyEmail, now)? else {
-                return Ok(false);
+                return Ok(None);
             };
             User::mark_verified(c, user, now)?;
             Profile::refresh_in_feed(c, user)?;
-            Ok(true)
+            Ok(Some(user))
         })
-        .await
+        .await?;
+    if let Some(user) = verified {
+        state.hub.members_changed(vec![user]).await;
+    }
+    Ok(verified.is_some())
 }
 
 #[derive(Debug, PartialEq, Eq)]

@@ -273,6 +273,9 @@ pub async fn act(
     };
     if spec.ends_sessions {
         announce_ended(&state.hub, target, &closing).await;
+    } else {
+        // Verified, roles or plan: cached principals of theirs are stale.
+        state.hub.members_changed(vec![target]).await;
     }
     Ok(())
 }

@@ -7,9 +7,11 @@ use std::future::{ready, Ready};
 use actix_identity::IdentityExt;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
+use super::cache::PrincipalCache;
 use super::sessions::{self, SessionId};
 use super::Principal;
 use crate::error::AppError;
@@ -23,9 +25,22 @@ pub async fn middleware(
         // As a response, so outer layers add headers and render it.
         return Ok(req.error_response(e).map_into_right_body());
     }
-    next.call(req)
-        .await
-        .map(ServiceResponse::map_into_left_body)
+    // What a state-changing request did to its member is not served from
+    // the cache afterwards.
+    let changed = (!reads(&req))
+        .then(|| req.extensions().get::<Principal>().map(|p| p.id))
+        .flatten()
+        .zip(req.app_data::<web::Data<PrincipalCache>>().cloned());
+    let res = next.call(req).await;
+    if let Some((member, cache)) = changed {
+        cache.forget_user(member);
+    }
+    res.map(ServiceResponse::map_into_left_body)
+}
+
+/// `GET` and `HEAD` may use a cached principal; anything else reads it afresh.
+fn reads(req: &ServiceRequest) -> bool {
+    matches!(*req.method(), Method::GET | Method::HEAD)
 }
 
 async fn load(req: &ServiceRequest) -> Result<(), AppError> {
@@ -40,12 +55,23 @@ async fn load(req: &ServiceRequest) -> Result<(), AppError> {
     let session_id = SessionId::from_secret(session_id);
     let idle = state.settings.sessions.idle_timeout;
     let now = state.clock.now();
+    let cache = req
+        .app_data::<web::Data<PrincipalCache>>()
+        .filter(|_| reads(req));
+    if let Some(found) = cache.and_then(|c| c.get(&session_id, now, idle)) {
+        req.extensions_mut().insert(found);
+        return Ok(());
+    }
+    let fill = cache.map(|c| c.begin());
     let found = state
         .db
         .primary(move |c| Ok(sessions::authenticate(c, &session_id, now, idle)?))
         .await?;
     match found {
         Some(user) => {
+            if let (Some(cache), Some(fill)) = (cache, fill) {
+                cache.put(fill, user.clone());
+            }
             req.extensions_mut().insert(user);
         }
         None => identity.logout(),

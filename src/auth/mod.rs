@@ -4,6 +4,7 @@
 //! the 2FA state; roles are loaded by the admin guard, the membership plan
 //! by the flows that need it.
 
+pub mod cache;
 pub mod directory;
 pub mod events;
 pub mod identities;

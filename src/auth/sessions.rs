@@ -34,16 +34,53 @@ pub struct UserSession {
     pub expires_at: NaiveDateTime,
 }
 
+/// The columns of `users` a request's [`Principal`] needs, and no more:
+/// every logged-in request reads them, so never the password hash or the
+/// TOTP secret.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct PrincipalUser {
+    pub id: UserId,
+    pub email: String,
+    pub nickname: String,
+    pub email_verified_at: Option<NaiveDateTime>,
+    pub is_superadmin: bool,
+    pub is_active: bool,
+    pub language: Option<String>,
+    pub password_changed_at: NaiveDateTime,
+    pub avatar_key: Option<String>,
+    pub totp_enabled_at: Option<NaiveDateTime>,
+    pub unread_messages: i64,
+}
+
+impl From<&User> for PrincipalUser {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id,
+            email: user.email.clone(),
+            nickname: user.nickname.clone(),
+            email_verified_at: user.email_verified_at,
+            is_superadmin: user.is_superadmin,
+            is_active: user.is_active,
+            language: user.language.clone(),
+            password_changed_at: user.password_changed_at,
+            avatar_key: user.avatar_key.clone(),
+            totp_enabled_at: user.totp_enabled_at,
+            unread_messages: user.unread_messages,
+        }
+    }
+}
+
 impl UserSession {
     /// The request's [`Principal`]: this session of `user`.
-    pub fn principal(&self, user: &User) -> Principal {
+    pub fn principal(&self, user: &PrincipalUser) -> Principal {
         Principal {
             id: user.id,
             email: user.email.clone(),
             nickname: user.nickname.clone(),
-            verified: user.is_verified(),
+            verified: user.email_verified_at.is_some(),
             is_superadmin: user.is_superadmin,
-            second_factor: user.has_second_factor(),
+            second_factor: user.totp_enabled_at.is_some(),
             password_changed_at: user.password_changed_at,
             language: user.language.clone(),
             avatar_key: user.avatar_key.clone(),
@@ -141,8 +178,8 @@ pub fn authenticate(
     let found = user_sessions::table
         .inner_join(users::table)
         .filter(user_sessions::id.eq(session_id))
-        .select((UserSession::as_select(), User::as_select()))
-        .first::<(UserSession, User)>(conn)
+        .select((UserSession::as_select(), PrincipalUser::as_select()))
+        .first::<(UserSession, PrincipalUser)>(conn)
         .optional()?;
     let Some((session, user)) = found else {
         return Ok(None);

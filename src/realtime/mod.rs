@@ -33,6 +33,10 @@ pub struct Event {
     /// checks that its own session is still alive, and signs out if not.
     #[serde(default)]
     pub session_check: bool,
+    /// Only news that these members changed (verified, roles, plan…): no
+    /// frame for their sockets; every instance drops what it keeps of them.
+    #[serde(default)]
+    pub changed_only: bool,
 }
 
 impl Event {
@@ -43,11 +47,15 @@ impl Event {
             message_id,
             frame,
             session_check: false,
+            changed_only: false,
         }
     }
 }
 
 type Sink = mpsc::UnboundedSender<Arc<Event>>;
+
+/// Called with each member an event is for, here or on another instance.
+type Listener = Box<dyn Fn(UserId) + Send + Sync>;
 
 #[derive(Default)]
 struct Sockets {
@@ -60,6 +68,7 @@ struct Inner {
     open: AtomicUsize,
     redis: Option<(RedisLink, String)>,
     shutdown: watch::Sender<bool>,
+    listeners: std::sync::RwLock<Vec<Listener>>,
 }
 
 /// The hub of this instance. Cheap to clone.
@@ -99,6 +108,7 @@ impl Hub {
                 open: AtomicUsize::new(0),
                 redis,
                 shutdown: watch::channel(false).0,
+                listeners: std::sync::RwLock::new(Vec::new()),
             }),
         }
     }
@@ -163,7 +173,12 @@ impl Hub {
 
     /// Sends `event` to its members' sockets on every instance. Without
     /// Redis, or when Redis does not answer in time, to this instance's.
+    /// The listeners of this instance hear of its members before this
+    /// returns; those of the others when it arrives.
     pub async fn publish(&self, event: Event) {
+        for member in &event.to {
+            self.tell(*member);
+        }
         if let Some((conn, channel)) = &self.inner.redis {
             let payload = match serde_json::to_string(&event) {
                 Ok(p) => p,
@@ -199,12 +214,49 @@ impl Hub {
             // a frame chat.js ignores rather than fails to parse.
             frame: r#"{"type":"session_check"}"#.to_string(),
             session_check: true,
+            changed_only: false,
         })
         .await;
     }
 
+    /// Tells every instance that what it keeps of `members` (their cached
+    /// principals) is out of date: a verification, a role or plan change.
+    pub async fn members_changed(&self, members: Vec<UserId>) {
+        self.publish(Event {
+            to: members,
+            message_id: None,
+            frame: String::new(),
+            session_check: false,
+            changed_only: true,
+        })
+        .await;
+    }
+
+    /// Calls `listener` with every member an event is for: a message or a
+    /// read marker (unread counts), sessions ended, a change (the principal
+    /// cache drops their entries).
+    pub fn on_event_for(&self, listener: impl Fn(UserId) + Send + Sync + 'static) {
+        if let Ok(mut all) = self.inner.listeners.write() {
+            all.push(Box::new(listener));
+        }
+    }
+
+    fn tell(&self, member: UserId) {
+        if let Ok(all) = self.inner.listeners.read() {
+            for listener in all.iter() {
+                listener(member);
+            }
+        }
+    }
+
     /// Delivers to this instance's sockets of the event's members.
     fn deliver(&self, event: Arc<Event>) {
+        for member in &event.to {
+            self.tell(*member);
+        }
+        if event.changed_only {
+            return;
+        }
         let Ok(sockets) = self.inner.sockets.lock() else {
             return;
         };

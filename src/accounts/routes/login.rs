@@ -227,7 +227,7 @@ pub(super) fn open_identity(
     if let Some(lang) = &user.language {
         page::save_lang(req, lang);
     }
-    req.extensions_mut().insert(record.principal(user));
+    req.extensions_mut().insert(record.principal(&user.into()));
     tracing::info!(user_id = %user.id, "logged in");
     Ok(redirect(next))
 }
