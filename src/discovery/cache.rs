@@ -26,14 +26,54 @@ type Entries = HashMap<UserId, (Instant, NaiveDateTime, Arc<Vec<Candidate>>)>;
 pub struct FeedCache {
     inner: Arc<Mutex<Entries>>,
     ttl: Duration,
+    /// One build at a time per member: the others wait for it (single flight).
+    flights: Arc<Mutex<HashMap<UserId, std::sync::Weak<tokio::sync::Mutex<()>>>>>,
+    /// Feeds kept so far (the single-flight test counts builds with it).
+    puts: Arc<std::sync::atomic::AtomicU64>,
 }
+
+/// Held by the one request building a member's feed.
+pub type Flight = tokio::sync::OwnedMutexGuard<()>;
 
 impl FeedCache {
     pub fn new(ttl: Duration) -> Self {
         Self {
             inner: Arc::default(),
             ttl,
+            flights: Arc::default(),
+            puts: Arc::default(),
         }
+    }
+
+    /// Waits until no other request is building `user`'s feed, and holds
+    /// that turn until the guard drops: on a miss, the first request builds
+    /// and keeps the feed, the others then find it (one build, not one per
+    /// request: a hot member's pages never stampede the database). `None`
+    /// with the cache off.
+    pub async fn single_flight(&self, user: UserId) -> Option<Flight> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let turn = {
+            let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+            if flights.len() > 1024 {
+                flights.retain(|_, w| w.strong_count() > 0);
+            }
+            match flights.get(&user).and_then(std::sync::Weak::upgrade) {
+                Some(turn) => turn,
+                None => {
+                    let turn = Arc::new(tokio::sync::Mutex::new(()));
+                    flights.insert(user, Arc::downgrade(&turn));
+                    turn
+                }
+            }
+        };
+        Some(turn.lock_owned().await)
+    }
+
+    /// How many feeds were kept since start.
+    pub fn puts(&self) -> u64 {
+        self.puts.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn map(&self) -> std::sync::MutexGuard<'_, Entries> {
@@ -54,6 +94,7 @@ impl FeedCache {
         if self.ttl.is_zero() {
             return;
         }
+        self.puts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let ttl = self.ttl;
         let mut map = self.map();
         if map.len() >= MAX_ENTRIES {

@@ -89,7 +89,17 @@ pub async fn feed_page(
     let page = page.max(1);
     let (id, now, today) = (me.id, state.clock.now(), state.clock.today());
     let verified = me.verified;
-    let cached = state.feeds.get(id);
+    let mut cached = state.feeds.get(id);
+    // On a miss, one request builds; the others wait and find its feed.
+    let _flight = match cached {
+        Some(_) => None,
+        None => {
+            let flight = state.feeds.single_flight(id).await;
+            cached = state.feeds.get(id);
+            // Built meanwhile: the turn goes at once to the next waiter.
+            flight.filter(|_| cached.is_none())
+        }
+    };
     let media = state.settings.media.clone();
     let (total, built, page_cards, viewer_has_place) = state
         .db

@@ -874,3 +874,21 @@ async fn a_member_i_liked_or_superliked_can_still_be_seen() {
     assert_eq!(ana.get(&format!("/users/{cy}")).await.status(), 200);
     assert_eq!(ana.get(&format!("/users/{dan}")).await.status(), 404);
 }
+
+#[tokio::test]
+async fn fifty_pages_at_once_for_a_member_without_a_feed_build_it_once() {
+    let app = spawn_app().await;
+    let (me, my_id) = join(&app, &ana().wants("male")).await;
+    join(
+        &app,
+        &Person::new("fits@example.com", "male", "1988-01-01").wants("female"),
+    )
+    .await;
+    let feeds = &app.state.discovery.feeds;
+    feeds.forget(swiper::auth::UserId(my_id));
+    let before = feeds.puts();
+    let pages = (0..50).map(|_| me.get("/discover"));
+    let answers = futures_util::future::join_all(pages).await;
+    assert!(answers.iter().all(|r| r.status() == 200));
+    assert_eq!(feeds.puts() - before, 1, "one build for fifty misses");
+}
