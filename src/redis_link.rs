@@ -118,14 +118,18 @@ struct Node {
 }
 
 impl Node {
-    async fn open(client: Client) -> RedisResult<Self> {
+    /// `retries`: reconnect attempts a command waits for when the
+    /// connection is lost. A single server gets two (a blip passes); a
+    /// primary named by Sentinels none, so commands fail at once while it is
+    /// gone and the watcher moves them to the next one.
+    async fn open(client: Client, retries: usize) -> RedisResult<Self> {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(REDIS_BOUND)
             .set_response_timeout(REDIS_BOUND)
             .set_factor(100)
             .set_exponent_base(2)
             .set_max_delay(500)
-            .set_number_of_retries(2);
+            .set_number_of_retries(retries);
         let conn = client.get_connection_manager_with_config(config).await?;
         Ok(Self {
             address: client.get_connection_info().addr.to_string(),
@@ -147,7 +151,7 @@ impl RedisLink {
                 .iter()
                 .map(|address| Sentinel::new(address, master, nodes.clone()))
                 .collect::<RedisResult<Vec<_>>>()?;
-            let node = Node::open(ask(&sentinels).await?).await?;
+            let node = Node::open(ask(&sentinels).await?, 0).await?;
             tracing::info!(primary = %node.address, master = %master, "Redis through Sentinel");
             let link = Self::new(node, sentinels);
             tokio::spawn(watch_sentinels(Arc::downgrade(&link.inner)));
@@ -156,7 +160,7 @@ impl RedisLink {
         let Some(url) = &settings.url else {
             return Ok(None);
         };
-        let node = Node::open(Client::open(url.expose())?).await?;
+        let node = Node::open(Client::open(url.expose())?, 2).await?;
         Ok(Some(Self::new(node, Vec::new())))
     }
 
@@ -330,7 +334,7 @@ async fn follow(inner: &Inner) {
     if address == current {
         return;
     }
-    match tokio::time::timeout(REDIS_BOUND * 2, Node::open(client)).await {
+    match tokio::time::timeout(REDIS_BOUND * 2, Node::open(client, 0)).await {
         Ok(Ok(node)) => {
             if let Ok(mut slot) = inner.node.write() {
                 *slot = node;

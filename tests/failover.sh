@@ -230,7 +230,7 @@ def chat(sender, receiver_cookie):
         status, _, _ = sender.post(f"/matches/{match_id}/messages", {"body": body})
         delivered = False
         try:
-            deadline = now() + 1.5
+            deadline = now() + 0.5
             while now() < deadline:
                 frame = json.loads(ws.recv(timeout=max(0.01, deadline - now())))
                 if frame.get("type") == "message" and frame.get("body") == body:

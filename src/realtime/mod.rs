@@ -137,6 +137,8 @@ impl Hub {
     ) {
         let mut pubsub = Some(first);
         let mut shutdown = self.inner.shutdown.subscribe();
+        // Set when the primary moved: subscribe there at once.
+        let mut moved = false;
         loop {
             if let Some(mut ps) = pubsub.take() {
                 let mut messages = ps.on_message();
@@ -152,17 +154,25 @@ impl Hub {
                         }
                         Ok(()) = primaries.changed() => {
                             tracing::warn!("Redis primary changed: subscribing to chat there");
+                            moved = true;
                             break;
                         }
                         _ = shutdown.changed() => return,
                     }
                 }
-                tracing::warn!("chat subscription lost; subscribing again");
+                if !moved {
+                    tracing::warn!("chat subscription lost; subscribing again");
+                }
             }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                _ = shutdown.changed() => return,
+            // Half a second between attempts, cut short when the primary moves.
+            if !moved {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    Ok(()) = primaries.changed() => {}
+                    _ = shutdown.changed() => return,
+                }
             }
+            moved = false;
             primaries.mark_unchanged();
             match subscribe(&link.client(), &channel).await {
                 Ok(ps) => pubsub = Some(ps),
