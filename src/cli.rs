@@ -98,12 +98,20 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 async fn worker(settings: Settings) -> anyhow::Result<()> {
     let settings = Arc::new(settings);
     let db = connect_database(&settings).await?;
+    // With Redis, the worker's changes reach the web instances' caches.
+    let hub = match RedisLink::connect(&settings.redis).await? {
+        Some(link) => crate::realtime::Hub::connect(link, &settings.redis.prefix).await?,
+        None => crate::realtime::Hub::local(),
+    };
     let ctx = JobContext {
         db,
         settings: settings.clone(),
         mailer: Mailer::from_settings(&settings)?,
         media: MediaStore::from_settings(&settings.media)?,
         clock: Clock::system(),
+        members_changed: crate::jobs::MembersChanged::new(move |members| {
+            hub.members_changed_soon(members)
+        }),
     };
     let (tx, rx) = watch::channel(false);
     let w = Worker::new(ctx, Arc::new(job_registry()), WorkerWake::default());

@@ -173,6 +173,10 @@ impl AppState {
             mailer: self.mailer.clone(),
             media: self.media.clone(),
             clock: self.clock.clone(),
+            members_changed: {
+                let hub = self.hub.clone();
+                crate::jobs::MembersChanged::new(move |members| hub.members_changed_soon(members))
+            },
         }
     }
 }

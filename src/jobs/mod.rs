@@ -14,6 +14,6 @@ pub mod wake;
 pub mod worker;
 
 pub use queue::{enqueue, Job, JobId, JobStatus, NewJob};
-pub use registry::{JobContext, JobError, Registry};
+pub use registry::{JobContext, JobError, MembersChanged, Registry};
 pub use wake::{JobWriter, WorkerWake};
 pub use worker::Worker;

@@ -12,6 +12,7 @@ use futures_util::future::BoxFuture;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::db::types::UserId;
 use crate::db::Db;
 use crate::mail::Mailer;
 use crate::storage::MediaStore;
@@ -24,6 +25,28 @@ pub struct JobContext {
     pub mailer: Mailer,
     pub media: MediaStore,
     pub clock: Clock,
+    pub members_changed: MembersChanged,
+}
+
+/// Tells the web processes that members changed, so what they keep of
+/// them (cached principals: the navigation avatar a photo job sets) goes.
+/// The chat hub's `members_changed` where there is one; nothing otherwise.
+#[derive(Clone)]
+pub struct MembersChanged(Arc<dyn Fn(Vec<UserId>) + Send + Sync>);
+
+impl MembersChanged {
+    pub fn new(tell: impl Fn(Vec<UserId>) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(tell))
+    }
+
+    /// Tells nobody (tests of a handler alone).
+    pub fn nobody() -> Self {
+        Self::new(|_| {})
+    }
+
+    pub fn tell(&self, members: Vec<UserId>) {
+        (self.0)(members);
+    }
 }
 
 /// A failed attempt; the message is stored on the job (never secrets).

@@ -122,6 +122,8 @@ async fn process(ctx: JobContext, payload: String) -> Result<(), JobError> {
         })
         .await?;
     if still_there {
+        // The navigation avatar may have changed.
+        ctx.members_changed.tell(vec![user]);
         ctx.media.delete(&upload).await?;
     } else {
         // Deleted while it was processed: no file may outlive the row.

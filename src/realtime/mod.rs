@@ -242,6 +242,17 @@ impl Hub {
         .await;
     }
 
+    /// [`Hub::members_changed`] for code that does not wait for the publish:
+    /// this instance's listeners hear it before this returns, the other
+    /// instances when the publish, run in the background, arrives.
+    pub fn members_changed_soon(&self, members: Vec<UserId>) {
+        for member in &members {
+            self.tell(*member);
+        }
+        let hub = self.clone();
+        tokio::spawn(async move { hub.members_changed(members).await });
+    }
+
     /// Calls `listener` with every member an event is for: a message or a
     /// read marker (unread counts), sessions ended, a change (the principal
     /// cache drops their entries).

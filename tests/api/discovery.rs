@@ -892,3 +892,41 @@ async fn fifty_pages_at_once_for_a_member_without_a_feed_build_it_once() {
     assert!(answers.iter().all(|r| r.status() == 200));
     assert_eq!(feeds.puts() - before, 1, "one build for fifty misses");
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL and Redis (shared by the two instances): set TEST_DATABASE_URL and TEST_REDIS_URL and run with -- --include-ignored"]
+async fn on_two_instances_a_swipe_or_a_block_on_one_hides_the_person_on_the_other_at_once() {
+    require_postgres_and_redis();
+    let app = spawn_app().await;
+    let prefix = app.state.settings.redis.prefix.clone();
+    // B runs no worker: the sign-up mails reach A's mail sink.
+    let b = spawn_on(app.db.clone(), &prefix, &[("RUN_WORKER", "false")]).await;
+    let (me, _) = join(&app, &ana().wants("male")).await;
+    let (_, first) = join(
+        &app,
+        &Person::new("first@example.com", "male", "1988-01-01").wants("female"),
+    )
+    .await;
+    let (_, second) = join(
+        &app,
+        &Person::new("second@example.com", "male", "1988-01-01").wants("female"),
+    )
+    .await;
+    let me_on_b = me.on(&b.base);
+    // B builds my feed and keeps it (and my principal).
+    let shown = feed(&me_on_b, 1).await;
+    assert!(
+        shown.contains(&first) && shown.contains(&second),
+        "{shown:?}"
+    );
+
+    assert_eq!(swipe(&me, first, "dislike").await.status(), 303, "on A");
+    let shown = feed(&me_on_b, 1).await;
+    assert!(!shown.contains(&first), "swiped on A, gone on B at once");
+    assert!(shown.contains(&second));
+
+    let res = me.post(&format!("/users/{second}/block"), &[]).await;
+    assert_eq!(res.status(), 303, "on A");
+    let shown = feed(&me_on_b, 1).await;
+    assert!(!shown.contains(&second), "blocked on A, gone on B at once");
+}

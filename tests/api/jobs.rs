@@ -27,6 +27,7 @@ fn context(db: &TestDb, pool: Pool) -> JobContext {
         mailer,
         media,
         clock: Clock::system(),
+        members_changed: swiper::jobs::MembersChanged::nobody(),
     }
 }
 

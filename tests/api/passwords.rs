@@ -399,3 +399,37 @@ async fn a_re_entered_password_is_counted_like_a_login_and_waits_past_the_limit(
         "the password did not change"
     );
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL and Redis (shared by the two instances): set TEST_DATABASE_URL and TEST_REDIS_URL and run with -- --include-ignored"]
+async fn a_password_changed_on_one_instance_ends_other_sessions_on_the_other_at_once() {
+    require_postgres_and_redis();
+    let app = spawn_app().await;
+    let prefix = app.state.settings.redis.prefix.clone();
+    let b = spawn_on(app.db.clone(), &prefix, &[("RUN_WORKER", "false")]).await;
+    app.member(&app.browser, "two@example.com").await;
+    let laptop = b.new_browser();
+    assert_eq!(
+        laptop
+            .login("two@example.com", GOOD_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    // B has just served the laptop's page: its principal is in B's cache.
+    assert!(laptop.is_logged_in().await);
+
+    let res = app
+        .browser
+        .change_password(GOOD_PASSWORD, "a brand new passphrase")
+        .await;
+    assert_eq!(res.status(), 303, "on A");
+    assert!(
+        !laptop.is_logged_in().await,
+        "the laptop's next page on B is refused"
+    );
+    assert!(
+        app.browser.on(&b.base).is_logged_in().await,
+        "the session that changed it stays"
+    );
+}

@@ -196,18 +196,7 @@ async fn an_uploaded_jpeg_is_served_in_every_size_without_its_gps_data() {
         "{}",
         res.text().await.unwrap_or_default()
     );
-    wait_processed(&app.browser).await;
-    // The navigation's avatar comes from the member's principal, which a
-    // page may take from the cache: the job's change shows within
-    // auth::cache::LIFETIME.
-    wait_until("the navigation avatar", || async {
-        app.browser
-            .html("/profile")
-            .await
-            .contains("<img class=\"avatar\"")
-    })
-    .await;
-    let html = app.browser.html("/profile").await;
+    let html = wait_processed(&app.browser).await;
     let mut seen = std::collections::BTreeSet::new();
     for src in image_srcs(&html) {
         let res = app.browser.get(&src).await;
