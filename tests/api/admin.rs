@@ -630,10 +630,7 @@ async fn photo_review_approves_or_rejects_and_deletes_the_files() {
 #[ignore = "needs PostgreSQL and Redis (shared by the two instances): set TEST_DATABASE_URL and TEST_REDIS_URL and run with -- --include-ignored"]
 async fn on_two_instances_a_ban_ends_sessions_on_both_and_settings_reach_both() {
     require_postgres_and_redis();
-    let a = spawn_app().await;
-    let prefix = a.state.settings.redis.prefix.clone();
-    // B runs no worker: the mails of this test reach A's mail sink.
-    let b = spawn_on(a.db.clone(), &prefix, &[("RUN_WORKER", "false")]).await;
+    let (a, b) = spawn_two().await;
     let member = a.new_browser();
     a.member(&member, "both@example.com").await;
     let member_on_b = member.on(&b.base);

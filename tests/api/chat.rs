@@ -383,9 +383,7 @@ async fn unmatch_and_block_close_the_conversation_for_both() {
 #[ignore = "needs PostgreSQL and Redis (shared by the two instances): set TEST_DATABASE_URL and TEST_REDIS_URL and run with -- --include-ignored"]
 async fn a_message_sent_on_one_instance_reaches_a_socket_on_the_other() {
     require_postgres_and_redis();
-    let a = spawn_app().await;
-    let prefix = a.state.settings.redis.prefix.clone();
-    let b = spawn_on(a.db.clone(), &prefix, &[("RUN_WORKER", "false")]).await;
+    let (a, b) = spawn_two().await;
     let (ana, ana_id, bo, _, m) = pair(&a, "ana@example.com", "bo@example.com").await;
     let bo_on_b = bo.on(&b.base);
     let mut bo_ws = ws_connect(&bo_on_b, Some(&b.base), "")

@@ -164,10 +164,7 @@ async fn ten_failures_from_one_ip_ask_every_login_from_it_for_a_captcha() {
 #[ignore = "needs PostgreSQL and Redis (shared by the two instances): set TEST_DATABASE_URL and TEST_REDIS_URL and run with -- --include-ignored"]
 async fn two_instances_share_the_failure_counters() {
     require_postgres_and_redis();
-    let a = spawn_app().await;
-    let prefix = a.state.settings.redis.prefix.clone();
-    // B runs no worker: the sign-up mail reaches A's mail sink.
-    let b = spawn_on(a.db.clone(), &prefix, &[("RUN_WORKER", "false")]).await;
+    let (a, b) = spawn_two().await;
     a.member(&a.new_browser(), "bo@example.com").await;
     let on_a = a.new_browser();
     let on_b = on_a.on(&b.base);

@@ -897,10 +897,7 @@ async fn fifty_pages_at_once_for_a_member_without_a_feed_build_it_once() {
 #[ignore = "needs PostgreSQL and Redis (shared by the two instances): set TEST_DATABASE_URL and TEST_REDIS_URL and run with -- --include-ignored"]
 async fn on_two_instances_a_swipe_or_a_block_on_one_hides_the_person_on_the_other_at_once() {
     require_postgres_and_redis();
-    let app = spawn_app().await;
-    let prefix = app.state.settings.redis.prefix.clone();
-    // B runs no worker: the sign-up mails reach A's mail sink.
-    let b = spawn_on(app.db.clone(), &prefix, &[("RUN_WORKER", "false")]).await;
+    let (app, b) = spawn_two().await;
     let (me, _) = join(&app, &ana().wants("male")).await;
     let (_, first) = join(
         &app,

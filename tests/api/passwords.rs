@@ -404,9 +404,7 @@ async fn a_re_entered_password_is_counted_like_a_login_and_waits_past_the_limit(
 #[ignore = "needs PostgreSQL and Redis (shared by the two instances): set TEST_DATABASE_URL and TEST_REDIS_URL and run with -- --include-ignored"]
 async fn a_password_changed_on_one_instance_ends_other_sessions_on_the_other_at_once() {
     require_postgres_and_redis();
-    let app = spawn_app().await;
-    let prefix = app.state.settings.redis.prefix.clone();
-    let b = spawn_on(app.db.clone(), &prefix, &[("RUN_WORKER", "false")]).await;
+    let (app, b) = spawn_two().await;
     app.member(&app.browser, "two@example.com").await;
     let laptop = b.new_browser();
     assert_eq!(

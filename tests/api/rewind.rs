@@ -117,11 +117,7 @@ async fn the_quota_starts_again_at_the_members_local_midnight() {
 
 #[tokio::test]
 async fn a_changed_rewind_limit_applies_on_another_instance_without_restart() {
-    let db = std::sync::Arc::new(TestDb::new());
-    let prefix = format!("swiper-test-{}", swiper::security::random::token(6));
-    let a = spawn_on(db.clone(), &prefix, &[]).await;
-    // One worker (on A), so every mail reaches A's mail server.
-    let b = spawn_on(db, &prefix, &[("RUN_WORKER", "false")]).await;
+    let (a, b) = spawn_two().await;
     let (me, _) = join(&a, &ana()).await;
     for id in men(&a, 5).await {
         swipe(&me, id, "dislike").await;

@@ -134,11 +134,7 @@ async fn login_never_redirects_to_another_site() {
 #[ignore = "needs PostgreSQL and Redis (shared by the two instances): set TEST_DATABASE_URL and TEST_REDIS_URL and run with -- --include-ignored"]
 async fn two_instances_share_sessions_and_log_out_everywhere() {
     require_postgres_and_redis();
-    let db = std::sync::Arc::new(TestDb::new());
-    let prefix = format!("swiper-test-shared-{}", swiper::security::random::token(6));
-    let a = spawn_on(db.clone(), &prefix, &[]).await;
-    // B runs no worker, so the sign-up mail always reaches A's mail sink.
-    let b = spawn_on(db, &prefix, &[("RUN_WORKER", "false")]).await;
+    let (a, b) = spawn_two().await;
     assert_ne!(a.port, b.port);
 
     // Log in on A; the same browser is logged in on B.

@@ -83,6 +83,16 @@ pub async fn spawn_app_with_clock_and(clock: Clock, extra: &[(&str, &str)]) -> T
     start(db, &prefix, extra, clock).await
 }
 
+/// Two instances on one database and Redis prefix (two servers behind
+/// nginx, sharing sessions, counters and the chat hub). Only A runs a
+/// worker, so every mail reaches A's mail sink.
+pub async fn spawn_two() -> (TestApp, TestApp) {
+    let a = spawn_app().await;
+    let prefix = a.state.settings.redis.prefix.clone();
+    let b = spawn_on(a.db.clone(), &prefix, &[("RUN_WORKER", "false")]).await;
+    (a, b)
+}
+
 /// Another instance on the same database and Redis prefix (a second server behind nginx).
 pub async fn spawn_on(db: std::sync::Arc<TestDb>, prefix: &str, extra: &[(&str, &str)]) -> TestApp {
     start(db, prefix, extra, Clock::system()).await
