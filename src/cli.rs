@@ -99,10 +99,8 @@ async fn worker(settings: Settings) -> anyhow::Result<()> {
     let settings = Arc::new(settings);
     let db = connect_database(&settings).await?;
     // With Redis, the worker's changes reach the web instances' caches.
-    let hub = match RedisLink::connect(&settings.redis).await? {
-        Some(link) => crate::realtime::Hub::connect(link, &settings.redis.prefix).await?,
-        None => crate::realtime::Hub::local(),
-    };
+    let link = RedisLink::connect(&settings.redis).await?;
+    let hub = crate::realtime::Hub::over(link, &settings.redis.prefix).await?;
     let ctx = JobContext {
         db,
         settings: settings.clone(),

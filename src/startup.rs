@@ -218,12 +218,7 @@ impl Application {
             }
         }
         let redis = RedisLink::connect(&settings.redis).await?;
-        let hub = match &redis {
-            Some(link) => {
-                crate::realtime::Hub::connect(link.clone(), &settings.redis.prefix).await?
-            }
-            None => crate::realtime::Hub::local(),
-        };
+        let hub = crate::realtime::Hub::over(redis.clone(), &settings.redis.prefix).await?;
         let principals = web::Data::new(PrincipalCache::default());
         {
             let principals = principals.clone();

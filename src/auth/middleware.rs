@@ -27,10 +27,12 @@ pub async fn middleware(
     }
     // What a state-changing request did to its member is not served from
     // the cache afterwards.
-    let changed = (!reads(&req))
-        .then(|| req.extensions().get::<Principal>().map(|p| p.id))
-        .flatten()
-        .zip(req.app_data::<web::Data<PrincipalCache>>().cloned());
+    let changed = if reads(&req) {
+        None
+    } else {
+        let member = req.extensions().get::<Principal>().map(|p| p.id);
+        member.zip(req.app_data::<web::Data<PrincipalCache>>().cloned())
+    };
     let res = next.call(req).await;
     if let Some((member, cache)) = changed {
         cache.forget_user(member);

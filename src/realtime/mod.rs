@@ -113,6 +113,14 @@ impl Hub {
         }
     }
 
+    /// The hub of a process: fed by Redis when there is a link, else local.
+    pub async fn over(link: Option<RedisLink>, prefix: &str) -> anyhow::Result<Self> {
+        match link {
+            Some(link) => Self::connect(link, prefix).await,
+            None => Ok(Self::local()),
+        }
+    }
+
     /// A hub fed by Redis pub/sub on `{prefix}:chat`. Returns once the
     /// subscription is in place, so an event published right after start
     /// is heard; a lost subscription is re-established in the background,
@@ -186,9 +194,7 @@ impl Hub {
     /// The listeners of this instance hear of its members before this
     /// returns; those of the others when it arrives.
     pub async fn publish(&self, event: Event) {
-        for member in &event.to {
-            self.tell(*member);
-        }
+        self.tell(&event.to);
         if let Some((conn, channel)) = &self.inner.redis {
             let payload = match serde_json::to_string(&event) {
                 Ok(p) => p,
@@ -246,9 +252,7 @@ impl Hub {
     /// this instance's listeners hear it before this returns, the other
     /// instances when the publish, run in the background, arrives.
     pub fn members_changed_soon(&self, members: Vec<UserId>) {
-        for member in &members {
-            self.tell(*member);
-        }
+        self.tell(&members);
         let hub = self.clone();
         tokio::spawn(async move { hub.members_changed(members).await });
     }
@@ -262,19 +266,19 @@ impl Hub {
         }
     }
 
-    fn tell(&self, member: UserId) {
+    fn tell(&self, members: &[UserId]) {
         if let Ok(all) = self.inner.listeners.read() {
             for listener in all.iter() {
-                listener(member);
+                for member in members {
+                    listener(*member);
+                }
             }
         }
     }
 
     /// Delivers to this instance's sockets of the event's members.
     fn deliver(&self, event: Arc<Event>) {
-        for member in &event.to {
-            self.tell(*member);
-        }
+        self.tell(&event.to);
         if event.changed_only {
             return;
         }
