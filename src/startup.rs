@@ -22,7 +22,7 @@ use crate::auth::cache::PrincipalCache;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, Db};
-use crate::discovery::cache::FeedCache;
+use crate::discovery::cache::{Absent, FeedCache};
 use crate::discovery::state::DiscoveryState;
 use crate::error::AppError;
 use crate::jobs::{JobContext, JobError, JobWriter, Registry, Worker, WorkerWake};
@@ -280,6 +280,7 @@ impl Application {
                 runtime: runtime.clone(),
                 hub: hub.clone(),
                 feeds: FeedCache::new(settings.feed_cache),
+                absent: Absent::default(),
             }),
             chat: web::Data::new(ChatState {
                 settings: settings.clone(),
@@ -361,6 +362,7 @@ impl Application {
                             .wrap(from_fn(auth::middleware::middleware))
                             .wrap(identity)
                             .wrap(session)
+                            .wrap(from_fn(spine::session_store::reads))
                             .wrap(from_fn(spine::remember::middleware))
                             .configure(accounts::routes::configure)
                             .configure(home::configure)

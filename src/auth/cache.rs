@@ -32,6 +32,7 @@ use super::principal::Principal;
 use super::users::UserId;
 use crate::clock::delta;
 use crate::db::types::SessionId;
+use crate::security::random::jittered;
 
 /// Longest an entry is used (each gets between half of it and all of it).
 pub const LIFETIME: Duration = Duration::from_secs(1);
@@ -168,13 +169,6 @@ impl PrincipalCache {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-}
-
-/// Between half of `d` and all of it.
-fn jittered(d: Duration) -> Duration {
-    let mut byte = [0u8; 1];
-    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut byte);
-    d / 2 + d.mul_f64(f64::from(byte[0]) / 510.0)
 }
 
 #[cfg(test)]

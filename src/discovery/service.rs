@@ -386,18 +386,28 @@ pub async fn view_user(
     me: &Principal,
     target: UserId,
 ) -> Result<Option<PublicProfile>, AppError> {
+    if state.absent.contains(target) {
+        return Ok(None);
+    }
     let (id, today) = (me.id, state.clock.today());
     let media = state.settings.media.clone();
-    state
+    let (card, nobody) = state
         .db
         .read(move |c| {
             if !may_view(c, id, target, today)? {
-                return Ok(None);
+                return Ok((None, User::find(c, target)?.is_none()));
             }
             let viewer = Profile::find(c, id)?.map(|p| Viewer::of(&p, today));
-            Ok(cards(c, &[target], viewer.as_ref(), today, &media)?.pop())
+            Ok((
+                cards(c, &[target], viewer.as_ref(), today, &media)?.pop(),
+                false,
+            ))
         })
-        .await
+        .await?;
+    if nobody {
+        state.absent.remember(target);
+    }
+    Ok(card)
 }
 
 /// Whether `target` is someone I have had to do with (I can see them, I

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::cache::FeedCache;
+use super::cache::{Absent, FeedCache};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
@@ -23,4 +23,6 @@ pub struct DiscoveryState {
     pub hub: Hub,
     /// Each member's feed, kept a few minutes in this process.
     pub feeds: FeedCache,
+    /// Ids that belong to nobody, remembered a few seconds (`/users/{id}`).
+    pub absent: Absent,
 }

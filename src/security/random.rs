@@ -21,6 +21,13 @@ pub fn token(n: usize) -> String {
     URL_SAFE_NO_PAD.encode(bytes(n))
 }
 
+/// Between half of `d` and all of it, at random: lifetimes of cache entries
+/// filled together then end at different times (no avalanche of misses).
+pub fn jittered(d: std::time::Duration) -> std::time::Duration {
+    let byte = bytes(1)[0];
+    d / 2 + d.mul_f64(f64::from(byte) / 510.0)
+}
+
 /// SHA-256 of a token, as stored in the database instead of the token itself.
 pub fn token_hash(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, token.as_bytes()))

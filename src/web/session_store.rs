@@ -4,6 +4,15 @@
 //! at login (or at the first step of a 2FA login): visitors carry nothing but
 //! the CSRF cookie.
 //!
+//! A warm page makes no Redis round trip: a state read from Redis is kept
+//! in process for 0.5–1 s (jittered) and used by `GET` and `HEAD` requests
+//! only (the [`reads`] middleware says which a request is). A request that
+//! changes state always reads Redis, and this instance's own writes drop
+//! what it kept. What another instance writes shows here within a second;
+//! who is logged in never rests on it: the identity it holds is checked
+//! against the session row (and the principal cache, which events keep
+//! honest) on every request.
+//!
 //! The Redis side uses the application's one [`RedisLink`], whose commands
 //! time out after a second, which reconnects within a second of Redis coming
 //! back and follows a Sentinel failover. While Redis is unreachable a session cannot be read:
@@ -12,14 +21,19 @@
 //! write that fails is still a 500.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::body::MessageBody;
 use actix_web::cookie::time::Duration;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
 
 use crate::redis_link::RedisLink;
-use crate::security::random;
+use crate::security::random::{self, jittered};
 
 type State = HashMap<String, String>;
 
@@ -37,6 +51,32 @@ enum Backend {
 struct RedisSessions {
     conn: RedisLink,
     prefix: String,
+    /// States read lately, for the reads of `GET`/`HEAD` requests.
+    recent: MemoryStore,
+    /// States read from Redis so far (the tests count round trips with it).
+    loads: Arc<AtomicU64>,
+}
+
+/// Longest a state read from Redis is reused (each between half and all).
+pub const RECENT_LIFETIME: std::time::Duration = std::time::Duration::from_secs(1);
+
+tokio::task_local! {
+    /// Whether the request being served only reads (`GET`, `HEAD`).
+    static READS: bool;
+}
+
+/// Marks `GET` and `HEAD` requests, whose session state may come from what
+/// this process read in the last second; wraps the session middleware.
+pub async fn reads(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let reads = matches!(*req.method(), Method::GET | Method::HEAD);
+    READS.scope(reads, next.call(req)).await
+}
+
+fn request_reads() -> bool {
+    READS.try_with(|r| *r).unwrap_or(false)
 }
 
 impl RedisSessions {
@@ -45,12 +85,23 @@ impl RedisSessions {
     }
 
     async fn load(&self, key: &SessionKey) -> anyhow::Result<Option<State>> {
+        if request_reads() {
+            if let Some(state) = self.recent.load(key) {
+                return Ok(Some(state));
+            }
+        }
+        self.loads.fetch_add(1, Ordering::Relaxed);
         let raw: Option<String> = redis::cmd("GET")
             .arg(self.key(key.as_ref()))
             .query_async(&mut self.conn.clone())
             .await?;
         // A value that does not parse is treated as no session.
-        Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+        let found: Option<State> = raw.and_then(|r| serde_json::from_str(&r).ok());
+        if let Some(state) = &found {
+            self.recent
+                .keep(key.as_ref(), state.clone(), jittered(RECENT_LIFETIME));
+        }
+        Ok(found)
     }
 
     /// Writes the state; `only_new` refuses to overwrite (a fresh key).
@@ -87,6 +138,7 @@ impl RedisSessions {
         state: State,
         ttl: &Duration,
     ) -> anyhow::Result<SessionKey> {
+        self.recent.delete(&key);
         if self.store(key.as_ref(), &state, ttl, false).await? {
             Ok(key)
         } else {
@@ -96,6 +148,7 @@ impl RedisSessions {
     }
 
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
+        self.recent.delete(key);
         redis::cmd("EXPIRE")
             .arg(self.key(key.as_ref()))
             .arg(ttl.whole_seconds().max(1))
@@ -105,6 +158,7 @@ impl RedisSessions {
     }
 
     async fn delete(&self, key: &SessionKey) -> anyhow::Result<()> {
+        self.recent.delete(key);
         redis::cmd("DEL")
             .arg(self.key(key.as_ref()))
             .query_async::<()>(&mut self.conn.clone())
@@ -129,6 +183,8 @@ impl AppSessionStore {
             Some(conn) => Backend::Redis(RedisSessions {
                 conn,
                 prefix: format!("{prefix}:session:"),
+                recent: MemoryStore::default(),
+                loads: Arc::default(),
             }),
             None => Backend::Memory(MemoryStore::default()),
         };
@@ -147,6 +203,14 @@ impl AppSessionStore {
             return true;
         };
         sessions.conn.ping().await
+    }
+
+    /// States read from Redis since start (zero in memory).
+    pub fn redis_loads(&self) -> u64 {
+        match &self.backend {
+            Backend::Redis(s) => s.loads.load(Ordering::Relaxed),
+            Backend::Memory(_) => 0,
+        }
     }
 
     fn ttl_for(&self, state: &State, ttl: &Duration) -> Duration {
@@ -233,7 +297,8 @@ impl SessionStore for AppSessionStore {
     }
 }
 
-/// Most sessions one process keeps in memory (the development store).
+/// Most sessions one process keeps in memory (the development store, and
+/// the states read lately from Redis).
 const MAX_ENTRIES: usize = 100_000;
 
 /// Drops expired sessions, then, if still full, the half closest to expiry.
@@ -281,12 +346,21 @@ impl MemoryStore {
 
     fn save(&self, state: State, ttl: &Duration) -> anyhow::Result<SessionKey> {
         let key = random::token(48);
+        self.put(key.clone(), state, deadline(ttl));
+        SessionKey::try_from(key).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// Keeps `state` under `key` for `lifetime`.
+    fn keep(&self, key: &str, state: State, lifetime: std::time::Duration) {
+        self.put(key.to_string(), state, Instant::now() + lifetime);
+    }
+
+    fn put(&self, key: String, state: State, until: Instant) {
         let mut map = self.map();
         if map.len() >= MAX_ENTRIES {
             evict(&mut map);
         }
-        map.insert(key.clone(), (state, deadline(ttl)));
-        SessionKey::try_from(key).map_err(|e| anyhow::anyhow!("{e}"))
+        map.insert(key, (state, until));
     }
 
     fn update(&self, key: SessionKey, state: State, ttl: &Duration) -> anyhow::Result<SessionKey> {

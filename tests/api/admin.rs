@@ -674,6 +674,85 @@ async fn on_two_instances_a_ban_ends_sessions_on_both_and_settings_reach_both() 
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
 
+/// B's chat subscription goes silent (the link stays open, nothing arrives:
+/// no event reaches B, and nothing tells B so). A ban and a "log out
+/// everywhere else" on A still refuse the member on B within 5 seconds (the
+/// principal cache's lifetime bounds it), and a swipe on A still removes
+/// the person from the member's feed on B at once (each page re-checks).
+#[tokio::test]
+#[ignore = "needs PostgreSQL and Redis (shared by the two instances): set TEST_DATABASE_URL and TEST_REDIS_URL and run with -- --include-ignored"]
+async fn with_pub_sub_cut_bans_and_sign_outs_on_a_still_reach_b_within_five_seconds() {
+    use crate::discovery::{ana, feed, join, swipe, Person};
+    require_postgres_and_redis();
+    let a = spawn_app().await;
+    let redis = a.state.settings.redis.url.clone().expect("Redis");
+    let proxy = RedisProxy::start(redis.expose());
+    let prefix = a.state.settings.redis.prefix.clone();
+    let b = spawn_on(
+        a.db.clone(),
+        &prefix,
+        &[("RUN_WORKER", "false"), ("REDIS_URL", &proxy.url)],
+    )
+    .await;
+    let (me, _) = join(&a, &ana().wants("male")).await;
+    let (_, him) = join(
+        &a,
+        &Person::new("him@example.com", "male", "1988-01-01").wants("female"),
+    )
+    .await;
+    let phone = b.new_browser();
+    assert_eq!(
+        phone.login("ana@example.com", GOOD_PASSWORD).await.status(),
+        303
+    );
+    let banned = a.new_browser();
+    a.member(&banned, "ban@example.com").await;
+    let banned_on_b = banned.on(&b.base);
+    let me_on_b = me.on(&b.base);
+    // B knows them all (their principals and my feed are in its caches).
+    assert!(banned_on_b.is_logged_in().await && phone.is_logged_in().await);
+    assert!(feed(&me_on_b, 1).await.contains(&him));
+    let admin = staff(&a, "boss@example.com", rbac::SUPERADMIN).await;
+
+    proxy.silence_subscriptions();
+    assert_eq!(swipe(&me, him, "dislike").await.status(), 303, "on A");
+    assert!(
+        !feed(&me_on_b, 1).await.contains(&him),
+        "swiped on A, gone on B at once, event or not"
+    );
+    let banned_id = a
+        .db(|c| {
+            swiper::auth::User::find_by_email(c, "ban@example.com")
+                .map(|u| u.expect("the member").id.0)
+        })
+        .await;
+    let res = admin
+        .post(
+            &format!("/admin/users/{banned_id}/ban"),
+            &[("reason", "spam")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = me.post("/settings/sessions/revoke-others", &[]).await;
+    assert_eq!(res.status(), 303);
+    let sent = std::time::Instant::now();
+    wait_until(
+        "B refuses the banned member and the ended session",
+        || async { !banned_on_b.is_logged_in().await && !phone.is_logged_in().await },
+    )
+    .await;
+    assert!(
+        sent.elapsed() < std::time::Duration::from_secs(5),
+        "refused on B after {:?}",
+        sent.elapsed()
+    );
+    assert!(
+        proxy.dropped() > 0,
+        "the events really were lost on the way to B"
+    );
+    assert!(me_on_b.is_logged_in().await, "the session that asked stays");
+}
+
 #[tokio::test]
 async fn plans_are_edited_and_assigned_from_the_console_with_an_audit_entry_each() {
     let app = spawn_app().await;

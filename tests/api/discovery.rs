@@ -116,7 +116,7 @@ pub async fn swipe(browser: &Browser, target: i64, kind: &str) -> reqwest::Respo
 }
 
 // A woman in Paris, 36 (born 1990), open to anyone 18–99 within 100 km.
-fn ana() -> Person {
+pub fn ana() -> Person {
     Person::new("ana@example.com", "female", "1990-05-17")
 }
 
@@ -891,6 +891,40 @@ async fn fifty_pages_at_once_for_a_member_without_a_feed_build_it_once() {
     let answers = futures_util::future::join_all(pages).await;
     assert!(answers.iter().all(|r| r.status() == 200));
     assert_eq!(feeds.puts() - before, 1, "one build for fifty misses");
+}
+
+/// Asking for ids nobody has, again and again, reads the database once per
+/// id (a negative entry), and a member the rules hide from me is not taken
+/// for nobody.
+#[tokio::test]
+async fn an_unknown_member_id_is_looked_up_once_not_once_per_request() {
+    let app = spawn_app().await;
+    let (me, _) = join(&app, &ana().wants("male")).await;
+    let (_, stranger_id) = join(
+        &app,
+        &Person::new("eve@example.com", "female", "1990-01-01").wants("female"),
+    )
+    .await;
+    let absent = &app.state.discovery.absent;
+    let before = absent.remembered();
+    for _ in 0..20 {
+        assert_error(me.get("/users/987654321").await, 404, "not_found").await;
+    }
+    assert_eq!(absent.remembered() - before, 1, "one read for twenty asks");
+    for _ in 0..3 {
+        assert_error(
+            me.get(&format!("/users/{stranger_id}")).await,
+            404,
+            "not_found",
+        )
+        .await;
+    }
+    assert_eq!(
+        absent.remembered() - before,
+        1,
+        "a member hidden from me is not remembered as nobody"
+    );
+    assert!(!absent.contains(swiper::auth::UserId(stranger_id)));
 }
 
 #[tokio::test]

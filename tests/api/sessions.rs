@@ -202,3 +202,51 @@ async fn one_other_session_can_be_ended_from_the_list_but_not_someone_elses() {
     assert!(!phone.is_logged_in().await);
     assert!(app.browser.is_logged_in().await);
 }
+
+/// A warm page takes its session state from what the process read in the
+/// last second (no Redis round trip); a request that changes something
+/// always reads Redis, so it never acts on a state another instance
+/// (or, here, the test) has since changed.
+#[tokio::test]
+#[ignore = "needs PostgreSQL and Redis: set TEST_DATABASE_URL and TEST_REDIS_URL and run with -- --include-ignored"]
+async fn warm_pages_read_the_session_in_process_and_changes_read_redis() {
+    require_postgres_and_redis();
+    let app = spawn_app().await;
+    app.member(&app.browser, "wes@example.com").await;
+    let store = &app.state.accounts.sessions;
+    assert_eq!(app.browser.get("/settings").await.status(), 200);
+    let before = store.redis_loads();
+    for _ in 0..20 {
+        assert_eq!(app.browser.get("/settings").await.status(), 200);
+    }
+    let loads = store.redis_loads() - before;
+    assert!(
+        loads < 20,
+        "20 warm pages read the session from Redis {loads} times"
+    );
+
+    // The session goes from Redis behind the app's back: a state-changing
+    // request reads Redis, finds none, and is a visitor's.
+    let url = app.state.settings.redis.url.clone().expect("Redis");
+    let mut conn = redis::Client::open(url.expose())
+        .and_then(|c| c.get_connection())
+        .expect("Redis");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}:session:*", app.state.settings.redis.prefix))
+        .query(&mut conn)
+        .expect("KEYS");
+    assert!(!keys.is_empty());
+    let _: () = redis::cmd("DEL").arg(keys).query(&mut conn).expect("DEL");
+    let before = store.redis_loads();
+    let res = app
+        .browser
+        .post("/settings/sessions/revoke-others", &[])
+        .await;
+    assert_eq!(store.redis_loads() - before, 1, "the POST read Redis");
+    assert!(
+        !(res.status() == 303 && location(&res).starts_with("/settings")),
+        "acted on a session Redis no longer has: {} {}",
+        res.status(),
+        location(&res)
+    );
+}

@@ -6,6 +6,7 @@ mod browser;
 mod db;
 mod mail;
 mod provider;
+mod redis_proxy;
 mod wait;
 mod ws;
 
@@ -14,6 +15,7 @@ pub use browser::*;
 pub use db::*;
 pub use mail::*;
 pub use provider::*;
+pub use redis_proxy::*;
 pub use wait::*;
 pub use ws::*;
 
