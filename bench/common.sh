@@ -7,6 +7,7 @@
 #   FRONT=direct|nginx clients talk to the instance itself (INSTANCES=1
 #                      only) or to nginx/swiper.conf in front (default direct)
 #   MEMBERS=100000     seeded members (database BENCH_DB, default swiper_bench)
+#   BIN=path           a swiper binary to run instead of this tree's release build
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=$(mktemp -d)
@@ -38,15 +39,17 @@ if [ "$FRONT" = direct ] && [ "$INSTANCES" != 1 ]; then
   echo "FRONT=direct is for one instance; use FRONT=nginx for $INSTANCES" >&2; exit 1
 fi
 export DATABASE_URL="$PG/$DB" REDIS_URL="$REDIS" DEMO_DATA=false
-bin="$root/target/release/swiper"
+# BIN=path runs another build (an earlier commit's, for a comparison).
+bin=${BIN:-"$root/target/release/swiper"}
 
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
-(cd "$root" && cargo build --release --bin swiper >/dev/null)
+[ -n "${BIN:-}" ] || (cd "$root" && cargo build --release --bin swiper >/dev/null)
 if ! psql "$PG/postgres" -Atc "select 1 from pg_database where datname = '$DB'" | grep -q 1; then
   psql "$PG/postgres" -qc "create database $DB"
 fi
+# No ANALYZE of our own: the seed ends with one (VACUUM ANALYZE), and a
+# run right after it must be as fast as one an hour later.
 (cd "$work" && "$bin" migrate >/dev/null && "$bin" seed --users "$MEMBERS" --avatars 0)
-psql "$DATABASE_URL" -qc "analyze" >/dev/null
 
 # Turns a runtime rate limit off for this run and puts back what was there
 # on exit (a value staff set, or none): all the load comes from one address,

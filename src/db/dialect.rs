@@ -90,12 +90,16 @@ pub fn connect(
     }
 }
 
-/// Refreshes the planner's statistics (the same statement on both
-/// backends). Run after a bulk load: right after `swiper seed` the feed's
-/// re-check otherwise plans from an empty table's estimates until
-/// autovacuum gets there.
+/// Refreshes the planner's statistics, and on PostgreSQL the visibility
+/// map too (`VACUUM ANALYZE`). Run after a bulk load: right after `swiper
+/// seed` the feed's re-check otherwise plans from an empty table's
+/// estimates, and the feed's index-only scans visit every table page,
+/// until autovacuum gets there.
 pub fn analyze(conn: &mut DbConnection) -> QueryResult<()> {
-    conn.batch_execute("ANALYZE")
+    match conn {
+        DbConnection::Postgresql(c) => c.batch_execute("VACUUM ANALYZE"),
+        DbConnection::Sqlite(c) => c.batch_execute("ANALYZE"),
+    }
 }
 
 /// Runs the embedded migrations of the connection's backend.

@@ -7,13 +7,16 @@
 //! our two maximum distances, else in the same city.
 //!
 //! **Index use.** With a position, one query per one-degree cell my distance
-//! covers (`profiles_feed_cell`: in_feed, sex, lat_band, lng_band,
+//! covers (`profiles_feed_cell_covering`: in_feed, sex, lat_band, lng_band,
 //! last_active_at), or per whole degree of latitude when that would be more
-//! than [`MAX_CELLS`] cells (`profiles_feed_band`), newest activity first,
-//! the exact box as a filter; plus one query for members without a position
-//! in my city (`profiles_feed_city`). Without a position, the city query
-//! only. Each query stops after [`PER_QUERY`] rows; the exact distance is
-//! checked here.
+//! than [`MAX_CELLS`] cells (`profiles_feed_band_covering`), newest activity
+//! first, the exact box as a filter; plus one query for members without a
+//! position in my city (`profiles_feed_city_unplaced_covering`). Without a
+//! position, the city query only. Each query stops after [`PER_QUERY`] rows;
+//! the exact distance is checked here. The indexes carry every column the
+//! rules filter on and the ranking reads ([`Ranked`]), so on PostgreSQL the
+//! queries are index-only scans: a row the age or preference filters refuse
+//! costs no table page (docs/feed-query-plans.md).
 //!
 //! **Order.** People who superliked me first; then by score, out of 100:
 //! recent activity (50: full today, halving every 3 days), distance (20: full
@@ -36,6 +39,40 @@ type Backend = <DbConnection as Connection>::Backend;
 pub const PER_QUERY: i64 = 100;
 /// Longest feed kept for one member (the cached snapshot).
 pub const MAX_FEED: usize = 300;
+
+/// What ranking a candidate needs: columns the feed's indexes carry.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = profiles)]
+pub struct Ranked {
+    pub user_id: UserId,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub max_distance_km: i32,
+    pub city_key: String,
+    pub last_active_at: NaiveDateTime,
+    pub completeness: i32,
+}
+
+impl Ranked {
+    pub fn of(p: &Profile) -> Self {
+        Self {
+            user_id: p.user_id,
+            latitude: p.latitude,
+            longitude: p.longitude,
+            max_distance_km: p.max_distance_km,
+            city_key: p.city_key.clone(),
+            last_active_at: p.last_active_at,
+            completeness: p.completeness,
+        }
+    }
+
+    fn position(&self) -> Option<Position> {
+        Some(Position {
+            latitude: self.latitude?,
+            longitude: self.longitude?,
+        })
+    }
+}
 
 /// The member the feed is for, with what the rules need.
 #[derive(Debug, Clone)]
@@ -172,12 +209,12 @@ fn area(p: Position, km: f64) -> Area {
 const MAX_CELLS: usize = 40;
 
 /// The feed's raw material: profiles passing the rules, from the index paths.
-fn fetch(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResult<Vec<Profile>> {
+fn fetch(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResult<Vec<Ranked>> {
     let mut out = Vec::new();
     let newest = |q: profiles::BoxedQuery<'static, Backend>, c: &mut DbConnection| {
         q.order(profiles::last_active_at.desc())
             .limit(PER_QUERY)
-            .select(Profile::as_select())
+            .select(Ranked::as_select())
             .load(c)
     };
     for sex in v.wanted_sexes() {
@@ -228,7 +265,7 @@ fn fetch(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResult<Vec<
 
 /// People who superliked me and pass the rules (any distance check is done
 /// by the caller like for everyone else).
-fn superlikers(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResult<Vec<Profile>> {
+fn superlikers(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResult<Vec<Ranked>> {
     let mut out = Vec::new();
     for sex in v.wanted_sexes() {
         let mine = swipes::table
@@ -239,7 +276,7 @@ fn superlikers(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResul
             rules(v, sex, today)
                 .filter(profiles::user_id.eq_any(mine))
                 .limit(PER_QUERY)
-                .select(Profile::as_select())
+                .select(Ranked::as_select())
                 .load(c)?,
         );
     }
@@ -247,8 +284,8 @@ fn superlikers(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResul
 }
 
 /// Whether a candidate is near enough (both positions) or in my city.
-fn place_fits(v: &Viewer, p: &Profile) -> (bool, Option<f64>) {
-    match (v.position, Position::of(p)) {
+fn place_fits(v: &Viewer, p: &Ranked) -> (bool, Option<f64>) {
+    match (v.position, p.position()) {
         (Some(a), Some(b)) => {
             let km = a.distance_km(b);
             let limit = f64::from(v.max_distance_km.min(p.max_distance_km));
@@ -259,7 +296,7 @@ fn place_fits(v: &Viewer, p: &Profile) -> (bool, Option<f64>) {
 }
 
 /// The documented score (see the module doc), out of 100.
-pub fn score(v: &Viewer, p: &Profile, km: Option<f64>, now: NaiveDateTime) -> f64 {
+pub fn score(v: &Viewer, p: &Ranked, km: Option<f64>, now: NaiveDateTime) -> f64 {
     let days = (now - p.last_active_at).num_seconds().max(0) as f64 / 86_400.0;
     let recency = 50.0 * 0.5f64.powf(days / 3.0);
     let distance = match km {
@@ -321,7 +358,11 @@ pub fn passing(
             .filter(profiles::user_id.eq_any(ids.to_vec()))
             .select(Profile::as_select())
             .load(c)?;
-        out.extend(found.into_iter().filter(|p| place_fits(v, p).0));
+        out.extend(
+            found
+                .into_iter()
+                .filter(|p| place_fits(v, &Ranked::of(p)).0),
+        );
     }
     Ok(out)
 }

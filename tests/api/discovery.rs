@@ -851,6 +851,21 @@ async fn seeding_leaves_the_tables_analysed() {
         .db(move |c| diesel::sql_query(query).get_result::<N>(c).map(|r| r.n))
         .await;
     assert_eq!(estimated, 300, "the statistics know the seeded rows");
+    if app.db.is_postgres() {
+        // Vacuumed too: the visibility map lets the feed's index-only
+        // scans skip the table from the first page on.
+        let visible = app
+            .db(|c| {
+                diesel::sql_query(
+                    "SELECT CAST(relallvisible AS BIGINT) AS n FROM pg_class \
+                     WHERE relname = 'profiles'",
+                )
+                .get_result::<N>(c)
+                .map(|r| r.n)
+            })
+            .await;
+        assert!(visible > 0, "no page of profiles marked all-visible");
+    }
 }
 
 /// Someone I liked or superliked leaves my feed but not my reach: their
