@@ -29,3 +29,19 @@ pub fn wait_until_blocking(what: &str, mut check: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// Waits until `browser` is no longer logged in, and asserts it took less
+/// than 1.5 s from `since` (taken just before the change that ends the
+/// session). On another instance the change is heard through Redis
+/// pub/sub, at once normally but not before the next request for sure;
+/// the member's cached principal ends at the latest 1 s after that
+/// instance read it, so an event that is late or lost still leaves the
+/// session refused within a second (the rest is the test's own requests).
+pub async fn logged_out_within_a_second(browser: &super::Browser, since: Instant, what: &str) {
+    wait_until(what, || async { !browser.is_logged_in().await }).await;
+    assert!(
+        since.elapsed() < Duration::from_millis(1500),
+        "{what}: after {:?}",
+        since.elapsed()
+    );
+}
