@@ -102,6 +102,85 @@ pub fn analyze(conn: &mut DbConnection) -> QueryResult<()> {
     }
 }
 
+/// Whether the connection runs `CROSS JOIN LATERAL` (PostgreSQL does;
+/// SQLite does not): one statement for many index ranges, planned once.
+pub fn has_lateral(conn: &DbConnection) -> bool {
+    matches!(conn, DbConnection::Postgresql(_))
+}
+
+/// `SELECT found.* FROM (VALUES (…), …) AS cell(<columns>) CROSS JOIN
+/// LATERAL (<inner>) AS found`: `inner` runs once per row of integers, reading
+/// them as `cell.<column>` (a `diesel::dsl::sql` literal), with its own
+/// `ORDER BY` and `LIMIT`, in one statement planned once. PostgreSQL only
+/// (ask [`has_lateral`] first). The values are integers the caller computed,
+/// written into the SQL text; nothing a member sends goes there.
+pub struct Lateral<Q> {
+    columns: &'static str,
+    rows: String,
+    inner: Q,
+}
+
+impl<Q> Lateral<Q> {
+    /// `None` without rows (an empty `VALUES` is not SQL).
+    pub fn over(columns: &'static str, rows: &[Vec<i32>], inner: Q) -> Option<Self> {
+        if rows.is_empty() || rows.iter().any(Vec::is_empty) {
+            return None;
+        }
+        let rows = rows
+            .iter()
+            .map(|r| {
+                let values: Vec<String> = r.iter().map(i32::to_string).collect();
+                format!("({})", values.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        Some(Self {
+            columns,
+            rows,
+            inner,
+        })
+    }
+}
+
+impl<Q> Lateral<Q> {
+    /// The `VALUES` rows as written into the SQL.
+    pub fn rows(&self) -> &str {
+        &self.rows
+    }
+}
+
+impl<Q, DB> diesel::query_builder::QueryFragment<DB> for Lateral<Q>
+where
+    DB: diesel::backend::Backend,
+    Q: diesel::query_builder::QueryFragment<DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.unsafe_to_cache_prepared();
+        out.push_sql("SELECT found.* FROM (VALUES ");
+        out.push_sql(&self.rows);
+        out.push_sql(") AS cell(");
+        out.push_sql(self.columns);
+        out.push_sql(") CROSS JOIN LATERAL (");
+        self.inner.walk_ast(out.reborrow())?;
+        out.push_sql(") AS found");
+        Ok(())
+    }
+}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for Lateral<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q> diesel::query_builder::QueryId for Lateral<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q, C> RunQueryDsl<C> for Lateral<Q> {}
+
 /// Runs the embedded migrations of the connection's backend.
 pub fn migrate(conn: &mut DbConnection) -> Result<usize, AppError> {
     let applied = match conn {

@@ -15,7 +15,10 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel::ConnectionError;
 
 pub use connection::{DbConnection, Statements};
-pub use dialect::{analyze, insert_unique, is_unique_violation, migrate, transaction, Backend};
+pub use dialect::{
+    analyze, has_lateral, insert_unique, is_unique_violation, migrate, transaction, Backend,
+    Lateral,
+};
 
 use crate::error::AppError;
 
@@ -295,6 +298,15 @@ impl Db {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_lateral_list_needs_rows_and_writes_them_as_integers() {
+        assert!(super::Lateral::over("lat", &[], ()).is_none());
+        assert!(super::Lateral::over("lat", &[vec![]], ()).is_none());
+        let rows = super::Lateral::over("lat, lng", &[vec![51, -1], vec![52, 0]], ())
+            .map(|l| l.rows().to_string());
+        assert_eq!(rows.as_deref(), Some("(51, -1), (52, 0)"));
+    }
+
     use super::*;
     use diesel::prelude::*;
 

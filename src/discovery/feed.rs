@@ -16,7 +16,11 @@
 //! the exact distance is checked here. The indexes carry every column the
 //! rules filter on and the ranking reads ([`Ranked`]), so on PostgreSQL the
 //! queries are index-only scans: a row the age or preference filters refuse
-//! costs no table page (docs/feed-query-plans.md).
+//! costs no table page. On PostgreSQL all the cells (or bands) of one sex
+//! are one statement, the cell query `CROSS JOIN LATERAL` over the list of
+//! cells ([`crate::db::Lateral`]): planned once, one round trip; SQLite,
+//! which has no `LATERAL`, runs one statement per cell
+//! (docs/feed-query-plans.md).
 //!
 //! **Order.** People who superliked me first; then by score, out of 100:
 //! recent activity (50: full today, halving every 3 days), distance (20: full
@@ -24,7 +28,9 @@
 //! positions) and profile completeness (30: its percentage × 0.3).
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{Integer, Nullable};
 
 use super::swipes::SwipeKind;
 use crate::auth::{Sex, UserId};
@@ -211,12 +217,7 @@ const MAX_CELLS: usize = 40;
 /// The feed's raw material: profiles passing the rules, from the index paths.
 fn fetch(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResult<Vec<Ranked>> {
     let mut out = Vec::new();
-    let newest = |q: profiles::BoxedQuery<'static, Backend>, c: &mut DbConnection| {
-        q.order(profiles::last_active_at.desc())
-            .limit(PER_QUERY)
-            .select(Ranked::as_select())
-            .load(c)
-    };
+    let lateral = crate::db::has_lateral(c);
     for sex in v.wanted_sexes() {
         if let Some(p) = v.position {
             let a = area(p, f64::from(v.max_distance_km));
@@ -233,20 +234,38 @@ fn fetch(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResult<Vec<
                 .map(|l| l.clone().count() * a.lat_bands.clone().count())
                 .filter(|n| *n <= MAX_CELLS);
             match (cells, &a.lng_bands) {
+                (Some(_), Some(lng_bands)) if lateral => {
+                    let rows: Vec<Vec<i32>> = a
+                        .lat_bands
+                        .clone()
+                        .flat_map(|lat| lng_bands.clone().map(move |lng| vec![lat, lng]))
+                        .collect();
+                    let q = rules(v, sex, today)
+                        .filter(profiles::lat_band.eq(sql::<Nullable<Integer>>("cell.lat")))
+                        .filter(profiles::lng_band.eq(sql::<Nullable<Integer>>("cell.lng")));
+                    out.extend(each_cell(c, "lat, lng", &rows, newest_first(in_box(q)))?);
+                }
                 (Some(_), Some(lng_bands)) => {
                     for lat in a.lat_bands.clone() {
                         for lng in lng_bands.clone() {
                             let q = rules(v, sex, today)
                                 .filter(profiles::lat_band.eq(lat))
                                 .filter(profiles::lng_band.eq(lng));
-                            out.extend(newest(in_box(q), c)?);
+                            out.extend(newest_first(in_box(q)).load(c)?);
                         }
                     }
+                }
+                _ if lateral => {
+                    let rows: Vec<Vec<i32>> = a.lat_bands.clone().map(|lat| vec![lat]).collect();
+                    let q =
+                        rules(v, sex, today)
+                            .filter(profiles::lat_band.eq(sql::<Nullable<Integer>>("cell.lat")));
+                    out.extend(each_cell(c, "lat", &rows, newest_first(in_box(q)))?);
                 }
                 _ => {
                     for lat in a.lat_bands.clone() {
                         let q = rules(v, sex, today).filter(profiles::lat_band.eq(lat));
-                        out.extend(newest(in_box(q), c)?);
+                        out.extend(newest_first(in_box(q)).load(c)?);
                     }
                 }
             }
@@ -257,10 +276,45 @@ fn fetch(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResult<Vec<
                 // Those with a position are matched by distance above.
                 q = q.filter(profiles::lat_band.is_null());
             }
-            out.extend(newest(q, c)?);
+            out.extend(newest_first(q).load(c)?);
         }
     }
     Ok(out)
+}
+
+/// A feed query, newest first, [`PER_QUERY`] rows, the columns of [`Ranked`].
+type Newest = diesel::dsl::Select<
+    diesel::dsl::Limit<
+        diesel::dsl::Order<
+            profiles::BoxedQuery<'static, Backend>,
+            diesel::dsl::Desc<profiles::last_active_at>,
+        >,
+    >,
+    diesel::dsl::AsSelect<Ranked, Backend>,
+>;
+
+/// The newest [`PER_QUERY`] of a query's rows, as ranking needs them.
+fn newest_first(q: profiles::BoxedQuery<'static, Backend>) -> Newest {
+    q.order(profiles::last_active_at.desc())
+        .limit(PER_QUERY)
+        .select(Ranked::as_select())
+}
+
+/// `q` once per row of `rows` (its cells, read as `cell.<column>`), in one
+/// statement: one plan and one round trip instead of one per cell.
+fn each_cell<Q>(
+    c: &mut DbConnection,
+    columns: &'static str,
+    rows: &[Vec<i32>],
+    q: Q,
+) -> QueryResult<Vec<Ranked>>
+where
+    crate::db::Lateral<Q>: diesel::query_dsl::LoadQuery<'static, DbConnection, Ranked>,
+{
+    match crate::db::Lateral::over(columns, rows, q) {
+        Some(all) => all.load(c),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// People who superliked me and pass the rules (any distance check is done
