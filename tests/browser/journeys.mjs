@@ -222,13 +222,29 @@ try {
   const him = await open("his page");
   await login(him, himEmail, "swiper seed member");
   await him.waitForURL(/\/discover/);
-  // He liked her earlier (through the swipe form, as swipe.js sends it).
+  // He superliked her earlier (through the swipe form, as swipe.js sends it).
   const token = await him.locator("input[name=csrf_token]").first().inputValue();
   const liked = await him.request.post(`${BASE}/swipes`, {
-    form: { csrf_token: token, target: String(herId), kind: "like" },
+    form: { csrf_token: token, target: String(herId), kind: "superlike" },
     headers: { Origin: BASE, Accept: "application/json" },
   });
   assert.equal(liked.status(), 200, await liked.text());
+
+  // "Who liked me" shows him with the superlike badge on his own card.
+  await her.goto(`${BASE}/likes`);
+  const liker = her.locator(`[data-liker='${himId}']`);
+  await liker.waitFor();
+  const card = await liker.boundingBox();
+  const badge = await liker.locator(".badge").boundingBox();
+  assert.ok(badge, "a superlike badge");
+  assert.ok(
+    badge.x >= card.x && badge.y >= card.y &&
+      badge.x + badge.width <= card.x + card.width && badge.y + badge.height <= card.y + card.height,
+    `the badge sits on his card: badge ${JSON.stringify(badge)}, card ${JSON.stringify(card)}`,
+  );
+  await snap(her, "likes");
+  await her.goto(`${BASE}/discover`);
+  assert.equal(await her.locator(".deck-item.top").getAttribute("data-candidate"), String(himId), "the superliker comes first");
 
   await her.keyboard.press("ArrowRight");
   await her.waitForURL(/notice=its_a_match/);
