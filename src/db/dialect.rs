@@ -140,9 +140,7 @@ impl<Q> Lateral<Q> {
             inner,
         })
     }
-}
 
-impl<Q> Lateral<Q> {
     /// The `VALUES` rows as written into the SQL.
     pub fn rows(&self) -> &str {
         &self.rows

@@ -298,15 +298,6 @@ impl Db {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_lateral_list_needs_rows_and_writes_them_as_integers() {
-        assert!(super::Lateral::over("lat", &[], ()).is_none());
-        assert!(super::Lateral::over("lat", &[vec![]], ()).is_none());
-        let rows = super::Lateral::over("lat, lng", &[vec![51, -1], vec![52, 0]], ())
-            .map(|l| l.rows().to_string());
-        assert_eq!(rows.as_deref(), Some("(51, -1), (52, 0)"));
-    }
-
     use super::*;
     use diesel::prelude::*;
 
@@ -397,5 +388,14 @@ mod tests {
         let first = conn.map(|c| (migrate(c).ok(), migrate(c).ok()));
         assert!(matches!(first, Some((Some(n), Some(0))) if n > 0));
         let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
+    fn a_lateral_list_needs_rows_and_writes_them_as_integers() {
+        assert!(Lateral::over("lat", &[], ()).is_none());
+        assert!(Lateral::over("lat", &[vec![]], ()).is_none());
+        let rows = Lateral::over("lat, lng", &[vec![51, -1], vec![52, 0]], ())
+            .map(|l| l.rows().to_string());
+        assert_eq!(rows.as_deref(), Some("(51, -1), (52, 0)"));
     }
 }

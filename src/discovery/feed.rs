@@ -73,10 +73,7 @@ impl Ranked {
     }
 
     fn position(&self) -> Option<Position> {
-        Some(Position {
-            latitude: self.latitude?,
-            longitude: self.longitude?,
-        })
+        Position::at(self.latitude, self.longitude)
     }
 }
 
@@ -228,45 +225,29 @@ fn fetch(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResult<Vec<
                     None => q,
                 }
             };
-            let cells = a
+            // One-degree cells, or whole latitude bands when that would be
+            // more than MAX_CELLS cells (or the box wraps around).
+            let cells: Option<Vec<Vec<i32>>> = a
                 .lng_bands
                 .as_ref()
-                .map(|l| l.clone().count() * a.lat_bands.clone().count())
-                .filter(|n| *n <= MAX_CELLS);
-            match (cells, &a.lng_bands) {
-                (Some(_), Some(lng_bands)) if lateral => {
-                    let rows: Vec<Vec<i32>> = a
-                        .lat_bands
+                .filter(|&l| l.clone().count() * a.lat_bands.clone().count() <= MAX_CELLS)
+                .map(|l| {
+                    a.lat_bands
                         .clone()
-                        .flat_map(|lat| lng_bands.clone().map(move |lng| vec![lat, lng]))
-                        .collect();
-                    let q = rules(v, sex, today)
-                        .filter(profiles::lat_band.eq(sql::<Nullable<Integer>>("cell.lat")))
-                        .filter(profiles::lng_band.eq(sql::<Nullable<Integer>>("cell.lng")));
-                    out.extend(each_cell(c, "lat, lng", &rows, newest_first(in_box(q)))?);
-                }
-                (Some(_), Some(lng_bands)) => {
-                    for lat in a.lat_bands.clone() {
-                        for lng in lng_bands.clone() {
-                            let q = rules(v, sex, today)
-                                .filter(profiles::lat_band.eq(lat))
-                                .filter(profiles::lng_band.eq(lng));
-                            out.extend(newest_first(in_box(q)).load(c)?);
-                        }
-                    }
-                }
-                _ if lateral => {
-                    let rows: Vec<Vec<i32>> = a.lat_bands.clone().map(|lat| vec![lat]).collect();
-                    let q =
-                        rules(v, sex, today)
-                            .filter(profiles::lat_band.eq(sql::<Nullable<Integer>>("cell.lat")));
-                    out.extend(each_cell(c, "lat", &rows, newest_first(in_box(q)))?);
-                }
-                _ => {
-                    for lat in a.lat_bands.clone() {
-                        let q = rules(v, sex, today).filter(profiles::lat_band.eq(lat));
-                        out.extend(newest_first(in_box(q)).load(c)?);
-                    }
+                        .flat_map(|lat| l.clone().map(move |lng| vec![lat, lng]))
+                        .collect()
+                });
+            let by_lng = cells.is_some();
+            let rows = cells.unwrap_or_else(|| a.lat_bands.clone().map(|lat| vec![lat]).collect());
+            let query = |row: Option<&[i32]>| {
+                newest_first(in_box(in_cell(rules(v, sex, today), by_lng, row)))
+            };
+            if lateral {
+                let columns = if by_lng { "lat, lng" } else { "lat" };
+                out.extend(each_cell(c, columns, &rows, query(None))?);
+            } else {
+                for row in &rows {
+                    out.extend(query(Some(row)).load(c)?);
                 }
             }
         }
@@ -280,6 +261,27 @@ fn fetch(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResult<Vec<
         }
     }
     Ok(out)
+}
+
+/// `q` within one cell: its latitude band and, `by_lng`, its longitude
+/// band; the values bound from `row`, or, without one, read from the
+/// `LATERAL` list (`cell.lat`, `cell.lng`).
+fn in_cell(
+    q: profiles::BoxedQuery<'static, Backend>,
+    by_lng: bool,
+    row: Option<&[i32]>,
+) -> profiles::BoxedQuery<'static, Backend> {
+    let value = |i: usize| row.and_then(|r| r.get(i)).copied();
+    let listed = |column: &str| sql::<Nullable<Integer>>(&format!("cell.{column}"));
+    let q = match value(0) {
+        Some(lat) => q.filter(profiles::lat_band.eq(lat)),
+        None => q.filter(profiles::lat_band.eq(listed("lat"))),
+    };
+    match (by_lng, value(1)) {
+        (false, _) => q,
+        (true, Some(lng)) => q.filter(profiles::lng_band.eq(lng)),
+        (true, None) => q.filter(profiles::lng_band.eq(listed("lng"))),
+    }
 }
 
 /// A feed query, newest first, [`PER_QUERY`] rows, the columns of [`Ranked`].

@@ -53,9 +53,14 @@ pub struct Position {
 
 impl Position {
     pub fn of(profile: &Profile) -> Option<Self> {
+        Self::at(profile.latitude, profile.longitude)
+    }
+
+    /// A position when both coordinates are known.
+    pub fn at(latitude: Option<f64>, longitude: Option<f64>) -> Option<Self> {
         Some(Self {
-            latitude: profile.latitude?,
-            longitude: profile.longitude?,
+            latitude: latitude?,
+            longitude: longitude?,
         })
     }
 

@@ -718,12 +718,7 @@ async fn with_pub_sub_cut_bans_and_sign_outs_on_a_still_reach_b_within_five_seco
         !feed(&me_on_b, 1).await.contains(&him),
         "swiped on A, gone on B at once, event or not"
     );
-    let banned_id = a
-        .db(|c| {
-            swiper::auth::User::find_by_email(c, "ban@example.com")
-                .map(|u| u.expect("the member").id.0)
-        })
-        .await;
+    let banned_id = a.user_id("ban@example.com").await;
     let res = admin
         .post(
             &format!("/admin/users/{banned_id}/ban"),
