@@ -186,6 +186,7 @@ mod tests {
             second_factor: false,
             password_changed_at: at,
             language: None,
+            time_zone: None,
             avatar_key: None,
             unread_messages: 0,
             session_id: SessionId::from_secret(session.into()),

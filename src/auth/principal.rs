@@ -19,6 +19,9 @@ pub struct Principal {
     /// When the password was last set (staff rotation).
     pub password_changed_at: NaiveDateTime,
     pub language: Option<String>,
+    /// The member's time zone (IANA name), when they chose one: where
+    /// their day's allowances start again.
+    pub time_zone: Option<String>,
     /// Public storage key of the main photo's thumbnail, for the navigation.
     pub avatar_key: Option<String>,
     /// Chat messages waiting to be read (the navigation badge).

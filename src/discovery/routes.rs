@@ -1,16 +1,18 @@
 //! `/discover`, `/swipes`, `/swipes/rewind`, `/likes`, `/users/{id}` and the
 //! safety actions on a member (`/users/{id}/block`, `/users/{id}/report`).
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 use serde::Deserialize;
 
-use super::service::{self, EmptyReason, SwipeOutcome};
+use super::service::{self, Allowance, EmptyReason, SwipeOutcome};
 use super::swipes::SwipeKind;
 use crate::auth::{Principal, UserId};
 use crate::discovery::state::DiscoveryState;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::matches::reports::ReportReason;
+use crate::matches::store::MatchId;
 use crate::profiles::public::PublicProfile;
 use crate::web::{redirect, Page};
 
@@ -33,6 +35,12 @@ struct DiscoverPage {
     page_no: usize,
     has_next: bool,
     empty: Option<EmptyReason>,
+    allowance: Allowance,
+    /// Why the swipe or undo just asked for was refused (a page without
+    /// JavaScript sees the deck again, with the reason).
+    error: Option<ErrorCode>,
+    /// "It's a match": the match just made and who with.
+    matched: Option<(MatchId, PublicProfile)>,
 }
 
 impl DiscoverPage {
@@ -43,11 +51,19 @@ impl DiscoverPage {
             _ => "discover.empty_nobody",
         }
     }
+
+    fn error_message(&self) -> &str {
+        self.error
+            .map_or("", |code| self.page.t.t(code.message_key()))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct PageQuery {
     page: Option<usize>,
+    /// After a match without JavaScript: whom it is with.
+    #[serde(rename = "match")]
+    matched: Option<MatchId>,
 }
 
 async fn discover(
@@ -56,15 +72,57 @@ async fn discover(
     me: Principal,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let feed = service::feed_page(&state, &me, query.page.unwrap_or(1).min(1000)).await?;
-    crate::web::ok(&DiscoverPage {
-        page,
-        me,
-        cards: feed.cards,
-        page_no: feed.page,
-        has_next: feed.has_next,
-        empty: feed.empty,
-    })
+    let matched = match query.matched {
+        Some(id) => service::matched_with(&state, &me, id)
+            .await?
+            .map(|card| (id, card)),
+        None => None,
+    };
+    let no = query.page.unwrap_or(1);
+    deck(&state, page, me, no, None, matched).await
+}
+
+/// The discover page: page `no` of my feed, and what just happened.
+async fn deck(
+    state: &DiscoveryState,
+    page: Page,
+    me: Principal,
+    no: usize,
+    error: Option<AppError>,
+    matched: Option<(MatchId, PublicProfile)>,
+) -> Result<HttpResponse, AppError> {
+    let feed = service::feed_page(state, &me, no.min(1000)).await?;
+    let status = error.as_ref().map_or(StatusCode::OK, |e| e.status_code());
+    crate::web::render(
+        status,
+        &DiscoverPage {
+            page,
+            me,
+            cards: feed.cards,
+            page_no: feed.page,
+            has_next: feed.has_next,
+            empty: feed.empty,
+            allowance: feed.allowance,
+            error: error.map(|e| e.code()),
+            matched,
+        },
+    )
+}
+
+/// A refusal the discover page explains itself (no JavaScript): a swipe or
+/// an undo that the day's allowance, an earlier swipe or an unverified
+/// address stops. Anything else is an error page.
+fn said_on_the_deck(result: &Result<impl Sized, AppError>) -> bool {
+    matches!(
+        result,
+        Err(AppError::Refused(
+            ErrorCode::AlreadySwiped
+                | ErrorCode::SuperlikeLimitReached
+                | ErrorCode::RewindLimitReached
+                | ErrorCode::NothingToRewind
+                | ErrorCode::EmailNotVerified
+        ))
+    )
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -88,12 +146,17 @@ fn parse_target(raw: &str) -> Result<UserId, AppError> {
 async fn swipe(
     req: HttpRequest,
     state: web::Data<DiscoveryState>,
+    page: Page,
     me: Principal,
     form: web::Form<SwipeForm>,
 ) -> Result<HttpResponse, AppError> {
     let target = parse_target(&form.target)?;
     let kind = SwipeKind::parse(form.kind.trim()).ok_or(AppError::InvalidInput)?;
-    let outcome = service::swipe(&state, &me, target, kind).await?;
+    let outcome = service::swipe(&state, &me, target, kind).await;
+    if !wants_json(&req) && said_on_the_deck(&outcome) {
+        return deck(&state, page, me, 1, outcome.err(), None).await;
+    }
+    let outcome = outcome?;
     if wants_json(&req) {
         let body = match outcome {
             SwipeOutcome::Swiped => serde_json::json!({ "result": "swiped" }),
@@ -103,16 +166,21 @@ async fn swipe(
     }
     Ok(match outcome {
         SwipeOutcome::Swiped => redirect("/discover"),
-        SwipeOutcome::Matched(_) => redirect("/discover?notice=its_a_match"),
+        SwipeOutcome::Matched(id) => redirect(&format!("/discover?notice=its_a_match&match={id}")),
     })
 }
 
 async fn rewind(
     req: HttpRequest,
     state: web::Data<DiscoveryState>,
+    page: Page,
     me: Principal,
 ) -> Result<HttpResponse, AppError> {
-    let target = service::rewind(&state, &me).await?;
+    let target = service::rewind(&state, &me).await;
+    if !wants_json(&req) && said_on_the_deck(&target) {
+        return deck(&state, page, me, 1, target.err(), None).await;
+    }
+    let target = target?;
     if wants_json(&req) {
         return Ok(
             HttpResponse::Ok().json(serde_json::json!({ "result": "rewound", "target": target }))

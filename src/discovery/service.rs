@@ -19,6 +19,7 @@ use crate::matches::{blocks, chat, reports, store as matches};
 use crate::profiles::public::{self, PublicProfile};
 use crate::profiles::store::Profile;
 use crate::runtime::{REWIND_DAILY_LIMIT, SUPERLIKE_DAILY_LIMIT};
+use diesel::QueryResult;
 
 pub const PAGE_SIZE: usize = 10;
 /// Longest report a member may write.
@@ -33,11 +34,18 @@ pub fn local_day_start(now: NaiveDateTime, tz: chrono_tz::Tz) -> NaiveDateTime {
         .map_or(now, |t| t.naive_utc())
 }
 
-fn time_zone_of(user: &User, site: chrono_tz::Tz) -> chrono_tz::Tz {
-    user.time_zone
-        .as_deref()
-        .and_then(|z| z.parse().ok())
-        .unwrap_or(site)
+/// The UTC time at which the member's next local day begins.
+fn next_local_day_start(now: NaiveDateTime, tz: chrono_tz::Tz) -> NaiveDateTime {
+    let tomorrow = tz.from_utc_datetime(&now).date_naive().succ_opt();
+    tomorrow
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|midnight| tz.from_local_datetime(&midnight).earliest())
+        .map_or(now, |t| t.naive_utc())
+}
+
+/// A member's time zone (the profile's), else the site's.
+fn time_zone_of(zone: Option<&str>, site: chrono_tz::Tz) -> chrono_tz::Tz {
+    zone.and_then(|z| z.parse().ok()).unwrap_or(site)
 }
 
 /// Public cards for these members' profiles, seen by `viewer`.
@@ -77,6 +85,7 @@ pub struct FeedPage {
     pub page: usize,
     pub has_next: bool,
     pub empty: Option<EmptyReason>,
+    pub allowance: Allowance,
 }
 
 /// Page `page` (from 1) of my feed. The page's people are re-checked against
@@ -101,11 +110,15 @@ pub async fn feed_page(
         }
     };
     let media = state.settings.media.clone();
-    let (total, built, page_cards, viewer_has_place) = state
+    let defaults = Defaults::of(state).await?;
+    let tz = time_zone_of(me.time_zone.as_deref(), state.settings.time_zone);
+    let (total, built, page_cards, viewer_has_place, allowance) = state
         .db
         .read(move |c| {
+            let limits = defaults.limits_of(c, id)?;
+            let allowance = Allowance::of(c, id, &limits, now, tz)?;
             let Some(profile) = Profile::find(c, id)? else {
-                return Ok((0, None, Vec::new(), false));
+                return Ok((0, None, Vec::new(), false, allowance));
             };
             let viewer = Viewer::of(&profile, today);
             let has_place = viewer.position.is_some() || !viewer.city_key.is_empty();
@@ -135,6 +148,7 @@ pub async fn feed_page(
                 built.map(|from| (from, feed)),
                 with_flags,
                 has_place,
+                allowance,
             ))
         })
         .await?;
@@ -155,6 +169,7 @@ pub async fn feed_page(
         page,
         has_next: total > page * PAGE_SIZE,
         empty,
+        allowance,
     })
 }
 
@@ -185,7 +200,7 @@ pub async fn swipe(
     if target == me.id {
         return Err(AppError::NotFound);
     }
-    let superlike_limit = plan_of(state, me).await?.superlikes;
+    let defaults = Defaults::of(state).await?;
     let (id, now, site_tz) = (me.id, state.clock.now(), state.settings.time_zone);
     let today = state.clock.today();
     let outcome = state
@@ -208,8 +223,9 @@ pub async fn swipe(
                 return Err(AppError::NotFound);
             }
             if kind == SwipeKind::Superlike {
-                let since = local_day_start(now, time_zone_of(&user, site_tz));
-                if swipes::count_since(c, id, SwipeKind::Superlike, since)? >= superlike_limit {
+                let since = local_day_start(now, time_zone_of(user.time_zone.as_deref(), site_tz));
+                let limit = defaults.limits_of(c, id)?.superlikes;
+                if swipes::count_since(c, id, SwipeKind::Superlike, since)? >= limit {
                     return Err(AppError::Refused(ErrorCode::SuperlikeLimitReached));
                 }
             }
@@ -258,29 +274,114 @@ pub struct PlanLimits {
     pub see_likes: bool,
 }
 
-/// My plan's limits; a limit the plan leaves open is the runtime setting
-/// (the free plan's value).
+/// The free plan's limits: the runtime settings staff change without a restart.
+#[derive(Debug, Clone, Copy)]
+pub struct Defaults {
+    superlikes: i64,
+    rewinds: i64,
+}
+
+impl Defaults {
+    pub async fn of(state: &DiscoveryState) -> Result<Self, AppError> {
+        Ok(Self {
+            superlikes: state.runtime.get(SUPERLIKE_DAILY_LIMIT).await?,
+            rewinds: state.runtime.get(REWIND_DAILY_LIMIT).await?,
+        })
+    }
+
+    /// My plan's limits; a limit the plan leaves open is the default.
+    pub fn limits_of(self, c: &mut DbConnection, me: UserId) -> QueryResult<PlanLimits> {
+        let plan = plans::of_member(c, me)?;
+        Ok(PlanLimits {
+            superlikes: plan
+                .as_ref()
+                .and_then(|p| p.superlike_daily_limit)
+                .unwrap_or(self.superlikes),
+            rewinds: plan
+                .as_ref()
+                .and_then(|p| p.rewind_daily_limit)
+                .unwrap_or(self.rewinds),
+            see_likes: plan.is_none_or(|p| p.see_likes),
+        })
+    }
+}
+
+/// My plan's limits.
 pub async fn plan_of(state: &DiscoveryState, me: &Principal) -> Result<PlanLimits, AppError> {
-    let id = me.id;
-    let plan = state.db.read(move |c| Ok(plans::of_member(c, id)?)).await?;
-    let superlikes = match plan.as_ref().and_then(|p| p.superlike_daily_limit) {
-        Some(n) => n,
-        None => state.runtime.get(SUPERLIKE_DAILY_LIMIT).await?,
-    };
-    let rewinds = match plan.as_ref().and_then(|p| p.rewind_daily_limit) {
-        Some(n) => n,
-        None => state.runtime.get(REWIND_DAILY_LIMIT).await?,
-    };
-    Ok(PlanLimits {
-        superlikes,
-        rewinds,
-        see_likes: plan.is_none_or(|p| p.see_likes),
-    })
+    let (defaults, id) = (Defaults::of(state).await?, me.id);
+    state.db.read(move |c| Ok(defaults.limits_of(c, id)?)).await
+}
+
+/// Where my day's superlikes and undos stand: what the discover page says,
+/// and which of its buttons can do something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allowance {
+    pub superlikes_left: i64,
+    pub rewinds_left: i64,
+    /// I have a swipe to undo.
+    pub has_swiped: bool,
+    /// Minutes until my local midnight, when both start again.
+    pub resets_in_minutes: i64,
+}
+
+impl Allowance {
+    fn of(
+        c: &mut DbConnection,
+        me: UserId,
+        limits: &PlanLimits,
+        now: NaiveDateTime,
+        tz: chrono_tz::Tz,
+    ) -> QueryResult<Self> {
+        let since = local_day_start(now, tz);
+        let superlikes = swipes::count_since(c, me, SwipeKind::Superlike, since)?;
+        let rewinds = swipes::rewinds_since(c, me, since)?;
+        Ok(Self {
+            superlikes_left: (limits.superlikes - superlikes).max(0),
+            rewinds_left: (limits.rewinds - rewinds).max(0),
+            has_swiped: swipes::any_of(c, me)?,
+            resets_in_minutes: (next_local_day_start(now, tz) - now).num_minutes().max(0),
+        })
+    }
+
+    pub fn can_undo(&self) -> bool {
+        self.has_swiped && self.rewinds_left > 0
+    }
+
+    /// "5 h 12 min", "40 min": how long until the allowances start again.
+    pub fn resets_in(&self) -> String {
+        let (h, m) = (self.resets_in_minutes / 60, self.resets_in_minutes % 60);
+        if h > 0 {
+            format!("{h} h {m:02} min")
+        } else {
+            format!("{m} min")
+        }
+    }
+}
+
+/// The member a match of mine is with, for the "It's a match" screen;
+/// `None` for a match that is not mine, or over.
+pub async fn matched_with(
+    state: &DiscoveryState,
+    me: &Principal,
+    id: MatchId,
+) -> Result<Option<PublicProfile>, AppError> {
+    let (me, today) = (me.id, state.clock.today());
+    let media = state.settings.media.clone();
+    state
+        .db
+        .read(move |c| {
+            let Some(m) = matches::find_mine(c, me, id)? else {
+                return Ok(None);
+            };
+            let viewer = Profile::find(c, me)?.map(|p| Viewer::of(&p, today));
+            Ok(cards(c, &[m.other(me)], viewer.as_ref(), today, &media)?.pop())
+        })
+        .await
 }
 
 /// Undoes my most recent swipe (and the match it made), within the daily quota.
 pub async fn rewind(state: &DiscoveryState, me: &Principal) -> Result<UserId, AppError> {
-    let limit = plan_of(state, me).await?.rewinds;
+    let defaults = Defaults::of(state).await?;
     let (id, now, site_tz) = (me.id, state.clock.now(), state.settings.time_zone);
     let target = state
         .db
@@ -290,7 +391,8 @@ pub async fn rewind(state: &DiscoveryState, me: &Principal) -> Result<UserId, Ap
             };
             // One rewind at a time per member: the quota holds under concurrency.
             Profile::lock(c, id)?;
-            let since = local_day_start(now, time_zone_of(&user, site_tz));
+            let since = local_day_start(now, time_zone_of(user.time_zone.as_deref(), site_tz));
+            let limit = defaults.limits_of(c, id)?.rewinds;
             if swipes::rewinds_since(c, id, since)? >= limit {
                 return Err(AppError::Refused(ErrorCode::RewindLimitReached));
             }

@@ -95,6 +95,14 @@ pub fn last_of(c: &mut DbConnection, swiper: UserId) -> QueryResult<Option<Swipe
         .optional()
 }
 
+/// Whether I ever swiped anyone (and have not undone it).
+pub fn any_of(c: &mut DbConnection, swiper: UserId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        swipes::table.filter(swipes::swiper_id.eq(swiper)),
+    ))
+    .get_result(c)
+}
+
 pub fn delete(c: &mut DbConnection, id: SwipeId) -> QueryResult<()> {
     diesel::delete(swipes::table.find(id))
         .execute(c)

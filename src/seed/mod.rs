@@ -294,18 +294,9 @@ pub async fn ensure_demo(
                 city_key: city_key(city),
             }],
         )?;
-        // Seeded members in the demo's city who like him already (two superlike).
-        let fans: Vec<UserId> = (0..DEMO_MEMBERS)
-            .map(|n| (n, member(n, now, now.date())))
-            .filter(|(_, m)| m.profile.city == city)
-            .filter_map(|(n, _)| {
-                User::find_by_email(c, &email(n))
-                    .ok()
-                    .flatten()
-                    .map(|u| u.id)
-            })
-            .take(6)
-            .collect();
+        let neighbours = gather_near(c, now, &data::CITIES[0])?;
+        // Neighbours who like him already (two superlike).
+        let fans: Vec<UserId> = neighbours.into_iter().take(6).collect();
         let rows: Vec<NewSwipe> = fans
             .iter()
             .enumerate()
@@ -325,6 +316,46 @@ pub async fn ensure_demo(
     })
     .await?;
     Ok(Some(password))
+}
+
+/// Moves every other demo member (men and women) to the demo account's
+/// city, within about 8 km of its centre, open to meeting someone of 30 (the
+/// demo account's age) and no farther than 50 km: a newcomer's first deck is
+/// full of people with photos, not the handful a city of twenty would hold.
+/// Returns the ones who would see the demo account, who want men too.
+fn gather_near(
+    c: &mut crate::db::DbConnection,
+    now: NaiveDateTime,
+    &(city, lat, lng, _): &(&str, f64, f64, &str),
+) -> diesel::QueryResult<Vec<UserId>> {
+    use crate::db::schema::profiles::dsl as p;
+    use diesel::prelude::*;
+    let mut near = Vec::new();
+    for n in (0..DEMO_MEMBERS).step_by(2) {
+        let Some(user) = User::find_by_email(c, &email(n))? else {
+            continue;
+        };
+        let m = member(n, now, now.date());
+        let mut rng = Rng::new(n as u64 ^ 0xde70);
+        let (latitude, longitude) = (lat + rng.normal() * 0.05, lng + rng.normal() * 0.07);
+        diesel::update(p::profiles.find(user.id))
+            .set((
+                p::city.eq(city),
+                p::city_key.eq(city_key(city)),
+                p::latitude.eq(Some(latitude)),
+                p::longitude.eq(Some(longitude)),
+                p::lat_band.eq(Some(lat_band(latitude))),
+                p::lng_band.eq(Some(lng_band(longitude))),
+                p::min_age.eq(m.profile.min_age.min(25)),
+                p::max_age.eq(m.profile.max_age.max(35)),
+                p::max_distance_km.eq(m.profile.max_distance_km.max(50)),
+            ))
+            .execute(c)?;
+        if m.profile.want_sex != WantSex::Female {
+            near.push(user.id);
+        }
+    }
+    Ok(near)
 }
 
 /// A few swipes per member on members of the same batch, some of them

@@ -78,6 +78,9 @@ pub struct Page {
     pub notice: Option<&'static str>,
     /// The URL of my avatar (the main photo's thumbnail), if I have one.
     pub avatar: Option<String>,
+    /// The first segment of the path (`discover`, `matches`, …): which tab
+    /// of the navigation is the current page.
+    section: String,
 }
 
 impl Page {
@@ -93,8 +96,10 @@ impl Page {
                 .map(|k| crate::storage::public_url(&state.settings.media, k)),
             _ => None,
         };
+        let section = req.path().split('/').nth(1).unwrap_or("").to_string();
         Self {
             avatar,
+            section,
             t: tr_for(req),
             csrf: csrf::token(req),
             user,
@@ -105,6 +110,15 @@ impl Page {
     /// The catalog key of the current notice.
     pub fn notice_key(&self) -> Option<String> {
         self.notice.map(|n| format!("notice.{n}"))
+    }
+
+    /// `aria-current` for the navigation link to `section`, when it is this page's.
+    pub fn current(&self, section: &str) -> &'static str {
+        if self.section == section {
+            "page"
+        } else {
+            "false"
+        }
     }
 
     pub fn asset(&self, name: &str) -> String {

@@ -14,6 +14,7 @@ mod chat;
 mod cli;
 mod client_ip;
 mod csrf;
+mod deck;
 mod defence;
 mod discovery;
 mod head;

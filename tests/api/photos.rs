@@ -232,7 +232,7 @@ async fn an_uploaded_jpeg_is_served_in_every_size_without_its_gps_data() {
         app.browser
             .html("/discover")
             .await
-            .contains("class=\"avatar\""),
+            .contains("class=\"avatar icon\""),
         "the navigation shows the avatar"
     );
 }

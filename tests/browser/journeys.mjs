@@ -246,11 +246,44 @@ try {
   await her.goto(`${BASE}/discover`);
   assert.equal(await her.locator(".deck-item.top").getAttribute("data-candidate"), String(himId), "the superliker comes first");
 
+  // On a phone: the card fills the screen, the four buttons and the tab bar
+  // are on it (not below the fold), and the card follows a drag.
+  await her.setViewportSize({ width: 390, height: 844 });
+  await her.reload();
+  for (const kind of ["rewind", "dislike", "superlike", "like"]) {
+    const box = await her.locator(`form[data-kind=${kind}] button`).boundingBox();
+    assert.ok(box && box.y >= 0 && box.y + box.height <= 844, `the ${kind} button is on screen: ${JSON.stringify(box)}`);
+  }
+  const tabs = await her.locator("nav.tabs").boundingBox();
+  assert.ok(tabs.y + tabs.height <= 844 && tabs.y > 700, `the tab bar is at the bottom: ${JSON.stringify(tabs)}`);
+  const bar = await her.locator("[data-testid=swipe-bar]").boundingBox();
+  assert.ok(bar.y + bar.height <= tabs.y, "the buttons sit above the tab bar");
+  const cardBox = await her.locator(".deck-item.top").boundingBox();
+  assert.ok(cardBox.height > 400, `a full-height card: ${JSON.stringify(cardBox)}`);
+  await her.mouse.move(cardBox.x + cardBox.width / 2, cardBox.y + cardBox.height / 2);
+  await her.mouse.down();
+  await her.mouse.move(cardBox.x + cardBox.width / 2 + 70, cardBox.y + cardBox.height / 2, { steps: 4 });
+  const stamp = await her.locator(".deck-item.top .stamp-like").evaluate((e) => Number(getComputedStyle(e).opacity));
+  assert.ok(stamp > 0.3, `the like stamp shows while dragging right (${stamp})`);
+  await snap(her, "deck-phone-drag");
+  await her.mouse.up(); // short of the threshold: the card comes back, nothing sent
+  assert.equal(await her.locator(".deck-item.top").getAttribute("data-candidate"), String(himId));
+  assert.equal(sql(`select count(*) from swipes where swiper_id = ${herId}`), "0");
+
+  // A like with the keyboard makes the match: "It's a match", with the way to the conversation.
   await her.keyboard.press("ArrowRight");
-  await her.waitForURL(/notice=its_a_match/);
+  const screen = her.locator("[data-testid=match-screen]");
+  await screen.waitFor({ state: "visible" });
+  const matchId = Number(sql(`select id from matches where user_a = ${Math.min(herId, himId)} and user_b = ${Math.max(herId, himId)}`));
+  assert.ok(matchId > 0, "a match row");
+  assert.equal(await screen.locator("[data-testid=send-message]").getAttribute("href"), `/matches/${matchId}`);
+  assert.match(await screen.textContent(), /You and .+ like each other/);
   await snap(her, "its-a-match");
+  await screen.locator("[data-close]").click();
+  await her.setViewportSize({ width: 1000, height: 900 });
 
   // A rewind: nope the next card with the keyboard, then undo it.
+  await her.goto(`${BASE}/discover`);
   const next = await her.locator(".deck-item.top").getAttribute("data-candidate");
   await her.keyboard.press("ArrowLeft");
   await her.locator(`.deck-item.top:not([data-candidate='${next}']), [data-testid=feed-empty]`).first().waitFor();
@@ -261,9 +294,20 @@ try {
   assert.equal(await her.locator(".deck-item.top").getAttribute("data-candidate"), next, "the card is back");
   await snap(her, "rewound");
 
+  // The day's superlike, then a second one: refused in words on the page, no reload.
+  await her.keyboard.press("ArrowUp");
+  await her.locator(`.deck-item.top:not([data-candidate='${next}']), [data-testid=feed-empty]`).first().waitFor();
+  assert.equal(await her.locator("[data-superlikes-left]").textContent(), "0");
+  await her.keyboard.press("ArrowUp");
+  const refusal = her.locator("[data-testid=deck-error]");
+  await refusal.waitFor({ state: "visible" });
+  assert.equal(await refusal.getAttribute("data-error-code"), "superlike_limit_reached");
+  assert.match(await refusal.textContent(), /superlikes/);
+  assert.match(her.url(), /notice=rewound/, "no reload");
+  assert.equal(sql(`select count(*) from swipes where swiper_id = ${herId} and kind = 'superlike'`), "1");
+  await snap(her, "superlike-refused");
+
   // --- chat: both pages open, messages arrive live over the socket -------------
-  const matchId = Number(sql(`select id from matches where user_a = ${Math.min(herId, himId)} and user_b = ${Math.max(herId, himId)}`));
-  assert.ok(matchId > 0, "a match row");
   await him.goto(`${BASE}/matches/${matchId}`);
   await her.goto(`${BASE}/matches`);
   await snap(her, "matches");
