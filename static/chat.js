@@ -18,6 +18,10 @@
   var delay = 1000;
   var closed = false;
 
+  // The page's counts and messages are as of this id: the socket asks only
+  // for what came after it, so nothing already counted is counted again.
+  var mark = document.querySelector("[data-chat-since]");
+  if (mark) { lastId = Number(mark.getAttribute("data-chat-since")) || 0; }
   if (list) {
     list.querySelectorAll("[data-message]").forEach(function (li) {
       lastId = Math.max(lastId, Number(li.getAttribute("data-message")));
@@ -97,12 +101,17 @@
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + "/ws/chat?after=" + lastId);
-    socket.onopen = function () { delay = 1000; say(""); };
+    socket.onopen = function () {
+      delay = 1000;
+      say("");
+      document.documentElement.setAttribute("data-chat-socket", "open");
+    };
     socket.onmessage = function (e) {
       try { onFrame(JSON.parse(e.data)); } catch (err) { /* not ours */ }
     };
     socket.onclose = function (e) {
       socket = null;
+      document.documentElement.removeAttribute("data-chat-socket");
       // 1008 "signed out" stays closed; any other close reconnects (1008
       // idle, 1001 the instance is stopping, 1011 it could not check the session).
       if (e.code === 1008 && e.reason === "signed out") { return; }

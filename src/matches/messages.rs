@@ -136,6 +136,16 @@ pub fn history(
     Ok(page)
 }
 
+/// The newest message id on the site (0 before the first): a page's
+/// unread counts are as of this id, so its socket asks only for what came
+/// after it (`/ws/chat?after=`) and counts nothing twice.
+pub fn newest_id(c: &mut DbConnection) -> QueryResult<MessageId> {
+    messages::table
+        .select(diesel::dsl::max(messages::id))
+        .first::<Option<MessageId>>(c)
+        .map(|id| id.unwrap_or(MessageId(0)))
+}
+
 /// Messages in `member`'s current matches after the id `after`, in order.
 pub fn since(
     c: &mut DbConnection,

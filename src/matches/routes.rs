@@ -29,6 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 struct ListPage {
     page: Page,
     matches: Vec<MatchView>,
+    /// The newest message id the counts include (for chat.js).
+    since: MessageId,
 }
 
 async fn list(
@@ -36,8 +38,12 @@ async fn list(
     page: Page,
     me: Principal,
 ) -> Result<HttpResponse, AppError> {
-    let matches = service::list(&state, &me).await?;
-    crate::web::ok(&ListPage { page, matches })
+    let (matches, since) = service::list(&state, &me).await?;
+    crate::web::ok(&ListPage {
+        page,
+        matches,
+        since,
+    })
 }
 
 #[derive(Template)]
@@ -48,6 +54,7 @@ struct ShowPage {
     messages: Vec<Message>,
     older: Option<MessageId>,
     their_read_up_to: MessageId,
+    since: MessageId,
     /// A fresh client id for the form, so a resubmitted form stores once.
     client_id: String,
     me: i64,
@@ -75,6 +82,7 @@ async fn show(
         messages: conv.messages,
         older: conv.older,
         their_read_up_to: conv.their_read_up_to,
+        since: conv.since,
         client_id: crate::security::random::token(16),
         me: me.id.0,
     })

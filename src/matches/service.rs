@@ -44,14 +44,20 @@ fn views(
         .collect())
 }
 
-/// My matches, newest first.
-pub async fn list(state: &ChatState, me: &Principal) -> Result<Vec<MatchView>, AppError> {
+/// My matches, newest first, and the newest message id their unread
+/// counts include (read after them: a message arriving in between is
+/// neither counted nor replayed, never counted twice).
+pub async fn list(
+    state: &ChatState,
+    me: &Principal,
+) -> Result<(Vec<MatchView>, MessageId), AppError> {
     let (id, today, media) = (me.id, state.clock.today(), state.settings.media.clone());
     state
         .db
         .primary(move |c| {
             let mine = store::mine(c, id, 200)?;
-            Ok(views(c, id, &mine, today, &media)?)
+            let views = views(c, id, &mine, today, &media)?;
+            Ok((views, messages::newest_id(c)?))
         })
         .await
 }
@@ -68,6 +74,9 @@ pub struct Conversation {
     pub older: Option<MessageId>,
     /// The last of my messages the other member has read.
     pub their_read_up_to: MessageId,
+    /// The newest message id when the page was read (before its messages:
+    /// one arriving in between is shown once, from the page or the socket).
+    pub since: MessageId,
 }
 
 /// One of my matches and the messages before `before` (the newest when
@@ -83,6 +92,7 @@ pub async fn show(
     let found = state
         .db
         .primary(move |c| {
+            let since = messages::newest_id(c)?;
             let Some(m) = store::find_mine(c, id, match_id)? else {
                 return Ok(None);
             };
@@ -101,6 +111,7 @@ pub async fn show(
                 messages,
                 older,
                 their_read_up_to: m.read_up_to(m.other(id)),
+                since,
             }))
         })
         .await?;

@@ -327,6 +327,25 @@ try {
   await snap(him, "chat-him");
   assert.equal(sql(`select count(*) from messages where match_id = ${matchId}`), "2");
 
+  // The unread badge counts each message once: the server's count when she
+  // opens her matches, then one more for a message arriving live (the socket
+  // asks only for what came after the page, never the whole history again).
+  await her.goto(`${BASE}/discover`);
+  await him.fill("#body", "See you there!");
+  await him.click("#composer button[type=submit]");
+  await him.locator("[data-messages] [data-message]", { hasText: "See you there!" }).waitFor(); // stored
+  await her.goto(`${BASE}/matches`);
+  const unread = her.locator(`[data-unread='${matchId}']`);
+  assert.equal((await unread.textContent()).trim(), "1", "the server's count");
+  assert.equal((await her.locator("[data-unread-total]").textContent()).trim(), "1");
+  await her.locator("html[data-chat-socket=open]").waitFor({ state: "attached" });
+  await him.fill("#body", "Bring an umbrella.");
+  await him.click("#composer button[type=submit]");
+  await her.waitForFunction((id) => document.querySelector(`[data-unread='${id}']`).textContent.trim() !== "1", matchId);
+  assert.equal((await unread.textContent()).trim(), "2", "one more, not the history again");
+  assert.equal((await her.locator("[data-unread-total]").textContent()).trim(), "2");
+  await snap(her, "matches-unread");
+
   // --- he reports her ---------------------------------------------------------
   await him.goto(`${BASE}/users/${herId}`);
   await him.selectOption("#reason", { index: 1 });
