@@ -1,5 +1,5 @@
-//! The dashboard: live counters, and 30 days of charts fed by the daily
-//! statistics job.
+//! The dashboard: live counters, and 30 days of charts: the daily
+//! statistics job's days, and today counted live.
 
 use actix_web::web;
 use actix_web::HttpResponse;
@@ -34,9 +34,17 @@ pub async fn show(
     let today = state.clock.today();
     let rows = state
         .db
-        .read(move |c| Ok(stats::since(c, today - chrono::TimeDelta::days(29))?))
+        .read(move |c| {
+            let first = today - chrono::TimeDelta::days(stats::CHART_DAYS - 1);
+            let mut rows: Vec<_> = stats::since(c, first)?
+                .into_iter()
+                .filter(|d| d.day < today)
+                .collect();
+            rows.push(stats::count(c, today)?);
+            Ok(rows)
+        })
         .await?;
-    let charts = stats::charts(&rows, today, 30);
+    let charts = stats::charts(&rows, today, stats::CHART_DAYS);
     let (members, verified, banned, swipes, matches) = state
         .db
         .read(|c| {

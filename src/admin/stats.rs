@@ -16,15 +16,31 @@ pub fn register(r: &mut Registry) {
     if let Err(e) = r.every(DAILY_STATS, "0 5 0 * * *") {
         tracing::error!(error = %e, "invalid statistics schedule");
     }
+    r.also_at_start(DAILY_STATS);
     r.register(DAILY_STATS, |ctx: JobContext, _payload| async move {
-        let yesterday = ctx.clock.today() - TimeDelta::days(1);
-        let now = ctx.clock.now();
+        let (today, now) = (ctx.clock.today(), ctx.clock.now());
         ctx.db
-            .write(move |c| Ok(compute(c, yesterday, now)?))
+            .write(move |c| {
+                // Yesterday, counted again now that it is over; and any of
+                // the charts' days never counted (a new site, a stopped one).
+                let first = today - TimeDelta::days(CHART_DAYS - 1);
+                let counted: Vec<NaiveDate> = since(c, first)?.iter().map(|d| d.day).collect();
+                let yesterday = today - TimeDelta::days(1);
+                for i in 0..CHART_DAYS - 1 {
+                    let day = first + TimeDelta::days(i);
+                    if day == yesterday || !counted.contains(&day) {
+                        compute(c, day, now)?;
+                    }
+                }
+                Ok(())
+            })
             .await
             .map_err(|e| JobError(e.to_string()))
     });
 }
+
+/// Days the dashboard draws (today, counted live, and the 29 before it).
+pub const CHART_DAYS: i64 = 30;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = daily_stats)]
@@ -44,44 +60,58 @@ fn bounds(day: NaiveDate) -> (NaiveDateTime, NaiveDateTime) {
 
 /// Counts `day` (UTC) and stores it, replacing an earlier count of it.
 pub fn compute(c: &mut DbConnection, day: NaiveDate, now: NaiveDateTime) -> QueryResult<()> {
-    let (from, to) = bounds(day);
     transaction(c, |c| {
-        let signups: i64 = users::table
-            .filter(users::created_at.ge(from).and(users::created_at.lt(to)))
-            .count()
-            .get_result(c)?;
-        // Members whose last activity fell on that day (counted the next
-        // morning, so the latest activity is that day's for most).
-        let active: i64 = profiles::table
-            .filter(
-                profiles::last_active_at
-                    .ge(from)
-                    .and(profiles::last_active_at.lt(to)),
-            )
-            .count()
-            .get_result(c)?;
-        let swipes: i64 = swipes::table
-            .filter(swipes::created_at.ge(from).and(swipes::created_at.lt(to)))
-            .count()
-            .get_result(c)?;
-        let matches: i64 = matches::table
-            .filter(matches::created_at.ge(from).and(matches::created_at.lt(to)))
-            .count()
-            .get_result(c)?;
-        let messages = crate::matches::messages::count_between(c, from, to)?;
+        let d = count(c, day)?;
         diesel::delete(daily_stats::table.find(day)).execute(c)?;
         diesel::insert_into(daily_stats::table)
             .values((
                 daily_stats::day.eq(day),
-                daily_stats::signups.eq(signups),
-                daily_stats::active.eq(active),
-                daily_stats::swipes.eq(swipes),
-                daily_stats::matches.eq(matches),
-                daily_stats::messages.eq(messages),
+                daily_stats::signups.eq(d.signups),
+                daily_stats::active.eq(d.active),
+                daily_stats::swipes.eq(d.swipes),
+                daily_stats::matches.eq(d.matches),
+                daily_stats::messages.eq(d.messages),
                 daily_stats::computed_at.eq(now),
             ))
             .execute(c)
             .map(|_| ())
+    })
+}
+
+/// What happened on `day` (UTC), counted now: a finished day for the job,
+/// today so far for the dashboard.
+pub fn count(c: &mut DbConnection, day: NaiveDate) -> QueryResult<DayStats> {
+    let (from, to) = bounds(day);
+    let signups: i64 = users::table
+        .filter(users::created_at.ge(from).and(users::created_at.lt(to)))
+        .count()
+        .get_result(c)?;
+    // Members whose last activity fell on that day (counted the next
+    // morning, so the latest activity is that day's for most).
+    let active: i64 = profiles::table
+        .filter(
+            profiles::last_active_at
+                .ge(from)
+                .and(profiles::last_active_at.lt(to)),
+        )
+        .count()
+        .get_result(c)?;
+    let swipes: i64 = swipes::table
+        .filter(swipes::created_at.ge(from).and(swipes::created_at.lt(to)))
+        .count()
+        .get_result(c)?;
+    let matches: i64 = matches::table
+        .filter(matches::created_at.ge(from).and(matches::created_at.lt(to)))
+        .count()
+        .get_result(c)?;
+    let messages = crate::matches::messages::count_between(c, from, to)?;
+    Ok(DayStats {
+        day,
+        signups,
+        active,
+        swipes,
+        matches,
+        messages,
     })
 }
 

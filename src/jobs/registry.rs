@@ -67,6 +67,9 @@ pub struct Registry {
     handlers: HashMap<String, Handler>,
     /// (kind, cron schedule with seconds) of the periodic jobs.
     periodic: Vec<(String, Schedule)>,
+    /// Periodic kinds that also run when workers start (once a day however
+    /// many start): work that must not wait for its first fire time.
+    at_start: Vec<String>,
 }
 
 impl Registry {
@@ -93,6 +96,18 @@ impl Registry {
         self.periodic
             .push((kind.to_string(), Schedule::from_str(cron)?));
         Ok(())
+    }
+
+    /// Also runs `kind` when a worker starts, at most once a UTC day across
+    /// all workers (the daily statistics of a new site, or of days a stopped
+    /// site missed).
+    pub fn also_at_start(&mut self, kind: &str) {
+        self.at_start.push(kind.to_string());
+    }
+
+    /// The kinds that run when a worker starts.
+    pub fn at_start(&self) -> &[String] {
+        &self.at_start
     }
 
     pub fn get(&self, kind: &str) -> Option<Handler> {

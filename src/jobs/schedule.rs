@@ -12,11 +12,16 @@ use chrono::NaiveDateTime;
 
 pub struct Scheduler {
     last: NaiveDateTime,
+    /// The start-time runs are still to be enqueued (the first call does it).
+    starting: bool,
 }
 
 impl Scheduler {
     pub fn new(start: NaiveDateTime) -> Self {
-        Self { last: start }
+        Self {
+            last: start,
+            starting: true,
+        }
     }
 
     /// Enqueues the runs that fell due since the previous call.
@@ -27,14 +32,27 @@ impl Scheduler {
         clock: &Clock,
     ) -> Result<(), AppError> {
         let now = clock.now();
-        let due = registry.due_between(self.last, now);
+        let mut due: Vec<(String, String)> = registry
+            .due_between(self.last, now)
+            .into_iter()
+            .map(|(kind, at)| {
+                let key = format!("periodic:{kind}:{}", at.format("%Y-%m-%dT%H:%M:%S"));
+                (kind, key)
+            })
+            .collect();
+        if std::mem::take(&mut self.starting) {
+            // Once a day across every worker that starts that day.
+            due.extend(registry.at_start().iter().map(|kind| {
+                let key = format!("start:{kind}:{}", now.format("%Y-%m-%d"));
+                (kind.clone(), key)
+            }));
+        }
         self.last = now;
         if due.is_empty() {
             return Ok(());
         }
         db.write(move |c| {
-            for (kind, at) in due {
-                let key = format!("periodic:{kind}:{}", at.format("%Y-%m-%dT%H:%M:%S"));
+            for (kind, key) in due {
                 enqueue(
                     c,
                     NewJob::new(&kind, &serde_json::json!({}), now)?

@@ -842,15 +842,27 @@ async fn the_daily_statistics_job_feeds_the_dashboard_charts() {
             .execute(c)
     })
     .await;
+    // Today is counted live: the job has not run, and the charts show it.
+    let page = analyst.html("/admin").await;
+    assert!(page.contains("data-series=\"signups\""));
+    assert!(page.contains("data-last=\"3\""), "today's sign-ups, live");
+    let today_rows = app
+        .db(move |c| {
+            use swiper::db::schema::daily_stats;
+            daily_stats::table
+                .filter(daily_stats::day.eq(today))
+                .count()
+                .get_result::<i64>(c)
+        })
+        .await;
+    assert_eq!(today_rows, 0, "today is never stored before it ends");
     let handler = job_registry()
         .get(swiper::admin::stats::DAILY_STATS)
         .expect("the statistics job is registered");
-    // The job counts yesterday (nothing); today's count is made the same way.
+    // The job counts yesterday and every earlier charted day never counted.
     handler(app.state.job_context(), "null".into())
         .await
         .unwrap();
-    app.db(move |c| swiper::admin::stats::compute(c, today, now))
-        .await;
     let page = analyst.html("/admin").await;
     assert!(page.contains("<svg"), "{page}");
     assert!(page.contains("data-series=\"signups\""));
@@ -871,7 +883,25 @@ async fn the_daily_statistics_job_feeds_the_dashboard_charts() {
         .to_string();
     assert_eq!(messages, "1", "one message today");
     assert!(!page.contains("<script"));
-    assert_eq!(app.count("daily_stats").await, 2);
+    assert_eq!(
+        app.count("daily_stats").await,
+        swiper::admin::stats::CHART_DAYS - 1,
+        "the 29 days before today, none of them today"
+    );
+    let first = today - chrono::TimeDelta::days(swiper::admin::stats::CHART_DAYS - 1);
+    let (oldest, newest) = app
+        .db(move |c| {
+            use swiper::db::schema::daily_stats;
+            daily_stats::table
+                .select((
+                    diesel::dsl::min(daily_stats::day),
+                    diesel::dsl::max(daily_stats::day),
+                ))
+                .first::<(Option<chrono::NaiveDate>, Option<chrono::NaiveDate>)>(c)
+        })
+        .await;
+    assert_eq!(oldest, Some(first));
+    assert_eq!(newest, Some(today - chrono::TimeDelta::days(1)));
 }
 
 #[tokio::test]

@@ -321,6 +321,38 @@ async fn a_periodic_run_is_enqueued_once_however_many_workers_see_it() {
 }
 
 #[tokio::test]
+async fn workers_that_start_run_the_daily_statistics_once_that_day() {
+    use swiper::jobs::schedule::Scheduler;
+    let db = TestDb::new();
+    let ctx = context(&db, db.pool());
+    let registry = job_registry();
+    let now = ctx.clock.now();
+    // Three workers start (and each looks again later): one run today.
+    for _ in 0..3 {
+        let mut scheduler = Scheduler::new(now);
+        scheduler
+            .enqueue_due(&ctx.db, &registry, &ctx.clock)
+            .await
+            .unwrap();
+        scheduler
+            .enqueue_due(&ctx.db, &registry, &ctx.clock)
+            .await
+            .unwrap();
+    }
+    let n = run_on(ctx.db.pool(), |c| {
+        use diesel::prelude::*;
+        use swiper::db::schema::jobs;
+        Ok(jobs::table
+            .filter(jobs::kind.eq(swiper::admin::stats::DAILY_STATS))
+            .count()
+            .get_result::<i64>(c)?)
+    })
+    .await
+    .unwrap();
+    assert_eq!(n, 1, "one statistics run at start, not one per worker");
+}
+
+#[tokio::test]
 async fn the_purge_job_removes_expired_tokens_and_sessions_and_keeps_live_ones() {
     use swiper::accounts::{admin, input::Email, tokens};
     use swiper::auth::sessions;
