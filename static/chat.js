@@ -1,8 +1,11 @@
 // Progressive enhancement of chat: the form and the pages work without it.
-// One WebSocket (/ws/chat) per page: new messages appear without reloading,
-// the composer sends over the socket, messages are marked read while the
-// conversation is open, unread badges follow, and a lost socket reconnects
-// with back-off, asking for what it missed (?after=the last id seen).
+// One WebSocket (/ws/chat) per logged-in page: new messages appear without
+// reloading, the conversation list shows the newest message first, the
+// composer sends over the socket (Enter sends, Shift+Enter a new line),
+// messages are marked read while the conversation is open and "Seen"
+// follows the other side's reading, the navigation's unread badge is live
+// on every page, and a lost socket reconnects with back-off, asking for
+// what it missed (?after=the last id seen).
 (function () {
   "use strict";
   if (!window.WebSocket || !window.JSON) { return; }
@@ -22,6 +25,13 @@
   // for what came after it, so nothing already counted is counted again.
   var mark = document.querySelector("[data-chat-since]");
   if (mark) { lastId = Number(mark.getAttribute("data-chat-since")) || 0; }
+  // A page without the mark (discover, settings…) knows no id: it takes
+  // what arrives from now on, without a backlog, until it has seen one.
+  var knows = !!mark;
+  var conversations = document.querySelector(".conversation-list");
+  var thread = chat ? chat.querySelector("[data-thread-body]") : null;
+  var youText = document.querySelector("[data-you-text]");
+  youText = youText ? youText.getAttribute("data-you-text") : "";
   if (list) {
     list.querySelectorAll("[data-message]").forEach(function (li) {
       lastId = Math.max(lastId, Number(li.getAttribute("data-message")));
@@ -53,7 +63,7 @@
     p.textContent = frame.body;
     var time = document.createElement("time");
     time.setAttribute("datetime", frame.sent_at);
-    time.textContent = frame.sent_at.slice(0, 16).replace("T", " ") + " UTC";
+    time.textContent = clock(frame.sent_at);
     li.appendChild(p);
     li.appendChild(time);
     list.appendChild(li);
@@ -62,9 +72,53 @@
     li.scrollIntoView({ block: "end" });
   }
 
+  // "14:05", in this browser's time zone (the page's own times are in the member's).
+  function clock(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) { return ""; }
+    return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
+  }
+
+  // The conversation list: the newest message under the name, that
+  // conversation first.
+  function listed(frame) {
+    if (!conversations) { return; }
+    var item = conversations.querySelector("[data-match='" + frame.match_id + "']");
+    if (!item) { return; }
+    var snippet = item.querySelector(".snippet");
+    if (snippet) { snippet.textContent = (frame.from === me ? youText + " " : "") + frame.body; }
+    var time = item.querySelector("time");
+    if (!time) {
+      time = document.createElement("time");
+      var line = item.querySelector(".line");
+      if (line) { line.appendChild(time); }
+    }
+    time.setAttribute("datetime", frame.sent_at);
+    time.textContent = clock(frame.sent_at);
+    conversations.insertBefore(item, conversations.firstElementChild);
+  }
+
+  // "Seen" under my newest message the other member has read.
+  function seen(upTo) {
+    if (!list) { return; }
+    var mine = null;
+    list.querySelectorAll(".message.mine").forEach(function (li) {
+      if (Number(li.getAttribute("data-message")) <= upTo) { mine = li; }
+    });
+    if (!mine || mine.querySelector("[data-seen]")) { return; }
+    list.querySelectorAll("[data-seen]").forEach(function (el) { el.remove(); });
+    var span = document.createElement("span");
+    span.className = "seen";
+    span.setAttribute("data-seen", "");
+    span.textContent = chat.getAttribute("data-seen-text") || "";
+    mine.appendChild(span);
+  }
+
   function onFrame(frame) {
     if (frame.type === "message") {
       lastId = Math.max(lastId, frame.id);
+      knows = true;
+      listed(frame);
       if (frame.match_id === openMatch) {
         show(frame);
         if (frame.from !== me && document.visibilityState === "visible") {
@@ -74,6 +128,8 @@
         bump(total, 1);
         bump(document.querySelector("[data-unread='" + frame.match_id + "']"), 1);
       }
+    } else if (frame.type === "read" && frame.by !== me && frame.match_id === openMatch) {
+      seen(frame.up_to);
     } else if (frame.type === "read" && frame.by === me) {
       var badge = document.querySelector("[data-unread='" + frame.match_id + "']");
       if (badge) { bump(total, -Number(badge.textContent || "0")); bump(badge, -Number(badge.textContent || "0")); }
@@ -100,7 +156,7 @@
 
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + "/ws/chat?after=" + lastId);
+    socket = new WebSocket(scheme + location.host + "/ws/chat" + (knows ? "?after=" + lastId : ""));
     socket.onopen = function () {
       delay = 1000;
       say("");
@@ -122,7 +178,16 @@
     };
   }
 
+  if (thread) { thread.scrollTop = thread.scrollHeight; }
   if (composer) {
+    var box = composer.querySelector("textarea");
+    // Enter sends; Shift+Enter (or an input method composing) is a new line.
+    box.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        if (composer.requestSubmit) { composer.requestSubmit(); } else { composer.submit(); }
+      }
+    });
     composer.addEventListener("submit", function (e) {
       var body = composer.querySelector("textarea");
       if (closed || !body || !body.value.trim()) { return; }

@@ -136,6 +136,19 @@ pub fn history(
     Ok(page)
 }
 
+/// The newest message of each of these matches (those with one).
+pub fn last_of_each(c: &mut DbConnection, matches: &[MatchId]) -> QueryResult<Vec<Message>> {
+    let other = diesel::alias!(messages as newest);
+    let newest = other
+        .filter(other.field(messages::match_id).eq_any(matches.to_vec()))
+        .group_by(other.field(messages::match_id))
+        .select(diesel::dsl::max(other.field(messages::id)));
+    messages::table
+        .filter(messages::id.nullable().eq_any(newest))
+        .select(Message::as_select())
+        .load(c)
+}
+
 /// The newest message id on the site (0 before the first): a page's
 /// unread counts are as of this id, so its socket asks only for what came
 /// after it (`/ws/chat?after=`) and counts nothing twice.

@@ -14,7 +14,17 @@ use crate::auth::Principal;
 use crate::db::types::MessageId;
 use crate::error::AppError;
 use crate::matches::state::ChatState;
+use crate::web::time::LocalTime;
 use crate::web::{redirect, Page};
+
+/// Times on these pages: the member's zone, relative to now.
+fn times(state: &ChatState, me: &Principal) -> LocalTime {
+    LocalTime::new(
+        state.clock.now(),
+        me.time_zone.as_deref(),
+        state.settings.time_zone,
+    )
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/matches", web::get().to(list))
@@ -31,6 +41,10 @@ struct ListPage {
     matches: Vec<MatchView>,
     /// The newest message id the counts include (for chat.js).
     since: MessageId,
+    times: LocalTime,
+    me: i64,
+    /// The open conversation (none on the list page).
+    open: Option<MatchId>,
 }
 
 async fn list(
@@ -43,6 +57,9 @@ async fn list(
         page,
         matches,
         since,
+        times: times(&state, &me),
+        me: me.id.0,
+        open: None,
     })
 }
 
@@ -51,9 +68,14 @@ async fn list(
 struct ShowPage {
     page: Page,
     m: MatchView,
+    /// All my conversations, beside this one.
+    matches: Vec<MatchView>,
+    open: Option<MatchId>,
+    times: LocalTime,
     messages: Vec<Message>,
     older: Option<MessageId>,
-    their_read_up_to: MessageId,
+    /// My newest message the other member has read (the "Seen" marker).
+    seen: Option<MessageId>,
     since: MessageId,
     /// A fresh client id for the form, so a resubmitted form stores once.
     client_id: String,
@@ -68,7 +90,7 @@ pub struct ShowQuery {
 
 async fn show(
     state: web::Data<ChatState>,
-    page: Page,
+    mut page: Page,
     me: Principal,
     path: web::Path<MatchId>,
     query: web::Query<ShowQuery>,
@@ -76,12 +98,27 @@ async fn show(
     let conv = service::show(&state, &me, path.into_inner(), query.before)
         .await?
         .ok_or(AppError::NotFound)?;
+    if query.before.is_none() {
+        // Read now: the navigation's count (read before) goes down with it.
+        if let Some(user) = page.user.as_mut() {
+            user.unread_messages = (user.unread_messages - conv.view.unread).max(0);
+        }
+    }
+    let seen = conv
+        .messages
+        .iter()
+        .filter(|msg| msg.sender_id == me.id && msg.id <= conv.their_read_up_to)
+        .map(|msg| msg.id)
+        .max();
     crate::web::ok(&ShowPage {
         page,
+        open: Some(conv.view.id),
         m: conv.view,
+        matches: conv.all,
+        times: times(&state, &me),
         messages: conv.messages,
         older: conv.older,
-        their_read_up_to: conv.their_read_up_to,
+        seen,
         since: conv.since,
         client_id: crate::security::random::token(16),
         me: me.id.0,

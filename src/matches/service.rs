@@ -10,12 +10,17 @@ use crate::matches::state::ChatState;
 use crate::profiles::public::{self, Position, PublicProfile};
 use crate::profiles::store::Profile;
 
-/// A match as I see it: the other member's public card.
+/// A match as I see it: the other member's public card, and where our
+/// conversation stands.
 pub struct MatchView {
     pub id: MatchId,
     pub card: PublicProfile,
     /// Their messages I have not read.
     pub unread: i64,
+    /// Our newest message, if we wrote any.
+    pub last: Option<Message>,
+    /// The newest message's time, else when we matched: the list's order.
+    pub active_at: chrono::NaiveDateTime,
 }
 
 /// These matches as `me` sees them, in their order, in a fixed number of
@@ -31,17 +36,28 @@ fn views(
     let mut profiles = Profile::find_many(c, &others)?;
     profiles.sort_by_key(|p| others.iter().position(|o| *o == p.user_id));
     let mine = Profile::find(c, me)?.as_ref().and_then(Position::of);
-    Ok(public::cards(c, &profiles, mine, today, media)?
+    let ids: Vec<MatchId> = matches.iter().map(|m| m.id).collect();
+    let mut lasts = messages::last_of_each(c, &ids)?;
+    let mut views: Vec<MatchView> = public::cards(c, &profiles, mine, today, media)?
         .into_iter()
         .filter_map(|card| {
             let m = matches.iter().find(|m| m.other(me) == card.id)?;
+            let last = lasts
+                .iter()
+                .position(|l| l.match_id == m.id)
+                .map(|i| lasts.swap_remove(i));
             Some(MatchView {
                 id: m.id,
                 card,
                 unread: m.unread_for(me),
+                active_at: last.as_ref().map_or(m.created_at, |l| l.sent_at),
+                last,
             })
         })
-        .collect())
+        .collect();
+    // Like a messenger: the conversation with the newest message first.
+    views.sort_by_key(|v| std::cmp::Reverse(v.active_at));
+    Ok(views)
 }
 
 /// My matches, newest first, and the newest message id their unread
@@ -68,6 +84,8 @@ pub const HISTORY_PAGE: i64 = 50;
 /// One of my matches with a page of its messages.
 pub struct Conversation {
     pub view: MatchView,
+    /// All my matches, for the list beside the conversation.
+    pub all: Vec<MatchView>,
     /// Oldest first.
     pub messages: Vec<Message>,
     /// The cursor of the page before this one, if there is one.
@@ -99,6 +117,8 @@ pub async fn show(
             let Some(view) = views(c, id, std::slice::from_ref(&m), today, &media)?.pop() else {
                 return Ok(None);
             };
+            let mine = store::mine(c, id, 200)?;
+            let all = views(c, id, &mine, today, &media)?;
             let mut messages = messages::history(c, match_id, before, HISTORY_PAGE + 1)?;
             let older = if messages.len() > HISTORY_PAGE as usize {
                 messages.remove(0);
@@ -108,6 +128,7 @@ pub async fn show(
             };
             Ok(Some(Conversation {
                 view,
+                all,
                 messages,
                 older,
                 their_read_up_to: m.read_up_to(m.other(id)),
@@ -115,7 +136,8 @@ pub async fn show(
             }))
         })
         .await?;
-    if let Some(conv) = &found {
+    let mut found = found;
+    if let Some(conv) = &mut found {
         let newest = conv.messages.last().map(|m| m.id);
         if let (None, Some(newest)) = (before, newest) {
             if conv.view.unread > 0 {
@@ -124,6 +146,10 @@ pub async fn show(
                     Err(e) if e.code() != crate::error::ErrorCode::RateLimited => return Err(e),
                     _ => {}
                 }
+            }
+            // Shown now: read, in the list beside it too.
+            for v in conv.all.iter_mut().filter(|v| v.id == match_id) {
+                v.unread = 0;
             }
         }
     }

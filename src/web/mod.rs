@@ -13,6 +13,7 @@ pub mod page;
 pub mod rate;
 pub mod remember;
 pub mod session_store;
+pub mod time;
 
 pub use crate::error::{FieldError, FieldErrors as FormErrors};
 pub use forms::redirect;

@@ -102,6 +102,11 @@ async fn a_form_message_reaches_the_socket_once_and_unread_counts_follow() {
     );
     let page = bo.html(&format!("/matches/{m}")).await;
     assert!(page.contains("hello Bo"));
+    assert_eq!(
+        badge(&page, "data-unread-total").as_deref(),
+        Some("0"),
+        "read as it is shown, the navigation too"
+    );
     let read = next_frame(&mut bo_ws).await;
     assert_eq!(read["type"], "read");
     let list = bo.html("/matches").await;
@@ -712,4 +717,81 @@ async fn a_ban_hides_the_member_from_their_matches_and_closes_the_conversations(
         .contains(&format!("/matches/{m}\"")));
     assert_eq!(stored(&app).await, 0);
     assert!(!ana.is_logged_in().await);
+}
+
+/// The text between `start` and the next `end` after it.
+fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let from = html
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} in:\n{html}"))
+        + start.len();
+    let len = html[from..].find(end).unwrap_or(0);
+    &html[from..from + len]
+}
+
+#[tokio::test]
+async fn conversations_read_like_a_messenger_newest_first_in_my_time_zone() {
+    // 21:30 UTC on 1 June is 23:30 in Paris, everyone's time zone here.
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 6, 1)
+        .and_then(|d| d.and_hms_opt(21, 30, 0))
+        .unwrap();
+    let clock = swiper::clock::Clock::manual(start);
+    let app = spawn_app_with_clock(clock.clone()).await;
+    let (ana, ana_id) = join(
+        &app,
+        &Person::new("ana@example.com", "female", "1990-05-17"),
+    )
+    .await;
+    let (bo, bo_id) = join(&app, &Person::new("bo@example.com", "male", "1990-01-01")).await;
+    let (cy, cy_id) = join(&app, &Person::new("cy@example.com", "male", "1991-01-01")).await;
+    let (.., with_bo) = matched(&app, &ana, ana_id, &bo, bo_id).await;
+    let (.., with_cy) = matched(&app, &ana, ana_id, &cy, cy_id).await;
+
+    // Bo writes yesterday (Paris); Ana answers; Cy writes today.
+    let send = |b: Browser, m: i64, body: &'static str| async move {
+        let res = b
+            .post(&format!("/matches/{m}/messages"), &[("body", body)])
+            .await;
+        assert_eq!(res.status(), 303);
+    };
+    send(bo.clone(), with_bo, "Coffee tomorrow?").await;
+    send(ana.clone(), with_bo, "Yes, at ten").await;
+    clock.advance(chrono::TimeDelta::hours(1)); // 00:30 in Paris, 2 June
+    send(cy.clone(), with_cy, "Hello from Cy").await;
+
+    let list = ana.html("/matches").await;
+    let (bo_at, cy_at) = (
+        list.find(&format!("data-match=\"{with_bo}\"")).unwrap(),
+        list.find(&format!("data-match=\"{with_cy}\"")).unwrap(),
+    );
+    assert!(cy_at < bo_at, "the newest conversation first");
+    let cy_item = between(&list, &format!("data-match=\"{with_cy}\""), "</li>");
+    assert!(cy_item.contains("Hello from Cy"), "{cy_item}");
+    assert!(
+        cy_item.contains(">00:30</time>"),
+        "today, Paris time: {cy_item}"
+    );
+    let bo_item = between(&list, &format!("data-match=\"{with_bo}\""), "</li>");
+    assert!(
+        bo_item.contains("You: Yes, at ten"),
+        "my last message: {bo_item}"
+    );
+    assert!(bo_item.contains(">Yesterday 23:30</time>"), "{bo_item}");
+
+    // The open conversation: the list beside it, its profile a tap away,
+    // "Seen" once, under my newest message Bo has read.
+    send(ana.clone(), with_bo, "See you").await;
+    let page = bo.html(&format!("/matches/{with_bo}")).await;
+    assert!(page.contains(&format!("href=\"/users/{ana_id}\"")));
+    assert!(page.contains("class=\"conversation-list\""));
+    let page = ana.html(&format!("/matches/{with_bo}")).await;
+    assert_eq!(page.matches("data-seen>").count(), 1, "{page}");
+    let seen_in = between(&page, ">Yes, at ten</p>", "</li>");
+    assert!(!seen_in.contains("data-seen"), "not under an older message");
+    let seen_in = between(&page, ">See you</p>", "</li>");
+    assert!(
+        seen_in.contains("data-seen"),
+        "under the newest read one: {seen_in}"
+    );
+    assert!(page.contains("aria-current=\"page\""));
 }

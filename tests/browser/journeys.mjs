@@ -320,9 +320,14 @@ try {
   const onHis = him.locator("[data-messages] [data-message]", { hasText: "Coffee on Sunday?" });
   await onHis.waitFor();
   assert.equal(await onHis.locator(".body").textContent(), "Hi! <script>alert(1)</script> Coffee on Sunday?");
-  await him.fill("#body", "Sunday it is.");
-  await him.click("#composer button[type=submit]");
-  await her.locator("[data-messages] [data-message]", { hasText: "Sunday it is." }).waitFor();
+  // Shift+Enter is a new line; Enter sends.
+  await him.fill("#body", "Sunday");
+  await him.press("#body", "Shift+Enter");
+  await him.type("#body", "it is.");
+  assert.equal(await him.inputValue("#body"), "Sunday\nit is.", "Shift+Enter starts a new line");
+  await him.press("#body", "Enter");
+  await her.locator("[data-messages] [data-message]", { hasText: "it is." }).waitFor();
+  assert.equal(await him.inputValue("#body"), "", "Enter sent it");
   await snap(her, "chat-her");
   await snap(him, "chat-him");
   assert.equal(sql(`select count(*) from messages where match_id = ${matchId}`), "2");
@@ -345,6 +350,16 @@ try {
   assert.equal((await unread.textContent()).trim(), "2", "one more, not the history again");
   assert.equal((await her.locator("[data-unread-total]").textContent()).trim(), "2");
   await snap(her, "matches-unread");
+
+  // On a phone: one conversation at a time, the thread first, the composer on screen.
+  await her.setViewportSize({ width: 390, height: 844 });
+  await her.goto(`${BASE}/matches/${matchId}`);
+  assert.equal(await her.locator("nav.conversations").isVisible(), false, "the list gives way to the thread");
+  const composerBox = await her.locator("#composer textarea").boundingBox();
+  assert.ok(composerBox && composerBox.y + composerBox.height <= 844, `the composer is on screen: ${JSON.stringify(composerBox)}`);
+  assert.ok(await her.locator(".thread-head .back").isVisible(), "a way back to the list");
+  await snap(her, "chat-phone");
+  await her.setViewportSize({ width: 1000, height: 900 });
 
   // --- he reports her ---------------------------------------------------------
   await him.goto(`${BASE}/users/${herId}`);
