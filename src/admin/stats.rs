@@ -58,22 +58,28 @@ fn bounds(day: NaiveDate) -> (NaiveDateTime, NaiveDateTime) {
     (start, start + TimeDelta::days(1))
 }
 
-/// Counts `day` (UTC) and stores it, replacing an earlier count of it.
+/// Counts `day` (UTC) and stores it, replacing an earlier count of it (an
+/// upsert: two runs at once, the start-time one and the nightly one, say,
+/// both end with one row).
 pub fn compute(c: &mut DbConnection, day: NaiveDate, now: NaiveDateTime) -> QueryResult<()> {
     transaction(c, |c| {
         let d = count(c, day)?;
-        diesel::delete(daily_stats::table.find(day)).execute(c)?;
-        diesel::insert_into(daily_stats::table)
-            .values((
-                daily_stats::day.eq(day),
-                daily_stats::signups.eq(d.signups),
-                daily_stats::active.eq(d.active),
-                daily_stats::swipes.eq(d.swipes),
-                daily_stats::matches.eq(d.matches),
-                daily_stats::messages.eq(d.messages),
-                daily_stats::computed_at.eq(now),
-            ))
-            .execute(c)
+        let values = (
+            daily_stats::signups.eq(d.signups),
+            daily_stats::active.eq(d.active),
+            daily_stats::swipes.eq(d.swipes),
+            daily_stats::matches.eq(d.matches),
+            daily_stats::messages.eq(d.messages),
+            daily_stats::computed_at.eq(now),
+        );
+        let upsert = || {
+            diesel::insert_into(daily_stats::table)
+                .values((daily_stats::day.eq(day), values))
+                .on_conflict(daily_stats::day)
+                .do_update()
+                .set(values)
+        };
+        crate::db::dialect::per_backend(c, |pg| upsert().execute(pg), |sq| upsert().execute(sq))
             .map(|_| ())
     })
 }
