@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod dev;
 pub mod discovery;
 pub mod error;
 pub mod home;

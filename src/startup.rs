@@ -370,6 +370,7 @@ impl Application {
                             .configure(matches::routes::configure)
                             .configure(profiles::routes::configure)
                             .configure(crate::admin::routes::configure)
+                            .configure(|cfg| crate::dev::configure(cfg, s.is_production()))
                             .default_service(web::to(not_found)),
                     )
                     .wrap(from_fn(spine::body_timeout::middleware))

@@ -35,7 +35,7 @@ const LAYERS: &[&[&str]] = &[
     &["profiles"],
     &["matches"],
     &["discovery"],
-    &["accounts", "home", "ops", "seed"],
+    &["accounts", "home", "ops", "seed", "dev"],
     &["admin"],
     &["startup"],
     &["cli"],

@@ -223,7 +223,16 @@ async fn likes(
 struct UserPage {
     page: Page,
     card: PublicProfile,
+    /// Like and Nope are offered: I have not swiped them.
+    can_swipe: bool,
+    /// The block and report menu starts open (`?safety`, the chat menu's link).
+    safety: bool,
     reasons: &'static [ReportReason],
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UserQuery {
+    safety: Option<String>,
 }
 
 async fn user(
@@ -231,13 +240,16 @@ async fn user(
     page: Page,
     me: Principal,
     path: web::Path<UserId>,
+    query: web::Query<UserQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let card = service::view_user(&state, &me, path.into_inner())
+    let (card, can_swipe) = service::view_user(&state, &me, path.into_inner())
         .await?
         .ok_or(AppError::NotFound)?;
     crate::web::ok(&UserPage {
         page,
         card,
+        can_swipe,
+        safety: query.safety.is_some(),
         reasons: ReportReason::ALL,
     })
 }

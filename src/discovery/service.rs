@@ -482,12 +482,14 @@ pub fn may_view(
     }
 }
 
-/// A member's public profile, where the rules allow; `None` (a 404) otherwise.
+/// A member's public profile where the rules allow (`None`, a 404,
+/// otherwise), and whether I can still swipe them (I have not: they are in
+/// my feed, or liked me).
 pub async fn view_user(
     state: &DiscoveryState,
     me: &Principal,
     target: UserId,
-) -> Result<Option<PublicProfile>, AppError> {
+) -> Result<Option<(PublicProfile, bool)>, AppError> {
     if state.absent.contains(target) {
         return Ok(None);
     }
@@ -500,8 +502,11 @@ pub async fn view_user(
                 return Ok((None, User::find(c, target)?.is_none()));
             }
             let viewer = Profile::find(c, id)?.map(|p| Viewer::of(&p, today));
+            let can_swipe = swipes::between(c, id, target)?.is_none();
             Ok((
-                cards(c, &[target], viewer.as_ref(), today, &media)?.pop(),
+                cards(c, &[target], viewer.as_ref(), today, &media)?
+                    .pop()
+                    .map(|card| (card, can_swipe)),
                 false,
             ))
         })

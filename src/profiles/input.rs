@@ -57,7 +57,9 @@ fn coordinate(raw: &str, limit: f64) -> Result<Option<f64>, FieldCode> {
     }
     match raw.trim().parse::<f64>() {
         Ok(v) if !v.is_finite() => Err(FieldCode::NotANumber),
-        Ok(v) if (-limit..=limit).contains(&v) => Ok(Some(v)),
+        // Rounded to 0.01° (about a kilometre) before it is stored: a
+        // member's exact position is never kept.
+        Ok(v) if (-limit..=limit).contains(&v) => Ok(Some((v * 100.0).round() / 100.0)),
         Ok(_) => Err(FieldCode::OutOfRange),
         Err(_) => Err(FieldCode::NotANumber),
     }

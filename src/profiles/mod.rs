@@ -13,6 +13,7 @@ pub mod routes;
 pub mod service;
 pub mod state;
 pub mod store;
+pub mod zones;
 
 use crate::jobs::Registry;
 

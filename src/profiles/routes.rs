@@ -53,8 +53,18 @@ struct ProfilePage {
     photos: Vec<MyPhoto>,
     can_add_photo: bool,
     card: PublicProfile,
-    time_zones: &'static [chrono_tz::Tz],
+    /// The time zones to pick from, by region.
+    zones: &'static [super::zones::Group],
+    /// The member chose a time zone (else the browser's is proposed).
+    zone_chosen: bool,
     max_photos: i64,
+}
+
+impl ProfilePage {
+    /// The form's zone when the list does not hold it (an old name): offered too.
+    fn unlisted_zone(&self) -> Option<&str> {
+        (!super::zones::listed(&self.form.time_zone)).then_some(self.form.time_zone.as_str())
+    }
 }
 
 /// The form as stored, for the first view of the page.
@@ -126,7 +136,8 @@ async fn page(
             photos,
             can_add_photo: count < MAX_PHOTOS,
             card,
-            time_zones: &chrono_tz::TZ_VARIANTS,
+            zones: super::zones::groups(),
+            zone_chosen: user.time_zone.is_some(),
             max_photos: MAX_PHOTOS,
         },
     )

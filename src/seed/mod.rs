@@ -263,58 +263,61 @@ pub async fn ensure_demo(
         .today()
         .checked_sub_months(chrono::Months::new(12 * 30))
         .unwrap_or_else(|| clock.today());
-    db.write(move |c| {
-        let id = User::insert(
-            c,
-            &verified_user(DEMO_EMAIL, &hash, "Demo", Sex::Male, birthday, now),
-        )?;
-        let &(city, lat, lng, _) = &data::CITIES[0];
-        Profile::insert_many(
-            c,
-            &[Profile {
-                user_id: id,
-                sex: Sex::Male,
-                birthday,
-                bio: "The demo account: swipe away.".to_string(),
-                city: city.to_string(),
-                latitude: Some(lat),
-                longitude: Some(lng),
-                want_sex: WantSex::Any,
-                min_age: 18,
-                max_age: 99,
-                max_distance_km: 500,
-                discoverable: true,
-                completeness: 50,
-                last_active_at: now,
-                created_at: now,
-                updated_at: now,
-                in_feed: true,
-                lat_band: Some(lat_band(lat)),
-                lng_band: Some(lng_band(lng)),
-                city_key: city_key(city),
-            }],
-        )?;
-        let neighbours = gather_near(c, now, &data::CITIES[0])?;
-        // Neighbours who like him already (two superlike).
-        let fans: Vec<UserId> = neighbours.into_iter().take(6).collect();
-        let rows: Vec<NewSwipe> = fans
-            .iter()
-            .enumerate()
-            .map(|(i, &fan)| NewSwipe {
-                swiper_id: fan,
-                target_id: id,
-                kind: if i < 2 {
-                    SwipeKind::Superlike
-                } else {
-                    SwipeKind::Like
-                },
-                created_at: now,
-            })
-            .collect();
-        swipes::insert_many(c, &rows)?;
-        Ok(())
-    })
-    .await?;
+    let demo = db
+        .write(move |c| {
+            let id = User::insert(
+                c,
+                &verified_user(DEMO_EMAIL, &hash, "Demo", Sex::Male, birthday, now),
+            )?;
+            let &(city, lat, lng, _) = &data::CITIES[0];
+            Profile::insert_many(
+                c,
+                &[Profile {
+                    user_id: id,
+                    sex: Sex::Male,
+                    birthday,
+                    bio: "The demo account: swipe away.".to_string(),
+                    city: city.to_string(),
+                    latitude: Some(lat),
+                    longitude: Some(lng),
+                    want_sex: WantSex::Any,
+                    min_age: 18,
+                    max_age: 99,
+                    max_distance_km: 500,
+                    discoverable: true,
+                    completeness: 50,
+                    last_active_at: now,
+                    created_at: now,
+                    updated_at: now,
+                    in_feed: true,
+                    lat_band: Some(lat_band(lat)),
+                    lng_band: Some(lng_band(lng)),
+                    city_key: city_key(city),
+                }],
+            )?;
+            let neighbours = gather_near(c, now, &data::CITIES[0])?;
+            // Neighbours who like him already (two superlike).
+            let fans: Vec<UserId> = neighbours.into_iter().take(6).collect();
+            let rows: Vec<NewSwipe> = fans
+                .iter()
+                .enumerate()
+                .map(|(i, &fan)| NewSwipe {
+                    swiper_id: fan,
+                    target_id: id,
+                    kind: if i < 2 {
+                        SwipeKind::Superlike
+                    } else {
+                        SwipeKind::Like
+                    },
+                    created_at: now,
+                })
+                .collect();
+            swipes::insert_many(c, &rows)?;
+            Ok(id)
+        })
+        .await?;
+    // The demo account has a face too (its main photo, the navigation's avatar).
+    give_portrait(db, media, clock, demo, 0xde70).await?;
     Ok(Some(password))
 }
 
@@ -427,31 +430,42 @@ async fn add_avatars(
         {
             continue;
         }
-        let renditions = actix_web::web::block(move || {
-            let mut rng = Rng::new(n as u64 ^ 0xa7a7);
-            imaging::renditions(avatars::generate(&mut rng, 640))
-        })
-        .await
-        .map_err(|e| AppError::internal("avatar", e))?
-        .map_err(|e| AppError::internal("avatar", e))?;
-        let key = photos::new_storage_key();
-        for r in renditions {
-            media
-                .put(&photos::size_key(&key, r.size), r.jpeg, "image/jpeg")
-                .await
-                .map_err(|e| AppError::internal("media storage", e))?;
-        }
-        let now = clock.now();
-        db.write(move |c| {
-            let photo = Photo::insert(c, id, &key, true, now)?;
-            Photo::mark_ready(c, photo, 640, 640, now)?;
-            refresh_completeness(c, id)?;
-            Ok(())
-        })
-        .await?;
+        give_portrait(db, media, clock, id, n as u64 ^ 0xa7a7).await?;
         added += 1;
     }
     Ok(added)
+}
+
+/// A generated portrait as `id`'s main photo, stored like a processed upload.
+async fn give_portrait(
+    db: &Db,
+    media: &MediaStore,
+    clock: &Clock,
+    id: UserId,
+    seed: u64,
+) -> Result<(), AppError> {
+    let renditions = actix_web::web::block(move || {
+        let mut rng = Rng::new(seed);
+        imaging::renditions(avatars::generate(&mut rng, 640))
+    })
+    .await
+    .map_err(|e| AppError::internal("avatar", e))?
+    .map_err(|e| AppError::internal("avatar", e))?;
+    let key = photos::new_storage_key();
+    for r in renditions {
+        media
+            .put(&photos::size_key(&key, r.size), r.jpeg, "image/jpeg")
+            .await
+            .map_err(|e| AppError::internal("media storage", e))?;
+    }
+    let now = clock.now();
+    db.write(move |c| {
+        let photo = Photo::insert(c, id, &key, true, now)?;
+        Photo::mark_ready(c, photo, 640, 640, now)?;
+        refresh_completeness(c, id)?;
+        Ok(())
+    })
+    .await
 }
 
 /// A seeded account: verified, not staff, created `now`.

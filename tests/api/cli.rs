@@ -84,6 +84,14 @@ async fn with_no_configuration_the_binary_serves_the_signup_page_and_stops_grace
         feed.contains("data-candidate="),
         "demo members to swipe:\n{feed}"
     );
+    // A full first page of people, each with a photo, and the demo's own face.
+    assert_eq!(feed.matches("data-candidate=").count(), 10, "{feed}");
+    assert_eq!(
+        feed.matches("class=\"deck-placeholder\"").count(),
+        0,
+        "every card of the first page has a photo"
+    );
+    assert!(feed.contains("class=\"avatar icon\""), "the demo account has a photo");
     assert!(
         demo.html("/likes").await.contains("data-liker="),
         "members who like the demo"

@@ -193,3 +193,25 @@ async fn a_match_without_javascript_says_so_and_leads_to_the_conversation() {
     assert!(!html.contains(&format!("/matches/{id}")));
     assert!(!html.contains("You and him"));
 }
+
+#[tokio::test]
+async fn a_profile_page_offers_like_and_nope_until_i_swipe() {
+    let app = spawn_app().await;
+    let (me, _) = join(&app, &ana()).await;
+    let (_, a) = join(&app, &man("a@example.com")).await;
+    let page = me.html(&format!("/users/{a}")).await;
+    assert!(page.contains("data-testid=\"profile-swipes\""), "{page}");
+    assert!(page.contains(&format!("name=\"target\" value=\"{a}\"")));
+    assert!(
+        page.contains("<details class=\"menu safety-menu\" id=\"safety\">"),
+        "block and report in a closed menu"
+    );
+    assert!(me
+        .html(&format!("/users/{a}?safety"))
+        .await
+        .contains("id=\"safety\" open"));
+    // The like from his page: he stays visible to me, without the buttons.
+    assert_eq!(swipe(&me, a, "like").await.status(), 303);
+    let page = me.html(&format!("/users/{a}")).await;
+    assert!(!page.contains("data-testid=\"profile-swipes\""), "{page}");
+}

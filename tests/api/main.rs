@@ -16,6 +16,7 @@ mod client_ip;
 mod csrf;
 mod deck;
 mod defence;
+mod dev;
 mod discovery;
 mod head;
 mod headers;

@@ -56,13 +56,35 @@ async fn a_member_saves_their_profile_and_preferences() {
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/profile?notice=profile_saved");
     let page = app.browser.html("/profile").await;
-    assert!(page.contains("value=\"48.8566\""));
+    // Kept rounded to 0.01° (about a kilometre), never the exact position.
+    assert!(page.contains("value=\"48.86\""), "{page}");
+    assert!(page.contains("value=\"2.35\""));
     assert!(
         page.contains("Engines &#38; poetry") || page.contains("Engines &amp; poetry"),
         "escaped, not raw"
     );
     assert!(page.contains("<option value=\"male\" selected"));
     assert!(page.contains("<option value=\"Europe/Paris\" selected"));
+    // Time zones by region, current names only; a stored old name stays offered.
+    assert!(page.contains("<optgroup label=\"Europe\">"));
+    assert!(page.contains("<option value=\"Asia/Kolkata\">Kolkata</option>"));
+    assert!(
+        !page.contains("\"Asia/Calcutta\""),
+        "old names are not offered"
+    );
+    app.db(|c| {
+        use diesel::prelude::*;
+        use swiper::db::schema::users;
+        diesel::update(users::table)
+            .set(users::time_zone.eq("Asia/Calcutta"))
+            .execute(c)
+    })
+    .await;
+    let page = app.browser.html("/profile").await;
+    assert!(
+        page.contains("<option value=\"Asia/Calcutta\" selected>"),
+        "a member's old zone is kept, not silently changed"
+    );
     let (completeness, discoverable): (i32, bool) = app
         .db(|c| {
             use diesel::prelude::*;
@@ -198,7 +220,7 @@ async fn pages_another_member_sees_never_show_my_email_birthday_or_position() {
         "/settings/sessions",
     ] {
         let html = other.html(path).await;
-        for secret in ["private@example.com", "1990-05-17", "48.8566", "2.3522"] {
+        for secret in ["private@example.com", "1990-05-17", "48.86", "2.35"] {
             assert!(!html.contains(secret), "{path} shows {secret}");
         }
     }
@@ -207,7 +229,7 @@ async fn pages_another_member_sees_never_show_my_email_birthday_or_position() {
     let card = &mine[mine.find("class=\"profile-card\"").unwrap()..];
     let card = &card[..card.find("</article>").unwrap()];
     assert!(card.contains("class=\"age\""));
-    for secret in ["private@example.com", "1990", "48.8566", "2.3522"] {
+    for secret in ["private@example.com", "1990", "48.86", "2.35"] {
         assert!(!card.contains(secret), "the public card shows {secret}");
     }
 }

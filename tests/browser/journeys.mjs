@@ -24,6 +24,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "n
 import { join } from "node:path";
 import { crc32, deflateSync } from "node:zlib";
 import { chromium } from "playwright-core";
+import AxeBuilder from "@axe-core/playwright";
 
 const env = (name) => {
   const v = process.env[name];
@@ -40,10 +41,30 @@ const BOUND = 15_000;
 
 mkdirSync(SHOTS, { recursive: true });
 let shot = 0;
+const failures = [];
+// Every step's page is checked by axe-core at its own size and at a phone's
+// (390×844): no serious or critical violation anywhere.
+const PHONE = { width: 390, height: 844 };
+let audited = 0;
+async function audit(page, name) {
+  const size = page.viewportSize();
+  const sizes = size.width === PHONE.width ? [size] : [size, PHONE];
+  for (const at of sizes) {
+    await page.setViewportSize(at);
+    const { violations } = await new AxeBuilder({ page }).analyze();
+    for (const v of violations.filter((v) => v.impact === "serious" || v.impact === "critical")) {
+      const where = v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ");
+      failures.push(`axe ${at.width}px, ${name}: ${v.impact} ${v.id}: ${v.help} (${where})`);
+    }
+    audited += 1;
+  }
+  await page.setViewportSize(size);
+}
 async function snap(page, name) {
   shot += 1;
   const file = join(SHOTS, `${String(shot).padStart(2, "0")}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
+  await audit(page, name);
   console.log(`ok: ${name} (${file})`);
 }
 
@@ -136,7 +157,6 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: ["--no-sandbox", "--disable-dev-shm-usage"],
 });
-const failures = [];
 try {
   // Each page: no script error, no CSP violation or other console error
   // (a refused login's 401 aside), and no 5xx ever.
@@ -363,6 +383,7 @@ try {
 
   // --- he reports her ---------------------------------------------------------
   await him.goto(`${BASE}/users/${herId}`);
+  await him.click("#safety summary"); // block and report sit in a menu
   await him.selectOption("#reason", { index: 1 });
   await him.fill("#details", "Asks everyone for money.");
   await him.click(`form[action='/users/${herId}/report'] button[type=submit]`);
@@ -415,4 +436,4 @@ try {
   await browser.close();
 }
 assert.deepEqual(failures, [], failures.join("\n"));
-console.log(`browser journeys: every step passed (${shot} screenshots in ${SHOTS})`);
+console.log(`browser journeys: every step passed (${shot} screenshots in ${SHOTS}; ${audited} axe-core audits, no serious or critical violation)`);
