@@ -97,6 +97,45 @@ pub struct AuditRow {
     pub created_at: NaiveDateTime,
 }
 
+impl AuditRow {
+    /// The change as a reader takes it in: one line per field that
+    /// changed, `field: before → after`, values as plain words (a string
+    /// without its quotes). A value that is not a JSON object is one line
+    /// without a field name.
+    pub fn changes(&self) -> Vec<(String, String, String)> {
+        let parse = |v: &Option<String>| {
+            v.as_deref()
+                .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+        };
+        let plain = |v: Option<&serde_json::Value>| match v {
+            None | Some(serde_json::Value::Null) => "—".to_string(),
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        };
+        match (parse(&self.before), parse(&self.after)) {
+            (before, after)
+                if before.as_ref().is_none_or(|b| b.is_object())
+                    && after.as_ref().is_none_or(|a| a.is_object()) =>
+            {
+                let empty = serde_json::Map::new();
+                let b = before
+                    .as_ref()
+                    .and_then(|v| v.as_object())
+                    .unwrap_or(&empty);
+                let a = after.as_ref().and_then(|v| v.as_object()).unwrap_or(&empty);
+                let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                keys.into_iter()
+                    .filter(|k| b.get(*k) != a.get(*k))
+                    .map(|k| (k.replace('_', " "), plain(b.get(k)), plain(a.get(k))))
+                    .collect()
+            }
+            (before, after) => vec![(String::new(), plain(before.as_ref()), plain(after.as_ref()))],
+        }
+    }
+}
+
 /// What the audit page filters by.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
 #[serde(default)]

@@ -27,6 +27,17 @@ struct QueuePage {
     staff: Staff,
     open: bool,
     reports: Vec<ReportRow>,
+    /// Reporters' and targets' names, by id.
+    names: std::collections::HashMap<crate::auth::UserId, String>,
+}
+
+impl QueuePage {
+    fn name(&self, id: &crate::auth::UserId) -> String {
+        self.names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| format!("#{id}"))
+    }
 }
 
 pub async fn queue(
@@ -40,15 +51,24 @@ pub async fn queue(
     } else {
         ReportStatus::Open
     };
-    let reports = state
+    let (reports, names) = state
         .db
-        .primary(move |c| Ok(reports::queue(c, status, 100)?))
+        .primary(move |c| {
+            let reports = reports::queue(c, status, 100)?;
+            let people: Vec<_> = reports
+                .iter()
+                .flat_map(|r| [r.reporter_id, r.target_id])
+                .collect();
+            let names = crate::auth::User::nicknames(c, &people)?;
+            Ok((reports, names))
+        })
         .await?;
     crate::web::ok(&QueuePage {
         page,
         staff,
         open: status == ReportStatus::Open,
         reports,
+        names,
     })
 }
 

@@ -106,7 +106,18 @@ struct AuditPage {
     staff: Staff,
     filter: Filter,
     rows: Vec<AuditRow>,
+    /// Staff members' names, by id.
+    names: std::collections::HashMap<crate::auth::UserId, String>,
     next: Option<i64>,
+}
+
+impl AuditPage {
+    fn name(&self, id: &crate::auth::UserId) -> String {
+        self.names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| format!("#{id}"))
+    }
 }
 
 pub async fn audit(
@@ -117,7 +128,15 @@ pub async fn audit(
 ) -> Result<HttpResponse, AppError> {
     let filter = query.into_inner();
     let f = filter.clone();
-    let rows = state.db.read(move |c| Ok(audit::list(c, &f, 101)?)).await?;
+    let (rows, names) = state
+        .db
+        .read(move |c| {
+            let rows = audit::list(c, &f, 101)?;
+            let actors: Vec<_> = rows.iter().filter_map(|r| r.actor_id).collect();
+            let names = crate::auth::User::nicknames(c, &actors)?;
+            Ok((rows, names))
+        })
+        .await?;
     let more = rows.len() > 100;
     let rows: Vec<AuditRow> = rows.into_iter().take(100).collect();
     let next = more.then(|| rows.last().map(|r| r.id)).flatten();
@@ -126,6 +145,7 @@ pub async fn audit(
         staff,
         filter,
         rows,
+        names,
         next,
     })
 }

@@ -183,6 +183,7 @@ mod tests {
             nickname: "N".into(),
             verified: true,
             is_superadmin: false,
+            staff: false,
             second_factor: false,
             password_changed_at: at,
             language: None,

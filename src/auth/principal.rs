@@ -14,6 +14,9 @@ pub struct Principal {
     pub nickname: String,
     pub verified: bool,
     pub is_superadmin: bool,
+    /// Holds a staff role (the header links to the admin console). The
+    /// console's guard still reads the permissions afresh on every request.
+    pub staff: bool,
     /// Two-factor authentication is on for this account.
     pub second_factor: bool,
     /// When the password was last set (staff rotation).

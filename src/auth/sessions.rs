@@ -75,8 +75,9 @@ impl From<&User> for PrincipalUser {
 
 impl UserSession {
     /// The request's [`Principal`]: this session of `user`.
-    pub fn principal(&self, user: &PrincipalUser) -> Principal {
+    pub fn principal(&self, user: &PrincipalUser, staff: bool) -> Principal {
         Principal {
+            staff,
             id: user.id,
             email: user.email.clone(),
             nickname: user.nickname.clone(),
@@ -197,7 +198,8 @@ pub fn authenticate(
             .set(user_sessions::last_seen_at.eq(now))
             .execute(conn)?;
     }
-    Ok(Some(session.principal(&user)))
+    let staff = super::rbac::is_staff(conn, user.id)?;
+    Ok(Some(session.principal(&user, staff)))
 }
 
 /// A member's live sessions (not expired, not idle too long).

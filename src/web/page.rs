@@ -78,9 +78,8 @@ pub struct Page {
     pub notice: Option<&'static str>,
     /// The URL of my avatar (the main photo's thumbnail), if I have one.
     pub avatar: Option<String>,
-    /// The first segment of the path (`discover`, `matches`, …): which tab
-    /// of the navigation is the current page.
-    section: String,
+    /// The request's path: which link of a navigation is the current page.
+    path: String,
 }
 
 impl Page {
@@ -96,10 +95,9 @@ impl Page {
                 .map(|k| crate::storage::public_url(&state.settings.media, k)),
             _ => None,
         };
-        let section = req.path().split('/').nth(1).unwrap_or("").to_string();
         Self {
             avatar,
-            section,
+            path: req.path().to_string(),
             t: tr_for(req),
             csrf: csrf::token(req),
             user,
@@ -112,9 +110,25 @@ impl Page {
         self.notice.map(|n| format!("notice.{n}"))
     }
 
-    /// `aria-current` for the navigation link to `section`, when it is this page's.
+    /// `aria-current` for the main navigation's link to `/{section}`: the
+    /// page is in that section (`/matches/7` is in `matches`).
     pub fn current(&self, section: &str) -> &'static str {
-        if self.section == section {
+        let first = self.path.split('/').nth(1).unwrap_or("");
+        if first == section {
+            "page"
+        } else {
+            "false"
+        }
+    }
+
+    /// `aria-current` for a link to `path` in a section's own menu: this
+    /// page, or a page under it (`/admin/users/7` under `/admin/users`);
+    /// the section's root (`/admin`) only for itself.
+    pub fn here(&self, path: &str) -> &'static str {
+        let under = self.path.strip_prefix(path).is_some_and(|rest| {
+            rest.is_empty() || (rest.starts_with('/') && path.matches('/').count() > 1)
+        });
+        if under {
             "page"
         } else {
             "false"

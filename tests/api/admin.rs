@@ -36,7 +36,31 @@ pub(crate) async fn staff(app: &TestApp, email: &'static str, role: &'static str
     assert_eq!(location(&res), "/login/2fa");
     let res = b.post("/login/2fa", &[("code", RECOVERY)]).await;
     assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/admin", "staff land on the console");
     b
+}
+
+#[tokio::test]
+async fn staff_see_an_admin_link_and_members_do_not() {
+    let app = spawn_app().await;
+    let moderator = staff(&app, "mod@example.com", "moderator").await;
+    let page = moderator.html("/discover").await;
+    assert!(page.contains("data-testid=\"nav-admin\""), "{page}");
+    let console = moderator.html("/admin").await;
+    assert!(
+        console.contains("href=\"/admin\" aria-current=\"page\""),
+        "the menu marks the page"
+    );
+    let reports = moderator.html("/admin/reports").await;
+    assert!(reports.contains("href=\"/admin/reports\" aria-current=\"page\""));
+    assert!(reports.contains("href=\"/admin\" aria-current=\"false\""));
+    let member = app.new_browser();
+    app.member(&member, "plain@example.com").await;
+    assert!(!member.html("/discover").await.contains("nav-admin"));
+    // A member logging in lands on the deck.
+    member.post("/logout", &[]).await;
+    let res = member.login("plain@example.com", GOOD_PASSWORD).await;
+    assert_eq!(location(&res), "/discover");
 }
 
 const RECOVERY: &str = "abcde-fghjk";
@@ -233,10 +257,20 @@ async fn a_ban_ends_every_session_hides_the_member_and_is_audited_once() {
     assert!(finds("BAD%40EX").await, "emails ignore case");
     assert!(!finds("nobody").await);
     assert!(!finds("%25").await, "wildcards are literal");
-    assert!(admin
-        .html("/admin/audit")
-        .await
-        .contains("data-audit=\"user.ban\""));
+    let audit = admin.html("/admin/audit").await;
+    assert!(audit.contains("data-audit=\"user.ban\""));
+    // Readable: the actor's name, each changed field as before → after.
+    let ban = &audit[audit.find("data-audit=\"user.ban\"").unwrap()..];
+    let ban = &ban[..ban.find("</tr>").unwrap()];
+    assert!(ban.contains(">Member</a>"), "the actor by name: {ban}");
+    assert!(
+        ban.contains("<span class=\"field\">") && ban.contains("<del>") && ban.contains("<ins>"),
+        "{ban}"
+    );
+    assert!(
+        !ban.contains("{&quot;") && !ban.contains("{\""),
+        "no raw JSON: {ban}"
+    );
 }
 
 #[tokio::test]
@@ -447,6 +481,13 @@ async fn moderators_close_reports_by_dismissing_or_banning_once() {
         .await;
     let queue = moderator.html("/admin/reports").await;
     assert!(queue.contains(&format!("data-report=\"{spam}\"")));
+    // Names and reasons in words, not bare ids and codes.
+    assert!(queue.contains("<strong>Spam or scam</strong>"), "{queue}");
+    assert!(
+        queue.contains("href=\"/admin/users/2\">Member</a>"),
+        "the reporter by name"
+    );
+    assert!(!queue.contains(">#2</a>"));
     assert!(
         queue.contains("rude") && !queue.contains("<b>rude</b>"),
         "details are escaped"

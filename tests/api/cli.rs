@@ -91,7 +91,10 @@ async fn with_no_configuration_the_binary_serves_the_signup_page_and_stops_grace
         0,
         "every card of the first page has a photo"
     );
-    assert!(feed.contains("class=\"avatar icon\""), "the demo account has a photo");
+    assert!(
+        feed.contains("class=\"avatar icon\""),
+        "the demo account has a photo"
+    );
     assert!(
         demo.html("/likes").await.contains("data-liker="),
         "members who like the demo"

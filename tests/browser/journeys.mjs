@@ -418,6 +418,8 @@ try {
   await report.waitFor();
   await report.locator("input[name=note]").fill("Confirmed by two members");
   await snap(mod, "report-queue");
+  // A destructive action asks first.
+  mod.once("dialog", (d) => { assert.match(d.message(), /Ban this member/); d.accept(); });
   await report.locator("button[name=action][value=ban]").click();
   await mod.waitForURL(/\/admin\/reports/);
   assert.equal(sql(`select is_active from users where id = ${herId}`), "f");

@@ -165,7 +165,10 @@ pub async fn submit(
         }
         LoginOutcome::SecondFactor(pending) => return second_step(&session, &pending),
     };
-    let next = safe_next(form.next.as_deref()).unwrap_or_else(|| "/discover".to_string());
+    let next = match safe_next(form.next.as_deref()) {
+        Some(next) => next,
+        None => landing(&state, &user).await?,
+    };
     open_identity(&req, &user, &record, &next)
 }
 
@@ -213,6 +216,17 @@ fn providers(state: &AccountsState) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Where a fresh login lands when no page was asked for: the admin console
+/// for staff, the deck for members.
+pub(super) async fn landing(state: &AccountsState, user: &User) -> Result<String, AppError> {
+    let id = user.id;
+    let staff = state
+        .db
+        .primary(move |c| Ok(crate::auth::rbac::is_staff(c, id)?))
+        .await?;
+    Ok(if staff { "/admin" } else { "/discover" }.to_string())
+}
+
 /// Logs this browser in as the member of `record`: a previous member's
 /// identity is replaced and the session key renewed (no fixation); the CSRF
 /// token changes too, being bound to the new session row's id.
@@ -227,7 +241,10 @@ pub(super) fn open_identity(
     if let Some(lang) = &user.language {
         page::save_lang(req, lang);
     }
-    req.extensions_mut().insert(record.principal(&user.into()));
+    // For the rest of this request only (a redirect): the next one loads
+    // the principal, staff role included.
+    req.extensions_mut()
+        .insert(record.principal(&user.into(), false));
     tracing::info!(user_id = %user.id, "logged in");
     Ok(redirect(next))
 }
@@ -282,7 +299,8 @@ pub async fn second_step_submit(
         SecondStepOutcome::LoggedIn(done) => {
             let (user, record) = *done;
             session.remove(PENDING_KEY);
-            open_identity(&req, &user, &record, "/discover")
+            let next = landing(&state, &user).await?;
+            open_identity(&req, &user, &record, &next)
         }
         SecondStepOutcome::WrongCode => render(
             StatusCode::UNAUTHORIZED,

@@ -65,7 +65,7 @@ pub async fn link(
 }
 
 /// Where a login outcome leads the browser.
-fn after_login(
+async fn after_login(
     req: &HttpRequest,
     session: &Session,
     state: &AccountsState,
@@ -75,7 +75,8 @@ fn after_login(
     match outcome {
         LoginOutcome::LoggedIn(done) => {
             let (user, record) = *done;
-            open_identity(req, &user, &record, "/discover")
+            let next = super::login::landing(state, &user).await?;
+            open_identity(req, &user, &record, &next)
         }
         LoginOutcome::SecondFactor(pending) => second_step(session, &pending),
         LoginOutcome::Refused { .. } | LoginOutcome::CaptchaNeeded(_) => form_with_error(
@@ -105,7 +106,7 @@ pub async fn callback(
     let outcome =
         oauth::callback(&state, p, flow.as_deref(), &query, me.as_ref(), (&ip, &ua)).await?;
     let mut res = match outcome {
-        Callback::Login(outcome) => after_login(&req, &session, &state, page, outcome)?,
+        Callback::Login(outcome) => after_login(&req, &session, &state, page, outcome).await?,
         Callback::Linked => redirect("/settings?notice=oauth_linked"),
         Callback::InUse => redirect("/settings?notice=oauth_in_use"),
         Callback::NeedsProfile(sealed) => {
@@ -192,7 +193,7 @@ pub async fn complete_submit(
     let (ip, ua) = (client_ip::of(&req), user_agent(&req));
     let lang = page.t.lang().to_string();
     let mut res = match oauth::complete_profile(&state, &pending, &form, &lang, (&ip, &ua)).await? {
-        Completed::Login(outcome) => after_login(&req, &session, &state, page, outcome)?,
+        Completed::Login(outcome) => after_login(&req, &session, &state, page, outcome).await?,
         Completed::Invalid(errors) => {
             return render(
                 StatusCode::UNPROCESSABLE_ENTITY,
