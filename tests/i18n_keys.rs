@@ -253,7 +253,8 @@ fn dynamic_keys(path: &str, arg: &str, rust: &[Source]) -> Result<Vec<String>, S
             let notices = listed("src/web/page.rs", "const NOTICES", "= &[")?;
             prefixed("notice.", notices)
         }
-        ("templates/discovery/user.html", "format!(\"report_reason.{}\",r.as_str())") => {
+        ("templates/discovery/user.html", "format!(\"report_reason.{}\",r.as_str())")
+        | ("templates/admin/reports.html", "format!(\"report_reason.{}\",r.reason.as_str())") => {
             prefixed("report_reason.", enum_values(rust, "ReportReason")?)
         }
         ("templates/admin/dashboard.html", "format!(\"admin.series_{}\",ch.series)") => {
