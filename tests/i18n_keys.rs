@@ -257,6 +257,22 @@ fn dynamic_keys(path: &str, arg: &str, rust: &[Source]) -> Result<Vec<String>, S
         | ("templates/admin/reports.html", "format!(\"report_reason.{}\",r.reason.as_str())") => {
             prefixed("report_reason.", enum_values(rust, "ReportReason")?)
         }
+        // A runtime setting's title and description: `setting.<key>[_hint]`
+        // for every `tunable("key", …)` and `rate("key", …)` in runtime.
+        ("templates/admin/settings.html", a @ ("row.title()" | "row.hint()")) => {
+            let text = file("src/runtime/mod.rs").ok_or("no src/runtime/mod.rs")?;
+            let keys: Vec<String> = ["tunable(\"", "rate(\""]
+                .iter()
+                .flat_map(|call| text.split(call).skip(1))
+                .filter_map(|rest| rest.split('"').next())
+                .filter(|k| !k.is_empty() && !k.contains(' '))
+                .map(str::to_string)
+                .collect();
+            let suffix = if a == "row.hint()" { "_hint" } else { "" };
+            keys.iter()
+                .map(|k| format!("setting.{k}{suffix}"))
+                .collect()
+        }
         ("templates/admin/dashboard.html", "format!(\"admin.series_{}\",ch.series)") => {
             let series = listed("src/admin/stats.rs", "let series", "= [")?;
             prefixed("admin.series_", series)

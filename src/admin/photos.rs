@@ -20,8 +20,8 @@ use crate::web::{redirect, Page};
 struct QueuePage {
     page: Page,
     staff: Staff,
-    /// (photo, thumbnail URL)
-    photos: Vec<(Photo, String)>,
+    /// (photo, thumbnail URL, the member's name)
+    photos: Vec<(Photo, String, String)>,
 }
 
 pub async fn queue(
@@ -29,7 +29,15 @@ pub async fn queue(
     page: Page,
     staff: Staff,
 ) -> Result<HttpResponse, AppError> {
-    let photos = state.db.primary(|c| Ok(Photo::unreviewed(c, 60)?)).await?;
+    let (photos, names) = state
+        .db
+        .primary(|c| {
+            let photos = Photo::unreviewed(c, 60)?;
+            let members: Vec<_> = photos.iter().map(|p| p.user_id).collect();
+            let names = crate::auth::User::nicknames(c, &members)?;
+            Ok((photos, names))
+        })
+        .await?;
     let photos = photos
         .into_iter()
         .map(|p| {
@@ -37,7 +45,11 @@ pub async fn queue(
                 &state.settings.media,
                 &size_key(&p.storage_key, SIZES[0]),
             );
-            (p, url)
+            let name = names
+                .get(&p.user_id)
+                .cloned()
+                .unwrap_or_else(|| format!("#{}", p.user_id));
+            (p, url, name)
         })
         .collect();
     crate::web::ok(&QueuePage {

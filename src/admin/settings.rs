@@ -21,16 +21,54 @@ use crate::web::{redirect, render, Page};
 struct SettingsPage {
     page: Page,
     staff: Staff,
-    /// (key, current value as shown, min, max)
-    rows: Vec<(String, String, i64, i64)>,
+    rows: Vec<Row>,
     errors: FieldErrors,
 }
 
-async fn current(state: &AdminState) -> Result<Vec<(String, String, i64, i64)>, AppError> {
+/// A setting as the form shows it: its key (the field's name; its title and
+/// description are `setting.<key>` and `setting.<key>_hint`), the value in
+/// force, its bounds and its default.
+struct Row {
+    key: &'static str,
+    value: String,
+    min: i64,
+    max: i64,
+    default: i64,
+}
+
+impl Row {
+    fn title(&self) -> String {
+        format!("setting.{}", self.key)
+    }
+
+    fn hint(&self) -> String {
+        format!("setting.{}_hint", self.key)
+    }
+
+    /// "Default 3; from 0 to 1000."
+    fn bounds(&self, t: &crate::i18n::Tr) -> String {
+        t.tf(
+            "admin.setting_bounds",
+            &[
+                ("default", &self.default.to_string()),
+                ("min", &self.min.to_string()),
+                ("max", &self.max.to_string()),
+            ],
+        )
+    }
+}
+
+async fn current(state: &AdminState) -> Result<Vec<Row>, AppError> {
     let mut rows = Vec::new();
     for t in TUNABLES {
         let value = state.runtime.get(*t).await?;
-        rows.push((t.key.to_string(), value.to_string(), t.min, t.max));
+        rows.push(Row {
+            key: t.key,
+            value: value.to_string(),
+            min: t.min,
+            max: t.max,
+            default: t.default,
+        });
     }
     Ok(rows)
 }

@@ -277,6 +277,16 @@ async fn a_ban_ends_every_session_hides_the_member_and_is_audited_once() {
 async fn settings_need_the_password_refuse_bad_values_and_apply_everywhere() {
     let app = spawn_app().await;
     let admin = staff(&app, "boss@example.com", rbac::SUPERADMIN).await;
+    // Each setting in words, with what it does, its default and its bounds.
+    let form = admin.html("/admin/settings").await;
+    let rewind = &form[form.find("data-setting=\"rewind_daily_limit\"").unwrap()..];
+    let rewind = &rewind[..rewind.find("</div>").unwrap()];
+    assert!(rewind.contains("Undos a day"), "{rewind}");
+    assert!(rewind.contains("Default 3; from 0 to 1000."), "{rewind}");
+    assert!(
+        !form.contains("setting.rate"),
+        "no raw key reaches the page"
+    );
     let limit = || async {
         app.state
             .runtime
@@ -629,6 +639,11 @@ async fn photo_review_approves_or_rejects_and_deletes_the_files() {
         queue.contains(&format!("data-photo=\"{keep}\""))
             && queue.contains(&format!("data-photo=\"{bad}\""))
     );
+    assert!(
+        queue.contains("href=\"/admin/users/1\">Member</a>"),
+        "the member by name"
+    );
+    assert!(queue.contains("data-confirm="), "rejecting asks first");
 
     assert_eq!(
         moderator
