@@ -225,7 +225,7 @@ pub async fn swipe(
             if kind == SwipeKind::Superlike {
                 let since = local_day_start(now, time_zone_of(user.time_zone.as_deref(), site_tz));
                 let limit = defaults.limits_of(c, id)?.superlikes;
-                if swipes::count_since(c, id, SwipeKind::Superlike, since)? >= limit {
+                if swipes::superlikes_given_since(c, id, since)? >= limit {
                     return Err(AppError::Refused(ErrorCode::SuperlikeLimitReached));
                 }
             }
@@ -333,7 +333,7 @@ impl Allowance {
         tz: chrono_tz::Tz,
     ) -> QueryResult<Self> {
         let since = local_day_start(now, tz);
-        let superlikes = swipes::count_since(c, me, SwipeKind::Superlike, since)?;
+        let superlikes = swipes::superlikes_given_since(c, me, since)?;
         let rewinds = swipes::rewinds_since(c, me, since)?;
         Ok(Self {
             superlikes_left: (limits.superlikes - superlikes).max(0),

@@ -124,6 +124,24 @@ pub fn count_since(
         .get_result(c)
 }
 
+/// Superlikes I gave since `since`, the ones I undid since included: an
+/// undone superlike is not given back (else superlike, undo, superlike
+/// again would beat the daily limit).
+pub fn superlikes_given_since(
+    c: &mut DbConnection,
+    swiper: UserId,
+    since: NaiveDateTime,
+) -> QueryResult<i64> {
+    let standing = count_since(c, swiper, SwipeKind::Superlike, since)?;
+    let undone: i64 = rewinds::table
+        .filter(rewinds::user_id.eq(swiper))
+        .filter(rewinds::kind.eq(SwipeKind::Superlike))
+        .filter(rewinds::created_at.ge(since))
+        .count()
+        .get_result(c)?;
+    Ok(standing + undone)
+}
+
 /// Of `targets`, the ones I already swiped.
 pub fn swiped_among(
     c: &mut DbConnection,

@@ -215,3 +215,27 @@ async fn a_profile_page_offers_like_and_nope_until_i_swipe() {
     let page = me.html(&format!("/users/{a}")).await;
     assert!(!page.contains("data-testid=\"profile-swipes\""), "{page}");
 }
+
+#[tokio::test]
+async fn an_undone_superlike_is_not_given_back() {
+    let app = spawn_app().await;
+    let (me, _) = join(&app, &ana()).await;
+    let (_, a) = join(&app, &man("a@example.com")).await;
+    let (_, b) = join(&app, &man("b@example.com")).await;
+    assert_eq!(swipe(&me, a, "superlike").await.status(), 303);
+    assert_eq!(me.post("/swipes/rewind", &[]).await.status(), 303);
+    // The day's one superlike was given: undoing it does not make a second.
+    let res = swipe(&me, b, "superlike").await;
+    assert_eq!(res.status(), 409);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("data-error-code=\"superlike_limit_reached\""));
+    assert_eq!(shown(&me.html("/discover").await, "superlikes-left"), 0);
+    assert_eq!(
+        swipe(&me, b, "like").await.status(),
+        303,
+        "a like still goes"
+    );
+}
