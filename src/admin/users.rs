@@ -50,9 +50,55 @@ struct ListPage {
     sorts: &'static [Sort],
     role_names: Vec<String>,
     plan_names: Vec<String>,
+    /// Every plan's id and name, for the plan column.
+    plans: Vec<(crate::db::types::PlanId, String)>,
     users: Vec<User>,
     /// The query string of the next page.
     next: Option<String>,
+}
+
+impl ListPage {
+    /// A member's plan by name (`free` when none is assigned).
+    fn plan_of(&self, user: &User) -> &str {
+        user.plan_id
+            .and_then(|id| self.plans.iter().find(|(p, _)| *p == id))
+            .map_or(crate::auth::plans::FREE, |(_, name)| name.as_str())
+    }
+
+    /// The list sorted by `sort`, with the same search and filters: a
+    /// column header's link.
+    fn sorted_by(&self, sort: &str) -> String {
+        let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+        for (key, value) in [
+            ("q", &self.query.q),
+            ("status", &self.query.status),
+            ("verified", &self.query.verified),
+            ("role", &self.query.role),
+            ("plan", &self.query.plan),
+        ] {
+            if !value.is_empty() {
+                pairs.append_pair(key, value);
+            }
+        }
+        pairs.append_pair("sort", sort);
+        format!("/admin/users?{}", pairs.finish())
+    }
+
+    /// `aria-sort` of a column sorted by `ascending` or `descending` (or neither).
+    fn aria_sort(&self, ascending: &str, descending: &str) -> &'static str {
+        let current = if self.query.sort.is_empty() {
+            "oldest"
+        } else {
+            self.query.sort.as_str()
+        };
+        if current == ascending {
+            "ascending"
+        } else if current == descending {
+            "descending"
+        } else {
+            "none"
+        }
+    }
 }
 
 /// `Some(yes)` for `yes_word`, `Some(!yes)` for `no_word`, `None` for
@@ -109,11 +155,13 @@ pub async fn list(
             }
             let users = directory::list(c, &q, &filter, sort, after.as_deref(), PAGE_SIZE + 1)?;
             let role_names = rbac::role_names(c)?;
-            let plan_names = plans::all(c)?.into_iter().map(|p| p.name).collect();
-            Ok(Some((users, role_names, plan_names)))
+            let all_plans = plans::all(c)?;
+            let plan_names = all_plans.iter().map(|p| p.name.clone()).collect();
+            let plans = all_plans.into_iter().map(|p| (p.id, p.name)).collect();
+            Ok(Some((users, role_names, plan_names, plans)))
         })
         .await?;
-    let Some((users, role_names, plan_names)) = found else {
+    let Some((users, role_names, plan_names, plans)) = found else {
         return Err(AppError::InvalidInput);
     };
     let more = users.len() > PAGE_SIZE as usize;
@@ -130,6 +178,7 @@ pub async fn list(
         sorts: Sort::ALL,
         role_names,
         plan_names,
+        plans,
         users,
         next,
     })

@@ -1062,3 +1062,47 @@ async fn the_roles_editor_changes_permissions_with_the_password_and_audits_it() 
         .await
         .contains("data-role=\"helpdesk\""));
 }
+
+#[tokio::test]
+async fn the_member_table_shows_joined_last_login_plan_and_sorts_from_its_headers() {
+    let app = spawn_app().await;
+    app.member(&app.new_browser(), "first@example.com").await; // user 1
+    app.member(&app.new_browser(), "second@example.com").await; // user 2
+    let admin = staff(&app, "boss@example.com", rbac::SUPERADMIN).await;
+    let page = admin.html("/admin/users?status=active").await;
+    let first = &page[page.find("data-user=\"1\"").unwrap()..];
+    let first = &first[..first.find("</tr>").unwrap()];
+    let today = app.state.clock.today().format("%Y-%m-%d").to_string();
+    assert!(
+        first.contains(&format!("<td data-joined>{today}</td>")),
+        "{first}"
+    );
+    assert!(first.contains("<td data-plan>free</td>"), "{first}");
+    assert!(first.contains(&today), "logged in today");
+    // The Joined header sorts newest first next, keeping the filters; the
+    // table then says so and lists the newest member first.
+    let joined = page.split("data-sort=\"joined\"").next().unwrap();
+    let href = joined
+        .rsplit("href=\"")
+        .next()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let href = href.replace("&amp;", "&").replace("&#38;", "&");
+    assert!(
+        href.contains("sort=newest") && href.contains("status=active"),
+        "{href}"
+    );
+    let sorted = admin.html(&href).await;
+    assert!(sorted.contains("aria-sort=\"descending\""));
+    let (one, two) = (
+        sorted.find("data-user=\"1\"").unwrap(),
+        sorted.find("data-user=\"2\"").unwrap(),
+    );
+    assert!(two < one, "newest first");
+    assert!(
+        page.contains("<aside class=\"filters\""),
+        "filters in a side panel"
+    );
+}
