@@ -7,6 +7,11 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DurationRound, NaiveDateTime, TimeDelta, Utc};
 
+/// A member's time zone (an IANA name they chose), else the site's.
+pub fn zone_or(zone: Option<&str>, site: chrono_tz::Tz) -> chrono_tz::Tz {
+    zone.and_then(|z| z.parse().ok()).unwrap_or(site)
+}
+
 /// Wall-clock time as stored: naive UTC, microsecond precision on both backends.
 #[derive(Clone, Default)]
 pub struct Clock {

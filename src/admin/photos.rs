@@ -10,6 +10,7 @@ use super::audit::Actor;
 use super::changes;
 use super::guard::Staff;
 use crate::admin::state::AdminState;
+use crate::auth::users::Names;
 use crate::error::AppError;
 use crate::profiles::imaging::SIZES;
 use crate::profiles::photos::{size_key, Photo, PhotoId};
@@ -34,7 +35,7 @@ pub async fn queue(
         .primary(|c| {
             let photos = Photo::unreviewed(c, 60)?;
             let members: Vec<_> = photos.iter().map(|p| p.user_id).collect();
-            let names = crate::auth::User::nicknames(c, &members)?;
+            let names = Names::of(c, &members)?;
             Ok((photos, names))
         })
         .await?;
@@ -45,10 +46,7 @@ pub async fn queue(
                 &state.settings.media,
                 &size_key(&p.storage_key, SIZES[0]),
             );
-            let name = names
-                .get(&p.user_id)
-                .cloned()
-                .unwrap_or_else(|| format!("#{}", p.user_id));
+            let name = names.name(&p.user_id);
             (p, url, name)
         })
         .collect();

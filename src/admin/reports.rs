@@ -10,6 +10,7 @@ use super::audit::Actor;
 use super::changes;
 use super::guard::Staff;
 use crate::admin::state::AdminState;
+use crate::auth::users::Names;
 use crate::error::AppError;
 use crate::matches::reports::{self, ReportId, ReportRow, ReportStatus};
 use crate::web::{redirect, Page};
@@ -27,17 +28,8 @@ struct QueuePage {
     staff: Staff,
     open: bool,
     reports: Vec<ReportRow>,
-    /// Reporters' and targets' names, by id.
-    names: std::collections::HashMap<crate::auth::UserId, String>,
-}
-
-impl QueuePage {
-    fn name(&self, id: &crate::auth::UserId) -> String {
-        self.names
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| format!("#{id}"))
-    }
+    /// Reporters and targets, by name.
+    names: Names,
 }
 
 pub async fn queue(
@@ -59,7 +51,7 @@ pub async fn queue(
                 .iter()
                 .flat_map(|r| [r.reporter_id, r.target_id])
                 .collect();
-            let names = crate::auth::User::nicknames(c, &people)?;
+            let names = Names::of(c, &people)?;
             Ok((reports, names))
         })
         .await?;

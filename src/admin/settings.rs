@@ -12,6 +12,7 @@ use super::audit::{self, Actor, AuditRow, Filter};
 use super::changes;
 use super::guard::Staff;
 use crate::admin::state::AdminState;
+use crate::auth::users::Names;
 use crate::error::{AppError, FieldCode, FieldErrors};
 use crate::runtime::{RuntimeSettings, SettingError, TUNABLES};
 use crate::web::{redirect, render, Page};
@@ -144,18 +145,9 @@ struct AuditPage {
     staff: Staff,
     filter: Filter,
     rows: Vec<AuditRow>,
-    /// Staff members' names, by id.
-    names: std::collections::HashMap<crate::auth::UserId, String>,
+    /// The staff members who acted, by name.
+    names: Names,
     next: Option<i64>,
-}
-
-impl AuditPage {
-    fn name(&self, id: &crate::auth::UserId) -> String {
-        self.names
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| format!("#{id}"))
-    }
 }
 
 pub async fn audit(
@@ -171,7 +163,7 @@ pub async fn audit(
         .read(move |c| {
             let rows = audit::list(c, &f, 101)?;
             let actors: Vec<_> = rows.iter().filter_map(|r| r.actor_id).collect();
-            let names = crate::auth::User::nicknames(c, &actors)?;
+            let names = Names::of(c, &actors)?;
             Ok((rows, names))
         })
         .await?;

@@ -101,6 +101,7 @@ impl User {
     }
 
     /// The nicknames of these members (the public name cards show).
+    /// See [`Names`] for pages that name people by id.
     pub fn nicknames(
         conn: &mut DbConnection,
         ids: &[UserId],
@@ -343,5 +344,20 @@ impl User {
             .set(users::verification_sent_at.eq(now))
             .execute(conn)
             .map(|_| ())
+    }
+}
+
+/// Members' nicknames by id, for pages that name people instead of showing
+/// bare ids (the admin console's queues and audit log).
+pub struct Names(std::collections::HashMap<UserId, String>);
+
+impl Names {
+    pub fn of(conn: &mut DbConnection, ids: &[UserId]) -> QueryResult<Self> {
+        Ok(Self(User::nicknames(conn, ids)?))
+    }
+
+    /// The member's nickname, or `#id` for an id that names nobody now.
+    pub fn name(&self, id: &UserId) -> String {
+        self.0.get(id).cloned().unwrap_or_else(|| format!("#{id}"))
     }
 }

@@ -1,11 +1,13 @@
 //! Discovery and swiping, the heart of the product: the recommendation feed
 //! (feed.rs, with its rules and score), swipes and rewinds (swipes.rs: the
 //! `swipes` and `rewinds` tables), who liked me, a member's profile where the
-//! rules allow, block and report. Flows in service.rs; matches are made here
+//! rules allow, block and report. Daily allowances (plan limits, the local
+//! day, what is left) in limits.rs; flows in service.rs; matches are made here
 //! and kept by the `matches` feature.
 
 pub mod cache;
 pub mod feed;
+pub mod limits;
 pub mod mails;
 pub mod routes;
 pub mod service;

@@ -6,7 +6,8 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 use serde::Deserialize;
 
-use super::service::{self, Allowance, EmptyReason, SwipeOutcome};
+use super::limits::{self, Allowance};
+use super::service::{self, EmptyReason, SwipeOutcome};
 use super::swipes::SwipeKind;
 use crate::auth::{Principal, UserId};
 use crate::discovery::state::DiscoveryState;
@@ -152,12 +153,13 @@ async fn swipe(
 ) -> Result<HttpResponse, AppError> {
     let target = parse_target(&form.target)?;
     let kind = SwipeKind::parse(form.kind.trim()).ok_or(AppError::InvalidInput)?;
+    let json = wants_json(&req);
     let outcome = service::swipe(&state, &me, target, kind).await;
-    if !wants_json(&req) && said_on_the_deck(&outcome) {
+    if !json && said_on_the_deck(&outcome) {
         return deck(&state, page, me, 1, outcome.err(), None).await;
     }
     let outcome = outcome?;
-    if wants_json(&req) {
+    if json {
         let body = match outcome {
             SwipeOutcome::Swiped => serde_json::json!({ "result": "swiped" }),
             SwipeOutcome::Matched(id) => serde_json::json!({ "result": "match", "match_id": id }),
@@ -176,12 +178,13 @@ async fn rewind(
     page: Page,
     me: Principal,
 ) -> Result<HttpResponse, AppError> {
+    let json = wants_json(&req);
     let target = service::rewind(&state, &me).await;
-    if !wants_json(&req) && said_on_the_deck(&target) {
+    if !json && said_on_the_deck(&target) {
         return deck(&state, page, me, 1, target.err(), None).await;
     }
     let target = target?;
-    if wants_json(&req) {
+    if json {
         return Ok(
             HttpResponse::Ok().json(serde_json::json!({ "result": "rewound", "target": target }))
         );
@@ -204,7 +207,7 @@ async fn likes(
     me: Principal,
 ) -> Result<HttpResponse, AppError> {
     let likes = service::likes(&state, &me).await?;
-    if !service::plan_of(&state, &me).await?.see_likes {
+    if !limits::plan_of(&state, &me).await?.see_likes {
         return crate::web::ok(&LikesPage {
             page,
             hidden: Some(likes.len()),

@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use chrono::NaiveDate;
 
 use super::feed::{self, Candidate, Viewer};
+use super::limits::{local_day_start, Allowance, Defaults};
 use super::mails;
 use super::swipes::{self, SwipeKind};
 use crate::auth::input::free_text;
-use crate::auth::plans;
 use crate::auth::{Principal, User, UserId};
 use crate::db::DbConnection;
 use crate::discovery::state::DiscoveryState;
@@ -18,35 +18,10 @@ use crate::matches::store::MatchId;
 use crate::matches::{blocks, chat, reports, store as matches};
 use crate::profiles::public::{self, PublicProfile};
 use crate::profiles::store::Profile;
-use crate::runtime::{REWIND_DAILY_LIMIT, SUPERLIKE_DAILY_LIMIT};
-use diesel::QueryResult;
 
 pub const PAGE_SIZE: usize = 10;
 /// Longest report a member may write.
 pub const MAX_REPORT_DETAILS: usize = 2000;
-
-/// The UTC time at which the member's current local day began.
-pub fn local_day_start(now: NaiveDateTime, tz: chrono_tz::Tz) -> NaiveDateTime {
-    let local = tz.from_utc_datetime(&now);
-    let midnight = local.date_naive().and_hms_opt(0, 0, 0).unwrap_or(now);
-    tz.from_local_datetime(&midnight)
-        .earliest()
-        .map_or(now, |t| t.naive_utc())
-}
-
-/// The UTC time at which the member's next local day begins.
-fn next_local_day_start(now: NaiveDateTime, tz: chrono_tz::Tz) -> NaiveDateTime {
-    let tomorrow = tz.from_utc_datetime(&now).date_naive().succ_opt();
-    tomorrow
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .and_then(|midnight| tz.from_local_datetime(&midnight).earliest())
-        .map_or(now, |t| t.naive_utc())
-}
-
-/// A member's time zone (the profile's), else the site's.
-fn time_zone_of(zone: Option<&str>, site: chrono_tz::Tz) -> chrono_tz::Tz {
-    zone.and_then(|z| z.parse().ok()).unwrap_or(site)
-}
 
 /// Public cards for these members' profiles, seen by `viewer`.
 fn cards_of(
@@ -111,7 +86,7 @@ pub async fn feed_page(
     };
     let media = state.settings.media.clone();
     let defaults = Defaults::of(state).await?;
-    let tz = time_zone_of(me.time_zone.as_deref(), state.settings.time_zone);
+    let tz = crate::clock::zone_or(me.time_zone.as_deref(), state.settings.time_zone);
     let (total, built, page_cards, viewer_has_place, allowance) = state
         .db
         .read(move |c| {
@@ -223,7 +198,10 @@ pub async fn swipe(
                 return Err(AppError::NotFound);
             }
             if kind == SwipeKind::Superlike {
-                let since = local_day_start(now, time_zone_of(user.time_zone.as_deref(), site_tz));
+                let since = local_day_start(
+                    now,
+                    crate::clock::zone_or(user.time_zone.as_deref(), site_tz),
+                );
                 let limit = defaults.limits_of(c, id)?.superlikes;
                 if swipes::superlikes_given_since(c, id, since)? >= limit {
                     return Err(AppError::Refused(ErrorCode::SuperlikeLimitReached));
@@ -267,97 +245,6 @@ fn swipeable(
         && !blocks::either(c, me.id, target)?)
 }
 
-/// What my membership plan allows today.
-pub struct PlanLimits {
-    pub superlikes: i64,
-    pub rewinds: i64,
-    pub see_likes: bool,
-}
-
-/// The free plan's limits: the runtime settings staff change without a restart.
-#[derive(Debug, Clone, Copy)]
-pub struct Defaults {
-    superlikes: i64,
-    rewinds: i64,
-}
-
-impl Defaults {
-    pub async fn of(state: &DiscoveryState) -> Result<Self, AppError> {
-        Ok(Self {
-            superlikes: state.runtime.get(SUPERLIKE_DAILY_LIMIT).await?,
-            rewinds: state.runtime.get(REWIND_DAILY_LIMIT).await?,
-        })
-    }
-
-    /// My plan's limits; a limit the plan leaves open is the default.
-    pub fn limits_of(self, c: &mut DbConnection, me: UserId) -> QueryResult<PlanLimits> {
-        let plan = plans::of_member(c, me)?;
-        Ok(PlanLimits {
-            superlikes: plan
-                .as_ref()
-                .and_then(|p| p.superlike_daily_limit)
-                .unwrap_or(self.superlikes),
-            rewinds: plan
-                .as_ref()
-                .and_then(|p| p.rewind_daily_limit)
-                .unwrap_or(self.rewinds),
-            see_likes: plan.is_none_or(|p| p.see_likes),
-        })
-    }
-}
-
-/// My plan's limits.
-pub async fn plan_of(state: &DiscoveryState, me: &Principal) -> Result<PlanLimits, AppError> {
-    let (defaults, id) = (Defaults::of(state).await?, me.id);
-    state.db.read(move |c| Ok(defaults.limits_of(c, id)?)).await
-}
-
-/// Where my day's superlikes and undos stand: what the discover page says,
-/// and which of its buttons can do something.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Allowance {
-    pub superlikes_left: i64,
-    pub rewinds_left: i64,
-    /// I have a swipe to undo.
-    pub has_swiped: bool,
-    /// Minutes until my local midnight, when both start again.
-    pub resets_in_minutes: i64,
-}
-
-impl Allowance {
-    fn of(
-        c: &mut DbConnection,
-        me: UserId,
-        limits: &PlanLimits,
-        now: NaiveDateTime,
-        tz: chrono_tz::Tz,
-    ) -> QueryResult<Self> {
-        let since = local_day_start(now, tz);
-        let superlikes = swipes::superlikes_given_since(c, me, since)?;
-        let rewinds = swipes::rewinds_since(c, me, since)?;
-        Ok(Self {
-            superlikes_left: (limits.superlikes - superlikes).max(0),
-            rewinds_left: (limits.rewinds - rewinds).max(0),
-            has_swiped: swipes::any_of(c, me)?,
-            resets_in_minutes: (next_local_day_start(now, tz) - now).num_minutes().max(0),
-        })
-    }
-
-    pub fn can_undo(&self) -> bool {
-        self.has_swiped && self.rewinds_left > 0
-    }
-
-    /// "5 h 12 min", "40 min": how long until the allowances start again.
-    pub fn resets_in(&self) -> String {
-        let (h, m) = (self.resets_in_minutes / 60, self.resets_in_minutes % 60);
-        if h > 0 {
-            format!("{h} h {m:02} min")
-        } else {
-            format!("{m} min")
-        }
-    }
-}
-
 /// The member a match of mine is with, for the "It's a match" screen;
 /// `None` for a match that is not mine, or over.
 pub async fn matched_with(
@@ -391,7 +278,10 @@ pub async fn rewind(state: &DiscoveryState, me: &Principal) -> Result<UserId, Ap
             };
             // One rewind at a time per member: the quota holds under concurrency.
             Profile::lock(c, id)?;
-            let since = local_day_start(now, time_zone_of(user.time_zone.as_deref(), site_tz));
+            let since = local_day_start(
+                now,
+                crate::clock::zone_or(user.time_zone.as_deref(), site_tz),
+            );
             let limit = defaults.limits_of(c, id)?.rewinds;
             if swipes::rewinds_since(c, id, since)? >= limit {
                 return Err(AppError::Refused(ErrorCode::RewindLimitReached));
@@ -583,22 +473,4 @@ pub async fn report(
             }
         })
         .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_local_day_starts_at_local_midnight() {
-        let now = NaiveDate::from_ymd_opt(2026, 1, 10)
-            .and_then(|d| d.and_hms_opt(3, 0, 0))
-            .unwrap_or_default();
-        // 03:00 UTC is 11:00 in Shanghai: the day began at 16:00 UTC the day before.
-        let start = local_day_start(now, chrono_tz::Asia::Shanghai);
-        assert_eq!(start.to_string(), "2026-01-09 16:00:00");
-        // and 22:00 in New York the day before: that day began at 05:00 UTC on the 9th.
-        let start = local_day_start(now, chrono_tz::America::New_York);
-        assert_eq!(start.to_string(), "2026-01-09 05:00:00");
-    }
 }

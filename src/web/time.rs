@@ -14,8 +14,10 @@ pub struct LocalTime {
 impl LocalTime {
     /// Now, for a member whose time zone is `zone` (else the site's).
     pub fn new(now: NaiveDateTime, zone: Option<&str>, site: chrono_tz::Tz) -> Self {
-        let tz = zone.and_then(|z| z.parse().ok()).unwrap_or(site);
-        Self { now, tz }
+        Self {
+            now,
+            tz: crate::clock::zone_or(zone, site),
+        }
     }
 
     /// `at` (UTC) in a few characters, relative to today in the member's zone.
