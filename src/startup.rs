@@ -226,6 +226,7 @@ impl Application {
         }
         let store = AppSessionStore::new(
             redis.clone(),
+            db.clone(),
             &settings.redis.prefix,
             settings.sessions.idle_timeout,
         );

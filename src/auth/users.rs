@@ -17,6 +17,7 @@ crate::text_enum!(
     Sex {
         Male => "male",
         Female => "female",
+        NonBinary => "nonbinary",
     }
 );
 

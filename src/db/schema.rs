@@ -122,6 +122,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         reviewed_at -> Nullable<Timestamp>,
+        position -> Integer,
     }
 }
 
@@ -302,6 +303,14 @@ diesel::joinable!(user_sessions -> users (user_id));
 diesel::joinable!(profiles -> users (user_id));
 diesel::joinable!(photos -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
+diesel::table! {
+    web_sessions (key_hash) {
+        key_hash -> Text,
+        state -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     messages,
@@ -325,5 +334,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_roles,
     audit_log,
     plans,
-    daily_stats
+    daily_stats,
+    web_sessions
 );

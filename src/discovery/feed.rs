@@ -106,12 +106,8 @@ impl Viewer {
         }
     }
 
-    fn wanted_sexes(&self) -> Vec<Sex> {
-        match self.want {
-            WantSex::Male => vec![Sex::Male],
-            WantSex::Female => vec![Sex::Female],
-            WantSex::Any => vec![Sex::Female, Sex::Male],
-        }
+    fn wanted_sexes(&self) -> &'static [Sex] {
+        self.want.sexes()
     }
 }
 
@@ -152,10 +148,7 @@ fn rules(v: &Viewer, sex: Sex, today: NaiveDate) -> profiles::BoxedQuery<'static
                 .eq(profiles::user_id)
                 .and(blocks::blocked_id.eq(me))),
     );
-    let my_sex_wanted = match v.sex {
-        Sex::Male => [WantSex::Male, WantSex::Any],
-        Sex::Female => [WantSex::Female, WantSex::Any],
-    };
+    let my_sex_wanted = WantSex::showing(v.sex);
     profiles::table
         .into_boxed()
         .filter(profiles::in_feed.eq(true))
@@ -215,7 +208,7 @@ const MAX_CELLS: usize = 40;
 fn fetch(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResult<Vec<Ranked>> {
     let mut out = Vec::new();
     let lateral = crate::db::has_lateral(c);
-    for sex in v.wanted_sexes() {
+    for &sex in v.wanted_sexes() {
         if let Some(p) = v.position {
             let a = area(p, f64::from(v.max_distance_km));
             let in_box = |q: profiles::BoxedQuery<'static, Backend>| {
@@ -323,7 +316,7 @@ where
 /// by the caller like for everyone else).
 fn superlikers(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResult<Vec<Ranked>> {
     let mut out = Vec::new();
-    for sex in v.wanted_sexes() {
+    for &sex in v.wanted_sexes() {
         let mine = swipes::table
             .select(swipes::swiper_id)
             .filter(swipes::target_id.eq(v.id))
@@ -409,7 +402,7 @@ pub fn passing(
     today: NaiveDate,
 ) -> QueryResult<Vec<Profile>> {
     let mut out = Vec::new();
-    for sex in v.wanted_sexes() {
+    for &sex in v.wanted_sexes() {
         let found = rules(v, sex, today)
             .filter(profiles::user_id.eq_any(ids.to_vec()))
             .select(Profile::as_select())

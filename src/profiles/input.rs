@@ -136,21 +136,30 @@ pub fn validate(form: &ProfileForm) -> Result<ProfileInput, FieldErrors> {
             Some(min_age),
             Some(max_age),
             Some(max_distance_km),
-        ) if errors.is_empty() => Ok(ProfileInput {
-            nickname,
-            time_zone,
-            changes: ProfileChanges {
-                bio,
-                city,
-                latitude,
-                longitude,
-                want_sex,
-                min_age,
-                max_age,
-                max_distance_km,
-                discoverable: form.discoverable.is_some(),
-            },
-        }),
+        ) if errors.is_empty() => {
+            // A city picked from the suggestions ("Lyon, France") without a
+            // position gives the city's: distance works without degrees.
+            let (latitude, longitude) = match (latitude, longitude) {
+                (None, None) if city.contains(',') => super::cities::resolve(&city)
+                    .map_or((None, None), |c| (Some(c.latitude), Some(c.longitude))),
+                position => position,
+            };
+            Ok(ProfileInput {
+                nickname,
+                time_zone,
+                changes: ProfileChanges {
+                    bio,
+                    city,
+                    latitude,
+                    longitude,
+                    want_sex,
+                    min_age,
+                    max_age,
+                    max_distance_km,
+                    discoverable: form.discoverable.is_some(),
+                },
+            })
+        }
         _ => Err(errors),
     }
 }
@@ -158,6 +167,31 @@ pub fn validate(form: &ProfileForm) -> Result<ProfileInput, FieldErrors> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_suggested_city_without_a_position_gives_its_position() {
+        let mut f = form();
+        f.city = "Lyon, France".into();
+        f.latitude.clear();
+        f.longitude.clear();
+        let c = validate(&f).expect("valid").changes;
+        let (lat, lng) = (
+            c.latitude.expect("latitude"),
+            c.longitude.expect("longitude"),
+        );
+        assert!(
+            (lat - 45.75).abs() < 0.1 && (lng - 4.85).abs() < 0.1,
+            "{lat} {lng}"
+        );
+        // A bare name stays a name (members matched by city), and a position
+        // typed in wins over the city's.
+        f.city = "Lyon".into();
+        assert_eq!(validate(&f).expect("valid").changes.latitude, None);
+        f.city = "Lyon, France".into();
+        f.latitude = "10".into();
+        f.longitude = "20".into();
+        assert_eq!(validate(&f).expect("valid").changes.latitude, Some(10.0));
+    }
 
     fn form() -> ProfileForm {
         ProfileForm {

@@ -3,6 +3,7 @@
 //! members may see of a member ([`public::PublicProfile`]). Tables:
 //! `profiles` (store.rs) and `photos` (photos.rs).
 
+pub mod cities;
 pub mod completeness;
 pub mod imaging;
 pub mod input;

@@ -69,11 +69,15 @@ pub fn all_keys(storage_key: &str) -> Vec<String> {
 }
 
 impl Photo {
-    /// A member's photos: the main one first, then oldest first.
+    /// A member's photos: the main one first, then in the member's order.
     pub fn of_user(conn: &mut DbConnection, user: UserId) -> QueryResult<Vec<Photo>> {
         photos::table
             .filter(photos::user_id.eq(user))
-            .order((photos::is_main.desc(), photos::id.asc()))
+            .order((
+                photos::is_main.desc(),
+                photos::position.asc(),
+                photos::id.asc(),
+            ))
             .select(Photo::as_select())
             .load(conn)
     }
@@ -82,7 +86,12 @@ impl Photo {
     pub fn of_users(conn: &mut DbConnection, users: &[UserId]) -> QueryResult<Vec<Photo>> {
         photos::table
             .filter(photos::user_id.eq_any(users))
-            .order((photos::user_id, photos::is_main.desc(), photos::id.asc()))
+            .order((
+                photos::user_id,
+                photos::is_main.desc(),
+                photos::position.asc(),
+                photos::id.asc(),
+            ))
             .select(Photo::as_select())
             .load(conn)
     }
@@ -123,12 +132,18 @@ impl Photo {
         is_main: bool,
         now: NaiveDateTime,
     ) -> QueryResult<PhotoId> {
+        // Last in the member's order.
+        let last: Option<i32> = photos::table
+            .filter(photos::user_id.eq(user))
+            .select(diesel::dsl::max(photos::position))
+            .first(conn)?;
         diesel::insert_into(photos::table)
             .values((
                 photos::user_id.eq(user),
                 photos::storage_key.eq(storage_key),
                 photos::status.eq(PhotoStatus::Processing),
                 photos::is_main.eq(is_main),
+                photos::position.eq(last.map_or(0, |p| p + 1)),
                 photos::created_at.eq(now),
                 photos::updated_at.eq(now),
             ))
@@ -174,6 +189,20 @@ impl Photo {
             .set(photos::is_main.eq(photos::id.eq(id)))
             .execute(conn)
             .map(|_| ())
+    }
+
+    /// Puts the member's photos in `order` (ids, first to last): the first
+    /// becomes the main one.
+    pub fn reorder(conn: &mut DbConnection, user: UserId, order: &[PhotoId]) -> QueryResult<()> {
+        for (position, id) in order.iter().enumerate() {
+            diesel::update(photos::table.find(*id).filter(photos::user_id.eq(user)))
+                .set((
+                    photos::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
+                    photos::is_main.eq(position == 0),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
     }
 
     /// Ready photos no moderator has looked at yet, oldest first.

@@ -24,8 +24,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(show))
             .route(web::post().to(save)),
     )
+    .route("/profile/cities", web::get().to(cities))
     .route("/profile/photos", web::post().to(upload))
     .route("/profile/photos/{id}/main", web::post().to(set_main))
+    .route("/profile/photos/{id}/move", web::post().to(move_photo))
     .route("/profile/photos/{id}/delete", web::post().to(delete));
 }
 
@@ -279,6 +281,59 @@ async fn set_main(
         return Err(AppError::NotFound);
     }
     Ok(redirect("/profile?notice=photo_main_set"))
+}
+
+#[derive(serde::Deserialize)]
+struct CityQuery {
+    #[serde(default)]
+    q: String,
+}
+
+#[derive(serde::Serialize)]
+struct CitySuggestion {
+    label: String,
+    latitude: f64,
+    longitude: f64,
+}
+
+/// Up to this many suggestions an answer.
+const CITY_SUGGESTIONS: usize = 8;
+
+/// `GET /profile/cities?q=par`: the profile form's city suggestions, as
+/// JSON, Chinese names first for a Chinese page or a query in Chinese.
+async fn cities(_me: Principal, page: Page, query: web::Query<CityQuery>) -> HttpResponse {
+    let chinese = page.t.lang().starts_with("zh") || !query.q.is_ascii();
+    let found: Vec<CitySuggestion> = super::cities::suggest(&query.q, CITY_SUGGESTIONS)
+        .into_iter()
+        .map(|c| CitySuggestion {
+            label: c.label(chinese),
+            latitude: c.latitude,
+            longitude: c.longitude,
+        })
+        .collect();
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))
+        .json(found)
+}
+
+#[derive(serde::Deserialize)]
+struct MoveForm {
+    #[serde(default)]
+    to: String,
+}
+
+/// `to` is `earlier` or `later`; anything else is refused and moves nothing.
+async fn move_photo(
+    state: web::Data<ProfilesState>,
+    me: Principal,
+    path: web::Path<PhotoId>,
+    form: web::Form<MoveForm>,
+) -> Result<HttpResponse, AppError> {
+    let to = service::Move::parse(form.to.trim()).ok_or(AppError::InvalidInput)?;
+    if !service::move_photo(&state, &me, path.into_inner(), to).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(redirect("/profile?notice=photo_moved#my-photos"))
 }
 
 async fn delete(

@@ -162,6 +162,54 @@ pub async fn set_main(
         .await
 }
 
+/// Where to move a photo in my order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    Earlier,
+    Later,
+}
+
+impl Move {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "earlier" => Some(Self::Earlier),
+            "later" => Some(Self::Later),
+            _ => None,
+        }
+    }
+}
+
+/// Moves one of my photos one place earlier or later (moved first, it
+/// becomes the main photo); `false` when it is not mine. At either end it
+/// stays where it is.
+pub async fn move_photo(
+    state: &ProfilesState,
+    me: &Principal,
+    id: PhotoId,
+    to: Move,
+) -> Result<bool, AppError> {
+    let user = me.id;
+    state
+        .db
+        .write(move |c| {
+            let mut order: Vec<PhotoId> = Photo::of_user(c, user)?.iter().map(|p| p.id).collect();
+            let Some(at) = order.iter().position(|p| *p == id) else {
+                return Ok(false);
+            };
+            let other = match to {
+                Move::Earlier => at.checked_sub(1),
+                Move::Later => Some(at + 1).filter(|n| *n < order.len()),
+            };
+            if let Some(other) = other {
+                order.swap(at, other);
+                Photo::reorder(c, user, &order)?;
+                refresh_completeness(c, user)?;
+            }
+            Ok(true)
+        })
+        .await
+}
+
 /// Deletes one of my photos (the next one becomes main if it was); its files
 /// go by a job queued in the same transaction. `false` when it is not mine.
 /// Removes a photo (its owner deleting it, or a moderator rejecting it):

@@ -9,13 +9,44 @@ use crate::db::schema::{profiles, users};
 use crate::db::DbConnection;
 
 crate::text_enum!(
-    /// Whom a member wants to see.
+    /// Whom a member wants to see: any combination of the sexes, stored as
+    /// one text value. `any` is everyone (the value members chose before
+    /// non-binary existed keeps that meaning: "Everyone").
     WantSex {
         Male => "male",
         Female => "female",
+        NonBinary => "nonbinary",
+        FemaleMale => "female,male",
+        FemaleNonBinary => "female,nonbinary",
+        MaleNonBinary => "male,nonbinary",
         Any => "any",
     }
 );
+
+impl WantSex {
+    /// The sexes this choice shows.
+    pub fn sexes(self) -> &'static [Sex] {
+        match self {
+            Self::Male => &[Sex::Male],
+            Self::Female => &[Sex::Female],
+            Self::NonBinary => &[Sex::NonBinary],
+            Self::FemaleMale => &[Sex::Female, Sex::Male],
+            Self::FemaleNonBinary => &[Sex::Female, Sex::NonBinary],
+            Self::MaleNonBinary => &[Sex::Male, Sex::NonBinary],
+            Self::Any => &[Sex::Female, Sex::Male, Sex::NonBinary],
+        }
+    }
+
+    /// Every choice that shows members of `sex` (the other half of the
+    /// feed's two-way fit).
+    pub fn showing(sex: Sex) -> Vec<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .filter(|w| w.sexes().contains(&sex))
+            .collect()
+    }
+}
 
 /// A profile row (also inserted whole when seeding).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -62,18 +62,19 @@ struct Member {
 
 fn member(n: usize, now: NaiveDateTime, today: NaiveDate) -> Member {
     let mut rng = Rng::new(n as u64 ^ 0x5eed);
-    let sex = if rng.below(2) == 0 {
-        Sex::Female
-    } else {
-        Sex::Male
+    // About one member in fifty is non-binary; the others half and half.
+    let sex = match rng.below(50) {
+        0 => Sex::NonBinary,
+        n if n % 2 == 1 => Sex::Female,
+        _ => Sex::Male,
     };
-    let nickname = rng
-        .pick(if sex == Sex::Female {
-            data::WOMEN
-        } else {
-            data::MEN
-        })
-        .to_string();
+    let names = match sex {
+        Sex::Female => data::WOMEN,
+        Sex::Male => data::MEN,
+        Sex::NonBinary if rng.below(2) == 0 => data::WOMEN,
+        Sex::NonBinary => data::MEN,
+    };
+    let nickname = rng.pick(names).to_string();
     let age = 18 + rng.below(42) as i32;
     let day_of_year = rng.below(365) as u32;
     let birthday = NaiveDate::from_yo_opt(today.year() - age - 1, day_of_year + 1)
@@ -83,16 +84,14 @@ fn member(n: usize, now: NaiveDateTime, today: NaiveDate) -> Member {
     // Clustered around the city centre: a deviation of about 8 km.
     let (latitude, longitude) = (lat + rng.normal() * 0.07, lng + rng.normal() * 0.1);
     let with_position = rng.below(10) < 8;
-    let want = match rng.below(10) {
-        0 => WantSex::Any,
-        1 => match sex {
-            Sex::Female => WantSex::Female,
-            Sex::Male => WantSex::Male,
-        },
-        _ => match sex {
-            Sex::Female => WantSex::Male,
-            Sex::Male => WantSex::Female,
-        },
+    let want = match (rng.below(10), sex) {
+        (0, _) | (_, Sex::NonBinary) => WantSex::Any,
+        (1, Sex::Female) => WantSex::Female,
+        (1, Sex::Male) => WantSex::Male,
+        (2, Sex::Female) => WantSex::FemaleNonBinary,
+        (2, Sex::Male) => WantSex::MaleNonBinary,
+        (_, Sex::Female) => WantSex::Male,
+        (_, Sex::Male) => WantSex::Female,
     };
     let min_age = (age - 5 - rng.below(6) as i32).max(18);
     let max_age = (age + 5 + rng.below(10) as i32).min(99);

@@ -54,6 +54,7 @@ const NOTICES: &[&str] = &[
     "profile_saved",
     "photo_uploaded",
     "photo_main_set",
+    "photo_moved",
     "photo_deleted",
     "its_a_match",
     "rewound",

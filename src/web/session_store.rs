@@ -1,6 +1,8 @@
 //! Where session state lives: Redis when `REDIS_URL` is set (shared by every
-//! instance, so a member logged in on one is logged in on all), otherwise an
-//! in-process map for the single-process development site. A session starts
+//! instance, so a member logged in on one is logged in on all), otherwise
+//! the database (`web_sessions`, the key stored hashed) behind an
+//! in-process copy, so the single-process site (the embedded default) keeps
+//! its sessions across a restart and "remember me" means it. A session starts
 //! at login (or at the first step of a 2FA login): visitors carry nothing but
 //! the CSRF cookie.
 //!
@@ -43,7 +45,159 @@ const IDENTITY_KEY: &str = "actix_identity.user_id";
 #[derive(Clone)]
 enum Backend {
     Redis(RedisSessions),
-    Memory(MemoryStore),
+    Database(DbSessions),
+}
+
+/// Session state in the `web_sessions` table, with this process's copy in
+/// front of it (the only process writing it: without Redis, one instance
+/// serves the site): a warm page reads memory only.
+#[derive(Clone)]
+struct DbSessions {
+    db: crate::db::Db,
+    copy: MemoryStore,
+    /// Saves so far: every `PURGE_EVERY`th also deletes expired rows.
+    saves: Arc<AtomicU64>,
+}
+
+const PURGE_EVERY: u64 = 100;
+
+fn expires_at(ttl: &Duration) -> chrono::NaiveDateTime {
+    let secs = ttl.whole_seconds().max(1);
+    chrono::Utc::now().naive_utc() + chrono::Duration::seconds(secs)
+}
+
+impl DbSessions {
+    async fn load(&self, key: &SessionKey) -> anyhow::Result<Option<State>> {
+        if let Some(state) = self.copy.load(key) {
+            return Ok(Some(state));
+        }
+        use crate::db::schema::web_sessions as ws;
+        use diesel::prelude::*;
+        let hash = random::token_hash(key.as_ref());
+        let now = chrono::Utc::now().naive_utc();
+        let row: Option<(String, chrono::NaiveDateTime)> = self
+            .db
+            .primary(move |c| {
+                Ok(ws::table
+                    .find(hash)
+                    .filter(ws::expires_at.gt(now))
+                    .select((ws::state, ws::expires_at))
+                    .first(c)
+                    .optional()?)
+            })
+            .await?;
+        // A value that does not parse is treated as no session.
+        let Some((state, until)) =
+            row.and_then(|(raw, until)| Some((serde_json::from_str::<State>(&raw).ok()?, until)))
+        else {
+            return Ok(None);
+        };
+        let left = (until - now).to_std().unwrap_or_default();
+        self.copy.keep(key.as_ref(), state.clone(), left);
+        Ok(Some(state))
+    }
+
+    /// Writes the state; `only_new` inserts (a fresh key), otherwise it
+    /// updates a live row and answers `false` when there is none.
+    async fn store(
+        &self,
+        key: &str,
+        state: &State,
+        ttl: &Duration,
+        only_new: bool,
+    ) -> anyhow::Result<bool> {
+        use crate::db::schema::web_sessions as ws;
+        use diesel::prelude::*;
+        let body = serde_json::to_string(state)?;
+        let hash = random::token_hash(key);
+        let until = expires_at(ttl);
+        let purge = only_new && self.saves.fetch_add(1, Ordering::Relaxed) % PURGE_EVERY == 0;
+        let now = chrono::Utc::now().naive_utc();
+        let done = self
+            .db
+            .primary(move |c| {
+                if purge {
+                    diesel::delete(ws::table.filter(ws::expires_at.le(now))).execute(c)?;
+                }
+                let n = if only_new {
+                    crate::db::insert_unique(c, |c| {
+                        diesel::insert_into(ws::table)
+                            .values((
+                                ws::key_hash.eq(&hash),
+                                ws::state.eq(&body),
+                                ws::expires_at.eq(until),
+                            ))
+                            .execute(c)
+                    })?
+                    .unwrap_or(0)
+                } else {
+                    diesel::update(ws::table.find(&hash).filter(ws::expires_at.gt(now)))
+                        .set((ws::state.eq(&body), ws::expires_at.eq(until)))
+                        .execute(c)?
+                };
+                Ok(n == 1)
+            })
+            .await?;
+        if done {
+            self.copy.put(key.to_string(), state.clone(), deadline(ttl));
+        }
+        Ok(done)
+    }
+
+    async fn save(&self, state: State, ttl: &Duration) -> anyhow::Result<SessionKey> {
+        loop {
+            let key = random::token(48);
+            if self.store(&key, &state, ttl, true).await? {
+                return SessionKey::try_from(key).map_err(|e| anyhow::anyhow!("{e}"));
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: State,
+        ttl: &Duration,
+    ) -> anyhow::Result<SessionKey> {
+        self.copy.delete(&key);
+        if self.store(key.as_ref(), &state, ttl, false).await? {
+            Ok(key)
+        } else {
+            // Expired between load and update: a new key, never a reused one.
+            self.save(state, ttl).await
+        }
+    }
+
+    async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
+        use crate::db::schema::web_sessions as ws;
+        use diesel::prelude::*;
+        self.copy.update_ttl(key, ttl);
+        let hash = random::token_hash(key.as_ref());
+        let until = expires_at(ttl);
+        self.db
+            .primary(move |c| {
+                diesel::update(ws::table.find(hash))
+                    .set(ws::expires_at.eq(until))
+                    .execute(c)?;
+                Ok(())
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &SessionKey) -> anyhow::Result<()> {
+        use crate::db::schema::web_sessions as ws;
+        use diesel::prelude::*;
+        self.copy.delete(key);
+        let hash = random::token_hash(key.as_ref());
+        self.db
+            .primary(move |c| {
+                diesel::delete(ws::table.find(hash)).execute(c)?;
+                Ok(())
+            })
+            .await?;
+        Ok(())
+    }
 }
 
 /// Session state as JSON under `<prefix>:session:<key>`, expiring with it.
@@ -178,7 +332,13 @@ pub struct AppSessionStore {
 }
 
 impl AppSessionStore {
-    pub fn new(redis: Option<RedisLink>, prefix: &str, anonymous_ttl: std::time::Duration) -> Self {
+    /// Redis when there is a link, else the database.
+    pub fn new(
+        redis: Option<RedisLink>,
+        db: crate::db::Db,
+        prefix: &str,
+        anonymous_ttl: std::time::Duration,
+    ) -> Self {
         let backend = match redis {
             Some(conn) => Backend::Redis(RedisSessions {
                 conn,
@@ -186,7 +346,11 @@ impl AppSessionStore {
                 recent: MemoryStore::default(),
                 loads: Arc::default(),
             }),
-            None => Backend::Memory(MemoryStore::default()),
+            None => Backend::Database(DbSessions {
+                db,
+                copy: MemoryStore::default(),
+                saves: Arc::default(),
+            }),
         };
         let secs = i64::try_from(anonymous_ttl.as_secs()).unwrap_or(i64::MAX);
         Self {
@@ -196,7 +360,7 @@ impl AppSessionStore {
     }
 
     /// Whether sessions can be stored now: Redis answers within its bound
-    /// (always true in memory). Logging in asks first, so a member gets a
+    /// (always true for the database). Logging in asks first, so a member gets a
     /// clear 503 instead of a session that cannot be saved.
     pub async fn available(&self) -> bool {
         let Backend::Redis(sessions) = &self.backend else {
@@ -205,11 +369,11 @@ impl AppSessionStore {
         sessions.conn.ping().await
     }
 
-    /// States read from Redis since start (zero in memory).
+    /// States read from Redis since start (zero without Redis).
     pub fn redis_loads(&self) -> u64 {
         match &self.backend {
             Backend::Redis(s) => s.loads.load(Ordering::Relaxed),
-            Backend::Memory(_) => 0,
+            _ => 0,
         }
     }
 
@@ -247,7 +411,7 @@ impl SessionStore for AppSessionStore {
                     Ok(None)
                 }
             },
-            Backend::Memory(s) => Ok(s.load(key)),
+            Backend::Database(s) => s.load(key).await.map_err(LoadError::Other),
         }
     }
 
@@ -257,7 +421,7 @@ impl SessionStore for AppSessionStore {
             Backend::Redis(s) => bounded(s.save(state, &ttl), |e| e)
                 .await
                 .map_err(SaveError::Other),
-            Backend::Memory(s) => s.save(state, &ttl).map_err(SaveError::Other),
+            Backend::Database(s) => s.save(state, &ttl).await.map_err(SaveError::Other),
         }
     }
 
@@ -272,33 +436,27 @@ impl SessionStore for AppSessionStore {
             Backend::Redis(s) => bounded(s.update(key, state, &ttl), |e| e)
                 .await
                 .map_err(UpdateError::Other),
-            Backend::Memory(s) => s.update(key, state, &ttl).map_err(UpdateError::Other),
+            Backend::Database(s) => s.update(key, state, &ttl).await.map_err(UpdateError::Other),
         }
     }
 
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
         match &self.backend {
             Backend::Redis(s) => bounded(s.update_ttl(key, ttl), |e| e).await,
-            Backend::Memory(s) => {
-                s.update_ttl(key, ttl);
-                Ok(())
-            }
+            Backend::Database(s) => s.update_ttl(key, ttl).await,
         }
     }
 
     async fn delete(&self, key: &SessionKey) -> anyhow::Result<()> {
         match &self.backend {
             Backend::Redis(s) => bounded(s.delete(key), |e| e).await,
-            Backend::Memory(s) => {
-                s.delete(key);
-                Ok(())
-            }
+            Backend::Database(s) => s.delete(key).await,
         }
     }
 }
 
-/// Most sessions one process keeps in memory (the development store, and
-/// the states read lately from Redis).
+/// Most sessions one process keeps in memory (its copy of the database's,
+/// or the states read lately from Redis).
 const MAX_ENTRIES: usize = 100_000;
 
 /// Drops expired sessions, then, if still full, the half closest to expiry.
@@ -344,12 +502,6 @@ impl MemoryStore {
         }
     }
 
-    fn save(&self, state: State, ttl: &Duration) -> anyhow::Result<SessionKey> {
-        let key = random::token(48);
-        self.put(key.clone(), state, deadline(ttl));
-        SessionKey::try_from(key).map_err(|e| anyhow::anyhow!("{e}"))
-    }
-
     /// Keeps `state` under `key` for `lifetime`.
     fn keep(&self, key: &str, state: State, lifetime: std::time::Duration) {
         self.put(key.to_string(), state, Instant::now() + lifetime);
@@ -361,20 +513,6 @@ impl MemoryStore {
             evict(&mut map);
         }
         map.insert(key, (state, until));
-    }
-
-    fn update(&self, key: SessionKey, state: State, ttl: &Duration) -> anyhow::Result<SessionKey> {
-        let mut map = self.map();
-        match map.get_mut(key.as_ref()) {
-            Some(entry) => {
-                *entry = (state, deadline(ttl));
-                Ok(key)
-            }
-            None => {
-                drop(map);
-                self.save(state, ttl)
-            }
-        }
     }
 
     fn update_ttl(&self, key: &SessionKey, ttl: &Duration) {
@@ -395,9 +533,8 @@ mod tests {
     #[test]
     fn a_full_memory_store_evicts_instead_of_growing() {
         let store = MemoryStore::default();
-        let ttl = Duration::seconds(60);
         for _ in 0..(MAX_ENTRIES + 10) {
-            let _ = store.save(State::new(), &ttl);
+            store.keep(&random::token(48), State::new(), RECENT_LIFETIME * 60);
         }
         assert!(store.map().len() <= MAX_ENTRIES);
     }

@@ -174,6 +174,62 @@ async fn the_feed_shows_people_who_fit_both_ways_and_nobody_else() {
 }
 
 #[tokio::test]
+async fn non_binary_members_and_any_combination_of_sexes_follow_the_two_way_rule() {
+    let app = spawn_app().await;
+    // Kai is non-binary and wants women and non-binary people.
+    let (kai, kai_id) = join(
+        &app,
+        &Person::new("kai@example.com", "nonbinary", "1990-01-01").wants("female,nonbinary"),
+    )
+    .await;
+    let (ana, ana_id) = join(&app, &ana().wants("any")).await;
+    let (women_only, women_only_id) = join(
+        &app,
+        &Person::new("wo@example.com", "female", "1991-01-01").wants("female"),
+    )
+    .await;
+    let (_, man_id) = join(
+        &app,
+        &Person::new("man@example.com", "male", "1989-01-01").wants("any"),
+    )
+    .await;
+    let (_, nb_wants_men_id) = join(
+        &app,
+        &Person::new("sam@example.com", "nonbinary", "1992-01-01").wants("male"),
+    )
+    .await;
+    let (_, nb_id) = join(
+        &app,
+        &Person::new("ray@example.com", "nonbinary", "1992-01-01").wants("any"),
+    )
+    .await;
+
+    let mut shown = feed(&kai, 1).await;
+    shown.sort();
+    let mut expected = vec![ana_id, nb_id];
+    expected.sort();
+    assert_eq!(
+        shown, expected,
+        "a woman open to everyone and a non-binary member open to everyone; \
+         not the man (unwanted), not the woman who wants women only, not the \
+         non-binary member who wants men only"
+    );
+    let _ = (women_only_id, nb_wants_men_id, man_id);
+    assert!(feed(&ana, 1).await.contains(&kai_id), "Ana wants everyone");
+    assert!(
+        !feed(&women_only, 1).await.contains(&kai_id),
+        "wanting women only hides non-binary members"
+    );
+
+    // The new choices are offered on the forms.
+    let signup = app.new_browser().html("/signup").await;
+    assert!(signup.contains("value=\"nonbinary\""));
+    let profile = kai.html("/profile").await;
+    assert!(profile.contains("value=\"female,nonbinary\" selected"));
+    assert!(profile.contains("Women and non-binary people"));
+}
+
+#[tokio::test]
 async fn without_positions_the_feed_matches_by_city() {
     let app = spawn_app().await;
     let (me, _) = join(&app, &ana().no_position("Lyon")).await;

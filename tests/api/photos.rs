@@ -396,6 +396,80 @@ async fn a_seventh_photo_is_refused_and_deleting_the_main_promotes_the_next() {
 }
 
 #[tokio::test]
+async fn photos_are_reordered_one_place_at_a_time_and_the_first_is_the_main_one() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "order@example.com").await;
+    for i in 0..3 {
+        assert_eq!(
+            upload(&app.browser, "p.png", png(20 + i, 20))
+                .await
+                .status(),
+            303
+        );
+    }
+    wait_processed(&app.browser).await;
+    let ids = my_photo_ids(&app.browser).await;
+    let (a, b, c) = (ids[0].clone(), ids[1].clone(), ids[2].clone());
+    let moved = |id: &str, to: &str| {
+        let path = format!("/profile/photos/{id}/move");
+        let to = to.to_string();
+        let browser = &app.browser;
+        async move { browser.post(&path, &[("to", to.as_str())]).await }
+    };
+
+    // The last one moves later: nothing to do, nothing changes.
+    let res = moved(&c, "later").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        my_photo_ids(&app.browser).await,
+        [a.clone(), b.clone(), c.clone()]
+    );
+
+    let res = moved(&c, "earlier").await;
+    assert_eq!(res.status(), 303);
+    let html = app.browser.html("/profile?notice=photo_moved").await;
+    assert!(html.contains("Your photos are in their new order."));
+    assert_eq!(
+        my_photo_ids(&app.browser).await,
+        [a.clone(), c.clone(), b.clone()]
+    );
+
+    // Moved first, it is the main photo.
+    assert_eq!(moved(&c, "earlier").await.status(), 303);
+    assert_eq!(
+        my_photo_ids(&app.browser).await,
+        [c.clone(), a.clone(), b.clone()]
+    );
+    let html = app.browser.html("/profile").await;
+    assert!(html.contains(&format!("class=\"photo main\" data-photo-id=\"{c}\"")));
+    assert!(
+        html.contains("data-testid=\"photo-earlier\"")
+            && html.contains("data-testid=\"photo-later\""),
+        "the buttons are on the page"
+    );
+
+    // A bad direction is refused and changes nothing.
+    for to in ["", "sideways", "earlier\u{0}"] {
+        let res = moved(&a, to).await;
+        assert_eq!(res.status(), 400, "to={to:?}");
+    }
+    assert_eq!(
+        my_photo_ids(&app.browser).await,
+        [c.clone(), a.clone(), b.clone()]
+    );
+
+    // A photo uploaded now comes last.
+    assert_eq!(
+        upload(&app.browser, "d.png", png(44, 44)).await.status(),
+        303
+    );
+    wait_processed(&app.browser).await;
+    let now = my_photo_ids(&app.browser).await;
+    assert_eq!(now.len(), 4);
+    assert_eq!(&now[..3], [c.clone(), a.clone(), b.clone()]);
+}
+
+#[tokio::test]
 async fn another_member_cannot_touch_my_photos_by_id() {
     let app = spawn_app().await;
     app.member(&app.browser, "owner@example.com").await;
@@ -418,6 +492,12 @@ async fn another_member_cannot_touch_my_photos_by_id() {
                 .await;
             assert_error(res, 404, "not_found").await;
         }
+    }
+    for id in &ids {
+        let res = mallory
+            .post(&format!("/profile/photos/{id}/move"), &[("to", "earlier")])
+            .await;
+        assert_error(res, 404, "not_found").await;
     }
     assert_eq!(my_photo_ids(&app.browser).await, ids, "nothing changed");
     let html = app.browser.html("/profile").await;

@@ -233,3 +233,58 @@ async fn pages_another_member_sees_never_show_my_email_birthday_or_position() {
         assert!(!card.contains(secret), "the public card shows {secret}");
     }
 }
+
+#[tokio::test]
+async fn the_city_field_suggests_bundled_cities_and_a_picked_one_gives_the_position() {
+    let app = spawn_app().await;
+    // Members only: a visitor is sent to log in.
+    let res = app.new_browser().get("/profile/cities?q=lyo").await;
+    assert_eq!(res.status(), 303);
+
+    app.member(&app.browser, "city@example.com").await;
+    let found: serde_json::Value = app
+        .browser
+        .get("/profile/cities?q=lyo")
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let first = &found[0];
+    assert_eq!(first["label"], "Lyon, France", "{found}");
+    assert!((first["latitude"].as_f64().unwrap() - 45.75).abs() < 0.1);
+    assert!(found.as_array().unwrap().len() <= 8);
+    // Chinese names where the data has them.
+    let zh: serde_json::Value = app
+        .browser
+        .get("/profile/cities?q=%E5%B7%B4%E9%BB%8E")
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(zh[0]["label"], "巴黎 (Paris, France)", "{zh}");
+    // Nothing to suggest is an empty list, never an error.
+    for q in ["", "%20%20", "zzzzqqq", &"a".repeat(500), "%F0%9F%92%A9"] {
+        let res = app.browser.get(&format!("/profile/cities?q={q}")).await;
+        assert_eq!(res.status(), 200, "q={q}");
+        assert_eq!(res.text().await.unwrap(), "[]", "q={q}");
+    }
+
+    // Picked without JavaScript (no position sent): the city's position.
+    let res = app
+        .browser
+        .post(
+            "/profile",
+            &fields(&[
+                ("city", "Lyon, France"),
+                ("latitude", ""),
+                ("longitude", ""),
+            ]),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let page = app.browser.html("/profile").await;
+    assert!(page.contains("value=\"Lyon, France\""));
+    assert!(page.contains("value=\"45.75\""), "latitude of Lyon");
+    assert!(page.contains("data-cities=\"/profile/cities\""));
+    assert!(page.contains("GeoNames"), "the data is credited");
+}

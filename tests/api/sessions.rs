@@ -252,3 +252,45 @@ async fn warm_pages_read_the_session_in_process_and_changes_read_redis() {
         location(&res)
     );
 }
+
+#[tokio::test]
+async fn without_redis_sessions_are_kept_in_the_database_and_survive_a_restart() {
+    // The embedded default: no REDIS_URL, even when the suite has one.
+    let no_redis = [("REDIS_URL", "")];
+    let app = spawn_app_with(&no_redis).await;
+    let link = app.sign_up(&app.browser, "stay@example.com", "Stay").await;
+    assert_eq!(app.browser.get(&link).await.status(), 200);
+    app.browser
+        .login_with("stay@example.com", GOOD_PASSWORD, &[("remember", "on")])
+        .await;
+    assert!(app.browser.is_logged_in().await);
+    let cookie = app
+        .browser
+        .cookie("swiper_session")
+        .expect("a session cookie");
+
+    // The key is stored hashed: the table alone gives no cookie.
+    let keys: Vec<String> = app
+        .db(|c| {
+            swiper::db::schema::web_sessions::table
+                .select(swiper::db::schema::web_sessions::key_hash)
+                .load(c)
+        })
+        .await;
+    assert_eq!(keys.len(), 1, "one session row: {keys:?}");
+    assert!(keys.iter().all(|k| !cookie.contains(k.as_str())));
+
+    // A new process on the same database (a restart) knows the session.
+    let prefix = app.state.settings.redis.prefix.clone();
+    let restarted = spawn_on(app.db.clone(), &prefix, &no_redis).await;
+    assert!(
+        cookie_is_logged_in(&restarted.base, &cookie).await,
+        "the remembered session outlives the process that made it"
+    );
+
+    // Logging out deletes the row: the cookie is worthless after a restart too.
+    assert_eq!(logout_from(&app.browser, &app.base).await.status(), 303);
+    assert_eq!(app.count("web_sessions").await, 0);
+    let again = spawn_on(app.db.clone(), &prefix, &no_redis).await;
+    assert!(!cookie_is_logged_in(&again.base, &cookie).await);
+}
