@@ -22,7 +22,8 @@ use crate::storage::MediaStore;
 #[command(
     name = "swiper",
     version,
-    about = "Swiper: a dating and social web site"
+    about = "Swiper: a dating and social web site",
+    after_help = crate::config::help::text()
 )]
 struct Cli {
     #[command(subcommand)]
@@ -39,6 +40,8 @@ enum Command {
     Migrate,
     /// Create an administrator account, or promote an existing one.
     CreateAdmin {
+        /// The account's email address (created with a password printed
+        /// once, or promoted if it exists).
         #[arg(long)]
         email: String,
         /// Also lift a ban on that account (a banned account is otherwise
@@ -50,6 +53,7 @@ enum Command {
     CheckConfig,
     /// Add demo members up to N (safe to re-run): `swiper seed --users 100000`.
     Seed {
+        /// How many demo members there should be in all.
         #[arg(long)]
         users: usize,
         /// How many of them get a generated photo.

@@ -8,6 +8,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 use url::Url;
 
+pub mod help;
 pub mod oauth;
 mod secret;
 mod source;

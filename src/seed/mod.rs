@@ -220,6 +220,9 @@ pub async fn seed(
         report.swipes += swiped;
         report.matches += matched;
         bar.set_position(end as u64);
+        if !progress {
+            tracing::info!(done = end, of = n, "demo data: members created");
+        }
         start = end;
     }
     bar.finish_and_clear();
@@ -245,6 +248,10 @@ pub async fn ensure_demo(
     if db.primary(|c| Ok(User::count(c)?)).await? > 0 {
         return Ok(None);
     }
+    tracing::info!(
+        members = DEMO_MEMBERS,
+        "a new database: creating the demo data (members, then their portraits)"
+    );
     seed(
         db,
         media,
@@ -431,6 +438,9 @@ async fn add_avatars(
         }
         give_portrait(db, media, clock, id, n as u64 ^ 0xa7a7).await?;
         added += 1;
+        if added % 50 == 0 {
+            tracing::info!(done = added, of = to - from, "demo data: portraits drawn");
+        }
     }
     Ok(added)
 }

@@ -306,3 +306,81 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// The variables named in the README's configuration table, with the
+/// default column's first code span (`None` for a row naming several).
+fn readme_variables() -> Vec<(String, Option<String>)> {
+    let readme = include_str!("../../README.md");
+    let table = readme
+        .split("## Configuration")
+        .nth(1)
+        .and_then(|s| s.split("\n\n").find(|p| p.contains("| variable |")))
+        .expect("the configuration table");
+    table
+        .lines()
+        .skip(2)
+        .filter_map(|row| {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            let names = cells.get(1)?;
+            let default = cells.get(2)?.split('`').nth(1).unwrap_or("—").to_string();
+            let named: Vec<&str> = names
+                .split(['`', ',', '/'])
+                .map(str::trim)
+                .filter(|n| {
+                    !n.is_empty()
+                        && n.chars()
+                            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                })
+                .collect();
+            let default = (named.len() == 1).then_some(default);
+            Some(
+                named
+                    .into_iter()
+                    .map(|n| (n.to_string(), default.clone()))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn help_lists_every_configuration_variable_with_its_default_and_every_option_has_help() {
+    let out = swiper().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    let variables = readme_variables();
+    assert!(variables.len() > 40, "the table was read: {variables:?}");
+    for (name, default) in &variables {
+        let line = help
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name.as_str()))
+            .unwrap_or_else(|| panic!("{name} is not in --help:\n{help}"));
+        let bracket = line.rsplit('[').next().unwrap_or_default();
+        if let Some(default) = default {
+            assert!(
+                bracket.contains(default.as_str()),
+                "{name}: default {default} missing in {line:?}"
+            );
+        }
+    }
+    for sub in [
+        "serve",
+        "worker",
+        "migrate",
+        "create-admin",
+        "check-config",
+        "seed",
+    ] {
+        let out = swiper().args([sub, "--help"]).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(out.status.success(), "{sub} --help");
+        for line in text.lines().filter(|l| l.trim_start().starts_with("--")) {
+            let described = line
+                .trim_start()
+                .split_once("  ")
+                .is_some_and(|(_, h)| !h.trim().is_empty());
+            assert!(described, "{sub}: option without help: {line:?}");
+        }
+    }
+}
