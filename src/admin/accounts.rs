@@ -46,6 +46,21 @@ pub enum AccountAction {
     SetPlan(String),
 }
 
+impl AccountAction {
+    /// The notice shown once the action is done (`notice.<key>`).
+    pub fn notice(&self) -> &'static str {
+        match self {
+            Self::Ban { .. } => "admin_banned",
+            Self::Unban => "admin_unbanned",
+            Self::Verify => "admin_verified",
+            Self::RevokeSessions => "admin_sessions_revoked",
+            Self::ResendVerification => "admin_verification_resent",
+            Self::SetRoles(_) => "admin_roles_saved",
+            Self::SetPlan(_) => "admin_plan_assigned",
+        }
+    }
+}
+
 /// What the audit entry of an action records about the account.
 #[derive(Clone, Copy)]
 enum Snapshot {

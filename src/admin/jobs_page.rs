@@ -46,5 +46,5 @@ pub async fn retry(
 ) -> Result<HttpResponse, AppError> {
     let actor = Actor::staff(&staff, &req, state.clock.now());
     changes::retry_job(&state, actor, path.into_inner()).await?;
-    Ok(redirect("/admin/jobs"))
+    Ok(redirect("/admin/jobs?notice=admin_job_retried"))
 }

@@ -71,7 +71,7 @@ pub async fn approve(
 ) -> Result<HttpResponse, AppError> {
     let actor = Actor::staff(&staff, &req, state.clock.now());
     changes::review_photo(&state, actor, path.into_inner(), None).await?;
-    Ok(redirect("/admin/photos"))
+    Ok(redirect("/admin/photos?notice=admin_photo_approved"))
 }
 
 pub async fn reject(
@@ -87,5 +87,5 @@ pub async fn reject(
     }
     let actor = Actor::staff(&staff, &req, state.clock.now());
     changes::review_photo(&state, actor, path.into_inner(), Some(reason)).await?;
-    Ok(redirect("/admin/photos"))
+    Ok(redirect("/admin/photos?notice=admin_photo_rejected"))
 }

@@ -68,7 +68,7 @@ pub async fn update(
         see_likes,
     };
     changes::update_plan(&state, actor, path.into_inner(), limits).await?;
-    Ok(redirect("/admin/plans"))
+    Ok(redirect("/admin/plans?notice=admin_plan_saved"))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -91,7 +91,8 @@ pub async fn assign(
     let form = form.into_inner();
     super::guard::require_password(&state, &staff, &req, &form.password).await?;
     let action = AccountAction::SetPlan(form.plan);
+    let notice = action.notice();
     let actor = Actor::staff(&staff, &req, state.clock.now());
     accounts::act(&state, actor, id, action).await?;
-    Ok(redirect(&format!("/admin/users/{id}")))
+    Ok(redirect(&format!("/admin/users/{id}?notice={notice}")))
 }

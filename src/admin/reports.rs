@@ -87,5 +87,9 @@ pub async fn resolve(
     let note: String = form.note.trim().chars().take(1000).collect();
     let actor = Actor::staff(&staff, &req, state.clock.now());
     changes::resolve_report(&state, actor, path.into_inner(), ban, note).await?;
-    Ok(redirect("/admin/reports"))
+    Ok(redirect(if ban {
+        "/admin/reports?notice=admin_report_banned"
+    } else {
+        "/admin/reports?notice=admin_report_dismissed"
+    }))
 }

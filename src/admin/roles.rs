@@ -57,7 +57,7 @@ pub async fn create(
         .collect();
     let actor = Actor::staff(&staff, &req, state.clock.now());
     changes::create_role(&state, actor, name, description).await?;
-    Ok(redirect("/admin/roles"))
+    Ok(redirect("/admin/roles?notice=admin_role_created"))
 }
 
 /// `POST /admin/roles/{name}`: the role's permissions become exactly the
@@ -79,5 +79,5 @@ pub async fn update(
     perms.dedup();
     let actor = Actor::staff(&staff, &req, state.clock.now());
     changes::set_role_permissions(&state, actor, path.into_inner(), perms).await?;
-    Ok(redirect("/admin/roles"))
+    Ok(redirect("/admin/roles?notice=admin_role_saved"))
 }

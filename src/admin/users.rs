@@ -295,8 +295,9 @@ async fn act(
     action: AccountAction,
 ) -> Result<HttpResponse, AppError> {
     let actor = Actor::staff(staff, req, state.clock.now());
+    let notice = action.notice();
     accounts::act(state, actor, id, action).await?;
-    Ok(redirect(&format!("/admin/users/{id}")))
+    Ok(redirect(&format!("/admin/users/{id}?notice={notice}")))
 }
 
 /// `POST /admin/users/{id}/unban`, `/verify`, `/revoke-sessions` and

@@ -1106,3 +1106,159 @@ async fn the_member_table_shows_joined_last_login_plan_and_sorts_from_its_header
         "filters in a side panel"
     );
 }
+
+#[tokio::test]
+async fn every_admin_action_ends_on_a_page_that_says_what_was_done() {
+    use swiper::matches::reports::{self, ReportReason};
+    // No cool-down: the verification mail can be sent again at once.
+    let app = spawn_app_with(&[("MAIL_COOLDOWN", "0")]).await;
+    app.member(&app.new_browser(), "target@example.com").await; // user 1
+    app.member(&app.new_browser(), "other@example.com").await; // user 2
+    let admin = staff(&app, "boss@example.com", rbac::SUPERADMIN).await; // user 3
+    app.sign_up(&app.new_browser(), "unverified@example.com", "New")
+        .await; // user 4
+    let (report_a, report_b) = app
+        .db(|c| {
+            let now = chrono::Utc::now().naive_utc();
+            let (a, b) = (swiper::auth::UserId(2), swiper::auth::UserId(1));
+            let one = reports::file(c, a, b, ReportReason::Spam, "", now)?.expect("filed");
+            let two = reports::file(c, b, a, ReportReason::Spam, "", now)?.expect("filed");
+            Ok::<_, diesel::result::Error>((one.0, two.0))
+        })
+        .await;
+    let (keep, bad) = (add_photo(&app, 2).await, add_photo(&app, 2).await);
+    let job: i64 = app
+        .db(|c| {
+            use swiper::db::schema::jobs;
+            let now = chrono::Utc::now().naive_utc();
+            let id = swiper::jobs::enqueue(
+                c,
+                swiper::jobs::NewJob::new("maintenance.purge_expired", &(), now)?,
+            )?
+            .expect("enqueued");
+            diesel::update(jobs::table.find(id.0))
+                .set((
+                    jobs::status.eq("dead"),
+                    jobs::run_at.eq(now + chrono::TimeDelta::days(1)),
+                ))
+                .execute(c)?;
+            Ok::<_, diesel::result::Error>(id.0)
+        })
+        .await;
+    let pw = ("password", GOOD_PASSWORD);
+    // (route pattern, path, form fields)
+    type Action<'a> = (&'a str, String, Vec<(&'a str, &'a str)>);
+    let actions: Vec<Action> = vec![
+        (
+            "/admin/users/{id}/verify",
+            "/admin/users/1/verify".into(),
+            vec![],
+        ),
+        (
+            "/admin/users/{id}/resend-verification",
+            "/admin/users/4/resend-verification".into(),
+            vec![],
+        ),
+        (
+            "/admin/users/{id}/revoke-sessions",
+            "/admin/users/1/revoke-sessions".into(),
+            vec![],
+        ),
+        (
+            "/admin/users/{id}/roles",
+            "/admin/users/1/roles".into(),
+            vec![("role", "support"), pw],
+        ),
+        (
+            "/admin/users/{id}/plan",
+            "/admin/users/1/plan".into(),
+            vec![("plan", "vip2"), pw],
+        ),
+        (
+            "/admin/users/{id}/ban",
+            "/admin/users/1/ban".into(),
+            vec![("reason", "spam")],
+        ),
+        (
+            "/admin/users/{id}/unban",
+            "/admin/users/1/unban".into(),
+            vec![],
+        ),
+        (
+            "/admin/roles",
+            "/admin/roles".into(),
+            vec![("name", "helpers"), ("description", "Help"), pw],
+        ),
+        (
+            "/admin/roles/{name}",
+            "/admin/roles/helpers".into(),
+            vec![("permission", "users.view"), pw],
+        ),
+        (
+            "/admin/plans/{name}",
+            "/admin/plans/vip2".into(),
+            vec![
+                ("superlike_daily_limit", "5"),
+                ("rewind_daily_limit", "5"),
+                pw,
+            ],
+        ),
+        (
+            "/admin/reports/{id}/resolve",
+            format!("/admin/reports/{report_a}/resolve"),
+            vec![("action", "dismiss")],
+        ),
+        (
+            "/admin/reports/{id}/resolve",
+            format!("/admin/reports/{report_b}/resolve"),
+            vec![("action", "ban")],
+        ),
+        (
+            "/admin/photos/{id}/approve",
+            format!("/admin/photos/{keep}/approve"),
+            vec![],
+        ),
+        (
+            "/admin/photos/{id}/reject",
+            format!("/admin/photos/{bad}/reject"),
+            vec![("reason", "not a face")],
+        ),
+        (
+            "/admin/settings",
+            "/admin/settings".into(),
+            vec![("rewind_daily_limit", "4"), pw],
+        ),
+        (
+            "/admin/jobs/{id}/retry",
+            format!("/admin/jobs/{job}/retry"),
+            vec![],
+        ),
+    ];
+    // Every state-changing route of the console is tried here.
+    for r in ROUTES.iter().filter(|r| r.method == "POST") {
+        assert!(
+            actions.iter().any(|(pattern, _, _)| *pattern == r.pattern),
+            "{} is not tried",
+            r.pattern
+        );
+    }
+    let mut notices = std::collections::HashSet::new();
+    for (pattern, path, fields) in &actions {
+        let res = admin.post(path, fields).await;
+        assert_eq!(res.status(), 303, "{path}");
+        let to = location(&res);
+        let notice = to
+            .split("notice=")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{pattern} ends without a notice: {to}"))
+            .to_string();
+        let page = admin.html(&to).await;
+        assert!(
+            page.contains(&format!("data-notice=\"notice.{notice}\"")),
+            "{pattern}: the notice is shown on {to}"
+        );
+        assert!(!page.contains(">notice."), "no raw key on {to}");
+        notices.insert(notice);
+    }
+    assert!(notices.len() >= 15, "each action says its own: {notices:?}");
+}

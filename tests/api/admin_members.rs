@@ -217,7 +217,10 @@ async fn the_member_page_shows_photos_reports_and_resends_verification_once() {
     let res = support
         .post("/admin/users/1/resend-verification", &[])
         .await;
-    assert_eq!(location(&res), "/admin/users/1");
+    assert_eq!(
+        location(&res),
+        "/admin/users/1?notice=admin_verification_resent"
+    );
     let link = link_in(&app.mail.next_mail().await, "/verify-email?token=");
     let res = support
         .post("/admin/users/1/resend-verification", &[])
