@@ -161,7 +161,13 @@ try {
   // Each page: no script error, no CSP violation or other console error
   // (a refused login's 401 aside), and no 5xx ever.
   const open = async (who) => {
-    const page = await (await browser.newContext({ viewport: { width: 1000, height: 900 } })).newPage();
+    // Geolocation granted, at the Eiffel Tower (the profile's "Use my location").
+    const context = await browser.newContext({
+      viewport: { width: 1000, height: 900 },
+      permissions: ["geolocation"],
+      geolocation: { latitude: 48.85837, longitude: 2.29448 },
+    });
+    const page = await context.newPage();
     page.setDefaultTimeout(BOUND);
     page.on("pageerror", (e) => failures.push(`${who}: script error: ${e.message}`));
     page.on("console", (m) => {
@@ -200,9 +206,30 @@ try {
   // --- the profile, then a photo -----------------------------------------------
   await her.goto(`${BASE}/profile`);
   await her.fill("#bio", "Hiking, jazz and <b>bold</b> coffee.");
-  await her.fill("#city", "Paris");
-  await her.fill("#latitude", "48.8566");
-  await her.fill("#longitude", "2.3522");
+  // City suggestions from the bundled list: typing asks the server, the
+  // datalist fills, and picking one fills the position.
+  await her.locator("#city").pressSequentially("Pari");
+  await her.waitForFunction(() => document.querySelectorAll("#city-suggestions option").length > 0);
+  const suggested = await her.locator("#city-suggestions option").first().getAttribute("value");
+  assert.equal(suggested, "Paris, France", "the most populous Paris first");
+  await her.fill("#city", suggested);
+  assert.equal(await her.inputValue("#latitude"), "48.85", "the city's latitude");
+  assert.equal(await her.inputValue("#longitude"), "2.35", "the city's longitude");
+  await snap(her, "profile-city-suggestions");
+  // "Use my location": the browser's position, rounded to 0.01°.
+  await her.fill("#latitude", "");
+  await her.fill("#longitude", "");
+  await her.click("[data-locate]");
+  await her.waitForFunction(() => document.getElementById("latitude").value !== "");
+  assert.equal(await her.inputValue("#latitude"), "48.86");
+  assert.equal(await her.inputValue("#longitude"), "2.29");
+  assert.match(await her.textContent("[data-locate-status]"), /rounded/);
+  // On a phone the same form, nothing wider than the screen.
+  await her.setViewportSize(PHONE);
+  const overflow = await her.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the profile form fits a phone (${overflow}px too wide)`);
+  await snap(her, "profile-phone-located");
+  await her.setViewportSize({ width: 1000, height: 900 });
   await her.selectOption("#want_sex", "any");
   await her.fill("#min_age", "18");
   await her.fill("#max_age", "99");
