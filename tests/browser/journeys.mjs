@@ -46,11 +46,15 @@ const failures = [];
 // (390×844): no serious or critical violation anywhere.
 const PHONE = { width: 390, height: 844 };
 let audited = 0;
-async function audit(page, name) {
+async function audit(page, name, phoneShot) {
   const size = page.viewportSize();
   const sizes = size.width === PHONE.width ? [size] : [size, PHONE];
   for (const at of sizes) {
     await page.setViewportSize(at);
+    if (at !== size) {
+      // What a phone shows first (the viewport, not the whole page).
+      await page.screenshot({ path: phoneShot });
+    }
     const { violations } = await new AxeBuilder({ page }).analyze();
     for (const v of violations.filter((v) => v.impact === "serious" || v.impact === "critical")) {
       const where = v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ");
@@ -64,7 +68,7 @@ async function snap(page, name) {
   shot += 1;
   const file = join(SHOTS, `${String(shot).padStart(2, "0")}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
-  await audit(page, name);
+  await audit(page, name, file.replace(/\.png$/, "-phone.png"));
   console.log(`ok: ${name} (${file})`);
 }
 
@@ -163,7 +167,7 @@ try {
   const open = async (who) => {
     // Geolocation granted, at the Eiffel Tower (the profile's "Use my location").
     const context = await browser.newContext({
-      viewport: { width: 1000, height: 900 },
+      viewport: { width: 1280, height: 900 },
       permissions: ["geolocation"],
       geolocation: { latitude: 48.85837, longitude: 2.29448 },
     });
@@ -229,7 +233,7 @@ try {
   const overflow = await her.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the profile form fits a phone (${overflow}px too wide)`);
   await snap(her, "profile-phone-located");
-  await her.setViewportSize({ width: 1000, height: 900 });
+  await her.setViewportSize({ width: 1280, height: 900 });
   await her.selectOption("#want_sex", "any");
   await her.fill("#min_age", "18");
   await her.fill("#max_age", "99");
@@ -327,7 +331,7 @@ try {
   assert.match(await screen.textContent(), /You and .+ like each other/);
   await snap(her, "its-a-match");
   await screen.locator("[data-close]").click();
-  await her.setViewportSize({ width: 1000, height: 900 });
+  await her.setViewportSize({ width: 1280, height: 900 });
 
   // A rewind: nope the next card with the keyboard, then undo it.
   await her.goto(`${BASE}/discover`);
@@ -406,7 +410,7 @@ try {
   assert.ok(composerBox && composerBox.y + composerBox.height <= 844, `the composer is on screen: ${JSON.stringify(composerBox)}`);
   assert.ok(await her.locator(".thread-head .back").isVisible(), "a way back to the list");
   await snap(her, "chat-phone");
-  await her.setViewportSize({ width: 1000, height: 900 });
+  await her.setViewportSize({ width: 1280, height: 900 });
 
   // --- he reports her ---------------------------------------------------------
   await him.goto(`${BASE}/users/${herId}`);
