@@ -51,6 +51,9 @@ enum Command {
     },
     /// Validate the configuration and check the database and Redis answer.
     CheckConfig,
+    /// Print a new Ed25519 key for JWT_KEY_FILE (PKCS#8 PEM) to standard
+    /// output; put it first in the file to rotate, keeping the old one after.
+    JwtKey,
     /// Add demo members up to N (safe to re-run): `swiper seed --users 100000`.
     Seed {
         /// How many demo members there should be in all.
@@ -64,6 +67,11 @@ enum Command {
 
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::JwtKey) = cli.command {
+        // Needs no configuration (and writes nothing under var/).
+        print!("{}", crate::api::jws::new_key_pem());
+        return ExitCode::SUCCESS;
+    }
     let settings = match Source::from_env().and_then(|s| Settings::load(&s)) {
         Ok(s) => s,
         Err(e) => {
@@ -78,6 +86,8 @@ pub async fn run() -> ExitCode {
         Command::Migrate => migrate(settings).await,
         Command::CreateAdmin { email, unban } => admin(settings, &email, unban).await,
         Command::CheckConfig => check(settings).await,
+        // Handled before the configuration is read.
+        Command::JwtKey => Ok(()),
         Command::Seed { users, avatars } => seed(settings, users, avatars).await,
     };
     match result {

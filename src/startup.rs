@@ -153,6 +153,8 @@ pub struct AppState {
     pub chat: web::Data<ChatState>,
     pub admin: web::Data<AdminState>,
     pub ops: web::Data<OpsState>,
+    /// The API's token keys and issuer.
+    pub api: web::Data<crate::api::ApiKeys>,
     pub settings: Arc<Settings>,
     pub db: Db,
     pub clock: Clock,
@@ -306,6 +308,19 @@ impl Application {
                 redis,
                 hub: hub.clone(),
             }),
+            api: web::Data::new(crate::api::ApiKeys {
+                keys: crate::api::jws::Keys::load(
+                    settings.jwt_key_file.as_deref(),
+                    &settings.paths.var_dir,
+                )
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+                issuer: settings
+                    .http
+                    .base_url
+                    .as_str()
+                    .trim_end_matches('/')
+                    .to_string(),
+            }),
             settings: settings.clone(),
             db,
             clock,
@@ -352,10 +367,14 @@ impl Application {
                     .app_data(state.chat.clone())
                     .app_data(state.admin.clone())
                     .app_data(state.ops.clone())
+                    .app_data(state.api.clone())
                     .configure(spine::forms::configure)
                     .route("/static/{path}*", web::get().to(spine::assets::serve))
                     .configure(ops::configure)
                     .configure(profiles::routes::configure_media)
+                    // Outside every session, identity and CSRF layer: no
+                    // cookie is read or set under /api/.
+                    .configure(crate::api::configure)
                     .service(
                         web::scope("")
                             .wrap(from_fn(spine::csrf::middleware))

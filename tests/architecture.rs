@@ -36,6 +36,7 @@ const LAYERS: &[&[&str]] = &[
     &["matches"],
     &["discovery"],
     &["accounts", "home", "ops", "seed", "dev"],
+    &["api"],
     &["admin"],
     &["startup"],
     &["cli"],

@@ -87,7 +87,8 @@ ok "primary $primary_port, replica $replica_port, Sentinels $sentinel_list (the 
 db="swiper_failover_$$"
 psql -h 127.0.0.1 -U postgres -d postgres -qc "create database $db"
 a_port=$(free_port); b_port=$(free_port)
-common=(PATH="$PATH" APP_ENV=production DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db"
+"$bin" jwt-key > "$work/jwt.pem"
+common=(PATH="$PATH" APP_ENV=production JWT_KEY_FILE="$work/jwt.pem" DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db"
   REDIS_SENTINELS="$sentinel_list" REDIS_SENTINEL_MASTER=swiper REDIS_PREFIX="failover$$"
   SMTP_URL="smtp://127.0.0.1:9" MAIL_FROM="Swiper <no-reply@swiper.test>"
   SECRET_KEY="$(head -c 48 /dev/urandom | base64 -w0)" BASE_URL="http://127.0.0.1:$a_port"

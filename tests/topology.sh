@@ -103,7 +103,8 @@ wait_for 20 python3 -c "import socket; socket.create_connection(('127.0.0.1', $s
 # --- the application -------------------------------------------------------------
 a_port=$(free_port); b_port=$(free_port); front_port=$(free_port)
 base="http://127.0.0.1:$front_port"
-common=(PATH="$PATH" APP_ENV=production DATABASE_URL="$primary" DATABASE_PREPARED_STATEMENTS=false DATABASE_REPLICA_URL="$replica"
+"$bin" jwt-key > "$work/jwt.pem"
+common=(PATH="$PATH" APP_ENV=production JWT_KEY_FILE="$work/jwt.pem" DATABASE_URL="$primary" DATABASE_PREPARED_STATEMENTS=false DATABASE_REPLICA_URL="$replica"
   REDIS_URL=redis://127.0.0.1:6379 REDIS_PREFIX="topology$$" SMTP_URL="smtp://127.0.0.1:$smtp_port"
   MAIL_FROM="Swiper <no-reply@swiper.test>" SECRET_KEY="$(head -c 48 /dev/urandom | base64 -w0)"
   BASE_URL="$base" TRUSTED_PROXIES=127.0.0.1 DEMO_DATA=false

@@ -55,30 +55,40 @@ async fn load(req: &ServiceRequest) -> Result<(), AppError> {
         return Ok(());
     };
     let session_id = SessionId::from_secret(session_id);
-    let idle = state.settings.sessions.idle_timeout;
-    let now = state.clock.now();
     let cache = req
         .app_data::<web::Data<PrincipalCache>>()
         .filter(|_| reads(req));
+    match principal_of(&state, cache, session_id).await? {
+        Some(user) => {
+            req.extensions_mut().insert(user);
+        }
+        None => identity.logout(),
+    }
+    Ok(())
+}
+
+/// The member behind a live session: from `cache` when it holds a fresh
+/// entry (and keeping what it reads there), else from the database. A
+/// browser's cookie and an app's bearer token both end here.
+pub async fn principal_of(
+    state: &Spine,
+    cache: Option<&web::Data<PrincipalCache>>,
+    session_id: SessionId,
+) -> Result<Option<Principal>, AppError> {
+    let idle = state.settings.sessions.idle_timeout;
+    let now = state.clock.now();
     if let Some(found) = cache.and_then(|c| c.get(&session_id, now, idle)) {
-        req.extensions_mut().insert(found);
-        return Ok(());
+        return Ok(Some(found));
     }
     let fill = cache.map(|c| c.begin());
     let found = state
         .db
         .primary(move |c| Ok(sessions::authenticate(c, &session_id, now, idle)?))
         .await?;
-    match found {
-        Some(user) => {
-            if let (Some(cache), Some(fill)) = (cache, fill) {
-                cache.put(fill, user.clone());
-            }
-            req.extensions_mut().insert(user);
-        }
-        None => identity.logout(),
+    if let (Some(cache), Some(fill), Some(user)) = (cache, fill, &found) {
+        cache.put(fill, user.clone());
     }
-    Ok(())
+    Ok(found)
 }
 
 /// The logged-in member; a handler that takes it answers `login_required`

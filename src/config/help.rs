@@ -159,6 +159,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ),
     ("JOB_BACKOFF_BASE", "10", "seconds: retry delay base"),
     (
+        "JWT_KEY_FILE",
+        "generated into var/jwt_key.pem in development",
+        "the API's Ed25519 signing keys (PEM; swiper jwt-key)",
+    ),
+    (
         "OAUTH_<NAME>_CLIENT_ID",
         "—",
         "a third-party login (with _CLIENT_SECRET; see README)",

@@ -15,6 +15,7 @@ mod source;
 
 use crate::security::SecretString;
 use secret::load_secret_key;
+pub(crate) use secret::write_private;
 pub use secret::Secret;
 use source::Collector;
 pub use source::{ConfigErrors, Source};
@@ -57,6 +58,9 @@ pub struct Settings {
     pub chat_sockets_per_member: usize,
     /// Create the demo population on a new, empty database (development).
     pub demo_data: bool,
+    /// The API's token signing keys (PKCS#8 Ed25519 PEM); unset in
+    /// development: generated into `var/jwt_key.pem`.
+    pub jwt_key_file: Option<PathBuf>,
     /// How long a member's built feed is reused (`FEED_CACHE_SECONDS`; zero
     /// rebuilds it for every page: the benchmarks' cold case).
     pub feed_cache: Duration,
@@ -350,6 +354,12 @@ impl Settings {
             ));
         }
         let secret_key = load_secret_key(src, production, &var_dir, &mut c.errors);
+        let jwt_key_file = src.get("JWT_KEY_FILE").map(PathBuf::from);
+        if production && jwt_key_file.is_none() {
+            // Every instance must sign with the same key.
+            c.errors
+                .push("JWT_KEY_FILE: required when APP_ENV=production".to_string());
+        }
         let media = media_settings(&mut c, &var_dir);
         let time_zone = match c.string("TIME_ZONE", "UTC").parse::<chrono_tz::Tz>() {
             Ok(tz) => tz,
@@ -439,6 +449,7 @@ impl Settings {
                 from: mail_from,
             },
             secret_key,
+            jwt_key_file,
             paths: PathSettings { var_dir },
             media,
             time_zone,

@@ -19,6 +19,7 @@ fn production_requires_a_secret_key_and_smtp_and_reports_every_problem() {
         .unwrap_or_default();
     assert!(err.iter().any(|e| e.starts_with("SECRET_KEY")), "{err:?}");
     assert!(err.iter().any(|e| e.starts_with("SMTP_URL")), "{err:?}");
+    assert!(err.iter().any(|e| e.starts_with("JWT_KEY_FILE")), "{err:?}");
     assert!(err.iter().any(|e| e.starts_with("BIND")), "{err:?}");
 }
 
@@ -57,6 +58,7 @@ fn production_refuses_a_password_minimum_below_10() {
     let base = [
         ("APP_ENV", "production"),
         ("SECRET_KEY", "k".repeat(64).leak() as &str),
+        ("JWT_KEY_FILE", "/etc/swiper/jwt.pem"),
         ("SMTP_URL", "smtp://127.0.0.1:25"),
         ("BASE_URL", "https://swiper.example"),
         ("DATABASE_URL", "postgres://swiper@db/swiper"),

@@ -304,6 +304,17 @@ diesel::joinable!(profiles -> users (user_id));
 diesel::joinable!(photos -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
 diesel::table! {
+    api_refresh_tokens (token_hash) {
+        token_hash -> Text,
+        session_id -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(api_refresh_tokens -> user_sessions (session_id));
+
+diesel::table! {
     web_sessions (key_hash) {
         key_hash -> Text,
         state -> Text,
@@ -335,5 +346,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     plans,
     daily_stats,
-    web_sessions
+    web_sessions,
+    api_refresh_tokens
 );

@@ -35,6 +35,10 @@ crate::text_enum!(
         MessageTooLong => "message_too_long",
         MatchClosed => "match_closed",
         InvalidFrame => "invalid_frame",
+        InvalidCredentials => "invalid_credentials",
+        CaptchaRequired => "captcha_required",
+        TwoFactorRequired => "two_factor_required",
+        TokenReused => "token_reused",
     }
 );
 

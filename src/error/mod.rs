@@ -95,6 +95,12 @@ impl ResponseError for AppError {
             Self::Refused(
                 ErrorCode::MessageEmpty | ErrorCode::MessageTooLong | ErrorCode::InvalidFrame,
             ) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Refused(ErrorCode::InvalidCredentials | ErrorCode::TokenReused) => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::Refused(ErrorCode::CaptchaRequired | ErrorCode::TwoFactorRequired) => {
+                StatusCode::FORBIDDEN
+            }
             Self::Refused(_) => StatusCode::CONFLICT,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }

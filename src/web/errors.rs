@@ -76,6 +76,11 @@ fn render(
             builder.append_header((name.clone(), value.clone()));
         }
     }
+    if viewer.path.starts_with("/api/") {
+        return builder
+            .content_type("application/problem+json")
+            .body(problem(status, code, message).to_string());
+    }
     if viewer.json {
         return builder.json(serde_json::json!({
             "error": { "code": code.as_str(), "message": message }
@@ -93,6 +98,18 @@ fn render(
         Ok(html) => builder.content_type("text/html; charset=utf-8").body(html),
         Err(_) => builder.body(format!("{message} ({code})")),
     }
+}
+
+/// An RFC 9457 problem document: the API's error body, with the machine
+/// `code` the pages use and the message in the request's language.
+pub fn problem(status: StatusCode, code: ErrorCode, detail: &str) -> serde_json::Value {
+    serde_json::json!({
+        "type": "about:blank",
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "code": code.as_str(),
+        "detail": detail,
+    })
 }
 
 fn code_for(res: &HttpResponse<impl MessageBody>, status: StatusCode) -> ErrorCode {

@@ -31,7 +31,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(
         web::JsonConfig::default()
             .limit(FORM_LIMIT)
-            .error_handler(|_, _| AppError::InvalidInput.into()),
+            .error_handler(|err, _| {
+                use actix_web::error::JsonPayloadError as J;
+                match err {
+                    J::OverflowKnownLength { .. } | J::Overflow { .. } => AppError::PayloadTooLarge,
+                    J::ContentType => AppError::UnsupportedMediaType,
+                    _ => AppError::InvalidInput,
+                }
+                .into()
+            }),
     );
 }
 

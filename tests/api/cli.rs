@@ -283,7 +283,13 @@ fn a_bad_configuration_is_reported_one_line_per_problem() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    for key in ["DATABASE_URL", "LOG_FORMAT", "SECRET_KEY", "SMTP_URL"] {
+    for key in [
+        "DATABASE_URL",
+        "LOG_FORMAT",
+        "SECRET_KEY",
+        "SMTP_URL",
+        "JWT_KEY_FILE",
+    ] {
         assert!(
             err.lines()
                 .any(|l| l.trim_start().starts_with(&format!("- {key}"))),

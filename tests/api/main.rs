@@ -9,6 +9,7 @@ mod helpers;
 mod accounts;
 mod admin;
 mod admin_members;
+mod api;
 mod bad_input;
 mod chat;
 mod cli;

@@ -1,0 +1,230 @@
+//! The `/api/v1` routes built so far.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::access::{AccessClaims, ApiKeys, ACCESS_TTL_SECS};
+use super::bearer::ApiUser;
+use super::refresh::{self, Refreshed};
+use crate::accounts::login::{self, LoginOutcome, LoginRequest};
+use crate::accounts::state::AccountsState;
+use crate::auth::sessions::{self, Lifetimes, SessionId};
+use crate::auth::UserId;
+use crate::error::{AppError, ErrorCode};
+use crate::security::SecretString;
+use crate::web::client_ip;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .route("/.well-known/jwks.json", web::get().to(jwks))
+            .route("/auth/login", web::post().to(log_in))
+            .route("/auth/refresh", web::post().to(refresh))
+            .route("/auth/logout", web::post().to(log_out))
+            .route("/me", web::get().to(me))
+            .default_service(web::to(not_found)),
+    );
+}
+
+async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+async fn jwks(keys: web::Data<ApiKeys>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(keys.keys.jwks())
+}
+
+/// The answer of a login or a refresh.
+#[derive(Serialize)]
+struct Tokens {
+    access_token: String,
+    refresh_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+    user: TokenUser,
+}
+
+#[derive(Serialize)]
+struct TokenUser {
+    id: i64,
+    /// Whether the member can swipe yet (accounts made by the sign-up form
+    /// or OAuth are complete from the start).
+    profile_complete: bool,
+}
+
+fn tokens(
+    keys: &ApiKeys,
+    state: &AccountsState,
+    user: UserId,
+    session: &SessionId,
+    refresh_token: String,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now().and_utc().timestamp();
+    let claims = AccessClaims {
+        iss: keys.issuer.clone(),
+        sub: user.0,
+        sid: session.expose().to_string(),
+        iat: now,
+        exp: now + ACCESS_TTL_SECS,
+    };
+    let access_token = keys
+        .keys
+        .sign(&claims)
+        .map_err(|e| AppError::internal("signing a token", e))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(Tokens {
+            access_token,
+            refresh_token,
+            token_type: "Bearer",
+            expires_in: ACCESS_TTL_SECS,
+            user: TokenUser {
+                id: user.0,
+                profile_complete: true,
+            },
+        }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    email: String,
+    password: String,
+    #[serde(default)]
+    device: String,
+}
+
+/// The device name a client gives, as the sessions page shows it.
+fn device_name(raw: &str) -> String {
+    let name: String = raw.chars().filter(|c| !c.is_control()).take(100).collect();
+    match name.trim() {
+        "" => "App".to_string(),
+        n => n.to_string(),
+    }
+}
+
+/// `POST /api/v1/auth/login`: the site's login (rate limits, failure
+/// counters, the same answer for every wrong credential), then a session
+/// for this device and its first tokens.
+async fn log_in(
+    req: HttpRequest,
+    state: web::Data<AccountsState>,
+    keys: web::Data<ApiKeys>,
+    body: web::Json<LoginBody>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.into_inner();
+    let request = LoginRequest {
+        email: body.email,
+        password: SecretString::new(body.password),
+        remember: true,
+        ip: client_ip::of(&req),
+        ip_bucket: client_ip::bucket(&req),
+        user_agent: device_name(&body.device),
+        replaces: None,
+        captcha: None,
+    };
+    let (user, session) = match login::log_in(&state, request).await? {
+        LoginOutcome::LoggedIn(done) => *done,
+        LoginOutcome::Refused { captcha: false } => {
+            return Err(AppError::Refused(ErrorCode::InvalidCredentials))
+        }
+        LoginOutcome::Refused { captcha: true } | LoginOutcome::CaptchaNeeded(_) => {
+            return Err(AppError::Refused(ErrorCode::CaptchaRequired))
+        }
+        LoginOutcome::SecondFactor(_) => {
+            return Err(AppError::Refused(ErrorCode::TwoFactorRequired))
+        }
+    };
+    let (id, sid, now) = (session.id.clone(), session.id, state.clock.now());
+    let token = state
+        .db
+        .write(move |c| Ok(refresh::issue(c, &sid, now)?))
+        .await?;
+    tokens(&keys, &state, user.id, &id, token)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefreshBody {
+    refresh_token: String,
+}
+
+/// `POST /api/v1/auth/refresh`: the next tokens; a used refresh token ends
+/// its family (401 `token_reused`).
+async fn refresh(
+    state: web::Data<AccountsState>,
+    keys: web::Data<ApiKeys>,
+    body: web::Json<RefreshBody>,
+) -> Result<HttpResponse, AppError> {
+    let presented = body.into_inner().refresh_token;
+    let now = state.clock.now();
+    let lifetimes = Lifetimes::from_settings(&state.settings.sessions);
+    let outcome = state
+        .db
+        .write(move |c| {
+            let outcome = refresh::rotate(c, &presented, now)?;
+            // The session must still be alive (not expired, account active).
+            if let Refreshed::Rotated { session, .. } = &outcome {
+                match sessions::authenticate(c, session, now, lifetimes.idle)? {
+                    Some(p) => return Ok((outcome, Some(p.id))),
+                    None => return Ok((Refreshed::Unknown, None)),
+                }
+            }
+            Ok((outcome, None))
+        })
+        .await?;
+    match outcome {
+        (Refreshed::Rotated { session, token }, Some(user)) => {
+            tokens(&keys, &state, user, &session, token)
+        }
+        (Refreshed::Reused { session_owner }, _) => {
+            if let Some(owner) = session_owner {
+                state.hub.sessions_ended(owner).await;
+            }
+            Err(AppError::Refused(ErrorCode::TokenReused))
+        }
+        _ => Err(AppError::LoginRequired),
+    }
+}
+
+/// `POST /api/v1/auth/logout`: ends this token's session (its refresh
+/// tokens with it) on every instance.
+async fn log_out(
+    ApiUser(me): ApiUser,
+    state: web::Data<AccountsState>,
+) -> Result<HttpResponse, AppError> {
+    let session = me.session_id.clone();
+    state
+        .db
+        .write(move |c| Ok(sessions::revoke(c, &session)?))
+        .await?;
+    state.hub.sessions_ended(me.id).await;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Serialize)]
+struct Me {
+    id: i64,
+    email: String,
+    nickname: String,
+    email_verified: bool,
+    language: Option<String>,
+    time_zone: Option<String>,
+}
+
+/// `GET /api/v1/me`: who the token is for.
+async fn me(ApiUser(me): ApiUser) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(Me {
+            id: me.id.0,
+            email: me.email,
+            nickname: me.nickname,
+            email_verified: me.verified,
+            language: me.language,
+            time_zone: me.time_zone,
+        })
+}

@@ -1,0 +1,371 @@
+//! `/api/v1` as a phone app uses it: bearer tokens (Ed25519 JWTs), refresh
+//! rotation with reuse detection, problem+json errors, and no cookie ever.
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+/// A JSON request to the API, with an optional bearer token.
+async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let client = reqwest::Client::new();
+    let mut req = client.request(method, format!("{}{path}", app.base));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.expect("request");
+    assert!(
+        res.headers().get("set-cookie").is_none(),
+        "no cookie under /api/: {path}"
+    );
+    res
+}
+
+async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> reqwest::Response {
+    call(app, reqwest::Method::POST, path, token, Some(body)).await
+}
+
+async fn get(app: &TestApp, path: &str, token: Option<&str>) -> reqwest::Response {
+    call(app, reqwest::Method::GET, path, token, None).await
+}
+
+/// A problem+json answer with this status and code.
+async fn assert_problem(res: reqwest::Response, status: u16, code: &str) {
+    assert_eq!(res.status(), status);
+    assert_eq!(
+        res.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status);
+    assert!(body["title"].is_string() && body["detail"].is_string());
+}
+
+async fn log_in(app: &TestApp, email: &str, device: &str) -> Value {
+    let res = post(
+        app,
+        "/api/v1/auth/login",
+        None,
+        json!({"email": email, "password": GOOD_PASSWORD, "device": device}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_member_logs_in_with_a_password_and_refresh_tokens_rotate_once_each() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "app@example.com").await;
+    let id = app.user_id("app@example.com").await;
+
+    let tokens = log_in(&app, "app@example.com", "Pixel 9").await;
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["expires_in"], 900);
+    assert_eq!(tokens["user"]["id"], id);
+    let access = tokens["access_token"].as_str().unwrap().to_string();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
+    // An EdDSA JWT whose kid is one of the published keys.
+    let header: Value =
+        serde_json::from_slice(&base64_url(access.split('.').next().unwrap())).unwrap();
+    assert_eq!(header["alg"], "EdDSA");
+    let jwks: Value = get(&app, "/api/v1/.well-known/jwks.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"][0]["kid"], header["kid"]);
+    assert_eq!(jwks["keys"][0]["crv"], "Ed25519");
+    assert!(jwks["keys"][0].get("d").is_none(), "never the private key");
+
+    let me: Value = get(&app, "/api/v1/me", Some(&access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["id"], id);
+    assert_eq!(me["email"], "app@example.com");
+
+    // The app's session is listed with the browser's, by its device name.
+    // (The security events below the table name the device too.)
+    let listed = |html: String| {
+        html.split("data-event=")
+            .next()
+            .is_some_and(|sessions| sessions.contains("<td>Pixel 9</td>"))
+    };
+    assert!(listed(app.browser.html("/settings/sessions").await));
+
+    // Refresh: new tokens; the old refresh token is used up.
+    let res = post(
+        &app,
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": refresh}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let next: Value = res.json().await.unwrap();
+    let next_refresh = next["refresh_token"].as_str().unwrap().to_string();
+    let next_access = next["access_token"].as_str().unwrap().to_string();
+    assert_ne!(next_refresh, refresh);
+    assert_eq!(
+        get(&app, "/api/v1/me", Some(&next_access)).await.status(),
+        200
+    );
+
+    // Presented again, the old one ends the whole family: the newer refresh
+    // token and every access token of it stop working.
+    let res = post(
+        &app,
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": refresh}),
+    )
+    .await;
+    assert_problem(res, 401, "token_reused").await;
+    let res = post(
+        &app,
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": next_refresh}),
+    )
+    .await;
+    assert_problem(res, 401, "login_required").await;
+    assert_problem(
+        get(&app, "/api/v1/me", Some(&next_access)).await,
+        401,
+        "login_required",
+    )
+    .await;
+    let page = app.browser.html("/settings/sessions").await;
+    assert!(!listed(page.clone()), "{page}");
+    assert!(
+        app.browser.is_logged_in().await,
+        "the browser's session is another family"
+    );
+}
+
+#[tokio::test]
+async fn logout_a_ban_and_a_password_change_end_the_apps_session_too() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "out@example.com").await;
+    let tokens = log_in(&app, "out@example.com", "Phone").await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let res = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/auth/logout",
+        Some(access),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 204);
+    assert_problem(
+        get(&app, "/api/v1/me", Some(access)).await,
+        401,
+        "login_required",
+    )
+    .await;
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let res = post(
+        &app,
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": refresh}),
+    )
+    .await;
+    assert_eq!(res.status(), 401);
+
+    // "Log out everywhere else" from the browser ends the app's session.
+    let tokens = log_in(&app, "out@example.com", "Phone").await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(get(&app, "/api/v1/me", Some(access)).await.status(), 200);
+    let res = app
+        .browser
+        .post("/settings/sessions/revoke-others", &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(get(&app, "/api/v1/me", Some(access)).await.status(), 401);
+
+    // A ban (the account disabled) refuses its tokens at once.
+    let tokens = log_in(&app, "out@example.com", "Phone").await;
+    let access = tokens["access_token"].as_str().unwrap().to_string();
+    let id = app.user_id("out@example.com").await;
+    app.db(move |c| {
+        use diesel::prelude::*;
+        use swiper::db::schema::users;
+        diesel::update(users::table.find(id))
+            .set(users::is_active.eq(false))
+            .execute(c)
+    })
+    .await;
+    app.state.principals.forget_user(swiper::auth::UserId(id));
+    assert_eq!(get(&app, "/api/v1/me", Some(&access)).await.status(), 401);
+}
+
+#[tokio::test]
+async fn wrong_credentials_bad_bodies_and_bad_tokens_get_problem_json_with_a_code() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "err@example.com").await;
+    let wrong = json!({"email": "err@example.com", "password": "nope-nope-nope", "device": "x"});
+    assert_problem(
+        post(&app, "/api/v1/auth/login", None, wrong).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let unknown = json!({"email": "who@example.com", "password": "nope-nope-nope"});
+    assert_problem(
+        post(&app, "/api/v1/auth/login", None, unknown).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+
+    // Bodies: not JSON, wrong types, unknown fields, too big, not JSON at all.
+    let client = reqwest::Client::new();
+    let url = format!("{}/api/v1/auth/login", app.base);
+    let raw = |body: Vec<u8>, ctype: &'static str| {
+        let (client, url) = (client.clone(), url.clone());
+        async move {
+            client
+                .post(url)
+                .header("content-type", ctype)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_problem(
+        raw(b"{not json".to_vec(), "application/json").await,
+        400,
+        "invalid_input",
+    )
+    .await;
+    assert_problem(
+        raw(br#"{"email":1,"password":[]}"#.to_vec(), "application/json").await,
+        400,
+        "invalid_input",
+    )
+    .await;
+    assert_problem(
+        raw(
+            br#"{"email":"a@b.c","password":"x","admin":true}"#.to_vec(),
+            "application/json",
+        )
+        .await,
+        400,
+        "invalid_input",
+    )
+    .await;
+    assert_problem(
+        raw(vec![b' '; 200_000], "application/json").await,
+        413,
+        "payload_too_large",
+    )
+    .await;
+    assert_problem(
+        raw(b"email=a".to_vec(), "application/x-www-form-urlencoded").await,
+        415,
+        "unsupported_media_type",
+    )
+    .await;
+    let res = post(
+        &app,
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": "made-up"}),
+    )
+    .await;
+    assert_problem(res, 401, "login_required").await;
+
+    // Tokens: none, garbage, tampered, another scheme; and a browser's
+    // cookie counts for nothing here.
+    assert_problem(get(&app, "/api/v1/me", None).await, 401, "login_required").await;
+    for bad in ["x", "a.b.c", "eyJhbGciOiJub25lIn0.eyJzdWIiOjF9."] {
+        assert_problem(
+            get(&app, "/api/v1/me", Some(bad)).await,
+            401,
+            "login_required",
+        )
+        .await;
+    }
+    let access = log_in(&app, "err@example.com", "x").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut tampered = access.clone();
+    tampered.replace_range(access.len() - 5.., "AAAAA");
+    assert_eq!(get(&app, "/api/v1/me", Some(&tampered)).await.status(), 401);
+    let res = app.browser.get("/api/v1/me").await;
+    assert_eq!(res.status(), 401, "cookies are not accepted under /api/");
+    assert_problem(
+        get(&app, "/api/v1/nothing-here", Some(&access)).await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_access_token_expires_after_fifteen_minutes() {
+    let start = chrono::Utc::now().naive_utc();
+    let clock = swiper::clock::Clock::manual(start);
+    let app = spawn_app_with_clock(clock.clone()).await;
+    app.member(&app.browser, "late@example.com").await;
+    let tokens = log_in(&app, "late@example.com", "x").await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(get(&app, "/api/v1/me", Some(access)).await.status(), 200);
+    clock.advance(chrono::TimeDelta::minutes(16));
+    assert_eq!(get(&app, "/api/v1/me", Some(access)).await.status(), 401);
+    // The refresh token still renews it.
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let res = post(
+        &app,
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": refresh}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL and Redis (shared by the two instances): set TEST_DATABASE_URL and TEST_REDIS_URL and run with -- --include-ignored"]
+async fn a_ban_on_one_instance_refuses_the_token_on_the_other() {
+    require_postgres_and_redis();
+    let (a, b) = spawn_two().await;
+    a.member(&a.browser, "two@example.com").await;
+    let tokens = log_in(&a, "two@example.com", "x").await;
+    let access = tokens["access_token"].as_str().unwrap().to_string();
+    // B knows the token (same keys, same session) and keeps its principal.
+    assert_eq!(get(&b, "/api/v1/me", Some(&access)).await.status(), 200);
+    let admin = crate::admin::staff(&a, "boss@example.com", swiper::auth::rbac::SUPERADMIN).await;
+    let id = a.user_id("two@example.com").await;
+    let res = admin
+        .post(&format!("/admin/users/{id}/ban"), &[("reason", "spam")])
+        .await;
+    assert_eq!(res.status(), 303);
+    wait_until("B refuses the banned member's token", || async {
+        get(&b, "/api/v1/me", Some(&access)).await.status() == 401
+    })
+    .await;
+}
+
+fn base64_url(s: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .unwrap()
+}
