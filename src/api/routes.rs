@@ -18,6 +18,8 @@ use crate::web::client_ip;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
+            // Every POST counts against the per-IP limit, as on the site.
+            .wrap(actix_web::middleware::from_fn(crate::web::rate::middleware))
             .route("/.well-known/jwks.json", web::get().to(jwks))
             .route("/auth/login", web::post().to(log_in))
             .route("/auth/refresh", web::post().to(refresh))
