@@ -28,6 +28,7 @@ pub mod runtime;
 pub mod security;
 pub mod seed;
 pub mod slots;
+pub mod sms;
 pub mod startup;
 pub mod state;
 pub mod storage;

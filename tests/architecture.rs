@@ -25,7 +25,7 @@ const LAYERS: &[&[&str]] = &[
     &["storage", "redis_link"],
     &["runtime"],
     &["limits"],
-    &["mail"],
+    &["mail", "sms"],
     &["jobs"],
     &["realtime"],
     &["state"],

@@ -12,10 +12,12 @@ pub mod login;
 pub mod mails;
 pub mod oauth;
 pub mod password;
+pub mod phone;
 pub mod reentry;
 pub mod routes;
 pub mod settings;
 pub mod signup;
+pub mod sms;
 pub mod state;
 pub mod tokens;
 pub mod two_factor;
@@ -27,4 +29,5 @@ use crate::jobs::Registry;
 pub fn register_jobs(r: &mut Registry) {
     mails::register(r);
     password::register(r);
+    sms::register(r);
 }

@@ -8,9 +8,11 @@ use super::access::{AccessClaims, ApiKeys, ACCESS_TTL_SECS};
 use super::bearer::ApiUser;
 use super::refresh::{self, Refreshed};
 use crate::accounts::login::{self, LoginOutcome, LoginRequest};
+use crate::accounts::phone::Phone;
+use crate::accounts::sms::{self, Purpose};
 use crate::accounts::state::AccountsState;
 use crate::auth::sessions::{self, Lifetimes, SessionId};
-use crate::auth::UserId;
+use crate::auth::{User, UserId};
 use crate::error::{AppError, ErrorCode};
 use crate::security::SecretString;
 use crate::web::client_ip;
@@ -22,6 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(actix_web::middleware::from_fn(crate::web::rate::middleware))
             .route("/.well-known/jwks.json", web::get().to(jwks))
             .route("/auth/login", web::post().to(log_in))
+            .route("/auth/sms", web::post().to(sms_send))
+            .route("/auth/sms/verify", web::post().to(sms_verify))
             .route("/auth/refresh", web::post().to(refresh))
             .route("/auth/logout", web::post().to(log_out))
             .route("/me", web::get().to(me))
@@ -146,6 +150,103 @@ async fn log_in(
         .write(move |c| Ok(refresh::issue(c, &sid, now)?))
         .await?;
     tokens(&keys, &state, user.id, &id, token)
+}
+
+/// 422 with the code of each refused field (RFC 9457 with `errors`).
+fn unprocessable(field: &str, code: crate::error::FieldCode) -> HttpResponse {
+    let status = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+    let mut body =
+        crate::web::errors::problem(status, ErrorCode::InvalidInput, "Some fields were refused.");
+    body["errors"] = serde_json::json!({ field: code.as_str() });
+    HttpResponse::build(status)
+        .content_type("application/problem+json")
+        .body(body.to_string())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmsBody {
+    phone: String,
+}
+
+/// `POST /api/v1/auth/sms`: a code to a number with an account; 202 either
+/// way (the answer does not say whether the number is known), 429 with
+/// `Retry-After` within a minute of the last code.
+async fn sms_send(
+    req: HttpRequest,
+    state: web::Data<AccountsState>,
+    body: web::Json<SmsBody>,
+) -> Result<HttpResponse, AppError> {
+    let phone = match Phone::parse(&body.phone) {
+        Ok(p) => p,
+        Err(code) => return Ok(unprocessable("phone", code)),
+    };
+    let number = phone.as_str().to_string();
+    let user = state
+        .db
+        .primary(move |c| Ok(User::find_by_phone(c, &number)?))
+        .await?
+        .filter(|u| u.is_active);
+    let ip_bucket = client_ip::bucket(&req);
+    match user {
+        Some(user) => {
+            let lang = user.language.clone().unwrap_or_else(|| "en".to_string());
+            sms::send_code(&state, &phone, Purpose::Login, &ip_bucket, &lang).await?;
+        }
+        None => sms::charge(&state, &phone, &ip_bucket).await?,
+    }
+    Ok(HttpResponse::Accepted().finish())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmsVerifyBody {
+    phone: String,
+    code: String,
+    #[serde(default)]
+    device: String,
+}
+
+/// `POST /api/v1/auth/sms/verify`: the code for tokens; 401 `invalid_code`
+/// for a wrong, used or expired code (or after five tries).
+async fn sms_verify(
+    req: HttpRequest,
+    state: web::Data<AccountsState>,
+    keys: web::Data<ApiKeys>,
+    body: web::Json<SmsVerifyBody>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.into_inner();
+    let phone = match Phone::parse(&body.phone) {
+        Ok(p) => p,
+        Err(code) => return Ok(unprocessable("phone", code)),
+    };
+    let refused = AppError::Refused(ErrorCode::InvalidCode);
+    if !sms::check_code(&state, &phone, Purpose::Login, &body.code).await {
+        return Err(refused);
+    }
+    let number = phone.as_str().to_string();
+    let Some(user) = state
+        .db
+        .primary(move |c| Ok(User::find_by_phone(c, &number)?))
+        .await?
+        .filter(|u| u.is_active)
+    else {
+        return Err(refused);
+    };
+    let (ip, device) = (client_ip::of(&req), device_name(&body.device));
+    match login::proven(&state, user, true, (&ip, &device), None).await? {
+        LoginOutcome::LoggedIn(done) => {
+            let (user, session) = *done;
+            let (id, sid, now) = (session.id.clone(), session.id, state.clock.now());
+            let token = state
+                .db
+                .write(move |c| Ok(refresh::issue(c, &sid, now)?))
+                .await?;
+            tokens(&keys, &state, user.id, &id, token)
+        }
+        LoginOutcome::SecondFactor(_) => Err(AppError::Refused(ErrorCode::TwoFactorRequired)),
+        _ => Err(refused),
+    }
 }
 
 #[derive(Deserialize)]

@@ -115,6 +115,36 @@ impl User {
             .collect())
     }
 
+    /// The account whose verified phone number is `phone` (E.164).
+    pub fn find_by_phone(conn: &mut DbConnection, phone: &str) -> QueryResult<Option<User>> {
+        users::table
+            .filter(users::phone.eq(phone))
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// The member's verified phone number, if any.
+    pub fn phone_of(conn: &mut DbConnection, id: UserId) -> QueryResult<Option<String>> {
+        users::table
+            .find(id)
+            .select(users::phone)
+            .first(conn)
+            .optional()
+            .map(Option::flatten)
+    }
+
+    /// Records `phone` as the member's verified number; `false` when another
+    /// account has it (one account per number).
+    pub fn set_phone(conn: &mut DbConnection, id: UserId, phone: &str) -> QueryResult<bool> {
+        let taken = crate::db::insert_unique(conn, |c| {
+            diesel::update(users::table.find(id))
+                .set(users::phone.eq(Some(phone)))
+                .execute(c)
+        })?;
+        Ok(taken.is_some())
+    }
+
     pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
         users::table
             .filter(users::email.eq(email))

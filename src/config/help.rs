@@ -159,6 +159,26 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ),
     ("JOB_BACKOFF_BASE", "10", "seconds: retry delay base"),
     (
+        "SMS_URL",
+        "—",
+        "an HTTP SMS provider (JSON POST); unset: var/sms/*.txt",
+    ),
+    (
+        "SMS_BODY",
+        r#"{"to":"{to}","text":"{text}"}"#,
+        "the provider's request body",
+    ),
+    (
+        "SMS_AUTH_HEADER",
+        "—",
+        "a header for the provider (Name: value)",
+    ),
+    (
+        "SMS_SUCCESS_FIELD",
+        "—",
+        "a field of the provider's answer that must be true",
+    ),
+    (
         "JWT_KEY_FILE",
         "generated into var/jwt_key.pem in development",
         "the API's Ed25519 signing keys (PEM; swiper jwt-key)",

@@ -58,6 +58,7 @@ pub struct Settings {
     pub chat_sockets_per_member: usize,
     /// Create the demo population on a new, empty database (development).
     pub demo_data: bool,
+    pub sms: SmsSettings,
     /// The API's token signing keys (PKCS#8 Ed25519 PEM); unset in
     /// development: generated into `var/jwt_key.pem`.
     pub jwt_key_file: Option<PathBuf>,
@@ -154,6 +155,20 @@ pub struct RedisSettings {
 pub struct MailSettings {
     pub smtp_url: Option<SecretString>,
     pub from: String,
+}
+
+/// Where text messages go: an HTTP provider, or files under `var/sms/`.
+#[derive(Clone, Debug)]
+pub struct SmsSettings {
+    /// The provider's endpoint (a JSON POST); unset: files.
+    pub url: Option<SecretString>,
+    /// The request body, with `{to}` and `{text}` (JSON-escaped) filled in.
+    pub body: String,
+    /// A header sent with every request (`Name: value`), e.g. the API key.
+    pub auth_header: Option<SecretString>,
+    /// A field of the provider's JSON answer that must be `true` (or
+    /// `"ok"`) for the message to count as sent; unset: any 2xx answer.
+    pub success_field: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -360,6 +375,16 @@ impl Settings {
             c.errors
                 .push("JWT_KEY_FILE: required when APP_ENV=production".to_string());
         }
+        if let Some(u) = src.get("SMS_URL") {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                c.errors
+                    .push("SMS_URL: expected http://… or https://…".to_string());
+            }
+        }
+        if src.get("SMS_AUTH_HEADER").is_some_and(|h| !h.contains(':')) {
+            c.errors
+                .push("SMS_AUTH_HEADER: expected \"Name: value\"".to_string());
+        }
         let media = media_settings(&mut c, &var_dir);
         let time_zone = match c.string("TIME_ZONE", "UTC").parse::<chrono_tz::Tz>() {
             Ok(tz) => tz,
@@ -449,6 +474,14 @@ impl Settings {
                 from: mail_from,
             },
             secret_key,
+            sms: SmsSettings {
+                url: src.get("SMS_URL").map(|v| SecretString::new(v.to_string())),
+                body: c.string("SMS_BODY", r#"{"to":"{to}","text":"{text}"}"#),
+                auth_header: src
+                    .get("SMS_AUTH_HEADER")
+                    .map(|v| SecretString::new(v.to_string())),
+                success_field: src.get("SMS_SUCCESS_FIELD").map(str::to_string),
+            },
             jwt_key_file,
             paths: PathSettings { var_dir },
             media,

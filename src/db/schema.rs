@@ -28,6 +28,7 @@ diesel::table! {
         password_usable -> Bool,
         plan_id -> Nullable<BigInt>,
         unread_messages -> BigInt,
+        phone -> Nullable<Text>,
     }
 }
 

@@ -39,6 +39,7 @@ crate::text_enum!(
         CaptchaRequired => "captcha_required",
         TwoFactorRequired => "two_factor_required",
         TokenReused => "token_reused",
+        InvalidCode => "invalid_code",
     }
 );
 
@@ -80,6 +81,8 @@ crate::text_enum!(
         UnsupportedImage => "unsupported_image",
         ImageTooLarge => "image_too_large",
         ImageCorrupt => "image_corrupt",
+        InvalidPhone => "invalid_phone",
+        PhoneTaken => "phone_taken",
     }
 );
 

@@ -95,9 +95,9 @@ impl ResponseError for AppError {
             Self::Refused(
                 ErrorCode::MessageEmpty | ErrorCode::MessageTooLong | ErrorCode::InvalidFrame,
             ) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Refused(ErrorCode::InvalidCredentials | ErrorCode::TokenReused) => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::Refused(
+                ErrorCode::InvalidCredentials | ErrorCode::TokenReused | ErrorCode::InvalidCode,
+            ) => StatusCode::UNAUTHORIZED,
             Self::Refused(ErrorCode::CaptchaRequired | ErrorCode::TwoFactorRequired) => {
                 StatusCode::FORBIDDEN
             }

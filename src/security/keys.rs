@@ -33,6 +33,8 @@ pub struct Keys {
     /// Seals the short-lived OAuth cookies (state, PKCE verifier, the
     /// provider identity waiting for a new member's profile).
     pub oauth: super::seal::Sealer,
+    /// Seals text messages waiting in the job queue (they hold codes).
+    pub sms: super::seal::Sealer,
 }
 
 impl Keys {
@@ -41,6 +43,7 @@ impl Keys {
             csrf: hmac_key(secret, b"csrf token"),
             totp: super::seal::Sealer::new(derive(secret, b"totp secret")),
             oauth: super::seal::Sealer::new(derive(secret, b"oauth flow")),
+            sms: super::seal::Sealer::new(derive(secret, b"sms text")),
         }
     }
 }

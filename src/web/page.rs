@@ -55,6 +55,7 @@ const NOTICES: &[&str] = &[
     "photo_uploaded",
     "photo_main_set",
     "photo_moved",
+    "phone_saved",
     "photo_deleted",
     "its_a_match",
     "rewound",

@@ -345,7 +345,16 @@ async fn an_access_token_expires_after_fifteen_minutes() {
 #[ignore = "needs PostgreSQL and Redis (shared by the two instances): set TEST_DATABASE_URL and TEST_REDIS_URL and run with -- --include-ignored"]
 async fn a_ban_on_one_instance_refuses_the_token_on_the_other() {
     require_postgres_and_redis();
-    let (a, b) = spawn_two().await;
+    let a = spawn_app().await;
+    // Two instances behind one site: the same BASE_URL (the tokens' issuer)
+    // and the same keys (one var/ here; JWT_KEY_FILE in production).
+    let prefix = a.state.settings.redis.prefix.clone();
+    let b = spawn_on(
+        a.db.clone(),
+        &prefix,
+        &[("RUN_WORKER", "false"), ("BASE_URL", a.base.as_str())],
+    )
+    .await;
     a.member(&a.browser, "two@example.com").await;
     let tokens = log_in(&a, "two@example.com", "x").await;
     let access = tokens["access_token"].as_str().unwrap().to_string();

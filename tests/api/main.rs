@@ -33,6 +33,7 @@ mod reset;
 mod rewind;
 mod s3;
 mod sessions;
+mod sms;
 mod staff_rank;
 mod time;
 mod two_factor;

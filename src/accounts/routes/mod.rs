@@ -6,6 +6,7 @@ mod oauth;
 mod reset;
 mod settings;
 mod signup;
+mod sms;
 mod two_factor;
 mod verify;
 
@@ -58,6 +59,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/password-reset/confirm")
             .route(web::get().to(reset::confirm_form))
             .route(web::post().to(reset::confirm_submit)),
+    )
+    .service(
+        web::resource("/login/sms")
+            .route(web::get().to(sms::form))
+            .route(web::post().to(sms::submit)),
+    )
+    .service(
+        web::resource("/settings/phone")
+            .route(web::get().to(sms::phone_form))
+            .route(web::post().to(sms::phone_submit)),
     )
     .route("/settings", web::get().to(settings::show))
     .route(

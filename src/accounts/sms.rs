@@ -1,0 +1,171 @@
+//! One-time codes by text message: six digits, valid five minutes, kept
+//! hashed in Redis (in process without it), used once, five tries at most.
+//! At most one code a minute per number (and ten a day), and the per-IP
+//! login limit; the answer never says whether the number has an account.
+//! The message goes out through a job (`sms.send`) whose payload holds the
+//! text sealed under `SECRET_KEY`, so the queue never holds a usable code.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::phone::Phone;
+use super::state::AccountsState;
+use crate::error::AppError;
+use crate::i18n::Tr;
+use crate::jobs::{enqueue, JobContext, JobError, NewJob, Registry};
+use crate::limits::{rules, Decision, Limit};
+use crate::security::random;
+
+pub const CODE_TTL: Duration = Duration::from_secs(5 * 60);
+pub const MAX_TRIES: u64 = 5;
+pub const SEND: &str = "sms.send";
+
+const PER_NUMBER_MINUTE: Limit = Limit {
+    name: "sms-number",
+    max: 1,
+    window: Duration::from_secs(60),
+};
+const PER_NUMBER_DAY: Limit = Limit {
+    name: "sms-number-day",
+    max: 10,
+    window: Duration::from_secs(24 * 3600),
+};
+
+/// What a code is for: logging in, or proving a number a member adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Login,
+    AddPhone(crate::auth::UserId),
+}
+
+impl Purpose {
+    fn key(self, phone: &Phone) -> String {
+        match self {
+            Self::Login => format!("login:{}", phone.subject()),
+            Self::AddPhone(id) => format!("add:{id}:{}", phone.subject()),
+        }
+    }
+}
+
+fn code_hash(key: &str, code: &str) -> String {
+    random::token_hash(&format!("{key}:{code}"))
+}
+
+/// Six random digits.
+fn new_code() -> String {
+    let bytes = random::bytes(4);
+    let n = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) % 1_000_000;
+    format!("{n:06}")
+}
+
+#[derive(Serialize, Deserialize)]
+struct Outgoing {
+    to: String,
+    /// The text, sealed (it holds the code).
+    sealed: String,
+}
+
+/// Counts a request for a code to `phone`: refused with 429 and
+/// `Retry-After` within a minute of the last one (or past ten a day, or
+/// past the per-IP login limit). Charged whether or not a code is sent, so
+/// the answers never tell a number with an account from one without.
+pub async fn charge(state: &AccountsState, phone: &Phone, ip_bucket: &str) -> Result<(), AppError> {
+    let counters = &state.counters;
+    counters
+        .enforce(&state.runtime, rules::LOGIN_PER_IP, ip_bucket)
+        .await?;
+    for limit in [PER_NUMBER_MINUTE, PER_NUMBER_DAY] {
+        if let Decision::Limited { retry_after_secs } =
+            counters.charge(limit, &phone.subject()).await
+        {
+            return Err(AppError::TooSoon { retry_after_secs });
+        }
+    }
+    Ok(())
+}
+
+/// Charges the limits, then sends a fresh code to `phone` (the previous
+/// one stops working).
+pub async fn send_code(
+    state: &AccountsState,
+    phone: &Phone,
+    purpose: Purpose,
+    ip_bucket: &str,
+    lang: &str,
+) -> Result<(), AppError> {
+    charge(state, phone, ip_bucket).await?;
+    let counters = &state.counters;
+    let key = purpose.key(phone);
+    let code = new_code();
+    counters
+        .put(
+            &format!("sms-code:{key}"),
+            &code_hash(&key, &code),
+            CODE_TTL,
+        )
+        .await;
+    counters.clear(&format!("sms-tries:{key}")).await;
+    let text = Tr::new(lang).tf("sms.code", &[("code", &code), ("minutes", "5")]);
+    let payload = Outgoing {
+        to: phone.as_str().to_string(),
+        sealed: state.keys.sms.seal(text.as_bytes()),
+    };
+    let now = state.clock.now();
+    state
+        .jobs
+        .write_and_wake(move |c| Ok(enqueue(c, NewJob::new(SEND, &payload, now)?).map(|_| ())?))
+        .await?;
+    tracing::info!(phone = %phone.masked(), "sign-in code queued");
+    Ok(())
+}
+
+/// Whether `code` is the live code for `phone`: used up when right, dead
+/// after [`MAX_TRIES`] wrong tries.
+pub async fn check_code(
+    state: &AccountsState,
+    phone: &Phone,
+    purpose: Purpose,
+    code: &str,
+) -> bool {
+    let counters = &state.counters;
+    let key = purpose.key(phone);
+    let (code_key, tries_key) = (format!("sms-code:{key}"), format!("sms-tries:{key}"));
+    let tries = counters.hit(&tries_key, CODE_TTL, MAX_TRIES + 1).await;
+    if tries.count > MAX_TRIES {
+        counters.take(&code_key).await;
+        return false;
+    }
+    let code = code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let Some(stored) = counters.get(&code_key).await else {
+        return false;
+    };
+    if !random::constant_time_eq(stored.as_bytes(), code_hash(&key, code).as_bytes()) {
+        return false;
+    }
+    // Single use, on every instance: only one taker finds it.
+    let used = counters.take(&code_key).await.is_some();
+    counters.clear(&tries_key).await;
+    used
+}
+
+async fn send(ctx: JobContext, payload: String) -> Result<(), JobError> {
+    let Outgoing { to, sealed } = serde_json::from_str(&payload)?;
+    let keys = crate::security::keys::Keys::from_secret(ctx.settings.secret_key.expose());
+    let Some(text) = keys.sms.open(&sealed) else {
+        // Sealed under another key (SECRET_KEY changed): nothing to send.
+        return Ok(());
+    };
+    let text = String::from_utf8_lossy(&text);
+    crate::sms::SmsSender::from_settings(&ctx.settings)
+        .send(&to, &text)
+        .await
+        .map_err(|e| JobError(e.to_string()))
+}
+
+pub fn register(r: &mut Registry) {
+    r.register(SEND, send);
+}

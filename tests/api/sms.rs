@@ -1,0 +1,341 @@
+//! Text-message codes: adding a phone number in settings, logging in with a
+//! code on the site and through the API, the limits (once, five minutes,
+//! five tries, one a minute per number, the same answer for any number),
+//! and an HTTP provider that fails before it works.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const NUMBER: &str = "+44 7700 900123";
+const E164: &str = "+447700900123";
+
+/// The texts written to `var/sms/` for `to`, oldest first (the file names
+/// start with the time they were written).
+fn texts_to(app: &TestApp, to: &str) -> Vec<String> {
+    let mut files: Vec<_> = std::fs::read_dir(app.db.dir.join("sms"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter(|t| t.starts_with(&format!("To: {to}\n")))
+        .collect()
+}
+
+fn code_in(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("a six-digit code")
+        .to_string()
+}
+
+/// The code of the next text to `to`: waits for one more than `before`.
+async fn next_code(app: &TestApp, to: &str, before: usize) -> String {
+    wait_until("a text message", || {
+        std::future::ready(texts_to(app, to).len() > before)
+    })
+    .await;
+    code_in(texts_to(app, to).last().unwrap())
+}
+
+/// Adds `NUMBER` to the logged-in member on `browser` through settings.
+async fn add_phone(app: &TestApp, browser: &Browser) {
+    let before = texts_to(app, E164).len();
+    let res = browser.post("/settings/phone", &[("phone", NUMBER)]).await;
+    assert_eq!(res.status(), 200);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("data-testid=\"code-sent\""));
+    let code = next_code(app, E164, before).await;
+    let res = browser
+        .post("/settings/phone", &[("phone", NUMBER), ("code", &code)])
+        .await;
+    assert_eq!(location(&res), "/settings/phone?notice=phone_saved");
+}
+
+#[tokio::test]
+async fn a_member_adds_a_number_then_logs_in_with_a_code_sent_to_it() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "tel@example.com").await;
+    add_phone(&app, &app.browser).await;
+    let page = app.browser.html("/settings/phone").await;
+    assert!(page.contains(E164), "the number, normalised");
+
+    // The number is one account's only.
+    let other = app.new_browser();
+    app.member(&other, "other@example.com").await;
+    let res = other.post("/settings/phone", &[("phone", E164)]).await;
+    assert_eq!(res.status(), 429, "one code a minute per number");
+    assert!(res.headers().get("retry-after").is_some());
+    clear_minute(&app).await;
+    let before = texts_to(&app, E164).len();
+    assert_eq!(
+        other
+            .post("/settings/phone", &[("phone", E164)])
+            .await
+            .status(),
+        200
+    );
+    let code = next_code(&app, E164, before).await;
+    let res = other
+        .post("/settings/phone", &[("phone", E164), ("code", &code)])
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("data-error-code=\"phone_taken\""));
+
+    // Log in on a new browser with a code.
+    let visitor = app.new_browser();
+    assert!(visitor.html("/login").await.contains("href=\"/login/sms\""));
+    let res = visitor.post("/login/sms", &[("phone", NUMBER)]).await;
+    assert_eq!(
+        res.status(),
+        429,
+        "still within the minute of the last code"
+    );
+    let res = visitor
+        .post("/login/sms", &[("phone", "+33612345678")])
+        .await;
+    let unknown = res.text().await.unwrap();
+    assert!(
+        unknown.contains("data-testid=\"code-sent\""),
+        "the same page for any number"
+    );
+    assert!(texts_to(&app, "+33612345678").is_empty(), "nothing sent");
+}
+
+#[tokio::test]
+async fn a_code_logs_in_once_and_wrong_codes_count() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "once@example.com").await;
+    add_phone(&app, &app.browser).await;
+    // The login's own code: a minute after the settings one.
+    clear_minute(&app).await;
+    let visitor = app.new_browser();
+    let before = texts_to(&app, E164).len();
+    let res = visitor.post("/login/sms", &[("phone", NUMBER)]).await;
+    assert_eq!(res.status(), 200);
+    let code = next_code(&app, E164, before).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let res = visitor
+        .post("/login/sms", &[("phone", NUMBER), ("code", wrong)])
+        .await;
+    assert_eq!(res.status(), 401);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("data-error-code=\"invalid_code\""));
+    let res = visitor
+        .post("/login/sms", &[("phone", NUMBER), ("code", &code)])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/discover");
+    assert!(visitor.is_logged_in().await);
+    // Used once: the same code again is refused.
+    let again = app.new_browser();
+    let res = again
+        .post("/login/sms", &[("phone", NUMBER), ("code", &code)])
+        .await;
+    assert_eq!(res.status(), 401);
+    assert!(!again.is_logged_in().await);
+}
+
+/// Forgets the one-a-minute counter of `NUMBER` (as a minute passing would).
+async fn clear_minute(app: &TestApp) {
+    let phone = swiper::accounts::phone::Phone::parse(NUMBER).unwrap();
+    app.state
+        .counters
+        .clear(&format!("rl:sms-number:{}", phone.subject()))
+        .await;
+}
+
+async fn api_post(app: &TestApp, path: &str, body: Value) -> reqwest::Response {
+    let res = reqwest::Client::new()
+        .post(format!("{}{path}", app.base))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("set-cookie").is_none());
+    res
+}
+
+#[tokio::test]
+async fn the_api_trades_a_code_for_tokens_with_five_tries_and_five_minutes() {
+    let start = chrono::Utc::now().naive_utc();
+    let clock = swiper::clock::Clock::manual(start);
+    // Codes in process (whose clock the test moves): the expiry is tested
+    // without waiting five minutes.
+    let app = spawn_app_with_clock_and(clock.clone(), &[("REDIS_URL", "")]).await;
+    app.member(&app.browser, "api@example.com").await;
+    add_phone(&app, &app.browser).await;
+
+    clear_minute(&app).await;
+    let before = texts_to(&app, E164).len();
+    let res = api_post(&app, "/api/v1/auth/sms", json!({"phone": NUMBER})).await;
+    assert_eq!(res.status(), 202);
+    let res = api_post(&app, "/api/v1/auth/sms", json!({"phone": NUMBER})).await;
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().get("retry-after").is_some());
+    let res = api_post(&app, "/api/v1/auth/sms", json!({"phone": "+33612345678"})).await;
+    assert_eq!(res.status(), 202, "an unknown number gets the same answer");
+    let res = api_post(&app, "/api/v1/auth/sms", json!({"phone": "12"})).await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["errors"]["phone"], "invalid_phone");
+
+    let code = next_code(&app, E164, before).await;
+    let verify = |code: String| {
+        let app = &app;
+        async move {
+            api_post(
+                app,
+                "/api/v1/auth/sms/verify",
+                json!({"phone": E164, "code": code, "device": "Test phone"}),
+            )
+            .await
+        }
+    };
+    // Five wrong tries kill the code, even the right one after them.
+    for _ in 0..5 {
+        let res = verify("999999".into()).await;
+        if code == "999999" {
+            break;
+        }
+        assert_eq!(res.status(), 401);
+    }
+    let res = verify(code.clone()).await;
+    assert_eq!(res.status(), 401, "dead after five wrong tries");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_code");
+
+    // A fresh code works once.
+    clock.advance(chrono::TimeDelta::minutes(2));
+    let before = texts_to(&app, E164).len();
+    assert_eq!(
+        api_post(&app, "/api/v1/auth/sms", json!({"phone": NUMBER}))
+            .await
+            .status(),
+        202
+    );
+    let code = next_code(&app, E164, before).await;
+    let res = verify(code.clone()).await;
+    assert_eq!(res.status(), 200);
+    let tokens: Value = res.json().await.unwrap();
+    let access = tokens["access_token"].as_str().unwrap();
+    let me: Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/me", app.base))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], "api@example.com");
+    assert_eq!(verify(code).await.status(), 401, "used once");
+
+    // Five minutes later a code is dead.
+    clock.advance(chrono::TimeDelta::minutes(2));
+    let before = texts_to(&app, E164).len();
+    assert_eq!(
+        api_post(&app, "/api/v1/auth/sms", json!({"phone": NUMBER}))
+            .await
+            .status(),
+        202
+    );
+    let code = next_code(&app, E164, before).await;
+    clock.advance(chrono::TimeDelta::minutes(6));
+    assert_eq!(verify(code).await.status(), 401, "expired");
+}
+
+/// An SMS provider over real HTTP that fails `failures` times, then takes
+/// messages; it records what it was sent.
+async fn provider(failures: usize) -> (String, Arc<Mutex<Vec<(String, String)>>>) {
+    use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+    let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let left = Arc::new(Mutex::new(failures));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let (s, l) = (seen.clone(), left.clone());
+    let server = HttpServer::new(move || {
+        let (seen, left) = (s.clone(), l.clone());
+        App::new().route(
+            "/send",
+            web::post().to(move |req: HttpRequest, body: String| {
+                let (seen, left) = (seen.clone(), left.clone());
+                async move {
+                    let key = req
+                        .headers()
+                        .get("x-api-key")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string();
+                    seen.lock().unwrap().push((key, body));
+                    let mut left = left.lock().unwrap();
+                    if *left > 0 {
+                        *left -= 1;
+                        return HttpResponse::InternalServerError().finish();
+                    }
+                    HttpResponse::Ok().json(json!({"ok": true}))
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    (base, seen)
+}
+
+#[tokio::test]
+async fn a_provider_that_fails_is_retried_by_the_job_and_the_request_answers_at_once() {
+    let (base, seen) = provider(2).await;
+    let url = format!("{base}/send");
+    let app = spawn_app_with(&[
+        ("SMS_URL", url.as_str()),
+        ("SMS_BODY", r#"{"number":"{to}","message":"{text}"}"#),
+        ("SMS_AUTH_HEADER", "X-Api-Key: k-123"),
+        ("SMS_SUCCESS_FIELD", "ok"),
+    ])
+    .await;
+    app.member(&app.browser, "prov@example.com").await;
+    let res = app
+        .browser
+        .post("/settings/phone", &[("phone", NUMBER)])
+        .await;
+    assert_eq!(res.status(), 200, "answered before the provider took it");
+    wait_until("the third try reaches the provider", || {
+        let n = seen.lock().unwrap().len();
+        std::future::ready(n >= 3)
+    })
+    .await;
+    let (key, body) = seen.lock().unwrap()[2].clone();
+    assert_eq!(key, "k-123");
+    let sent: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(sent["number"], E164);
+    let text = sent["message"].as_str().unwrap();
+    let code = code_in(text);
+    // The code the provider delivered proves the number.
+    let res = app
+        .browser
+        .post("/settings/phone", &[("phone", NUMBER), ("code", &code)])
+        .await;
+    assert_eq!(location(&res), "/settings/phone?notice=phone_saved");
+    assert!(!app.db.dir.join("sms").exists(), "no file with a provider");
+}
