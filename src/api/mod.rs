@@ -9,6 +9,7 @@
 pub mod access;
 pub mod bearer;
 pub mod jws;
+mod member;
 pub mod refresh;
 mod routes;
 

@@ -18,8 +18,19 @@ use crate::security::SecretString;
 use crate::web::client_ip;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Before the site's own /ws/chat: a request with a bearer token is an
+    // app's, and never reads a cookie.
     cfg.service(
-        web::scope("/api/v1")
+        web::resource("/ws/chat")
+            .guard(actix_web::guard::fn_guard(|ctx| {
+                ctx.head()
+                    .headers()
+                    .contains_key(actix_web::http::header::AUTHORIZATION)
+            }))
+            .route(web::get().to(chat_socket)),
+    );
+    cfg.service(
+        super::member::configure(web::scope("/api/v1"))
             // Every POST counts against the per-IP limit, as on the site.
             .wrap(actix_web::middleware::from_fn(crate::web::rate::middleware))
             .route("/.well-known/jwks.json", web::get().to(jwks))
@@ -31,6 +42,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/me", web::get().to(me))
             .default_service(web::to(not_found)),
     );
+}
+
+/// `GET /ws/chat` with `Authorization: Bearer`: the chat socket for apps
+/// (the same frames; no Origin needed, the token is not ambient).
+async fn chat_socket(
+    req: HttpRequest,
+    body: web::Payload,
+    ApiUser(me): ApiUser,
+    state: web::Data<crate::matches::state::ChatState>,
+    query: web::Query<crate::matches::ws::ConnectQuery>,
+) -> Result<HttpResponse, AppError> {
+    crate::matches::ws::open(&req, body, state, me, query.into_inner().after)
 }
 
 async fn not_found() -> Result<HttpResponse, AppError> {

@@ -39,7 +39,7 @@ const BACKLOG_PAGE: i64 = 500;
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ConnectQuery {
-    after: Option<MessageId>,
+    pub after: Option<MessageId>,
 }
 
 /// What a client sends.
@@ -71,6 +71,19 @@ pub async fn connect(
     if !origin.is_some_and(|o| state.settings.allowed_origins().iter().any(|a| a == o)) {
         return Err(AppError::Forbidden);
     }
+    open(&req, body, state, me, query.into_inner().after)
+}
+
+/// Opens the socket for `me`, authenticated by the caller: a browser's
+/// session cookie from its own origin ([`connect`]), or an app's bearer
+/// token (the API, where no Origin is needed: the token is not ambient).
+pub fn open(
+    req: &HttpRequest,
+    body: web::Payload,
+    state: web::Data<ChatState>,
+    me: Principal,
+    after: Option<MessageId>,
+) -> Result<HttpResponse, AppError> {
     // A bound on one member's sockets here, so nobody can hold the
     // instance's memory with thousands of them.
     if state.hub.sockets_of(me.id) >= state.settings.chat_sockets_per_member {
@@ -79,15 +92,14 @@ pub async fn connect(
         });
     }
     let (response, session, stream) =
-        actix_ws::handle(&req, body).map_err(|_| AppError::InvalidInput)?;
+        actix_ws::handle(req, body).map_err(|_| AppError::InvalidInput)?;
     let stream = stream
         .max_frame_size(MAX_FRAME)
         .aggregate_continuations()
         .max_continuation_size(MAX_FRAME);
     // Registered before the backlog is read, so nothing falls in between.
     let registration = state.hub.register(me.id);
-    let t = crate::web::page::tr_for(&req);
-    let after = query.into_inner().after;
+    let t = crate::web::page::tr_for(req);
     actix_web::rt::spawn(run(
         state.into_inner(),
         me.id,

@@ -31,6 +31,8 @@ struct ErrorPage<'a> {
 struct Viewer {
     tr: Tr,
     json: bool,
+    /// An app's request: problem+json.
+    api: bool,
     path: String,
 }
 
@@ -39,13 +41,27 @@ impl Viewer {
         Self {
             tr: crate::web::page::tr_for(req),
             json: wants_json(req.headers(), req.path()),
+            api: is_api(req.headers(), req.path()),
             path: req.path().to_string(),
         }
     }
 }
 
-/// JSON when the client prefers it to HTML, and always under `/api/`.
+/// Whether the request is an app's: under `/api/`, or with a bearer token
+/// (the app's chat socket). Its errors are problem+json, never a redirect.
+fn is_api(headers: &header::HeaderMap, path: &str) -> bool {
+    path.starts_with("/api/")
+        || headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "))
+}
+
+/// JSON when the client prefers it to HTML, and always for an app.
 pub fn wants_json(headers: &header::HeaderMap, path: &str) -> bool {
+    if is_api(headers, path) {
+        return true;
+    }
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -76,7 +92,7 @@ fn render(
             builder.append_header((name.clone(), value.clone()));
         }
     }
-    if viewer.path.starts_with("/api/") {
+    if viewer.api {
         return builder
             .content_type("application/problem+json")
             .body(problem(status, code, message).to_string());
@@ -133,6 +149,7 @@ pub async fn middleware(
         Viewer {
             tr: Tr::negotiate(None, lang),
             json: wants_json(req.headers(), req.path()),
+            api: is_api(req.headers(), req.path()),
             path: req.path().to_string(),
         }
     };

@@ -378,3 +378,213 @@ fn base64_url(s: &str) -> Vec<u8> {
         .decode(s)
         .unwrap()
 }
+
+/// A JSON request as an app: bearer token, JSON body.
+async fn as_app(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    call(app, method, path, Some(token), body).await
+}
+
+#[tokio::test]
+async fn two_apps_find_each_other_match_and_chat_through_the_api_only() {
+    use crate::discovery::{join, Person};
+    use reqwest::Method;
+    let app = spawn_app().await;
+    // Two members with profiles (made on the site), who fit each other.
+    let (_, ana_id) = join(&app, &crate::discovery::ana()).await;
+    let (_, ben_id) = join(&app, &Person::new("ben@example.com", "male", "1989-02-02")).await;
+    let ana = log_in(&app, "ana@example.com", "Ana's phone").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ben = log_in(&app, "ben@example.com", "Ben's phone").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The feed, as cards with absolute photo URLs and a cursor.
+    let res = as_app(&app, Method::GET, "/api/v1/feed", &ana, None).await;
+    assert_eq!(res.status(), 200);
+    let feed: Value = res.json().await.unwrap();
+    assert_eq!(feed["items"][0]["id"], ben_id, "{feed}");
+    assert_eq!(feed["items"][0]["nickname"], "ben");
+    assert!(feed["next_cursor"].is_null());
+    assert_problem(
+        as_app(&app, Method::GET, "/api/v1/feed?cursor=zz", &ana, None).await,
+        400,
+        "invalid_input",
+    )
+    .await;
+
+    // Ana likes Ben, Ben likes back: a match.
+    let like = |token: String, target: i64| {
+        let app = &app;
+        async move {
+            as_app(
+                app,
+                Method::POST,
+                "/api/v1/swipes",
+                &token,
+                Some(json!({"target": target, "kind": "like"})),
+            )
+            .await
+        }
+    };
+    let res = like(ana.clone(), ben_id).await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.json::<Value>().await.unwrap()["matched"], false);
+    assert_problem(like(ana.clone(), ben_id).await, 409, "already_swiped").await;
+    let likes: Value = as_app(&app, Method::GET, "/api/v1/likes", &ben, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(likes["items"][0]["id"], ana_id);
+    let res = like(ben.clone(), ana_id).await;
+    let swiped: Value = res.json().await.unwrap();
+    assert_eq!(swiped["matched"], true);
+    let match_id = swiped["match_id"].as_i64().unwrap();
+
+    // Ben listens on the socket with his token (no cookie, no Origin).
+    let mut socket = ws_connect_bearer(&app.base, &ben).await.expect("a socket");
+    let path = format!("/api/v1/matches/{match_id}/messages");
+    let body = json!({"body": "Hi Ben!", "client_id": "c0ffee00-0000-4000-8000-000000000001"});
+    let res = as_app(&app, Method::POST, &path, &ana, Some(body.clone())).await;
+    assert_eq!(res.status(), 201);
+    let sent: Value = res.json().await.unwrap();
+    assert_eq!(sent["body"], "Hi Ben!");
+    let frame = next_frame(&mut socket).await;
+    assert_eq!(frame["type"], "message");
+    assert_eq!(frame["body"], "Hi Ben!");
+    // The same client id again: the same message, not a second one.
+    let again: Value = as_app(&app, Method::POST, &path, &ana, Some(body))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["id"], sent["id"]);
+    // Ben answers over the socket.
+    send_json(
+        &mut socket,
+        json!({"type": "send", "match_id": match_id, "body": "Hello Ana", "client_id": "c0ffee00-0000-4000-8000-000000000002"}),
+    )
+    .await;
+    assert_eq!(next_frame(&mut socket).await["body"], "Hello Ana");
+    let history: Value = as_app(&app, Method::GET, &path, &ana, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let bodies: Vec<&str> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["Hi Ben!", "Hello Ana"]);
+    let matches: Value = as_app(&app, Method::GET, "/api/v1/matches", &ana, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(matches["items"][0]["id"], match_id);
+    assert_eq!(matches["items"][0]["user"]["id"], ben_id);
+
+    // Someone else's match is not found; a bad message is refused with a code.
+    let res = as_app(
+        &app,
+        Method::GET,
+        "/api/v1/matches/999999/messages",
+        &ana,
+        None,
+    )
+    .await;
+    assert_problem(res, 404, "not_found").await;
+    let res = as_app(
+        &app,
+        Method::POST,
+        &path,
+        &ana,
+        Some(json!({"body": "   ", "client_id": "c0ffee00-0000-4000-8000-000000000003"})),
+    )
+    .await;
+    assert_problem(res, 422, "message_empty").await;
+
+    // A socket with a bad token is refused (and no Origin would help it).
+    let refused = ws_connect_bearer(&app.base, "not-a-token").await.err();
+    assert_eq!(refused.as_ref().and_then(refused_status), Some(401));
+
+    // Sessions: both of Ana's (site and app) are listed; she ends the site's.
+    let sessions: Value = as_app(&app, Method::GET, "/api/v1/sessions", &ana, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let list = sessions["items"].as_array().unwrap();
+    assert_eq!(list.len(), 2, "{sessions}");
+    let web = list.iter().find(|s| s["current"] == false).unwrap();
+    let res = as_app(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/sessions/{}", web["id"].as_str().unwrap()),
+        &ana,
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 204);
+    let sessions: Value = as_app(&app, Method::GET, "/api/v1/sessions", &ana, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sessions["items"].as_array().unwrap().len(), 1);
+
+    // Unmatch closes the conversation on Ben's socket; then block and report.
+    let res = as_app(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/matches/{match_id}"),
+        &ana,
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 204);
+    // (Ana reading the history told Ben's socket first.)
+    let mut frame = next_frame(&mut socket).await;
+    while frame["type"] == "read" {
+        frame = next_frame(&mut socket).await;
+    }
+    assert_eq!(frame["type"], "closed");
+    let res = as_app(
+        &app,
+        Method::POST,
+        &format!("/api/v1/users/{ben_id}/report"),
+        &ana,
+        Some(json!({"reason": "spam", "details": "ads"})),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let res = as_app(
+        &app,
+        Method::POST,
+        &format!("/api/v1/users/{ben_id}/block"),
+        &ana,
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 204);
+    let res = as_app(
+        &app,
+        Method::POST,
+        &format!("/api/v1/users/{ben_id}/report"),
+        &ana,
+        Some(json!({"reason": "because"})),
+    )
+    .await;
+    assert_problem(res, 400, "invalid_input").await;
+}

@@ -65,3 +65,18 @@ pub async fn send_json(ws: &mut Ws, frame: serde_json::Value) {
 pub async fn send_raw(ws: &mut Ws, msg: Message) {
     ws.send(msg).await.expect("send");
 }
+
+/// Opens `/ws/chat` as an app: a bearer token, no cookie, no `Origin`.
+pub async fn ws_connect_bearer(
+    base: &str,
+    token: &str,
+) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    let url = format!("{}/ws/chat", base.replacen("http", "ws", 1));
+    let mut req = url.into_client_request()?;
+    req.headers_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("a header"),
+    );
+    let (ws, _) = tokio_tungstenite::connect_async(req).await?;
+    Ok(ws)
+}
