@@ -10,6 +10,7 @@ pub mod access;
 pub mod bearer;
 pub mod jws;
 mod member;
+mod profile;
 pub mod refresh;
 mod routes;
 

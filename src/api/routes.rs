@@ -30,7 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(chat_socket)),
     );
     cfg.service(
-        super::member::configure(web::scope("/api/v1"))
+        super::profile::configure(super::member::configure(web::scope("/api/v1")))
             // Every POST counts against the per-IP limit, as on the site.
             .wrap(actix_web::middleware::from_fn(crate::web::rate::middleware))
             .route("/.well-known/jwks.json", web::get().to(jwks))
@@ -39,7 +39,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/auth/sms/verify", web::post().to(sms_verify))
             .route("/auth/refresh", web::post().to(refresh))
             .route("/auth/logout", web::post().to(log_out))
-            .route("/me", web::get().to(me))
             .default_service(web::to(not_found)),
     );
 }
@@ -175,15 +174,12 @@ async fn log_in(
     tokens(&keys, &state, user.id, &id, token)
 }
 
-/// 422 with the code of each refused field (RFC 9457 with `errors`).
-fn unprocessable(field: &str, code: crate::error::FieldCode) -> HttpResponse {
-    let status = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
-    let mut body =
-        crate::web::errors::problem(status, ErrorCode::InvalidInput, "Some fields were refused.");
-    body["errors"] = serde_json::json!({ field: code.as_str() });
-    HttpResponse::build(status)
-        .content_type("application/problem+json")
-        .body(body.to_string())
+/// 422 with the code of one refused field.
+fn unprocessable(field: &'static str, code: crate::error::FieldCode) -> HttpResponse {
+    super::profile::field_problem(
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+        &crate::error::FieldErrors::one(field, code),
+    )
 }
 
 #[derive(Deserialize)]
@@ -329,28 +325,4 @@ async fn log_out(
         .await?;
     state.hub.sessions_ended(me.id).await;
     Ok(HttpResponse::NoContent().finish())
-}
-
-#[derive(Serialize)]
-struct Me {
-    id: i64,
-    email: String,
-    nickname: String,
-    email_verified: bool,
-    language: Option<String>,
-    time_zone: Option<String>,
-}
-
-/// `GET /api/v1/me`: who the token is for.
-async fn me(ApiUser(me): ApiUser) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(Me {
-            id: me.id.0,
-            email: me.email,
-            nickname: me.nickname,
-            email_verified: me.verified,
-            language: me.language,
-            time_zone: me.time_zone,
-        })
 }

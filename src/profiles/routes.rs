@@ -69,8 +69,8 @@ impl ProfilePage {
     }
 }
 
-/// The form as stored, for the first view of the page.
-fn form_of(user: &User, profile: &Profile, site_tz: chrono_tz::Tz) -> ProfileForm {
+/// The form as stored, for the first view of the page (and the API's `me`).
+pub fn form_of(user: &User, profile: &Profile, site_tz: chrono_tz::Tz) -> ProfileForm {
     let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     ProfileForm {
         nickname: user.nickname.clone(),
@@ -188,7 +188,7 @@ async fn save(
 }
 
 /// The bytes of the multipart field `photo`, at most `limit` of them.
-async fn read_photo(
+pub async fn read_photo(
     mut multipart: Multipart,
     limit: usize,
 ) -> Result<Result<Vec<u8>, UploadRefused>, AppError> {
@@ -232,7 +232,7 @@ async fn read_photo(
     Ok(Err(UploadRefused::NoFile))
 }
 
-fn refusal_status(r: UploadRefused) -> StatusCode {
+pub fn refusal_status(r: UploadRefused) -> StatusCode {
     match r {
         UploadRefused::NoFile => StatusCode::BAD_REQUEST,
         UploadRefused::TooBig => StatusCode::PAYLOAD_TOO_LARGE,

@@ -588,3 +588,119 @@ async fn two_apps_find_each_other_match_and_chat_through_the_api_only() {
     .await;
     assert_problem(res, 400, "invalid_input").await;
 }
+
+#[tokio::test]
+async fn an_app_reads_and_saves_the_profile_and_uploads_a_photo() {
+    use reqwest::Method;
+    let app = spawn_app().await;
+    app.member(&app.browser, "prof@example.com").await;
+    let token = log_in(&app, "prof@example.com", "x").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let me: Value = as_app(&app, Method::GET, "/api/v1/me", &token, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], "prof@example.com");
+    assert_eq!(me["profile"]["nickname"], "Member");
+    assert_eq!(me["photos"], json!([]));
+
+    let res = as_app(
+        &app,
+        Method::PUT,
+        "/api/v1/me/profile",
+        &token,
+        Some(json!({"bio": "Sailing", "city": "Lyon, France", "latitude": null, "longitude": null, "want_sex": "female,nonbinary", "min_age": 25, "max_age": 40})),
+    )
+    .await;
+    assert_eq!(res.status(), 204);
+    let me: Value = as_app(&app, Method::GET, "/api/v1/me", &token, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let p = &me["profile"];
+    assert_eq!(p["bio"], "Sailing");
+    assert_eq!(p["want_sex"], "female,nonbinary");
+    assert_eq!(p["min_age"], 25);
+    assert_eq!(p["latitude"], 45.75, "a picked city gives its position");
+
+    // Refused fields: 422 with each code, nothing saved.
+    let res = as_app(
+        &app,
+        Method::PUT,
+        "/api/v1/me/profile",
+        &token,
+        Some(json!({"bio": "changed", "min_age": 12, "want_sex": "robots"})),
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["errors"]["min_age"], "out_of_range", "{body}");
+    assert_eq!(body["errors"]["want_sex"], "invalid_choice");
+    let me: Value = as_app(&app, Method::GET, "/api/v1/me", &token, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["profile"]["bio"], "Sailing");
+    let res = as_app(
+        &app,
+        Method::PUT,
+        "/api/v1/me/profile",
+        &token,
+        Some(json!({"admin": true})),
+    )
+    .await;
+    assert_problem(res, 400, "invalid_input").await;
+    let res = as_app(
+        &app,
+        Method::PUT,
+        "/api/v1/me/profile",
+        &token,
+        Some(json!({"min_age": "25"})),
+    )
+    .await;
+    assert_problem(res, 400, "invalid_input").await;
+
+    // A photo, as multipart; processed by the job.
+    let upload = |bytes: Vec<u8>| {
+        let (base, token) = (app.base.clone(), token.clone());
+        async move {
+            let part = reqwest::multipart::Part::bytes(bytes).file_name("p.png");
+            reqwest::Client::new()
+                .post(format!("{base}/api/v1/me/photos"))
+                .bearer_auth(token)
+                .multipart(reqwest::multipart::Form::new().part("photo", part))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = upload(crate::photos::png(64, 64)).await;
+    assert_eq!(res.status(), 201);
+    assert!(res.headers().get("set-cookie").is_none());
+    wait_until("the photo is processed", || async {
+        let me: Value = as_app(&app, Method::GET, "/api/v1/me", &token, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        me["photos"][0]["status"] == "ready"
+    })
+    .await;
+    let me: Value = as_app(&app, Method::GET, "/api/v1/me", &token, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let url = me["photos"][0]["url"].as_str().unwrap();
+    assert!(url.starts_with("http://127.0.0.1:"), "absolute: {url}");
+    assert_eq!(reqwest::get(url).await.unwrap().status(), 200);
+    let res = upload(b"not an image".to_vec()).await;
+    assert_eq!(res.status(), 415);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["errors"]["photo"], "unsupported_image");
+}

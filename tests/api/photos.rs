@@ -69,7 +69,7 @@ pub fn jpeg_markers(bytes: &[u8]) -> Vec<u8> {
     markers
 }
 
-fn png(w: u32, h: u32) -> Vec<u8> {
+pub fn png(w: u32, h: u32) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
     DynamicImage::new_rgb8(w, h)
         .write_to(&mut out, ImageFormat::Png)
