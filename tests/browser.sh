@@ -52,7 +52,7 @@ wait_for 60 curl -fsS "$base/healthz" || { cat "$work/serve.log" >&2; fail "the 
 shots="$root/target/browser-journeys"
 rm -rf "$shots"
 if ! (cd "$root/tests/browser" && BASE="$base" MAILDIR="$work/mail" SHOTS="$shots" DATABASE="$database" \
-  MOD_EMAIL="$mod_email" MOD_PASSWORD="$mod_password" node journeys.mjs); then
+  MOD_EMAIL="$mod_email" MOD_PASSWORD="$mod_password" VARDIR="$work/var" node journeys.mjs); then
   echo "--- the site's log" >&2; tail -n 60 "$work/serve.log" >&2
   fail "a journey failed (screenshots so far in $shots)"
 fi

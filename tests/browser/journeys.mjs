@@ -20,7 +20,7 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { crc32, deflateSync } from "node:zlib";
 import { chromium } from "playwright-core";
@@ -37,6 +37,7 @@ const SHOTS = env("SHOTS");
 const DATABASE = env("DATABASE");
 const MOD_EMAIL = env("MOD_EMAIL");
 const MOD_PASSWORD = env("MOD_PASSWORD");
+const VARDIR = env("VARDIR");
 const BOUND = 15_000;
 
 mkdirSync(SHOTS, { recursive: true });
@@ -454,6 +455,37 @@ try {
   await report.locator("button[name=action][value=ban]").click();
   await mod.waitForURL(/\/admin\/reports/);
   assert.equal(sql(`select is_active from users where id = ${herId}`), "f");
+
+  // He adds a phone number in settings: a code by text message (the
+  // development sink's file), typed on the same page.
+  await him.goto(`${BASE}/settings/phone`);
+  await him.fill("#phone", "+44 7700 900123");
+  await him.click("form[action='/settings/phone'] button[type=submit]");
+  await him.locator("[data-testid=code-sent]").waitFor();
+  await snap(him, "phone-code-sent");
+  const smsDir = join(VARDIR, "sms");
+  let smsCode = null;
+  const smsEnd = Date.now() + BOUND;
+  while (!smsCode) {
+    assert.ok(Date.now() < smsEnd, "a text message was written");
+    const texts = existsSync(smsDir) ? readdirSync(smsDir).sort() : [];
+    const last = texts.length ? readFileSync(join(smsDir, texts[texts.length - 1]), "utf8") : "";
+    smsCode = last.startsWith("To: +447700900123") ? (last.match(/\b\d{6}\b/) || [null])[0] : null;
+    if (!smsCode) { await new Promise((r) => setTimeout(r, 100)); } // polling the sink, bounded
+  }
+  await him.fill("#code", smsCode);
+  await him.click("form[action='/settings/phone'] button[type=submit]");
+  await him.waitForURL(/notice=phone_saved/);
+  assert.match(await him.textContent("[data-testid=current-phone]"), /\+447700900123/);
+  await snap(him, "phone-saved");
+  // The text-message login page, as a visitor sees it.
+  const visitor = await open("visitor page");
+  await visitor.goto(`${BASE}/login`);
+  await visitor.click("[data-testid=sms-login]");
+  await visitor.fill("#phone", "+33 6 12 34 56 78");
+  await visitor.click("form[action='/login/sms'] button[type=submit]");
+  await visitor.locator("#code").waitFor();
+  await snap(visitor, "sms-login-code");
 
   // Her open conversation page hears it and goes to the login page itself.
   await her.waitForURL(/\/login\?notice=signed_out/);
