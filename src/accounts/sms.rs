@@ -1,9 +1,12 @@
 //! One-time codes by text message: six digits, valid five minutes, kept
-//! hashed in Redis (in process without it), used once, five tries at most.
-//! At most one code a minute per number (and ten a day), and the per-IP
-//! login limit; the answer never says whether the number has an account.
-//! The message goes out through a job (`sms.send`) whose payload holds the
-//! text sealed under `SECRET_KEY`, so the queue never holds a usable code.
+//! in Redis (in process without it) as an HMAC under a key derived from
+//! `SECRET_KEY`, used once, five tries at most. At most one code a minute
+//! per number (and ten a day), the per-IP login limit and a site-wide daily
+//! bound on texts; the answer never says whether the number has an account,
+//! and a number without one costs the same work (a code stored, a job
+//! queued that sends nothing). The message goes out through a job
+//! (`sms.send`) whose payload (number and text) is sealed under
+//! `SECRET_KEY`, so the queue holds neither a usable code nor a number.
 
 use std::time::Duration;
 
@@ -31,6 +34,13 @@ const PER_NUMBER_DAY: Limit = Limit {
     max: 10,
     window: Duration::from_secs(24 * 3600),
 };
+/// Texts the whole site sends in a day at most: a bound on what abuse of
+/// the sign-in and add-a-number forms can cost.
+const SITE_DAY: Limit = Limit {
+    name: "sms-site-day",
+    max: 5_000,
+    window: Duration::from_secs(24 * 3600),
+};
 
 /// What a code is for: logging in, or proving a number a member adds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,8 +58,9 @@ impl Purpose {
     }
 }
 
-fn code_hash(key: &str, code: &str) -> String {
-    random::token_hash(&format!("{key}:{code}"))
+fn code_hash(state: &AccountsState, key: &str, code: &str) -> String {
+    let tag = ring::hmac::sign(&state.keys.sms_code, format!("{key}:{code}").as_bytes());
+    tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Six random digits.
@@ -59,10 +70,16 @@ fn new_code() -> String {
     format!("{n:06}")
 }
 
+/// A text to send: sealed in the job's payload (`None`: nothing to send,
+/// the job of a number without an account).
+#[derive(Serialize, Deserialize)]
+struct Text {
+    to: Option<String>,
+    text: String,
+}
+
 #[derive(Serialize, Deserialize)]
 struct Outgoing {
-    to: String,
-    /// The text, sealed (it holds the code).
     sealed: String,
 }
 
@@ -75,10 +92,12 @@ pub async fn charge(state: &AccountsState, phone: &Phone, ip_bucket: &str) -> Re
     counters
         .enforce(&state.runtime, rules::LOGIN_PER_IP, ip_bucket)
         .await?;
-    for limit in [PER_NUMBER_MINUTE, PER_NUMBER_DAY] {
-        if let Decision::Limited { retry_after_secs } =
-            counters.charge(limit, &phone.subject()).await
-        {
+    for (limit, subject) in [
+        (PER_NUMBER_MINUTE, phone.subject()),
+        (PER_NUMBER_DAY, phone.subject()),
+        (SITE_DAY, "all".to_string()),
+    ] {
+        if let Decision::Limited { retry_after_secs } = counters.charge(limit, &subject).await {
             return Err(AppError::TooSoon { retry_after_secs });
         }
     }
@@ -86,14 +105,19 @@ pub async fn charge(state: &AccountsState, phone: &Phone, ip_bucket: &str) -> Re
 }
 
 /// Charges the limits, then sends a fresh code to `phone` (the previous
-/// one stops working).
+/// one stops working). With `deliver` false (a number without an account)
+/// the same work is done and nothing is sent.
 pub async fn send_code(
     state: &AccountsState,
     phone: &Phone,
     purpose: Purpose,
     ip_bucket: &str,
     lang: &str,
+    deliver: bool,
 ) -> Result<(), AppError> {
+    if !state.settings.sms_available() {
+        return Err(AppError::NotFound);
+    }
     charge(state, phone, ip_bucket).await?;
     let counters = &state.counters;
     let key = purpose.key(phone);
@@ -101,22 +125,27 @@ pub async fn send_code(
     counters
         .put(
             &format!("sms-code:{key}"),
-            &code_hash(&key, &code),
+            &code_hash(state, &key, &code),
             CODE_TTL,
         )
         .await;
     counters.clear(&format!("sms-tries:{key}")).await;
-    let text = Tr::new(lang).tf("sms.code", &[("code", &code), ("minutes", "5")]);
+    let text = Text {
+        to: deliver.then(|| phone.as_str().to_string()),
+        text: Tr::new(lang).tf("sms.code", &[("code", &code), ("minutes", "5")]),
+    };
+    let sealed = serde_json::to_vec(&text).map_err(|e| AppError::internal("sms", e))?;
     let payload = Outgoing {
-        to: phone.as_str().to_string(),
-        sealed: state.keys.sms.seal(text.as_bytes()),
+        sealed: state.keys.sms.seal(&sealed),
     };
     let now = state.clock.now();
     state
         .jobs
         .write_and_wake(move |c| Ok(enqueue(c, NewJob::new(SEND, &payload, now)?).map(|_| ())?))
         .await?;
-    tracing::info!(phone = %phone.masked(), "sign-in code queued");
+    if deliver {
+        tracing::info!(phone = %phone.masked(), "sign-in code queued");
+    }
     Ok(())
 }
 
@@ -143,7 +172,7 @@ pub async fn check_code(
     let Some(stored) = counters.get(&code_key).await else {
         return false;
     };
-    if !random::constant_time_eq(stored.as_bytes(), code_hash(&key, code).as_bytes()) {
+    if !random::constant_time_eq(stored.as_bytes(), code_hash(state, &key, code).as_bytes()) {
         return false;
     }
     // Single use, on every instance: only one taker finds it.
@@ -153,13 +182,16 @@ pub async fn check_code(
 }
 
 async fn send(ctx: JobContext, payload: String) -> Result<(), JobError> {
-    let Outgoing { to, sealed } = serde_json::from_str(&payload)?;
+    let Outgoing { sealed } = serde_json::from_str(&payload)?;
     let keys = crate::security::keys::Keys::from_secret(ctx.settings.secret_key.expose());
-    let Some(text) = keys.sms.open(&sealed) else {
-        // Sealed under another key (SECRET_KEY changed): nothing to send.
+    // Sealed under another key (SECRET_KEY changed): nothing to send.
+    let Some(Text { to: Some(to), text }) = keys
+        .sms
+        .open(&sealed)
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+    else {
         return Ok(());
     };
-    let text = String::from_utf8_lossy(&text);
     crate::sms::SmsSender::from_settings(&ctx.settings)
         .send(&to, &text)
         .await

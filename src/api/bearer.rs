@@ -23,6 +23,17 @@ use crate::state::Spine;
 /// The member a bearer token stands for.
 pub struct ApiUser(pub Principal);
 
+/// Whether the headers carry a bearer token (not Basic or another scheme).
+pub fn has_bearer(headers: &header::HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .is_some_and(|(scheme, token)| {
+            scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()
+        })
+}
+
 /// The token of an `Authorization: Bearer …` header, if there is one.
 pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;

@@ -23,9 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/ws/chat")
             .guard(actix_web::guard::fn_guard(|ctx| {
-                ctx.head()
-                    .headers()
-                    .contains_key(actix_web::http::header::AUTHORIZATION)
+                super::bearer::has_bearer(ctx.head().headers())
             }))
             .route(web::get().to(chat_socket)),
     );
@@ -207,13 +205,13 @@ async fn sms_send(
         .await?
         .filter(|u| u.is_active);
     let ip_bucket = client_ip::bucket(&req);
-    match user {
-        Some(user) => {
-            let lang = user.language.clone().unwrap_or_else(|| "en".to_string());
-            sms::send_code(&state, &phone, Purpose::Login, &ip_bucket, &lang).await?;
-        }
-        None => sms::charge(&state, &phone, &ip_bucket).await?,
-    }
+    // The same work whether or not the number has an account.
+    let lang = user
+        .as_ref()
+        .and_then(|u| u.language.clone())
+        .unwrap_or_else(|| "en".to_string());
+    let deliver = user.is_some();
+    sms::send_code(&state, &phone, Purpose::Login, &ip_bucket, &lang, deliver).await?;
     Ok(HttpResponse::Accepted().finish())
 }
 

@@ -29,6 +29,8 @@ crate::text_enum!(
         PasswordReset => "password_reset",
         ReauthFailure => "reauth_failure",
         SessionRevoked => "session_revoked",
+        PhoneAdded => "phone_added",
+        PhoneRemoved => "phone_removed",
     }
 );
 

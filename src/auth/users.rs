@@ -145,6 +145,13 @@ impl User {
         Ok(taken.is_some())
     }
 
+    /// Forgets the member's phone number.
+    pub fn clear_phone(conn: &mut DbConnection, id: UserId) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set(users::phone.eq(None::<String>))
+            .execute(conn)
+    }
+
     pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
         users::table
             .filter(users::email.eq(email))

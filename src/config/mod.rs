@@ -565,6 +565,12 @@ impl Settings {
     }
 
     /// An absolute URL for a path of this site, for mails and redirects.
+    /// Whether text messages can be sent: a provider, or the development
+    /// files. In production without `SMS_URL` the phone features are off.
+    pub fn sms_available(&self) -> bool {
+        self.sms.url.is_some() || !self.is_production()
+    }
+
     pub fn absolute_url(&self, path_and_query: &str) -> String {
         let base = self.http.base_url.as_str().trim_end_matches('/');
         format!("{base}{path_and_query}")

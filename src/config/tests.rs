@@ -182,3 +182,24 @@ fn sentinels_come_with_a_master_name_and_each_has_a_port() {
     let none = Settings::load(&src(&[("SECRET_KEY", &key)])).expect("defaults");
     assert!(!none.redis.configured());
 }
+
+#[test]
+fn text_messages_need_a_provider_in_production_only() {
+    let key = "k".repeat(64);
+    let dev = Settings::load(&src(&[("SECRET_KEY", &key)])).unwrap();
+    assert!(dev.sms_available(), "files in development");
+    let prod = [
+        ("APP_ENV", "production"),
+        ("SECRET_KEY", key.as_str()),
+        ("JWT_KEY_FILE", "/etc/swiper/jwt.pem"),
+        ("SMTP_URL", "smtp://127.0.0.1:25"),
+        ("BASE_URL", "https://swiper.example"),
+        ("DATABASE_URL", "postgres://swiper@db/swiper"),
+    ];
+    assert!(!Settings::load(&src(&prod)).unwrap().sms_available());
+    let mut with = prod.to_vec();
+    with.push(("SMS_URL", "https://sms.example/send"));
+    assert!(Settings::load(&src(&with)).unwrap().sms_available());
+    with.push(("SMS_AUTH_HEADER", "no colon"));
+    assert!(Settings::load(&src(&with)).is_err());
+}

@@ -192,6 +192,8 @@ pub async fn move_photo(
     state
         .db
         .write(move |c| {
+            // Serialised with uploads and other moves of this member's photos.
+            Profile::lock(c, user)?;
             let mut order: Vec<PhotoId> = Photo::of_user(c, user)?.iter().map(|p| p.id).collect();
             let Some(at) = order.iter().position(|p| *p == id) else {
                 return Ok(false);

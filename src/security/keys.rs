@@ -35,6 +35,9 @@ pub struct Keys {
     pub oauth: super::seal::Sealer,
     /// Seals text messages waiting in the job queue (they hold codes).
     pub sms: super::seal::Sealer,
+    /// Keys the stored hashes of text-message codes (a copy of Redis alone
+    /// does not give a live code away by trying the million).
+    pub sms_code: ring::hmac::Key,
 }
 
 impl Keys {
@@ -44,6 +47,7 @@ impl Keys {
             totp: super::seal::Sealer::new(derive(secret, b"totp secret")),
             oauth: super::seal::Sealer::new(derive(secret, b"oauth flow")),
             sms: super::seal::Sealer::new(derive(secret, b"sms text")),
+            sms_code: hmac_key(secret, b"sms code"),
         }
     }
 }

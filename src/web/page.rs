@@ -56,6 +56,7 @@ const NOTICES: &[&str] = &[
     "photo_main_set",
     "photo_moved",
     "phone_saved",
+    "phone_removed",
     "photo_deleted",
     "its_a_match",
     "rewound",

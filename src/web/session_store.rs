@@ -174,9 +174,11 @@ impl DbSessions {
         self.copy.update_ttl(key, ttl);
         let hash = random::token_hash(key.as_ref());
         let until = expires_at(ttl);
+        let now = chrono::Utc::now().naive_utc();
         self.db
             .primary(move |c| {
-                diesel::update(ws::table.find(hash))
+                // An expired session is not brought back.
+                diesel::update(ws::table.find(hash).filter(ws::expires_at.gt(now)))
                     .set(ws::expires_at.eq(until))
                     .execute(c)?;
                 Ok(())

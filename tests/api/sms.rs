@@ -48,7 +48,12 @@ async fn next_code(app: &TestApp, to: &str, before: usize) -> String {
 /// Adds `NUMBER` to the logged-in member on `browser` through settings.
 async fn add_phone(app: &TestApp, browser: &Browser) {
     let before = texts_to(app, E164).len();
-    let res = browser.post("/settings/phone", &[("phone", NUMBER)]).await;
+    let res = browser
+        .post(
+            "/settings/phone",
+            &[("phone", NUMBER), ("password", GOOD_PASSWORD)],
+        )
+        .await;
     assert_eq!(res.status(), 200);
     assert!(res
         .text()
@@ -73,14 +78,22 @@ async fn a_member_adds_a_number_then_logs_in_with_a_code_sent_to_it() {
     // The number is one account's only.
     let other = app.new_browser();
     app.member(&other, "other@example.com").await;
-    let res = other.post("/settings/phone", &[("phone", E164)]).await;
+    let res = other
+        .post(
+            "/settings/phone",
+            &[("phone", E164), ("password", GOOD_PASSWORD)],
+        )
+        .await;
     assert_eq!(res.status(), 429, "one code a minute per number");
     assert!(res.headers().get("retry-after").is_some());
     clear_minute(&app).await;
     let before = texts_to(&app, E164).len();
     assert_eq!(
         other
-            .post("/settings/phone", &[("phone", E164)])
+            .post(
+                "/settings/phone",
+                &[("phone", E164), ("password", GOOD_PASSWORD)]
+            )
             .await
             .status(),
         200
@@ -317,7 +330,10 @@ async fn a_provider_that_fails_is_retried_by_the_job_and_the_request_answers_at_
     app.member(&app.browser, "prov@example.com").await;
     let res = app
         .browser
-        .post("/settings/phone", &[("phone", NUMBER)])
+        .post(
+            "/settings/phone",
+            &[("phone", NUMBER), ("password", GOOD_PASSWORD)],
+        )
         .await;
     assert_eq!(res.status(), 200, "answered before the provider took it");
     wait_until("the third try reaches the provider", || {
@@ -338,4 +354,102 @@ async fn a_provider_that_fails_is_retried_by_the_job_and_the_request_answers_at_
         .await;
     assert_eq!(location(&res), "/settings/phone?notice=phone_saved");
     assert!(!app.db.dir.join("sms").exists(), "no file with a provider");
+}
+
+#[tokio::test]
+async fn adding_a_number_takes_the_password_and_a_removed_number_no_longer_logs_in() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "careful@example.com").await;
+    // Without the right password: nothing is sent.
+    let res = app
+        .browser
+        .post(
+            "/settings/phone",
+            &[("phone", NUMBER), ("password", "not-my-password")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("data-error-code=\"wrong_password\""));
+    assert!(
+        texts_to(&app, E164).is_empty(),
+        "no text without the password"
+    );
+
+    add_phone(&app, &app.browser).await;
+    let settings = app.browser.html("/settings/sessions").await;
+    assert!(
+        settings.contains("data-event=\"phone_added\""),
+        "a security event"
+    );
+
+    // Removing it takes the password too; then a code request for it sends
+    // nothing (the same answer as for any number).
+    let res = app
+        .browser
+        .post(
+            "/settings/phone/remove",
+            &[("password", "wrong-wrong-wrong")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let res = app
+        .browser
+        .post("/settings/phone/remove", &[("password", GOOD_PASSWORD)])
+        .await;
+    assert_eq!(location(&res), "/settings/phone?notice=phone_removed");
+    assert!(!app
+        .browser
+        .html("/settings/phone")
+        .await
+        .contains("data-testid=\"current-phone\""));
+    clear_minute(&app).await;
+    let before = texts_to(&app, E164).len();
+    let res = app
+        .new_browser()
+        .post("/login/sms", &[("phone", NUMBER)])
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("data-testid=\"code-sent\""));
+    // The job that sends nothing has run when a later text has been written.
+    clear_minute(&app).await;
+    add_phone(&app, &app.browser).await;
+    assert_eq!(
+        texts_to(&app, E164).len(),
+        before + 1,
+        "only the settings code was sent"
+    );
+}
+
+#[tokio::test]
+async fn one_member_asks_for_five_codes_a_day_at_most() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "many@example.com").await;
+    for n in 0..5 {
+        let number = format!("+4477009001{n:02}");
+        let res = app
+            .browser
+            .post(
+                "/settings/phone",
+                &[("phone", number.as_str()), ("password", GOOD_PASSWORD)],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "code {n}");
+    }
+    let res = app
+        .browser
+        .post(
+            "/settings/phone",
+            &[("phone", "+447700900199"), ("password", GOOD_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().get("retry-after").is_some());
 }

@@ -331,8 +331,11 @@ try {
   assert.equal(await screen.locator("[data-testid=send-message]").getAttribute("href"), `/matches/${matchId}`);
   assert.match(await screen.textContent(), /You and .+ like each other/);
   await snap(her, "its-a-match");
-  await screen.locator("[data-close]").click();
+  // The same screen on a desktop window.
   await her.setViewportSize({ width: 1280, height: 900 });
+  await screen.waitFor({ state: "visible" });
+  await snap(her, "its-a-match-desktop");
+  await screen.locator("[data-close]").click();
 
   // A rewind: nope the next card with the keyboard, then undo it.
   await her.goto(`${BASE}/discover`);
@@ -445,6 +448,10 @@ try {
   await mod.goto(`${BASE}/admin`);
   await mod.waitForURL(/\/admin$/);
   await snap(mod, "moderator-dashboard");
+  // The member table: joined, last login, plan and status, sortable.
+  await mod.goto(`${BASE}/admin/users?sort=newest`);
+  assert.equal(await mod.locator("th[aria-sort=descending]").count(), 1, "the sorted column says so");
+  await snap(mod, "admin-members");
   await mod.goto(`${BASE}/admin/reports`);
   const report = mod.locator(`[data-report='${reportId}']`);
   await report.waitFor();
@@ -460,6 +467,7 @@ try {
   // development sink's file), typed on the same page.
   await him.goto(`${BASE}/settings/phone`);
   await him.fill("#phone", "+44 7700 900123");
+  await him.fill("#password", "swiper seed member");
   await him.click("form[action='/settings/phone'] button[type=submit]");
   await him.locator("[data-testid=code-sent]").waitFor();
   await snap(him, "phone-code-sent");

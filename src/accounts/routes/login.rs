@@ -45,6 +45,8 @@ struct LoginPage {
     captcha: Option<String>,
     /// Third-party login buttons: (name, label).
     providers: Vec<(String, String)>,
+    /// Whether logging in by text message is offered.
+    sms: bool,
 }
 
 pub async fn form(
@@ -66,6 +68,7 @@ pub async fn form(
         .then(captcha::fresh_id);
     crate::web::ok(&LoginPage {
         providers: providers(&state),
+        sms: state.settings.sms_available(),
         page: page_ctx,
         email: String::new(),
         next,
@@ -91,6 +94,7 @@ async fn refused(
         StatusCode::UNAUTHORIZED,
         &LoginPage {
             providers: providers(state),
+            sms: state.settings.sms_available(),
             page: page_ctx,
             email: String::new(),
             next: safe_next(form.next.as_deref()).unwrap_or_default(),
@@ -197,6 +201,7 @@ pub(super) fn form_with_error(
         status,
         &LoginPage {
             providers: providers(state),
+            sms: state.settings.sms_available(),
             page: page_ctx,
             email: String::new(),
             next: String::new(),

@@ -70,6 +70,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(sms::phone_form))
             .route(web::post().to(sms::phone_submit)),
     )
+    .route("/settings/phone/remove", web::post().to(sms::phone_remove))
     .route("/settings", web::get().to(settings::show))
     .route(
         "/settings/password",

@@ -8,12 +8,16 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::login::{landing, open_identity, second_step};
+use crate::accounts::events::{self, AuthEvent};
 use crate::accounts::login::{self, LoginOutcome};
 use crate::accounts::phone::Phone;
+use crate::accounts::reentry::{self, Caller, Guards};
 use crate::accounts::sms::{self, Purpose};
 use crate::accounts::state::AccountsState;
 use crate::auth::{Principal, User};
 use crate::error::{AppError, FieldCode};
+use crate::limits::{Decision, Limit};
+use crate::security::SecretString;
 use crate::web::forms::user_agent;
 use crate::web::{client_ip, redirect, render, FormErrors, Page};
 
@@ -34,7 +38,10 @@ struct SmsLoginPage {
     errors: FormErrors,
 }
 
-pub async fn form(page: Page) -> Result<HttpResponse, AppError> {
+pub async fn form(state: web::Data<AccountsState>, page: Page) -> Result<HttpResponse, AppError> {
+    if !state.settings.sms_available() {
+        return Err(AppError::NotFound);
+    }
     crate::web::ok(&SmsLoginPage {
         page,
         phone: String::new(),
@@ -71,6 +78,9 @@ pub async fn submit(
     page: Page,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
+    if !state.settings.sms_available() {
+        return Err(AppError::NotFound);
+    }
     let form = form.into_inner();
     let phone = match Phone::parse(&form.phone) {
         Ok(p) => p,
@@ -92,20 +102,9 @@ pub async fn submit(
             .primary(move |c| Ok(User::find_by_phone(c, &number)?))
             .await?
             .is_some_and(|u| u.is_active);
-        if known {
-            let lang = page.t.lang();
-            sms::send_code(
-                &state,
-                &phone,
-                Purpose::Login,
-                &client_ip::bucket(&req),
-                lang,
-            )
-            .await?;
-        } else {
-            // The same limits as a real send, and the same page.
-            sms::charge(&state, &phone, &client_ip::bucket(&req)).await?;
-        }
+        // The same work, and the same page, whether or not it is known.
+        let (bucket, lang) = (client_ip::bucket(&req), page.t.lang());
+        sms::send_code(&state, &phone, Purpose::Login, &bucket, lang, known).await?;
         return render(
             StatusCode::OK,
             &SmsLoginPage {
@@ -173,6 +172,9 @@ pub async fn phone_form(
     me: Principal,
     page: Page,
 ) -> Result<HttpResponse, AppError> {
+    if !state.settings.sms_available() {
+        return Err(AppError::NotFound);
+    }
     let id = me.id;
     let current = state
         .db
@@ -187,19 +189,41 @@ pub async fn phone_form(
     })
 }
 
-/// Sends a code to the number typed; with the code, records the number.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PhoneForm {
+    phone: String,
+    code: Option<String>,
+    password: SecretString,
+}
+
+/// Codes one member may have sent by the add-a-number form in a day.
+const PER_ACCOUNT_DAY: Limit = Limit {
+    name: "sms-account-day",
+    max: 5,
+    window: std::time::Duration::from_secs(24 * 3600),
+};
+
+/// With the password, sends a code to the number typed (a number is a way
+/// to log in: adding one is a sensitive action); with the code, records it.
 pub async fn phone_submit(
     req: HttpRequest,
     state: web::Data<AccountsState>,
     me: Principal,
     page: Page,
-    form: web::Form<CodeForm>,
+    form: web::Form<PhoneForm>,
 ) -> Result<HttpResponse, AppError> {
+    if !state.settings.sms_available() {
+        return Err(AppError::NotFound);
+    }
     let form = form.into_inner();
     let id = me.id;
-    let current = state
+    let (user, current) = state
         .db
-        .primary(move |c| Ok(User::phone_of(c, id)?))
+        .primary(move |c| {
+            let user = User::find(c, id)?.ok_or(AppError::LoginRequired)?;
+            Ok((user, User::phone_of(c, id)?))
+        })
         .await?;
     let shown = |page: Page, phone: String, sent: bool, errors: FormErrors, status: StatusCode| {
         render(
@@ -227,8 +251,25 @@ pub async fn phone_submit(
     };
     let purpose = Purpose::AddPhone(me.id);
     let Some(code) = form.code.filter(|c| !c.trim().is_empty()) else {
+        let caller = Caller::of(&req);
+        if !reentry::check(&Guards::of(&state), &caller, &user, &form.password).await? {
+            return shown(
+                page,
+                phone.as_str().to_string(),
+                false,
+                FormErrors::one("password", FieldCode::WrongPassword),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
+        if let Decision::Limited { retry_after_secs } = state
+            .counters
+            .charge(PER_ACCOUNT_DAY, &id.to_string())
+            .await
+        {
+            return Err(AppError::TooSoon { retry_after_secs });
+        }
         let lang = page.t.lang();
-        sms::send_code(&state, &phone, purpose, &client_ip::bucket(&req), lang).await?;
+        sms::send_code(&state, &phone, purpose, &caller.ip_bucket, lang, true).await?;
         return shown(
             page,
             phone.as_str().to_string(),
@@ -260,6 +301,59 @@ pub async fn phone_submit(
             StatusCode::CONFLICT,
         );
     }
+    let (ip, agent) = (client_ip::of(&req), user_agent(&req));
+    events::record(&state, id, AuthEvent::PhoneAdded, &ip, &agent).await;
     state.hub.members_changed(vec![me.id]).await;
     Ok(redirect("/settings/phone?notice=phone_saved"))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RemoveForm {
+    password: SecretString,
+}
+
+/// `POST /settings/phone/remove`: with the password, the number no longer
+/// logs in.
+pub async fn phone_remove(
+    req: HttpRequest,
+    state: web::Data<AccountsState>,
+    me: Principal,
+    page: Page,
+    form: web::Form<RemoveForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = me.id;
+    let (user, current) = state
+        .db
+        .primary(move |c| {
+            let user = User::find(c, id)?.ok_or(AppError::LoginRequired)?;
+            Ok((user, User::phone_of(c, id)?))
+        })
+        .await?;
+    let caller = Caller::of(&req);
+    if !reentry::check(&Guards::of(&state), &caller, &user, &form.password).await? {
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &PhonePage {
+                page,
+                current,
+                phone: String::new(),
+                sent: false,
+                errors: FormErrors::one("password", FieldCode::WrongPassword),
+            },
+        );
+    }
+    state
+        .db
+        .write(move |c| Ok(User::clear_phone(c, id)?))
+        .await?;
+    events::record(
+        &state,
+        id,
+        AuthEvent::PhoneRemoved,
+        &caller.ip,
+        &caller.user_agent,
+    )
+    .await;
+    Ok(redirect("/settings/phone?notice=phone_removed"))
 }
