@@ -94,6 +94,8 @@ async fn me(
                 "max_age": profile.max_age,
                 "max_distance_km": profile.max_distance_km,
                 "discoverable": profile.discoverable,
+                "hide_age": profile.hide_age,
+                "hide_distance": profile.hide_distance,
             },
             "photos": photos,
         })))
@@ -114,6 +116,8 @@ struct ProfileBody {
     max_age: Option<i64>,
     max_distance_km: Option<i64>,
     discoverable: Option<bool>,
+    hide_age: Option<bool>,
+    hide_distance: Option<bool>,
 }
 
 /// `PUT /api/v1/me/profile`: validated as the form is; 422 with each
@@ -166,6 +170,12 @@ async fn save(
     }
     if let Some(v) = b.discoverable {
         form.discoverable = v.then(|| "on".to_string());
+    }
+    if let Some(v) = b.hide_age {
+        form.hide_age = v.then(|| "on".to_string());
+    }
+    if let Some(v) = b.hide_distance {
+        form.hide_distance = v.then(|| "on".to_string());
     }
     match input::validate(&form) {
         Ok(valid) => {

@@ -108,6 +108,8 @@ diesel::table! {
         lat_band -> Nullable<Integer>,
         lng_band -> Nullable<Integer>,
         city_key -> Text,
+        hide_age -> Bool,
+        hide_distance -> Bool,
     }
 }
 

@@ -28,6 +28,8 @@ pub struct ProfileForm {
     pub max_age: String,
     pub max_distance_km: String,
     pub discoverable: Option<String>,
+    pub hide_age: Option<String>,
+    pub hide_distance: Option<String>,
 }
 
 /// A validated profile form.
@@ -157,6 +159,8 @@ pub fn validate(form: &ProfileForm) -> Result<ProfileInput, FieldErrors> {
                     max_age,
                     max_distance_km,
                     discoverable: form.discoverable.is_some(),
+                    hide_age: form.hide_age.is_some(),
+                    hide_distance: form.hide_distance.is_some(),
                 },
             })
         }
@@ -206,6 +210,8 @@ mod tests {
             max_age: "40".into(),
             max_distance_km: "50".into(),
             discoverable: Some("on".into()),
+            hide_age: None,
+            hide_distance: None,
         }
     }
 

@@ -35,7 +35,8 @@ impl PhotoUrls {
 pub struct PublicProfile {
     pub id: UserId,
     pub nickname: String,
-    pub age: i32,
+    /// `None` when the member hides it.
+    pub age: Option<i32>,
     pub city: String,
     pub bio: String,
     /// Whole kilometres, only when both members gave a position.
@@ -96,13 +97,13 @@ impl PublicProfile {
         media: &MediaSettings,
     ) -> Self {
         let distance_km = match (viewer, Position::of(profile)) {
-            (Some(a), Some(b)) => Some(rounded_km(a.distance_km(b))),
+            (Some(a), Some(b)) if !profile.hide_distance => Some(rounded_km(a.distance_km(b))),
             _ => None,
         };
         Self {
             id: profile.user_id,
             nickname: nickname.to_string(),
-            age: age_on(profile.birthday, today),
+            age: (!profile.hide_age).then(|| age_on(profile.birthday, today)),
             city: profile.city.clone(),
             bio: profile.bio.clone(),
             distance_km,

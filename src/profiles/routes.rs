@@ -87,6 +87,8 @@ pub fn form_of(user: &User, profile: &Profile, site_tz: chrono_tz::Tz) -> Profil
         max_age: profile.max_age.to_string(),
         max_distance_km: profile.max_distance_km.to_string(),
         discoverable: profile.discoverable.then(|| "on".to_string()),
+        hide_age: profile.hide_age.then(|| "on".to_string()),
+        hide_distance: profile.hide_distance.then(|| "on".to_string()),
     }
 }
 

@@ -75,6 +75,10 @@ pub struct Profile {
     pub lng_band: Option<i32>,
     /// The city, trimmed and lower-cased, for "same city" matching.
     pub city_key: String,
+    /// Others do not see my age (the age filters still apply).
+    pub hide_age: bool,
+    /// Others do not see how far I am.
+    pub hide_distance: bool,
 }
 
 /// The fields a member edits on `/profile`.
@@ -90,6 +94,8 @@ pub struct ProfileChanges {
     pub max_age: i32,
     pub max_distance_km: i32,
     pub discoverable: bool,
+    pub hide_age: bool,
+    pub hide_distance: bool,
 }
 
 /// The feed's latitude band: whole degrees, rounded down.

@@ -134,6 +134,8 @@ fn member(n: usize, now: NaiveDateTime, today: NaiveDate) -> Member {
             lat_band: latitude.map(lat_band),
             lng_band: longitude.map(lng_band),
             city_key: city_key(city),
+            hide_age: false,
+            hide_distance: false,
         },
     }
 }
@@ -299,6 +301,8 @@ pub async fn ensure_demo(
                     lat_band: Some(lat_band(lat)),
                     lng_band: Some(lng_band(lng)),
                     city_key: city_key(city),
+                    hide_age: false,
+                    hide_distance: false,
                 }],
             )?;
             let neighbours = gather_near(c, now, &data::CITIES[0])?;

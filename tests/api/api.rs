@@ -612,7 +612,7 @@ async fn an_app_reads_and_saves_the_profile_and_uploads_a_photo() {
         Method::PUT,
         "/api/v1/me/profile",
         &token,
-        Some(json!({"bio": "Sailing", "city": "Lyon, France", "latitude": null, "longitude": null, "want_sex": "female,nonbinary", "min_age": 25, "max_age": 40})),
+        Some(json!({"bio": "Sailing", "city": "Lyon, France", "latitude": null, "longitude": null, "want_sex": "female,nonbinary", "min_age": 25, "max_age": 40, "hide_distance": true})),
     )
     .await;
     assert_eq!(res.status(), 204);
@@ -626,6 +626,8 @@ async fn an_app_reads_and_saves_the_profile_and_uploads_a_photo() {
     assert_eq!(p["want_sex"], "female,nonbinary");
     assert_eq!(p["min_age"], 25);
     assert_eq!(p["latitude"], 45.75, "a picked city gives its position");
+    assert_eq!(p["hide_distance"], true);
+    assert_eq!(p["hide_age"], false);
 
     // Refused fields: 422 with each code, nothing saved.
     let res = as_app(

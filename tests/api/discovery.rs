@@ -1032,3 +1032,63 @@ async fn on_two_instances_a_swipe_or_a_block_on_one_hides_the_person_on_the_othe
     let shown = feed(&me_on_b, 1).await;
     assert!(!shown.contains(&second), "blocked on A, gone on B at once");
 }
+
+#[tokio::test]
+async fn a_member_who_hides_age_and_distance_is_shown_without_them_and_a_paused_one_not_at_all() {
+    let app = spawn_app().await;
+    let (me, _) = join(&app, &ana()).await;
+    let ben = Person::new("ben@example.com", "male", "1989-02-02");
+    let (ben_browser, ben_id) = join(&app, &ben).await;
+    let deck = me.html("/discover").await;
+    assert!(deck.contains("class=\"age\">"), "age shown before");
+    assert!(deck.contains("km away"), "distance shown before");
+
+    let save = |extra: &'static [(&'static str, &'static str)]| {
+        let b = ben_browser.clone();
+        async move {
+            let mut fields = vec![
+                ("nickname", "ben"),
+                ("bio", ""),
+                ("city", "Paris"),
+                ("latitude", "48.8566"),
+                ("longitude", "2.3522"),
+                ("time_zone", "Europe/Paris"),
+                ("want_sex", "any"),
+                ("min_age", "18"),
+                ("max_age", "99"),
+                ("max_distance_km", "100"),
+            ];
+            fields.extend_from_slice(extra);
+            b.post("/profile", &fields).await.status()
+        }
+    };
+    assert_eq!(
+        save(&[
+            ("discoverable", "on"),
+            ("hide_age", "on"),
+            ("hide_distance", "on")
+        ])
+        .await,
+        303
+    );
+    let deck = me.html("/discover").await;
+    assert!(
+        deck.contains(&format!("data-candidate=\"{ben_id}\"")),
+        "still in my feed"
+    );
+    assert!(!deck.contains("class=\"age\""), "no age: {deck}");
+    assert!(!deck.contains("km away"), "no distance");
+    let page = me.html(&format!("/users/{ben_id}")).await;
+    assert!(!page.contains("class=\"age\"") && !page.contains("km away"));
+    assert!(
+        ben_browser
+            .html("/profile")
+            .await
+            .contains("id=\"hide_age\" name=\"hide_age\" type=\"checkbox\" checked"),
+        "the choice is kept"
+    );
+
+    // Paused (not shown in Discover): out of every feed.
+    assert_eq!(save(&[("hide_age", "on")]).await, 303);
+    assert!(!feed(&me, 1).await.contains(&ben_id));
+}
