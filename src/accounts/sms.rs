@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::phone::Phone;
 use super::state::AccountsState;
+use crate::auth::User;
 use crate::error::AppError;
 use crate::i18n::Tr;
 use crate::jobs::{enqueue, JobContext, JobError, NewJob, Registry};
@@ -87,7 +88,7 @@ struct Outgoing {
 /// `Retry-After` within a minute of the last one (or past ten a day, or
 /// past the per-IP login limit). Charged whether or not a code is sent, so
 /// the answers never tell a number with an account from one without.
-pub async fn charge(state: &AccountsState, phone: &Phone, ip_bucket: &str) -> Result<(), AppError> {
+async fn charge(state: &AccountsState, phone: &Phone, ip_bucket: &str) -> Result<(), AppError> {
     let counters = &state.counters;
     counters
         .enforce(&state.runtime, rules::LOGIN_PER_IP, ip_bucket)
@@ -179,6 +180,46 @@ pub async fn check_code(
     let used = counters.take(&code_key).await.is_some();
     counters.clear(&tries_key).await;
     used
+}
+
+/// A login code asked for `phone`: sent when an active account has the
+/// number (in its member's language, else `lang`), and the same work done
+/// when none has, so the answer tells nothing.
+pub async fn request_login_code(
+    state: &AccountsState,
+    phone: &Phone,
+    ip_bucket: &str,
+    lang: &str,
+) -> Result<(), AppError> {
+    let user = member_with(state, phone).await?;
+    let lang = user
+        .as_ref()
+        .and_then(|u| u.language.clone())
+        .unwrap_or_else(|| lang.to_string());
+    let deliver = user.is_some();
+    send_code(state, phone, Purpose::Login, ip_bucket, &lang, deliver).await
+}
+
+/// The active member whose number is `phone`, if `code` is its live login
+/// code (used up by this check).
+pub async fn login_member(
+    state: &AccountsState,
+    phone: &Phone,
+    code: &str,
+) -> Result<Option<User>, AppError> {
+    if !check_code(state, phone, Purpose::Login, code).await {
+        return Ok(None);
+    }
+    member_with(state, phone).await
+}
+
+async fn member_with(state: &AccountsState, phone: &Phone) -> Result<Option<User>, AppError> {
+    let number = phone.as_str().to_string();
+    Ok(state
+        .db
+        .primary(move |c| Ok(User::find_by_phone(c, &number)?))
+        .await?
+        .filter(|u| u.is_active))
 }
 
 async fn send(ctx: JobContext, payload: String) -> Result<(), JobError> {

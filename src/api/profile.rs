@@ -10,15 +10,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::bearer::ApiUser;
-use crate::auth::User;
 use crate::error::{AppError, ErrorCode, FieldErrors};
 use crate::profiles::input::{self, ProfileForm};
-use crate::profiles::photos::{Photo, PhotoStatus};
+use crate::profiles::photos::PhotoStatus;
 use crate::profiles::public::PhotoUrls;
 use crate::profiles::routes::{form_of, read_photo, refusal_status};
 use crate::profiles::service;
 use crate::profiles::state::ProfilesState;
-use crate::profiles::store::Profile;
 
 pub fn configure(scope: actix_web::Scope) -> actix_web::Scope {
     scope
@@ -51,15 +49,7 @@ async fn me(
     ApiUser(me): ApiUser,
     state: web::Data<ProfilesState>,
 ) -> Result<HttpResponse, AppError> {
-    let id = me.id;
-    let (user, profile, photos) = state
-        .db
-        .primary(move |c| {
-            let user = User::find(c, id)?.ok_or(AppError::LoginRequired)?;
-            let profile = Profile::find(c, id)?.ok_or(AppError::NotFound)?;
-            Ok((user, profile, Photo::of_user(c, id)?))
-        })
-        .await?;
+    let (user, profile, photos) = service::mine(&state, &me).await?;
     let form = form_of(&user, &profile, state.settings.time_zone);
     let media = &state.settings.media;
     let photos: Vec<Value> = photos
@@ -127,14 +117,7 @@ async fn save(
     state: web::Data<ProfilesState>,
     body: web::Json<ProfileBody>,
 ) -> Result<HttpResponse, AppError> {
-    let id = me.id;
-    let (user, profile) = state
-        .db
-        .primary(move |c| {
-            let user = User::find(c, id)?.ok_or(AppError::LoginRequired)?;
-            Ok((user, Profile::find(c, id)?.ok_or(AppError::NotFound)?))
-        })
-        .await?;
+    let (user, profile, _) = service::mine(&state, &me).await?;
     let b = body.into_inner();
     let mut form: ProfileForm = form_of(&user, &profile, state.settings.time_zone);
     let coordinate = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();

@@ -9,10 +9,10 @@ use super::bearer::ApiUser;
 use super::refresh::{self, Refreshed};
 use crate::accounts::login::{self, LoginOutcome, LoginRequest};
 use crate::accounts::phone::Phone;
-use crate::accounts::sms::{self, Purpose};
+use crate::accounts::sms;
 use crate::accounts::state::AccountsState;
 use crate::auth::sessions::{self, Lifetimes, SessionId};
-use crate::auth::{User, UserId};
+use crate::auth::{User, UserId, UserSession};
 use crate::error::{AppError, ErrorCode};
 use crate::security::SecretString;
 use crate::web::client_ip;
@@ -164,12 +164,21 @@ async fn log_in(
             return Err(AppError::Refused(ErrorCode::TwoFactorRequired))
         }
     };
-    let (id, sid, now) = (session.id.clone(), session.id, state.clock.now());
+    first_tokens(&keys, &state, (user, session)).await
+}
+
+/// A new app session's first refresh token, and its tokens.
+async fn first_tokens(
+    keys: &ApiKeys,
+    state: &AccountsState,
+    (user, session): (User, UserSession),
+) -> Result<HttpResponse, AppError> {
+    let (sid, now) = (session.id.clone(), state.clock.now());
     let token = state
         .db
         .write(move |c| Ok(refresh::issue(c, &sid, now)?))
         .await?;
-    tokens(&keys, &state, user.id, &id, token)
+    tokens(keys, state, user.id, &session.id, token)
 }
 
 /// 422 with the code of one refused field.
@@ -198,20 +207,7 @@ async fn sms_send(
         Ok(p) => p,
         Err(code) => return Ok(unprocessable("phone", code)),
     };
-    let number = phone.as_str().to_string();
-    let user = state
-        .db
-        .primary(move |c| Ok(User::find_by_phone(c, &number)?))
-        .await?
-        .filter(|u| u.is_active);
-    let ip_bucket = client_ip::bucket(&req);
-    // The same work whether or not the number has an account.
-    let lang = user
-        .as_ref()
-        .and_then(|u| u.language.clone())
-        .unwrap_or_else(|| "en".to_string());
-    let deliver = user.is_some();
-    sms::send_code(&state, &phone, Purpose::Login, &ip_bucket, &lang, deliver).await?;
+    sms::request_login_code(&state, &phone, &client_ip::bucket(&req), "en").await?;
     Ok(HttpResponse::Accepted().finish())
 }
 
@@ -238,29 +234,12 @@ async fn sms_verify(
         Err(code) => return Ok(unprocessable("phone", code)),
     };
     let refused = AppError::Refused(ErrorCode::InvalidCode);
-    if !sms::check_code(&state, &phone, Purpose::Login, &body.code).await {
-        return Err(refused);
-    }
-    let number = phone.as_str().to_string();
-    let Some(user) = state
-        .db
-        .primary(move |c| Ok(User::find_by_phone(c, &number)?))
-        .await?
-        .filter(|u| u.is_active)
-    else {
+    let Some(user) = sms::login_member(&state, &phone, &body.code).await? else {
         return Err(refused);
     };
     let (ip, device) = (client_ip::of(&req), device_name(&body.device));
     match login::proven(&state, user, true, (&ip, &device), None).await? {
-        LoginOutcome::LoggedIn(done) => {
-            let (user, session) = *done;
-            let (id, sid, now) = (session.id.clone(), session.id, state.clock.now());
-            let token = state
-                .db
-                .write(move |c| Ok(refresh::issue(c, &sid, now)?))
-                .await?;
-            tokens(&keys, &state, user.id, &id, token)
-        }
+        LoginOutcome::LoggedIn(done) => first_tokens(&keys, &state, *done).await,
         LoginOutcome::SecondFactor(_) => Err(AppError::Refused(ErrorCode::TwoFactorRequired)),
         _ => Err(refused),
     }

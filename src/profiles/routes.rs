@@ -8,7 +8,7 @@ use askama::Template;
 use futures_util::StreamExt;
 
 use super::input::{self, ProfileForm};
-use super::photos::{Photo, PhotoId, PhotoStatus, MAX_PHOTOS};
+use super::photos::{PhotoId, PhotoStatus, MAX_PHOTOS};
 use super::public::{PhotoUrls, PublicProfile};
 use super::service::{self, UploadRefused};
 use super::store::Profile;
@@ -101,15 +101,7 @@ async fn page(
     errors: FormErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let id = me.id;
-    let (user, profile, photos) = state
-        .db
-        .primary(move |c| {
-            let user = User::find(c, id)?.ok_or(AppError::LoginRequired)?;
-            let profile = Profile::find(c, id)?.ok_or(AppError::NotFound)?;
-            Ok((user, profile, Photo::of_user(c, id)?))
-        })
-        .await?;
+    let (user, profile, photos) = service::mine(state, me).await?;
     let media = &state.settings.media;
     let card = PublicProfile::new(
         &user.nickname,

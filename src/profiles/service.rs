@@ -17,6 +17,23 @@ use crate::db::DbConnection;
 use crate::error::{AppError, FieldCode, FieldErrors};
 use crate::profiles::state::ProfilesState;
 
+/// My account, profile and photos (the main one first), as my profile
+/// page and the API show them.
+pub async fn mine(
+    state: &ProfilesState,
+    me: &Principal,
+) -> Result<(User, Profile, Vec<Photo>), AppError> {
+    let id = me.id;
+    state
+        .db
+        .primary(move |c| {
+            let user = User::find(c, id)?.ok_or(AppError::LoginRequired)?;
+            let profile = Profile::find(c, id)?.ok_or(AppError::NotFound)?;
+            Ok((user, profile, Photo::of_user(c, id)?))
+        })
+        .await
+}
+
 /// Saves my profile and preferences.
 pub async fn save_profile(
     state: &ProfilesState,

@@ -97,6 +97,41 @@ impl DbSessions {
         Ok(Some(state))
     }
 
+    async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
+        use crate::db::schema::web_sessions as ws;
+        use diesel::prelude::*;
+        self.copy.update_ttl(key, ttl);
+        let hash = random::token_hash(key.as_ref());
+        let until = expires_at(ttl);
+        let now = chrono::Utc::now().naive_utc();
+        self.db
+            .primary(move |c| {
+                // An expired session is not brought back.
+                diesel::update(ws::table.find(hash).filter(ws::expires_at.gt(now)))
+                    .set(ws::expires_at.eq(until))
+                    .execute(c)?;
+                Ok(())
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &SessionKey) -> anyhow::Result<()> {
+        use crate::db::schema::web_sessions as ws;
+        use diesel::prelude::*;
+        self.copy.delete(key);
+        let hash = random::token_hash(key.as_ref());
+        self.db
+            .primary(move |c| {
+                diesel::delete(ws::table.find(hash)).execute(c)?;
+                Ok(())
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+impl Backing for DbSessions {
     /// Writes the state; `only_new` inserts (a fresh key), otherwise it
     /// updates a live row and answers `false` when there is none.
     async fn store(
@@ -144,6 +179,40 @@ impl DbSessions {
         Ok(done)
     }
 
+    fn kept(&self) -> &MemoryStore {
+        &self.copy
+    }
+}
+
+/// Session state as JSON under `<prefix>:session:<key>`, expiring with it.
+#[derive(Clone)]
+struct RedisSessions {
+    conn: RedisLink,
+    prefix: String,
+    /// States read lately, for the reads of `GET`/`HEAD` requests.
+    recent: MemoryStore,
+    /// States read from Redis so far (the tests count round trips with it).
+    loads: Arc<AtomicU64>,
+}
+
+/// What the two backends share: writing a state (a fresh key, or over a
+/// live one) and this process's copy of it. Saving and updating are the
+/// same on both.
+trait Backing {
+    /// Writes the state; `only_new` refuses an existing key, otherwise a
+    /// key that is not live is not written. `false` when nothing was.
+    async fn store(
+        &self,
+        key: &str,
+        state: &State,
+        ttl: &Duration,
+        only_new: bool,
+    ) -> anyhow::Result<bool>;
+
+    /// What this process keeps of the states.
+    fn kept(&self) -> &MemoryStore;
+
+    /// A new state under a fresh random key.
     async fn save(&self, state: State, ttl: &Duration) -> anyhow::Result<SessionKey> {
         loop {
             let key = random::token(48);
@@ -159,7 +228,7 @@ impl DbSessions {
         state: State,
         ttl: &Duration,
     ) -> anyhow::Result<SessionKey> {
-        self.copy.delete(&key);
+        self.kept().delete(&key);
         if self.store(key.as_ref(), &state, ttl, false).await? {
             Ok(key)
         } else {
@@ -167,50 +236,6 @@ impl DbSessions {
             self.save(state, ttl).await
         }
     }
-
-    async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
-        use crate::db::schema::web_sessions as ws;
-        use diesel::prelude::*;
-        self.copy.update_ttl(key, ttl);
-        let hash = random::token_hash(key.as_ref());
-        let until = expires_at(ttl);
-        let now = chrono::Utc::now().naive_utc();
-        self.db
-            .primary(move |c| {
-                // An expired session is not brought back.
-                diesel::update(ws::table.find(hash).filter(ws::expires_at.gt(now)))
-                    .set(ws::expires_at.eq(until))
-                    .execute(c)?;
-                Ok(())
-            })
-            .await?;
-        Ok(())
-    }
-
-    async fn delete(&self, key: &SessionKey) -> anyhow::Result<()> {
-        use crate::db::schema::web_sessions as ws;
-        use diesel::prelude::*;
-        self.copy.delete(key);
-        let hash = random::token_hash(key.as_ref());
-        self.db
-            .primary(move |c| {
-                diesel::delete(ws::table.find(hash)).execute(c)?;
-                Ok(())
-            })
-            .await?;
-        Ok(())
-    }
-}
-
-/// Session state as JSON under `<prefix>:session:<key>`, expiring with it.
-#[derive(Clone)]
-struct RedisSessions {
-    conn: RedisLink,
-    prefix: String,
-    /// States read lately, for the reads of `GET`/`HEAD` requests.
-    recent: MemoryStore,
-    /// States read from Redis so far (the tests count round trips with it).
-    loads: Arc<AtomicU64>,
 }
 
 /// Longest a state read from Redis is reused (each between half and all).
@@ -260,6 +285,27 @@ impl RedisSessions {
         Ok(found)
     }
 
+    async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
+        self.recent.delete(key);
+        redis::cmd("EXPIRE")
+            .arg(self.key(key.as_ref()))
+            .arg(ttl.whole_seconds().max(1))
+            .query_async::<()>(&mut self.conn.clone())
+            .await?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &SessionKey) -> anyhow::Result<()> {
+        self.recent.delete(key);
+        redis::cmd("DEL")
+            .arg(self.key(key.as_ref()))
+            .query_async::<()>(&mut self.conn.clone())
+            .await?;
+        Ok(())
+    }
+}
+
+impl Backing for RedisSessions {
     /// Writes the state; `only_new` refuses to overwrite (a fresh key).
     async fn store(
         &self,
@@ -279,47 +325,8 @@ impl RedisSessions {
         Ok(done.is_some())
     }
 
-    async fn save(&self, state: State, ttl: &Duration) -> anyhow::Result<SessionKey> {
-        loop {
-            let key = random::token(48);
-            if self.store(&key, &state, ttl, true).await? {
-                return SessionKey::try_from(key).map_err(|e| anyhow::anyhow!("{e}"));
-            }
-        }
-    }
-
-    async fn update(
-        &self,
-        key: SessionKey,
-        state: State,
-        ttl: &Duration,
-    ) -> anyhow::Result<SessionKey> {
-        self.recent.delete(&key);
-        if self.store(key.as_ref(), &state, ttl, false).await? {
-            Ok(key)
-        } else {
-            // Expired between load and update: a new key, never a reused one.
-            self.save(state, ttl).await
-        }
-    }
-
-    async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {
-        self.recent.delete(key);
-        redis::cmd("EXPIRE")
-            .arg(self.key(key.as_ref()))
-            .arg(ttl.whole_seconds().max(1))
-            .query_async::<()>(&mut self.conn.clone())
-            .await?;
-        Ok(())
-    }
-
-    async fn delete(&self, key: &SessionKey) -> anyhow::Result<()> {
-        self.recent.delete(key);
-        redis::cmd("DEL")
-            .arg(self.key(key.as_ref()))
-            .query_async::<()>(&mut self.conn.clone())
-            .await?;
-        Ok(())
+    fn kept(&self) -> &MemoryStore {
+        &self.recent
     }
 }
 

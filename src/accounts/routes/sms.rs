@@ -96,15 +96,8 @@ pub async fn submit(
         }
     };
     let Some(code) = form.code.filter(|c| !c.trim().is_empty()) else {
-        let number = phone.as_str().to_string();
-        let known = state
-            .db
-            .primary(move |c| Ok(User::find_by_phone(c, &number)?))
-            .await?
-            .is_some_and(|u| u.is_active);
-        // The same work, and the same page, whether or not it is known.
-        let (bucket, lang) = (client_ip::bucket(&req), page.t.lang());
-        sms::send_code(&state, &phone, Purpose::Login, &bucket, lang, known).await?;
+        // The same page whether or not the number is known.
+        sms::request_login_code(&state, &phone, &client_ip::bucket(&req), page.t.lang()).await?;
         return render(
             StatusCode::OK,
             &SmsLoginPage {
@@ -115,17 +108,7 @@ pub async fn submit(
             },
         );
     };
-    let number = phone.as_str().to_string();
-    let user = if sms::check_code(&state, &phone, Purpose::Login, &code).await {
-        state
-            .db
-            .primary(move |c| Ok(User::find_by_phone(c, &number)?))
-            .await?
-            .filter(|u| u.is_active)
-    } else {
-        None
-    };
-    let Some(user) = user else {
+    let Some(user) = sms::login_member(&state, &phone, &code).await? else {
         return again(
             page,
             phone.as_str().to_string(),
