@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 
-use super::input::{parse_sex, Birthday, Email, Nickname, Sex};
+use super::input::{parse_sex, Birthday, Email, Nickname, Person, Sex};
 use super::mails;
 use crate::accounts::state::AccountsState;
 use crate::auth::policy::{self, PasswordPolicy};
@@ -235,4 +235,97 @@ pub fn create_account(
         mails::queue(conn, mails::VERIFY_EMAIL, id, lang, now)?;
         Ok(id)
     })
+}
+
+/// The birthday a phone number's new account holds until its member gives
+/// theirs (the account is in no feed and shown to nobody meanwhile).
+const PENDING_BIRTHDAY: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(d) => d,
+    None => panic!("a valid date"),
+};
+
+/// Creates the account of a phone number seen for the first time: no
+/// email (a stand-in that receives nothing), no usable password, and
+/// pending until nickname, sex and birthday are given. Two first logins
+/// racing for one number leave one account: the other finds it.
+pub fn create_phone_account(
+    conn: &mut DbConnection,
+    phone: &str,
+    password_hash: &str,
+    lang: &str,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<User> {
+    let email = Email::stand_in_for(phone);
+    crate::db::insert_unique(conn, |c| {
+        let id = User::insert(
+            c,
+            &UserInsertForm {
+                email: email.as_str(),
+                password_hash,
+                nickname: "",
+                sex: Sex::Female,
+                birthday: PENDING_BIRTHDAY,
+                email_verified_at: None,
+                is_superadmin: false,
+                language: Some(lang),
+                password_changed_at: now,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        User::make_phone_account(c, id, phone)?;
+        Profile::create(c, id, Sex::Female, PENDING_BIRTHDAY, now)
+    })?;
+    User::find_by_phone(conn, phone)?.ok_or(diesel::result::Error::NotFound)
+}
+
+/// The person fields as a form posts them (`/welcome`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PersonForm {
+    pub nickname: String,
+    pub sex: String,
+    pub birthday: String,
+}
+
+impl PersonForm {
+    pub fn validate(&self, today: NaiveDate) -> Result<Person, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        match person_fields(
+            &self.nickname,
+            &self.sex,
+            &self.birthday,
+            today,
+            &mut errors,
+        ) {
+            (Some(nickname), Some(sex), Some(birthday)) => Ok(Person {
+                nickname,
+                sex,
+                birthday,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Completes my phone account (`/welcome`); `false` when it was complete
+/// already. My cached principal is dropped on every instance.
+pub async fn complete_phone(
+    state: &AccountsState,
+    me: &crate::auth::Principal,
+    person: Person,
+) -> Result<bool, AppError> {
+    let (id, now) = (me.id, state.clock.now());
+    let done = state
+        .db
+        .write(move |c| {
+            Ok(crate::profiles::service::complete_person(
+                c, id, &person, now,
+            )?)
+        })
+        .await?;
+    if done {
+        state.hub.members_changed(vec![id]).await;
+    }
+    Ok(done)
 }

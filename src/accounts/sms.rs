@@ -2,8 +2,10 @@
 //! in Redis (in process without it) as an HMAC under a key derived from
 //! `SECRET_KEY`, used once, five tries at most. At most one code a minute
 //! per number (and ten a day), the per-IP login limit and a site-wide daily
-//! bound on texts; the answer never says whether the number has an account,
-//! and a number without one costs the same work (a code stored, a job
+//! bound on texts; the answer never says whether the number has an account
+//! (a number without one gets its code too: its first login makes the
+//! account, which gives nickname, sex and birthday before it can swipe; a
+//! banned member's number costs the same work, a code stored and a job
 //! queued that sends nothing). The message goes out through a job
 //! (`sms.send`) whose payload (number and text) is sealed under
 //! `SECRET_KEY`, so the queue holds neither a usable code nor a number.
@@ -13,13 +15,15 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::phone::Phone;
+use super::signup;
 use super::state::AccountsState;
 use crate::auth::User;
 use crate::error::AppError;
 use crate::i18n::Tr;
 use crate::jobs::{enqueue, JobContext, JobError, NewJob, Registry};
 use crate::limits::{rules, Decision, Limit};
-use crate::security::random;
+use crate::security::password::hash_off_executor;
+use crate::security::{random, SecretString};
 
 pub const CODE_TTL: Duration = Duration::from_secs(5 * 60);
 pub const MAX_TRIES: u64 = 5;
@@ -182,44 +186,65 @@ pub async fn check_code(
     used
 }
 
-/// A login code asked for `phone`: sent when an active account has the
-/// number (in its member's language, else `lang`), and the same work done
-/// when none has, so the answer tells nothing.
+/// A login code asked for `phone`: sent to a number no account has (its
+/// first login makes one) or an active member's (in their language, else
+/// `lang`); a banned member's number gets the same work and no text, so
+/// the answer tells nothing.
 pub async fn request_login_code(
     state: &AccountsState,
     phone: &Phone,
     ip_bucket: &str,
     lang: &str,
 ) -> Result<(), AppError> {
-    let user = member_with(state, phone).await?;
-    let lang = user
+    let holder = holder_of(state, phone).await?;
+    let lang = holder
         .as_ref()
         .and_then(|u| u.language.clone())
         .unwrap_or_else(|| lang.to_string());
-    let deliver = user.is_some();
+    let deliver = holder.as_ref().is_none_or(|u| u.is_active);
     send_code(state, phone, Purpose::Login, ip_bucket, &lang, deliver).await
 }
 
-/// The active member whose number is `phone`, if `code` is its live login
-/// code (used up by this check).
+/// The member `code` logs in, if it is the live login code of `phone`
+/// (used up by this check): the active account with the number, or a new
+/// one made for a number seen for the first time (in `lang`, pending until
+/// nickname, sex and birthday are given). `None` for a wrong code and for
+/// a banned member's number.
 pub async fn login_member(
     state: &AccountsState,
     phone: &Phone,
     code: &str,
+    lang: &str,
 ) -> Result<Option<User>, AppError> {
     if !check_code(state, phone, Purpose::Login, code).await {
         return Ok(None);
     }
-    member_with(state, phone).await
+    if let Some(user) = holder_of(state, phone).await? {
+        return Ok(user.is_active.then_some(user));
+    }
+    // A password nobody knows: checking it costs what any check costs.
+    let secret = SecretString::new(random::token(32));
+    let hash = hash_off_executor(&secret, state.settings.passwords.iterations).await?;
+    let (number, lang, now) = (
+        phone.as_str().to_string(),
+        lang.to_string(),
+        state.clock.now(),
+    );
+    let user = state
+        .db
+        .write(move |c| Ok(signup::create_phone_account(c, &number, &hash, &lang, now)?))
+        .await?;
+    tracing::info!(user = %user.id, phone = %phone.masked(), "account made by a first phone login");
+    Ok(user.is_active.then_some(user))
 }
 
-async fn member_with(state: &AccountsState, phone: &Phone) -> Result<Option<User>, AppError> {
+/// The account that has `phone`, banned or not.
+async fn holder_of(state: &AccountsState, phone: &Phone) -> Result<Option<User>, AppError> {
     let number = phone.as_str().to_string();
-    Ok(state
+    state
         .db
         .primary(move |c| Ok(User::find_by_phone(c, &number)?))
-        .await?
-        .filter(|u| u.is_active))
+        .await
 }
 
 async fn send(ctx: JobContext, payload: String) -> Result<(), JobError> {

@@ -10,7 +10,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::bearer::ApiUser;
-use crate::error::{AppError, ErrorCode, FieldErrors};
+use crate::accounts::signup::PersonForm;
+use crate::auth::input::is_no_email;
+use crate::error::{AppError, ErrorCode, FieldCode, FieldErrors};
 use crate::profiles::input::{self, ProfileForm};
 use crate::profiles::photos::PhotoStatus;
 use crate::profiles::public::PhotoUrls;
@@ -68,10 +70,14 @@ async fn me(
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({
             "id": user.id,
-            "email": user.email,
-            "email_verified": user.email_verified_at.is_some(),
+            // An account made by a phone number has no address.
+            "email": (!is_no_email(&user.email)).then_some(&user.email),
+            "email_verified": user.email_verified_at.is_some() && !is_no_email(&user.email),
             "language": user.language,
-            "profile_complete": true,
+            "profile_complete": !user.profile_pending,
+            // Given once: by the sign-up form, or while the profile is incomplete.
+            "sex": (!user.profile_pending).then(|| user.sex.as_str()),
+            "birthday": (!user.profile_pending).then(|| user.birthday.to_string()),
             "profile": {
                 "nickname": form.nickname,
                 "bio": form.bio,
@@ -108,6 +114,9 @@ struct ProfileBody {
     discoverable: Option<bool>,
     hide_age: Option<bool>,
     hide_distance: Option<bool>,
+    /// Only while the profile is incomplete (a phone number's new account).
+    sex: Option<String>,
+    birthday: Option<String>,
 }
 
 /// `PUT /api/v1/me/profile`: validated as the form is; 422 with each
@@ -160,12 +169,37 @@ async fn save(
     if let Some(v) = b.hide_distance {
         form.hide_distance = v.then(|| "on".to_string());
     }
+    // A phone number's new account gives nickname, sex and birthday with
+    // its first profile; afterwards sex and birthday are not changed here.
+    let mut errors = FieldErrors::default();
+    let first = if user.profile_pending {
+        let person = PersonForm {
+            nickname: form.nickname.clone(),
+            sex: b.sex.unwrap_or_default(),
+            birthday: b.birthday.unwrap_or_default(),
+        };
+        person
+            .validate(state.clock.today())
+            .map_err(|e| errors.0.extend(e.0))
+            .ok()
+    } else {
+        for (field, given) in [("sex", &b.sex), ("birthday", &b.birthday)] {
+            if given.is_some() {
+                errors.push(field, FieldCode::ReadOnly);
+            }
+        }
+        None
+    };
     match input::validate(&form) {
-        Ok(valid) => {
-            service::save_profile(&state, &me, valid).await?;
+        Ok(valid) if errors.is_empty() => {
+            service::save_profile(&state, &me, valid, first).await?;
             Ok(HttpResponse::NoContent().finish())
         }
-        Err(errors) => Ok(field_problem(StatusCode::UNPROCESSABLE_ENTITY, &errors)),
+        Ok(_) => Ok(field_problem(StatusCode::UNPROCESSABLE_ENTITY, &errors)),
+        Err(more) => {
+            errors.0.extend(more.0);
+            Ok(field_problem(StatusCode::UNPROCESSABLE_ENTITY, &errors))
+        }
     }
 }
 

@@ -76,15 +76,17 @@ struct Tokens {
 #[derive(Serialize)]
 struct TokenUser {
     id: i64,
-    /// Whether the member can swipe yet (accounts made by the sign-up form
-    /// or OAuth are complete from the start).
+    /// Whether the member can swipe yet: `false` for a phone number's new
+    /// account until `PUT /api/v1/me/profile` gives nickname, sex and
+    /// birthday (accounts made by the sign-up form or OAuth are complete
+    /// from the start).
     profile_complete: bool,
 }
 
 fn tokens(
     keys: &ApiKeys,
     state: &AccountsState,
-    user: UserId,
+    (user, profile_complete): (UserId, bool),
     session: &SessionId,
     refresh_token: String,
 ) -> Result<HttpResponse, AppError> {
@@ -109,7 +111,7 @@ fn tokens(
             expires_in: ACCESS_TTL_SECS,
             user: TokenUser {
                 id: user.0,
-                profile_complete: true,
+                profile_complete,
             },
         }))
 }
@@ -178,7 +180,13 @@ async fn first_tokens(
         .db
         .write(move |c| Ok(refresh::issue(c, &sid, now)?))
         .await?;
-    tokens(keys, state, user.id, &session.id, token)
+    tokens(
+        keys,
+        state,
+        (user.id, !user.profile_pending),
+        &session.id,
+        token,
+    )
 }
 
 /// 422 with the code of one refused field.
@@ -234,7 +242,7 @@ async fn sms_verify(
         Err(code) => return Ok(unprocessable("phone", code)),
     };
     let refused = AppError::Refused(ErrorCode::InvalidCode);
-    let Some(user) = sms::login_member(&state, &phone, &body.code).await? else {
+    let Some(user) = sms::login_member(&state, &phone, &body.code, "en").await? else {
         return Err(refused);
     };
     let (ip, device) = (client_ip::of(&req), device_name(&body.device));
@@ -268,7 +276,7 @@ async fn refresh(
             // The session must still be alive (not expired, account active).
             if let Refreshed::Rotated { session, .. } = &outcome {
                 match sessions::authenticate(c, session, now, lifetimes.idle)? {
-                    Some(p) => return Ok((outcome, Some(p.id))),
+                    Some(p) => return Ok((outcome, Some((p.id, !p.profile_pending)))),
                     None => return Ok((Refreshed::Unknown, None)),
                 }
             }

@@ -190,6 +190,7 @@ mod tests {
             time_zone: None,
             avatar_key: None,
             unread_messages: 0,
+            profile_pending: false,
             session_id: SessionId::from_secret(session.into()),
             last_seen_at: at,
             remember: true,

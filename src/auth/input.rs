@@ -11,6 +11,16 @@ pub const MAX_NICKNAME_CHARS: usize = 40;
 pub const MAX_PASSWORD_CHARS: usize = 256;
 pub const MIN_AGE: i32 = 18;
 
+pub use crate::mail::{is_no_email, NO_EMAIL_DOMAIN};
+
+/// Who a new member is: what a phone number's account gives once.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub nickname: Nickname,
+    pub sex: Sex,
+    pub birthday: Birthday,
+}
+
 /// A normalised (trimmed, lower-case) and syntactically valid address.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email(String);
@@ -25,12 +35,22 @@ impl Email {
             return Err(FieldCode::TooLong);
         }
         match s.parse::<lettre::Address>() {
-            Ok(_) if s.contains('.') => Ok(Self(s)),
+            // `.invalid` never receives mail (RFC 2606); it also holds the
+            // stand-ins of accounts made by a phone number.
+            Ok(_) if s.contains('.') && !s.ends_with(".invalid") => Ok(Self(s)),
             _ => Err(FieldCode::InvalidEmail),
         }
     }
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The stand-in address of the account `phone` (E.164) made.
+    pub fn stand_in_for(phone: &str) -> Self {
+        Self(format!(
+            "{}@{NO_EMAIL_DOMAIN}",
+            phone.trim_start_matches('+')
+        ))
     }
 }
 
@@ -193,6 +213,17 @@ mod tests {
             Email::parse(&format!("{}@x.io", "a".repeat(300))),
             Err(FieldCode::TooLong)
         );
+    }
+
+    #[test]
+    fn nobody_signs_up_with_the_stand_in_of_a_phone_account() {
+        let stand_in = Email::stand_in_for("+8613800138000");
+        assert_eq!(stand_in.as_str(), "8613800138000@phone.invalid");
+        assert!(is_no_email(stand_in.as_str()));
+        assert!(!is_no_email("ada@example.com"));
+        for typed in ["8613800138000@phone.invalid", "ada@mail.INVALID"] {
+            assert_eq!(Email::parse(typed), Err(FieldCode::InvalidEmail));
+        }
     }
 
     #[test]

@@ -29,10 +29,20 @@ pub struct Principal {
     pub avatar_key: Option<String>,
     /// Chat messages waiting to be read (the navigation badge).
     pub unread_messages: i64,
+    /// A phone number's new account that has not yet given nickname, sex
+    /// and birthday: it cannot swipe and is in nobody's feed.
+    pub profile_pending: bool,
     pub session_id: SessionId,
     /// The session's last activity before this request (staff pages time
     /// out sooner than member pages).
     pub last_seen_at: NaiveDateTime,
     pub remember: bool,
     pub session_expires_at: NaiveDateTime,
+}
+
+impl Principal {
+    /// `false` for an account made by a phone number (it holds a stand-in).
+    pub fn has_email(&self) -> bool {
+        !super::input::is_no_email(&self.email)
+    }
 }

@@ -52,6 +52,7 @@ pub struct PrincipalUser {
     pub avatar_key: Option<String>,
     pub totp_enabled_at: Option<NaiveDateTime>,
     pub unread_messages: i64,
+    pub profile_pending: bool,
 }
 
 impl From<&User> for PrincipalUser {
@@ -69,6 +70,7 @@ impl From<&User> for PrincipalUser {
             avatar_key: user.avatar_key.clone(),
             totp_enabled_at: user.totp_enabled_at,
             unread_messages: user.unread_messages,
+            profile_pending: user.profile_pending,
         }
     }
 }
@@ -89,6 +91,7 @@ impl UserSession {
             time_zone: user.time_zone.clone(),
             avatar_key: user.avatar_key.clone(),
             unread_messages: user.unread_messages,
+            profile_pending: user.profile_pending,
             session_id: self.id.clone(),
             last_seen_at: self.last_seen_at,
             remember: self.remember,

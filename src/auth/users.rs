@@ -60,6 +60,9 @@ pub struct User {
     pub plan_id: Option<PlanId>,
     /// Chat messages waiting to be read, over all matches (the badge).
     pub unread_messages: i64,
+    /// Made by a phone number's first login: nickname, sex and birthday
+    /// are still to be given (until then it is neither shown nor swipes).
+    pub profile_pending: bool,
 }
 
 /// No `Debug`: it holds the password hash.
@@ -286,6 +289,48 @@ impl User {
     }
 
     /// Marks the email verified (once; later calls change nothing).
+    /// Makes a new row the account of `phone`: no usable password, and
+    /// pending (it gives nickname, sex and birthday before anything else).
+    /// A unique violation when another account has the number.
+    pub fn make_phone_account(conn: &mut DbConnection, id: UserId, phone: &str) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::phone.eq(Some(phone)),
+                users::profile_pending.eq(true),
+                users::password_usable.eq(false),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Gives a pending account its nickname, sex and birthday; its phone
+    /// number, proven by the code, counts as its verified contact. `false`
+    /// when the account was not pending (completed already).
+    pub fn complete_profile(
+        conn: &mut DbConnection,
+        id: UserId,
+        nickname: &str,
+        sex: Sex,
+        birthday: NaiveDate,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            users::table
+                .find(id)
+                .filter(users::profile_pending.eq(true)),
+        )
+        .set((
+            users::nickname.eq(nickname),
+            users::sex.eq(sex),
+            users::birthday.eq(birthday),
+            users::profile_pending.eq(false),
+            users::email_verified_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
     pub fn mark_verified(
         conn: &mut DbConnection,
         id: UserId,

@@ -29,6 +29,7 @@ diesel::table! {
         plan_id -> Nullable<BigInt>,
         unread_messages -> BigInt,
         phone -> Nullable<Text>,
+        profile_pending -> Bool,
     }
 }
 

@@ -47,6 +47,7 @@ struct DiscoverPage {
 impl DiscoverPage {
     fn empty_key(&self) -> &'static str {
         match self.empty {
+            Some(EmptyReason::ProfileIncomplete) => "discover.empty_profile_incomplete",
             Some(EmptyReason::NotVerified) => "discover.empty_not_verified",
             Some(EmptyReason::NoPlace) => "discover.empty_no_place",
             _ => "discover.empty_nobody",
@@ -122,6 +123,7 @@ fn said_on_the_deck(result: &Result<impl Sized, AppError>) -> bool {
                 | ErrorCode::RewindLimitReached
                 | ErrorCode::NothingToRewind
                 | ErrorCode::EmailNotVerified
+                | ErrorCode::ProfileIncomplete
         ))
     )
 }

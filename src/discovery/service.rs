@@ -50,6 +50,8 @@ fn cards(
 /// Why my feed has nobody to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EmptyReason {
+    /// A phone number's new account that has not given nickname, sex and birthday.
+    ProfileIncomplete,
     NotVerified,
     NoPlace,
     NobodyFits,
@@ -72,7 +74,7 @@ pub async fn feed_page(
 ) -> Result<FeedPage, AppError> {
     let page = page.max(1);
     let (id, now, today) = (me.id, state.clock.now(), state.clock.today());
-    let verified = me.verified;
+    let (verified, pending) = (me.verified, me.profile_pending);
     let mut cached = state.feeds.get(id);
     // On a miss, one request builds; the others wait and find its feed.
     let _flight = match cached {
@@ -130,7 +132,9 @@ pub async fn feed_page(
     if let Some((built_from, feed)) = built {
         state.feeds.put(id, built_from, feed);
     }
-    let empty = if !verified {
+    let empty = if pending {
+        Some(EmptyReason::ProfileIncomplete)
+    } else if !verified {
         Some(EmptyReason::NotVerified)
     } else if page_cards.is_empty() && !viewer_has_place {
         Some(EmptyReason::NoPlace)
@@ -169,6 +173,9 @@ pub async fn swipe(
     target: UserId,
     kind: SwipeKind,
 ) -> Result<SwipeOutcome, AppError> {
+    if me.profile_pending {
+        return Err(AppError::Refused(ErrorCode::ProfileIncomplete));
+    }
     if !me.verified {
         return Err(AppError::Refused(ErrorCode::EmailNotVerified));
     }

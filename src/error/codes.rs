@@ -40,6 +40,7 @@ crate::text_enum!(
         TwoFactorRequired => "two_factor_required",
         TokenReused => "token_reused",
         InvalidCode => "invalid_code",
+        ProfileIncomplete => "profile_incomplete",
     }
 );
 
@@ -83,6 +84,7 @@ crate::text_enum!(
         ImageCorrupt => "image_corrupt",
         InvalidPhone => "invalid_phone",
         PhoneTaken => "phone_taken",
+        ReadOnly => "read_only",
     }
 );
 

@@ -89,7 +89,9 @@ impl ResponseError for AppError {
             Self::TooSoon { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            Self::Refused(ErrorCode::EmailNotVerified) => StatusCode::FORBIDDEN,
+            Self::Refused(ErrorCode::EmailNotVerified | ErrorCode::ProfileIncomplete) => {
+                StatusCode::FORBIDDEN
+            }
             Self::Refused(ErrorCode::ReauthenticationRequired) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Refused(ErrorCode::InvalidInput) => StatusCode::BAD_REQUEST,
             Self::Refused(

@@ -40,6 +40,11 @@ impl Mailer {
     }
 
     pub async fn send(&self, from: &str, mail: OutgoingMail) -> anyhow::Result<()> {
+        if is_no_email(&mail.to) {
+            // An account made by a phone number: it has no address.
+            tracing::debug!("mail not sent: the account has no email address");
+            return Ok(());
+        }
         let from: Mailbox = from.parse()?;
         let to: Mailbox = mail.to.parse()?;
         let message = Message::builder()
@@ -59,6 +64,18 @@ impl Mailer {
         }
         Ok(())
     }
+}
+
+/// The domain of the address an account made by a phone number holds in
+/// place of one: `.invalid` is reserved (RFC 2606) and never resolves, so
+/// no mail goes there and nobody can sign up with such an address.
+pub const NO_EMAIL_DOMAIN: &str = "phone.invalid";
+
+/// Whether `email` is the stand-in of an account that has no address.
+pub fn is_no_email(email: &str) -> bool {
+    email
+        .rsplit_once('@')
+        .is_some_and(|(_, domain)| domain == NO_EMAIL_DOMAIN)
 }
 
 /// `a***@example.com`: enough to tell mails apart in logs, not to read the address.

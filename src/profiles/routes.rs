@@ -164,7 +164,7 @@ async fn save(
     let form = form.into_inner();
     match input::validate(&form) {
         Ok(valid) => {
-            service::save_profile(&state, &me, valid).await?;
+            service::save_profile(&state, &me, valid, None).await?;
             Ok(redirect("/profile?notice=profile_saved"))
         }
         Err(errors) => {

@@ -12,7 +12,9 @@ use super::input::ProfileInput;
 use super::jobs as photo_jobs;
 use super::photos::{self, Photo, PhotoId, MAX_PHOTOS};
 use super::store::Profile;
+use crate::auth::input::Person;
 use crate::auth::{Principal, User, UserId};
+use crate::db::transaction;
 use crate::db::DbConnection;
 use crate::error::{AppError, FieldCode, FieldErrors};
 use crate::profiles::state::ProfilesState;
@@ -34,16 +36,42 @@ pub async fn mine(
         .await
 }
 
-/// Saves my profile and preferences.
+/// Gives a phone number's pending account its nickname, sex and birthday
+/// (and its profile the same sex and birthday); from then on it is a
+/// verified member like any other. `false` when it was not pending.
+pub fn complete_person(
+    conn: &mut DbConnection,
+    id: UserId,
+    person: &Person,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<bool> {
+    let (sex, birthday) = (person.sex, person.birthday.date());
+    transaction(conn, |c| {
+        if !User::complete_profile(c, id, person.nickname.as_str(), sex, birthday, now)? {
+            return Ok(false);
+        }
+        Profile::set_person(c, id, sex, birthday, now)?;
+        Profile::refresh_in_feed(c, id)?;
+        Ok(true)
+    })
+}
+
+/// Saves my profile and preferences; with `first`, also completes a
+/// phone number's new account (nickname, sex and birthday), in the same
+/// transaction.
 pub async fn save_profile(
     state: &ProfilesState,
     me: &Principal,
     input: ProfileInput,
+    first: Option<Person>,
 ) -> Result<(), AppError> {
     let (id, now) = (me.id, state.clock.now());
     state
         .db
         .write(move |c| {
+            if let Some(person) = &first {
+                complete_person(c, id, person, now)?;
+            }
             User::set_nickname_and_time_zone(
                 c,
                 id,

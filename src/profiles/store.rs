@@ -151,6 +151,24 @@ impl Profile {
             .map(|_| ())
     }
 
+    /// Sex and birthday, given once by an account made by a phone number.
+    pub fn set_person(
+        conn: &mut DbConnection,
+        user: UserId,
+        sex: Sex,
+        birthday: NaiveDate,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(profiles::table.find(user))
+            .set((
+                profiles::sex.eq(sex),
+                profiles::birthday.eq(birthday),
+                profiles::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
     pub fn find_many(conn: &mut DbConnection, users: &[UserId]) -> QueryResult<Vec<Profile>> {
         profiles::table
             .filter(profiles::user_id.eq_any(users))

@@ -52,6 +52,7 @@ const NOTICES: &[&str] = &[
     "verification_sent",
     "language_saved",
     "profile_saved",
+    "welcome_done",
     "photo_uploaded",
     "photo_main_set",
     "photo_moved",

@@ -706,3 +706,192 @@ async fn an_app_reads_and_saves_the_profile_and_uploads_a_photo() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["errors"]["photo"], "unsupported_image");
 }
+
+#[tokio::test]
+async fn a_phone_app_signs_up_by_text_message_and_goes_all_the_way_to_a_chat() {
+    use crate::discovery::{join, Person};
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let (_, ben_id) = join(&app, &Person::new("ben@example.com", "male", "1989-02-02")).await;
+    let ben = log_in(&app, "ben@example.com", "Ben's phone").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // A number no account has: its code, read from the development sink,
+    // gives tokens for a new account whose profile is still to complete.
+    const MEI: &str = "+8613800138000";
+    let res = post(
+        &app,
+        "/api/v1/auth/sms",
+        None,
+        json!({"phone": "+86 138 0013 8000"}),
+    )
+    .await;
+    assert_eq!(res.status(), 202);
+    let code = crate::sms::next_code(&app, MEI, 0).await;
+    let res = post(
+        &app,
+        "/api/v1/auth/sms/verify",
+        None,
+        json!({"phone": MEI, "code": code, "device": "Mei's phone"}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let tokens: Value = res.json().await.unwrap();
+    assert_eq!(tokens["user"]["profile_complete"], false);
+    let mei_id = tokens["user"]["id"].as_i64().unwrap();
+    let mei = tokens["access_token"].as_str().unwrap().to_string();
+    let first_refresh = tokens["refresh_token"].as_str().unwrap().to_string();
+
+    // Before the profile is complete: no swipe, and nobody sees her.
+    let like = |token: String, target: i64| {
+        let app = &app;
+        async move {
+            as_app(
+                app,
+                Method::POST,
+                "/api/v1/swipes",
+                &token,
+                Some(json!({"target": target, "kind": "like"})),
+            )
+            .await
+        }
+    };
+    assert_problem(like(mei.clone(), ben_id).await, 403, "profile_incomplete").await;
+    assert_problem(like(ben.clone(), mei_id).await, 404, "not_found").await;
+    let me: Value = as_app(&app, Method::GET, "/api/v1/me", &mei, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["profile_complete"], false);
+    assert_eq!(me["email"], Value::Null, "no address, no stand-in shown");
+    assert_eq!(me["sex"], Value::Null);
+
+    // Completing it takes nickname, sex and birthday (18+), each with a code.
+    let profile = |body: Value| {
+        let (app, mei) = (&app, mei.clone());
+        async move { as_app(app, Method::PUT, "/api/v1/me/profile", &mei, Some(body)).await }
+    };
+    let res = profile(json!({"bio": "Tea and trains", "birthday": "2020-01-01"})).await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["errors"]["nickname"], "required", "{body}");
+    assert_eq!(body["errors"]["sex"], "required");
+    assert_eq!(body["errors"]["birthday"], "under_18");
+    let res = profile(json!({
+        "nickname": "Mei", "sex": "female", "birthday": "1995-03-08",
+        "bio": "Tea and trains", "city": "Paris", "latitude": 48.86, "longitude": 2.35,
+        "want_sex": "male", "max_distance_km": 100,
+    }))
+    .await;
+    assert_eq!(res.status(), 204);
+    let me: Value = as_app(&app, Method::GET, "/api/v1/me", &mei, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["profile_complete"], true, "{me}");
+    assert_eq!(me["sex"], "female");
+    assert_eq!(me["birthday"], "1995-03-08");
+    assert_eq!(me["profile"]["nickname"], "Mei");
+    let res = profile(json!({"sex": "male"})).await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["errors"]["sex"], "read_only", "given once");
+
+    // A photo, by multipart upload.
+    let part = reqwest::multipart::Part::bytes(crate::photos::png(64, 64)).file_name("me.png");
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/me/photos", app.base))
+        .bearer_auth(&mei)
+        .multipart(reqwest::multipart::Form::new().part("photo", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    wait_until("the photo is processed", || async {
+        let me: Value = as_app(&app, Method::GET, "/api/v1/me", &mei, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        me["photos"][0]["status"] == "ready"
+    })
+    .await;
+
+    // The feed, a like each way, a match.
+    let feed: Value = as_app(&app, Method::GET, "/api/v1/feed", &mei, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(feed["items"][0]["id"], ben_id, "{feed}");
+    let res = like(mei.clone(), ben_id).await;
+    assert_eq!(res.status(), 201);
+    let ben_feed: Value = as_app(&app, Method::GET, "/api/v1/feed", &ben, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ben_feed["items"][0]["id"], mei_id, "{ben_feed}");
+    assert_eq!(ben_feed["items"][0]["photos"].as_array().unwrap().len(), 1);
+    let swiped: Value = like(ben.clone(), mei_id).await.json().await.unwrap();
+    assert_eq!(swiped["matched"], true);
+    let match_id = swiped["match_id"].as_i64().unwrap();
+
+    // Mei hears Ben's message on the socket, with her bearer token.
+    let mut socket = ws_connect_bearer(&app.base, &mei).await.expect("a socket");
+    let res = as_app(
+        &app,
+        Method::POST,
+        &format!("/api/v1/matches/{match_id}/messages"),
+        &ben,
+        Some(json!({"body": "Ni hao Mei", "client_id": "c0ffee00-0000-4000-8000-0000000000aa"})),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let frame = next_frame(&mut socket).await;
+    assert_eq!(frame["type"], "message");
+    assert_eq!(frame["body"], "Ni hao Mei");
+    assert_eq!(frame["from"], ben_id);
+
+    // Refresh, then log out: the session's tokens stop working.
+    let res = post(
+        &app,
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": first_refresh}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let renewed: Value = res.json().await.unwrap();
+    assert_eq!(renewed["user"]["profile_complete"], true);
+    let access = renewed["access_token"].as_str().unwrap();
+    let refresh = renewed["refresh_token"].as_str().unwrap();
+    assert_eq!(get(&app, "/api/v1/me", Some(access)).await.status(), 200);
+    let res = call(
+        &app,
+        Method::POST,
+        "/api/v1/auth/logout",
+        Some(access),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 204);
+    assert_problem(
+        get(&app, "/api/v1/me", Some(access)).await,
+        401,
+        "login_required",
+    )
+    .await;
+    let res = post(
+        &app,
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": refresh}),
+    )
+    .await;
+    assert_eq!(res.status(), 401);
+}

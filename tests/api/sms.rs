@@ -14,7 +14,7 @@ const E164: &str = "+447700900123";
 
 /// The texts written to `var/sms/` for `to`, oldest first (the file names
 /// start with the time they were written).
-fn texts_to(app: &TestApp, to: &str) -> Vec<String> {
+pub fn texts_to(app: &TestApp, to: &str) -> Vec<String> {
     let mut files: Vec<_> = std::fs::read_dir(app.db.dir.join("sms"))
         .into_iter()
         .flatten()
@@ -37,7 +37,7 @@ fn code_in(text: &str) -> String {
 }
 
 /// The code of the next text to `to`: waits for one more than `before`.
-async fn next_code(app: &TestApp, to: &str, before: usize) -> String {
+pub async fn next_code(app: &TestApp, to: &str, before: usize) -> String {
     wait_until("a text message", || {
         std::future::ready(texts_to(app, to).len() > before)
     })
@@ -126,7 +126,149 @@ async fn a_member_adds_a_number_then_logs_in_with_a_code_sent_to_it() {
         unknown.contains("data-testid=\"code-sent\""),
         "the same page for any number"
     );
-    assert!(texts_to(&app, "+33612345678").is_empty(), "nothing sent");
+}
+
+#[tokio::test]
+async fn a_new_number_makes_an_account_that_gives_name_sex_and_birthday_before_swiping() {
+    let app = spawn_app().await;
+    let (_, target) = crate::discovery::join(
+        &app,
+        &crate::discovery::Person::new("seen@example.com", "male", "1990-01-01"),
+    )
+    .await;
+    let target = target.to_string();
+    let before = app.count("users").await;
+
+    // A number no account has gets its code; the code makes the account.
+    let new = app.new_browser();
+    let res = new
+        .post("/login/sms", &[("phone", "+33 6 12 34 56 78")])
+        .await;
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("data-testid=\"code-sent\""));
+    let code = next_code(&app, "+33612345678", 0).await;
+    let res = new
+        .post("/login/sms", &[("phone", "+33612345678"), ("code", &code)])
+        .await;
+    assert_eq!(location(&res), "/welcome");
+    assert_eq!(app.count("users").await, before + 1);
+
+    // Until the profile is complete: no swipe, nobody's feed.
+    let deck = new.html("/discover").await;
+    assert!(
+        deck.contains("data-error-code=\"profile_incomplete\""),
+        "{deck}"
+    );
+    let res = new
+        .post("/swipes", &[("target", &target), ("kind", "like")])
+        .await;
+    assert_eq!(res.status(), 403);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("data-error-code=\"profile_incomplete\""));
+    assert_eq!(app.count("swipes").await, 0);
+
+    // The welcome form: each refused field has its code, nothing is saved.
+    let page = new.html("/welcome").await;
+    for field in ["nickname", "sex", "birthday"] {
+        assert!(page.contains(&format!("name=\"{field}\"")), "{field}");
+    }
+    let young = (chrono::Utc::now().date_naive() - chrono::TimeDelta::days(365 * 17))
+        .format("%Y-%m-%d")
+        .to_string();
+    let res = new
+        .post(
+            "/welcome",
+            &[("nickname", "Zoé"), ("sex", "robot"), ("birthday", &young)],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("data-error-code=\"under_18\""), "{html}");
+    assert!(html.contains("data-error-code=\"invalid_choice\""));
+    assert_eq!(new.get("/welcome").await.status(), 200, "still to complete");
+
+    let res = new
+        .post(
+            "/welcome",
+            &[
+                ("nickname", "Zoé"),
+                ("sex", "female"),
+                ("birthday", "1994-04-04"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), "/profile?notice=welcome_done");
+    assert_eq!(location(&new.get("/welcome").await), "/discover");
+    let settings = new.html("/settings").await;
+    assert!(
+        !settings.contains("phone.invalid"),
+        "no stand-in address shown"
+    );
+    let res = new
+        .post(
+            "/profile",
+            &[
+                ("nickname", "Zoé"),
+                ("city", "Paris"),
+                ("latitude", "48.85"),
+                ("longitude", "2.35"),
+                ("time_zone", "Europe/Paris"),
+                ("want_sex", "any"),
+                ("min_age", "18"),
+                ("max_age", "99"),
+                ("max_distance_km", "100"),
+                ("discoverable", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), "/profile?notice=profile_saved");
+    let res = new
+        .post("/swipes", &[("target", &target), ("kind", "like")])
+        .await;
+    assert_eq!(res.status(), 303, "a complete profile swipes");
+    assert_eq!(app.count("swipes").await, 1);
+
+    // The number logs the same account in again, straight to Discover.
+    let again = app.new_browser();
+    let phone = swiper::accounts::phone::Phone::parse("+33612345678").unwrap();
+    app.state
+        .counters
+        .clear(&format!("rl:sms-number:{}", phone.subject()))
+        .await;
+    again.post("/login/sms", &[("phone", "+33612345678")]).await;
+    let code = next_code(&app, "+33612345678", 1).await;
+    let res = again
+        .post("/login/sms", &[("phone", "+33612345678"), ("code", &code)])
+        .await;
+    assert_eq!(location(&res), "/discover");
+    assert_eq!(app.count("users").await, before + 1);
+
+    // Nobody signs up with the stand-in address such an account holds.
+    let res = app
+        .new_browser()
+        .post(
+            "/signup",
+            &[
+                ("email", "33612345678@phone.invalid"),
+                ("password", GOOD_PASSWORD),
+                ("nickname", "Squatter"),
+                ("sex", "male"),
+                ("birthday", "1990-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("data-error-code=\"invalid_email\""));
 }
 
 #[tokio::test]
@@ -386,8 +528,8 @@ async fn adding_a_number_takes_the_password_and_a_removed_number_no_longer_logs_
         "a security event"
     );
 
-    // Removing it takes the password too; then a code request for it sends
-    // nothing (the same answer as for any number).
+    // Removing it takes the password too; then the number no longer logs
+    // the member in (its code makes a new account instead).
     let res = app
         .browser
         .post(
@@ -418,14 +560,14 @@ async fn adding_a_number_takes_the_password_and_a_removed_number_no_longer_logs_
         .await
         .unwrap()
         .contains("data-testid=\"code-sent\""));
-    // The job that sends nothing has run when a later text has been written.
-    clear_minute(&app).await;
-    add_phone(&app, &app.browser).await;
-    assert_eq!(
-        texts_to(&app, E164).len(),
-        before + 1,
-        "only the settings code was sent"
-    );
+    let code = next_code(&app, E164, before).await;
+    let users = app.count("users").await;
+    let res = app
+        .new_browser()
+        .post("/login/sms", &[("phone", NUMBER), ("code", &code)])
+        .await;
+    assert_eq!(location(&res), "/welcome", "a new account, not hers");
+    assert_eq!(app.count("users").await, users + 1);
 }
 
 #[tokio::test]

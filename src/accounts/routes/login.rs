@@ -223,7 +223,13 @@ fn providers(state: &AccountsState) -> Vec<(String, String)> {
 
 /// Where a fresh login lands when no page was asked for: the admin console
 /// for staff, the deck for members.
+/// Where a phone number's new account gives nickname, sex and birthday.
+pub const WELCOME: &str = "/welcome";
+
 pub(super) async fn landing(state: &AccountsState, user: &User) -> Result<String, AppError> {
+    if user.profile_pending {
+        return Ok(WELCOME.to_string());
+    }
     let id = user.id;
     let staff = state
         .db

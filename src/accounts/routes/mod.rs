@@ -71,6 +71,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(sms::phone_submit)),
     )
     .route("/settings/phone/remove", web::post().to(sms::phone_remove))
+    .service(
+        web::resource(super::routes::login::WELCOME)
+            .route(web::get().to(sms::welcome_form))
+            .route(web::post().to(sms::welcome_submit)),
+    )
     .route("/settings", web::get().to(settings::show))
     .route(
         "/settings/password",

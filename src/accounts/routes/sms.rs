@@ -12,6 +12,7 @@ use crate::accounts::events::{self, AuthEvent};
 use crate::accounts::login::{self, LoginOutcome};
 use crate::accounts::phone::Phone;
 use crate::accounts::reentry::{self, Caller, Guards};
+use crate::accounts::signup::{self, PersonForm};
 use crate::accounts::sms::{self, Purpose};
 use crate::accounts::state::AccountsState;
 use crate::auth::{Principal, User};
@@ -108,7 +109,7 @@ pub async fn submit(
             },
         );
     };
-    let Some(user) = sms::login_member(&state, &phone, &code).await? else {
+    let Some(user) = sms::login_member(&state, &phone, &code, page.t.lang()).await? else {
         return again(
             page,
             phone.as_str().to_string(),
@@ -339,4 +340,60 @@ pub async fn phone_remove(
     )
     .await;
     Ok(redirect("/settings/phone?notice=phone_removed"))
+}
+
+#[derive(Template)]
+#[template(path = "accounts/welcome.html")]
+struct WelcomePage {
+    page: Page,
+    form: PersonForm,
+    errors: FormErrors,
+    max_birthday: String,
+}
+
+/// `GET /welcome`: a phone number's new account gives nickname, sex and
+/// birthday (18+) before it swipes or is seen.
+pub async fn welcome_form(
+    state: web::Data<AccountsState>,
+    me: Principal,
+    page: Page,
+) -> Result<HttpResponse, AppError> {
+    if !me.profile_pending {
+        return Ok(redirect("/discover"));
+    }
+    crate::web::ok(&WelcomePage {
+        page,
+        form: PersonForm::default(),
+        errors: FormErrors::default(),
+        max_birthday: signup::max_birthday(state.clock.today()),
+    })
+}
+
+/// `POST /welcome`: 422 with a code per refused field, or on to the
+/// profile (photos and a place).
+pub async fn welcome_submit(
+    state: web::Data<AccountsState>,
+    me: Principal,
+    page: Page,
+    form: web::Form<PersonForm>,
+) -> Result<HttpResponse, AppError> {
+    if !me.profile_pending {
+        return Ok(redirect("/discover"));
+    }
+    let form = form.into_inner();
+    match form.validate(state.clock.today()) {
+        Ok(person) => {
+            signup::complete_phone(&state, &me, person).await?;
+            Ok(redirect("/profile?notice=welcome_done"))
+        }
+        Err(errors) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &WelcomePage {
+                page,
+                form,
+                errors,
+                max_birthday: signup::max_birthday(state.clock.today()),
+            },
+        ),
+    }
 }
