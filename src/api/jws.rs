@@ -199,22 +199,20 @@ impl Keys {
     }
 
     /// The public keys as a JWK Set (RFC 7517, `OKP`/`Ed25519`).
-    pub fn jwks(&self) -> serde_json::Value {
-        let keys: Vec<serde_json::Value> = self
+    pub fn jwks(&self) -> super::schema::Jwks {
+        let keys = self
             .verifiers
             .iter()
-            .map(|(kid, public)| {
-                serde_json::json!({
-                    "kty": "OKP",
-                    "crv": "Ed25519",
-                    "x": URL_SAFE_NO_PAD.encode(public),
-                    "kid": kid,
-                    "alg": "EdDSA",
-                    "use": "sig",
-                })
+            .map(|(kid, public)| super::schema::Jwk {
+                kty: "OKP".into(),
+                crv: "Ed25519".into(),
+                x: URL_SAFE_NO_PAD.encode(public),
+                kid: kid.clone(),
+                alg: "EdDSA".into(),
+                usage: "sig".into(),
             })
             .collect();
-        serde_json::json!({ "keys": keys })
+        super::schema::Jwks { keys }
     }
 }
 
@@ -252,7 +250,7 @@ mod tests {
         UnparsedPublicKey::new(&signature::ED25519, &public)
             .verify(signed.as_bytes(), &URL_SAFE_NO_PAD.decode(sig).unwrap())
             .unwrap();
-        assert_eq!(keys.jwks()["keys"][0]["x"], X);
+        assert_eq!(keys.jwks().keys[0].x, X);
     }
 
     #[derive(Serialize, serde::Deserialize, Debug, PartialEq)]
@@ -322,7 +320,7 @@ mod tests {
         let old_token = before.sign(&claims).unwrap();
         assert_eq!(rotated.verify::<Claims>(&old_token).unwrap(), claims);
         assert_ne!(rotated.kid(), before.kid());
-        assert_eq!(rotated.jwks()["keys"].as_array().unwrap().len(), 2);
+        assert_eq!(rotated.jwks().keys.len(), 2);
         assert!(Keys::from_pem("no key here").is_err());
         assert!(
             Keys::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----").is_err()

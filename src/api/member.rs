@@ -6,22 +6,23 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
 
 use super::bearer::ApiUser;
+use super::schema::{
+    Card, CardPage, ChatMessage, MatchItem, MatchPage, MessagePage, Problem, ReportReasonName,
+    Reported, Rewound, SessionItem, SessionPage, SwipeKindName, Swiped,
+};
 use crate::accounts::state::AccountsState;
 use crate::auth::UserId;
-use crate::config::Settings;
 use crate::db::types::{MatchId, MessageId};
 use crate::discovery::service::{self as discovery, SwipeOutcome};
 use crate::discovery::state::DiscoveryState;
 use crate::discovery::swipes::SwipeKind;
 use crate::error::AppError;
-use crate::matches::messages::Message;
 use crate::matches::reports::ReportReason;
 use crate::matches::state::ChatState;
 use crate::matches::{chat, service as matches};
-use crate::profiles::public::PublicProfile;
 
 pub fn configure(scope: actix_web::Scope) -> actix_web::Scope {
     scope
@@ -39,41 +40,22 @@ pub fn configure(scope: actix_web::Scope) -> actix_web::Scope {
         .route("/sessions/{id}", web::delete().to(end_session))
 }
 
-/// A card as the API shows it: photo URLs absolute.
-fn card(settings: &Settings, p: &PublicProfile, superliked_me: bool) -> Value {
-    let url = |u: &str| {
-        if u.starts_with("http://") || u.starts_with("https://") {
-            u.to_string()
-        } else {
-            settings.absolute_url(u)
-        }
-    };
-    json!({
-        "id": p.id,
-        "nickname": p.nickname,
-        "age": p.age,
-        "city": p.city,
-        "distance_km": p.distance_km,
-        "bio": p.bio,
-        "photos": p.photos.iter().map(|ph| url(&ph.large)).collect::<Vec<_>>(),
-        "superliked_me": superliked_me,
-    })
-}
-
-/// A list answer: `items`, `next_cursor`, and a `Link` to the next page.
-fn list(req: &HttpRequest, items: Vec<Value>, next: Option<String>) -> HttpResponse {
+/// A list answer (`items`, `next_cursor`) with a `Link` to the next page.
+fn list(req: &HttpRequest, page: impl serde::Serialize, next: Option<&str>) -> HttpResponse {
     let mut res = HttpResponse::Ok();
-    if let Some(cursor) = &next {
+    if let Some(cursor) = next {
         let link = format!("<{}?cursor={cursor}>; rel=\"next\"", req.path());
         res.insert_header((header::LINK, link));
     }
     res.insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({ "items": items, "next_cursor": next }))
+        .json(page)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct Cursor {
+#[into_params(parameter_in = Query)]
+pub(super) struct Cursor {
+    /// From `next_cursor` of the page before.
     cursor: Option<String>,
 }
 
@@ -89,8 +71,11 @@ fn page_of(cursor: Option<&str>) -> Result<usize, AppError> {
     }
 }
 
-/// `GET /api/v1/feed?cursor=`: people for me, a page at a time.
-async fn feed(
+/// People for me, a page at a time.
+#[utoipa::path(get, path = "/api/v1/feed", tag = "discovery", params(Cursor),
+    security(("bearer" = [])),
+    responses((status = 200, body = CardPage, description = "A page of my feed")))]
+pub(super) async fn feed(
     req: HttpRequest,
     ApiUser(me): ApiUser,
     state: web::Data<DiscoveryState>,
@@ -101,21 +86,32 @@ async fn feed(
     let items = found
         .cards
         .iter()
-        .map(|(p, superliked)| card(&state.settings, p, *superliked))
+        .map(|(p, superliked)| Card::of(&state.settings, p, *superliked))
         .collect();
-    let next = found.has_next.then(|| format!("p{}", page + 1));
-    Ok(list(&req, items, next))
+    let next_cursor = found.has_next.then(|| format!("p{}", page + 1));
+    let link = next_cursor.clone();
+    Ok(list(&req, CardPage { items, next_cursor }, link.as_deref()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SwipeBody {
+pub(super) struct SwipeBody {
+    /// The member swiped.
     target: i64,
+    #[schema(value_type = SwipeKindName)]
     kind: String,
 }
 
-/// `POST /api/v1/swipes`: 201 `{"matched","match_id"}`.
-async fn swipe(
+/// Swipes a member of my feed (or who liked me).
+#[utoipa::path(post, path = "/api/v1/swipes", tag = "discovery", request_body = SwipeBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = Swiped, description = "Swiped; `matched` when it made a match"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "`email_not_verified` or `profile_incomplete`"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "Not someone I can swipe"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "`already_swiped` or `superlike_limit_reached`"),
+    ))]
+pub(super) async fn swipe(
     ApiUser(me): ApiUser,
     state: web::Data<DiscoveryState>,
     body: web::Json<SwipeBody>,
@@ -126,20 +122,32 @@ async fn swipe(
         SwipeOutcome::Swiped => (false, None),
         SwipeOutcome::Matched(id) => (true, Some(id)),
     };
-    Ok(HttpResponse::Created().json(json!({ "matched": matched, "match_id": match_id })))
+    Ok(HttpResponse::Created().json(Swiped {
+        matched,
+        match_id: match_id.map(|m| m.0),
+    }))
 }
 
-/// `POST /api/v1/swipes/rewind`: my last swipe undone.
-async fn rewind(
+/// Undoes my last swipe.
+#[utoipa::path(post, path = "/api/v1/swipes/rewind", tag = "discovery",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Rewound, description = "Undone"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "`rewind_limit_reached` or `nothing_to_rewind`"),
+    ))]
+pub(super) async fn rewind(
     ApiUser(me): ApiUser,
     state: web::Data<DiscoveryState>,
 ) -> Result<HttpResponse, AppError> {
     let target = discovery::rewind(&state, &me).await?;
-    Ok(HttpResponse::Ok().json(json!({ "target": target })))
+    Ok(HttpResponse::Ok().json(Rewound { target: target.0 }))
 }
 
-/// `GET /api/v1/likes`: who liked me (one page: the site shows them all).
-async fn likes(
+/// Who liked me (one page: the site shows them all).
+#[utoipa::path(get, path = "/api/v1/likes", tag = "discovery",
+    security(("bearer" = [])),
+    responses((status = 200, body = CardPage, description = "Who liked me")))]
+pub(super) async fn likes(
     req: HttpRequest,
     ApiUser(me): ApiUser,
     state: web::Data<DiscoveryState>,
@@ -147,24 +155,20 @@ async fn likes(
     let found = discovery::likes(&state, &me).await?;
     let items = found
         .iter()
-        .map(|(p, superliked)| card(&state.settings, p, *superliked))
+        .map(|(p, superliked)| Card::of(&state.settings, p, *superliked))
         .collect();
-    Ok(list(&req, items, None))
+    let page = CardPage {
+        items,
+        next_cursor: None,
+    };
+    Ok(list(&req, page, None))
 }
 
-fn message(m: &Message) -> Value {
-    json!({
-        "id": m.id,
-        "match_id": m.match_id,
-        "from": m.sender_id,
-        "body": m.body,
-        "client_id": m.client_id,
-        "sent_at": m.sent_at.and_utc().to_rfc3339(),
-    })
-}
-
-/// `GET /api/v1/matches`: my matches, the newest conversation first.
-async fn match_list(
+/// My matches, the newest conversation first.
+#[utoipa::path(get, path = "/api/v1/matches", tag = "matches",
+    security(("bearer" = [])),
+    responses((status = 200, body = MatchPage, description = "My matches")))]
+pub(super) async fn match_list(
     req: HttpRequest,
     ApiUser(me): ApiUser,
     state: web::Data<ChatState>,
@@ -172,28 +176,40 @@ async fn match_list(
     let (views, _) = matches::list(&state, &me).await?;
     let items = views
         .iter()
-        .map(|v| {
-            json!({
-                "id": v.id,
-                "user": card(&state.settings, &v.card, false),
-                "unread": v.unread,
-                "last_message": v.last.as_ref().map(message),
-            })
+        .map(|v| MatchItem {
+            id: v.id.0,
+            user: Card::of(&state.settings, &v.card, false),
+            unread: v.unread,
+            last_message: v.last.as_ref().map(ChatMessage::of),
         })
         .collect();
-    Ok(list(&req, items, None))
+    let page = MatchPage {
+        items,
+        next_cursor: None,
+    };
+    Ok(list(&req, page, None))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct Before {
+#[into_params(parameter_in = Query)]
+pub(super) struct Before {
+    /// Messages older than this message id.
     before: Option<i64>,
+    /// The `next_cursor` of a page (the same as `before`).
     cursor: Option<String>,
 }
 
-/// `GET /api/v1/matches/{id}/messages?before=`: a page of messages, oldest
-/// first; `next_cursor` is the `before` of the page older than this one.
-async fn history(
+/// A page of a match's messages, oldest first; `next_cursor` is the
+/// `before` of the page older than this one.
+#[utoipa::path(get, path = "/api/v1/matches/{id}/messages", tag = "matches",
+    params(("id" = i64, Path, description = "The match"), Before),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = MessagePage, description = "Messages"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "Not a match of mine"),
+    ))]
+pub(super) async fn history(
     req: HttpRequest,
     ApiUser(me): ApiUser,
     state: web::Data<ChatState>,
@@ -213,20 +229,36 @@ async fn history(
     )
     .await?
     .ok_or(AppError::NotFound)?;
-    let items = found.messages.iter().map(message).collect();
-    Ok(list(&req, items, found.older.map(|m| m.0.to_string())))
+    let next_cursor = found.older.map(|m| m.0.to_string());
+    let link = next_cursor.clone();
+    let items = found.messages.iter().map(ChatMessage::of).collect();
+    Ok(list(
+        &req,
+        MessagePage { items, next_cursor },
+        link.as_deref(),
+    ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SendBody {
+pub(super) struct SendBody {
     body: String,
+    /// A UUID the app makes: sending it again gives the message stored the first time.
     client_id: String,
 }
 
-/// `POST /api/v1/matches/{id}/messages`: 201 with the message (the same
-/// `client_id` again gives the message stored the first time).
-async fn send(
+/// Sends a message (the same `client_id` again gives the message stored
+/// the first time).
+#[utoipa::path(post, path = "/api/v1/matches/{id}/messages", tag = "matches",
+    params(("id" = i64, Path, description = "The match")), request_body = SendBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = ChatMessage, description = "Sent"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "Not a match of mine"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "`match_closed`"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "`message_empty` or `message_too_long`"),
+    ))]
+pub(super) async fn send(
     ApiUser(me): ApiUser,
     state: web::Data<ChatState>,
     path: web::Path<i64>,
@@ -243,11 +275,18 @@ async fn send(
     let m = match &sent {
         chat::Sent::New(m) | chat::Sent::Again(m) => m,
     };
-    Ok(HttpResponse::Created().json(message(m)))
+    Ok(HttpResponse::Created().json(ChatMessage::of(m)))
 }
 
-/// `DELETE /api/v1/matches/{id}`: unmatch.
-async fn unmatch(
+/// Unmatch: the conversation ends for both.
+#[utoipa::path(delete, path = "/api/v1/matches/{id}", tag = "matches",
+    params(("id" = i64, Path, description = "The match")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Unmatched"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "Not a match of mine"),
+    ))]
+pub(super) async fn unmatch(
     ApiUser(me): ApiUser,
     state: web::Data<ChatState>,
     path: web::Path<i64>,
@@ -258,15 +297,23 @@ async fn unmatch(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields, default)]
-struct SafetyBody {
+pub(super) struct SafetyBody {
+    #[schema(value_type = ReportReasonName)]
     reason: String,
     details: String,
 }
 
-/// `POST /api/v1/users/{id}/block`.
-async fn block(
+/// Blocks a member: neither sees the other again.
+#[utoipa::path(post, path = "/api/v1/users/{id}/block", tag = "safety",
+    params(("id" = i64, Path, description = "The member")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Blocked"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such member"),
+    ))]
+pub(super) async fn block(
     ApiUser(me): ApiUser,
     state: web::Data<DiscoveryState>,
     path: web::Path<i64>,
@@ -277,8 +324,16 @@ async fn block(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `POST /api/v1/users/{id}/report` `{"reason","details"}`.
-async fn report(
+/// Reports a member to the moderators.
+#[utoipa::path(post, path = "/api/v1/users/{id}/report", tag = "safety",
+    params(("id" = i64, Path, description = "The member")), request_body = SafetyBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = Reported, description = "Reported"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such member"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "`already_reported`"),
+    ))]
+pub(super) async fn report(
     ApiUser(me): ApiUser,
     state: web::Data<DiscoveryState>,
     path: web::Path<i64>,
@@ -296,11 +351,14 @@ async fn report(
     {
         return Err(AppError::NotFound);
     }
-    Ok(HttpResponse::Created().json(json!({ "reported": true })))
+    Ok(HttpResponse::Created().json(Reported { reported: true }))
 }
 
-/// `GET /api/v1/sessions`: my sessions, web and app (`current` marks this one).
-async fn sessions(
+/// My sessions, web and app (`current` marks this one).
+#[utoipa::path(get, path = "/api/v1/sessions", tag = "account",
+    security(("bearer" = [])),
+    responses((status = 200, body = SessionPage, description = "My sessions")))]
+pub(super) async fn sessions(
     req: HttpRequest,
     ApiUser(me): ApiUser,
     state: web::Data<AccountsState>,
@@ -308,22 +366,28 @@ async fn sessions(
     let found = crate::accounts::settings::list_sessions(&state, &me).await?;
     let items = found
         .iter()
-        .map(|s| {
-            json!({
-                "id": s.handle(),
-                "device": s.user_agent,
-                "created_at": s.created_at.and_utc().to_rfc3339(),
-                "last_seen_at": s.last_seen_at.and_utc().to_rfc3339(),
-                "current": s.id == me.session_id,
-            })
+        .map(|s| SessionItem {
+            id: s.handle(),
+            device: s.user_agent.clone(),
+            created_at: s.created_at.and_utc().to_rfc3339(),
+            last_seen_at: s.last_seen_at.and_utc().to_rfc3339(),
+            current: s.id == me.session_id,
         })
         .collect();
-    Ok(list(&req, items, None))
+    let page = SessionPage {
+        items,
+        next_cursor: None,
+    };
+    Ok(list(&req, page, None))
 }
 
-/// `DELETE /api/v1/sessions/{id}`: ends one of my sessions (204 whether or
-/// not the id was one of mine: nothing of anyone else's changes).
-async fn end_session(
+/// Ends one of my sessions (204 whether or not the id was one of mine:
+/// nothing of anyone else's changes).
+#[utoipa::path(delete, path = "/api/v1/sessions/{id}", tag = "account",
+    params(("id" = String, Path, description = "The session's `id` from the list")),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Ended")))]
+pub(super) async fn end_session(
     ApiUser(me): ApiUser,
     state: web::Data<AccountsState>,
     path: web::Path<String>,

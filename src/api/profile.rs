@@ -7,9 +7,11 @@ use actix_multipart::Multipart;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::bearer::ApiUser;
+use super::schema::{Me, MyPhoto, MyProfile, PhotoUpload, Problem, Uploaded};
 use crate::accounts::signup::PersonForm;
 use crate::auth::input::is_no_email;
 use crate::error::{AppError, ErrorCode, FieldCode, FieldErrors};
@@ -42,69 +44,77 @@ pub fn field_problem(status: StatusCode, errors: &FieldErrors) -> HttpResponse {
         .body(body.to_string())
 }
 
-fn number(raw: &str) -> Value {
-    raw.parse::<f64>().map(Value::from).unwrap_or(Value::Null)
+fn number(raw: &str) -> Option<f64> {
+    raw.parse::<f64>().ok()
 }
 
-/// `GET /api/v1/me`.
-async fn me(
+/// My account, profile and photos.
+#[utoipa::path(get, path = "/api/v1/me", tag = "account",
+    security(("bearer" = [])),
+    responses((status = 200, body = Me, description = "Me")))]
+pub(super) async fn me(
     ApiUser(me): ApiUser,
     state: web::Data<ProfilesState>,
 ) -> Result<HttpResponse, AppError> {
     let (user, profile, photos) = service::mine(&state, &me).await?;
     let form = form_of(&user, &profile, state.settings.time_zone);
     let media = &state.settings.media;
-    let photos: Vec<Value> = photos
+    let photos = photos
         .iter()
         .map(|p| {
             let url = PhotoUrls::of(media, &p.storage_key).large;
-            json!({
-                "id": p.id,
-                "main": p.is_main,
-                "status": p.status.as_str(),
-                "url": (p.status == PhotoStatus::Ready).then(|| state.settings.absolute_url(&url)),
-            })
+            MyPhoto {
+                id: p.id.0,
+                main: p.is_main,
+                status: p.status.as_str().to_string(),
+                url: (p.status == PhotoStatus::Ready).then(|| state.settings.absolute_url(&url)),
+            }
         })
         .collect();
+    let has_email = !is_no_email(&user.email);
+    let complete = !user.profile_pending;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({
-            "id": user.id,
+        .json(Me {
+            id: user.id.0,
             // An account made by a phone number has no address.
-            "email": (!is_no_email(&user.email)).then_some(&user.email),
-            "email_verified": user.email_verified_at.is_some() && !is_no_email(&user.email),
-            "language": user.language,
-            "profile_complete": !user.profile_pending,
+            email: has_email.then(|| user.email.clone()),
+            email_verified: user.email_verified_at.is_some() && has_email,
+            language: user.language.clone(),
+            profile_complete: complete,
             // Given once: by the sign-up form, or while the profile is incomplete.
-            "sex": (!user.profile_pending).then(|| user.sex.as_str()),
-            "birthday": (!user.profile_pending).then(|| user.birthday.to_string()),
-            "profile": {
-                "nickname": form.nickname,
-                "bio": form.bio,
-                "city": form.city,
-                "latitude": number(&form.latitude),
-                "longitude": number(&form.longitude),
-                "time_zone": form.time_zone,
-                "want_sex": form.want_sex,
-                "min_age": profile.min_age,
-                "max_age": profile.max_age,
-                "max_distance_km": profile.max_distance_km,
-                "discoverable": profile.discoverable,
-                "hide_age": profile.hide_age,
-                "hide_distance": profile.hide_distance,
+            sex: complete.then(|| user.sex.as_str().to_string()),
+            birthday: complete.then(|| user.birthday.to_string()),
+            profile: MyProfile {
+                nickname: form.nickname,
+                bio: form.bio,
+                city: form.city,
+                latitude: number(&form.latitude),
+                longitude: number(&form.longitude),
+                time_zone: form.time_zone,
+                want_sex: form.want_sex,
+                min_age: profile.min_age,
+                max_age: profile.max_age,
+                max_distance_km: profile.max_distance_km,
+                discoverable: profile.discoverable,
+                hide_age: profile.hide_age,
+                hide_distance: profile.hide_distance,
             },
-            "photos": photos,
-        })))
+            photos,
+        }))
 }
 
 /// The profile as JSON; a field left out keeps its value.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields, default)]
-struct ProfileBody {
+pub(super) struct ProfileBody {
     nickname: Option<String>,
     bio: Option<String>,
     city: Option<String>,
+    /// Null clears the position (a picked city then gives its own).
+    #[schema(value_type = Option<f64>)]
     latitude: Option<Option<f64>>,
+    #[schema(value_type = Option<f64>)]
     longitude: Option<Option<f64>>,
     time_zone: Option<String>,
     want_sex: Option<String>,
@@ -119,9 +129,15 @@ struct ProfileBody {
     birthday: Option<String>,
 }
 
-/// `PUT /api/v1/me/profile`: validated as the form is; 422 with each
-/// refused field's code, and nothing saved.
-async fn save(
+/// Saves my profile: validated as the form is; 422 with each refused
+/// field's code, and nothing saved.
+#[utoipa::path(put, path = "/api/v1/me/profile", tag = "account", request_body = ProfileBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Saved"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "A code per refused field in `errors`"),
+    ))]
+pub(super) async fn save(
     ApiUser(me): ApiUser,
     state: web::Data<ProfilesState>,
     body: web::Json<ProfileBody>,
@@ -203,9 +219,19 @@ async fn save(
     }
 }
 
-/// `POST /api/v1/me/photos`: 201 with the photo's id (processed by a job:
-/// `GET /api/v1/me` shows its status).
-async fn upload(
+/// Uploads a photo: 201 with its id (processed by a job: `GET /api/v1/me`
+/// shows its status).
+#[utoipa::path(post, path = "/api/v1/me/photos", tag = "account",
+    request_body(content = PhotoUpload, content_type = "multipart/form-data"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = Uploaded, description = "Taken for processing"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "`photo_limit_reached` in `errors.photo`"),
+        (status = 413, body = Problem, content_type = "application/problem+json", description = "`photo_too_big` in `errors.photo`"),
+        (status = 415, body = Problem, content_type = "application/problem+json", description = "`unsupported_image` in `errors.photo`"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "No photo, or a damaged or too large image"),
+    ))]
+pub(super) async fn upload(
     req: HttpRequest,
     ApiUser(me): ApiUser,
     state: web::Data<ProfilesState>,
@@ -219,7 +245,10 @@ async fn upload(
     match outcome {
         Ok(id) => Ok(HttpResponse::Created()
             .insert_header((header::LOCATION, "/api/v1/me"))
-            .json(json!({ "id": id, "status": "processing" }))),
+            .json(Uploaded {
+                id: id.0,
+                status: PhotoStatus::Processing.as_str().to_string(),
+            })),
         Err(refused) => Ok(field_problem(refusal_status(refused), &refused.errors())),
     }
 }

@@ -2,11 +2,13 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::access::{AccessClaims, ApiKeys, ACCESS_TTL_SECS};
 use super::bearer::ApiUser;
 use super::refresh::{self, Refreshed};
+use super::schema::{Jwks, Problem, TokenUser, Tokens};
 use crate::accounts::login::{self, LoginOutcome, LoginRequest};
 use crate::accounts::phone::Phone;
 use crate::accounts::sms;
@@ -17,33 +19,9 @@ use crate::error::{AppError, ErrorCode};
 use crate::security::SecretString;
 use crate::web::client_ip;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    // Before the site's own /ws/chat: a request with a bearer token is an
-    // app's, and never reads a cookie.
-    cfg.service(
-        web::resource("/ws/chat")
-            .guard(actix_web::guard::fn_guard(|ctx| {
-                super::bearer::has_bearer(ctx.head().headers())
-            }))
-            .route(web::get().to(chat_socket)),
-    );
-    cfg.service(
-        super::profile::configure(super::member::configure(web::scope("/api/v1")))
-            // Every POST counts against the per-IP limit, as on the site.
-            .wrap(actix_web::middleware::from_fn(crate::web::rate::middleware))
-            .route("/.well-known/jwks.json", web::get().to(jwks))
-            .route("/auth/login", web::post().to(log_in))
-            .route("/auth/sms", web::post().to(sms_send))
-            .route("/auth/sms/verify", web::post().to(sms_verify))
-            .route("/auth/refresh", web::post().to(refresh))
-            .route("/auth/logout", web::post().to(log_out))
-            .default_service(web::to(not_found)),
-    );
-}
-
 /// `GET /ws/chat` with `Authorization: Bearer`: the chat socket for apps
 /// (the same frames; no Origin needed, the token is not ambient).
-async fn chat_socket(
+pub(super) async fn chat_socket(
     req: HttpRequest,
     body: web::Payload,
     ApiUser(me): ApiUser,
@@ -53,34 +31,17 @@ async fn chat_socket(
     crate::matches::ws::open(&req, body, state, me, query.into_inner().after)
 }
 
-async fn not_found() -> Result<HttpResponse, AppError> {
+pub(super) async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
 }
 
-async fn jwks(keys: web::Data<ApiKeys>) -> HttpResponse {
+/// The public keys access tokens are signed with.
+#[utoipa::path(get, path = "/api/v1/.well-known/jwks.json", tag = "auth",
+    responses((status = 200, body = Jwks, description = "A JWK Set")))]
+pub(super) async fn jwks(keys: web::Data<ApiKeys>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .json(keys.keys.jwks())
-}
-
-/// The answer of a login or a refresh.
-#[derive(Serialize)]
-struct Tokens {
-    access_token: String,
-    refresh_token: String,
-    token_type: &'static str,
-    expires_in: i64,
-    user: TokenUser,
-}
-
-#[derive(Serialize)]
-struct TokenUser {
-    id: i64,
-    /// Whether the member can swipe yet: `false` for a phone number's new
-    /// account until `PUT /api/v1/me/profile` gives nickname, sex and
-    /// birthday (accounts made by the sign-up form or OAuth are complete
-    /// from the start).
-    profile_complete: bool,
 }
 
 fn tokens(
@@ -107,7 +68,7 @@ fn tokens(
         .json(Tokens {
             access_token,
             refresh_token,
-            token_type: "Bearer",
+            token_type: "Bearer".to_string(),
             expires_in: ACCESS_TTL_SECS,
             user: TokenUser {
                 id: user.0,
@@ -116,11 +77,12 @@ fn tokens(
         }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LoginBody {
+pub(super) struct LoginBody {
     email: String,
     password: String,
+    /// A name for this device, as the sessions list shows it.
     #[serde(default)]
     device: String,
 }
@@ -134,10 +96,16 @@ fn device_name(raw: &str) -> String {
     }
 }
 
-/// `POST /api/v1/auth/login`: the site's login (rate limits, failure
-/// counters, the same answer for every wrong credential), then a session
-/// for this device and its first tokens.
-async fn log_in(
+/// Logs in with email and password: the site's login (rate limits,
+/// failure counters, the same answer for every wrong credential), then a
+/// session for this device and its first tokens.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
+    responses(
+        (status = 200, body = Tokens, description = "Logged in"),
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "`invalid_credentials`"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "`captcha_required` or `two_factor_required`"),
+    ))]
+pub(super) async fn log_in(
     req: HttpRequest,
     state: web::Data<AccountsState>,
     keys: web::Data<ApiKeys>,
@@ -197,16 +165,22 @@ fn unprocessable(field: &'static str, code: crate::error::FieldCode) -> HttpResp
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SmsBody {
+pub(super) struct SmsBody {
+    /// E.164, such as `+8613800138000` (spaces and dashes are accepted).
     phone: String,
 }
 
-/// `POST /api/v1/auth/sms`: a code to a number with an account; 202 either
-/// way (the answer does not say whether the number is known), 429 with
-/// `Retry-After` within a minute of the last code.
-async fn sms_send(
+/// Sends a login code by text message; 202 for any number (the answer
+/// does not say whether the number is known), 429 with `Retry-After`
+/// within a minute of the last code.
+#[utoipa::path(post, path = "/api/v1/auth/sms", tag = "auth", request_body = SmsBody,
+    responses(
+        (status = 202, description = "A code is on its way"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "`invalid_phone` in `errors.phone`"),
+    ))]
+pub(super) async fn sms_send(
     req: HttpRequest,
     state: web::Data<AccountsState>,
     body: web::Json<SmsBody>,
@@ -219,18 +193,26 @@ async fn sms_send(
     Ok(HttpResponse::Accepted().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SmsVerifyBody {
+pub(super) struct SmsVerifyBody {
     phone: String,
     code: String,
     #[serde(default)]
     device: String,
 }
 
-/// `POST /api/v1/auth/sms/verify`: the code for tokens; 401 `invalid_code`
-/// for a wrong, used or expired code (or after five tries).
-async fn sms_verify(
+/// Trades the code for tokens (a number seen for the first time gets a new
+/// account, `profile_complete` false); 401 `invalid_code` for a wrong,
+/// used or expired code (or after five tries).
+#[utoipa::path(post, path = "/api/v1/auth/sms/verify", tag = "auth", request_body = SmsVerifyBody,
+    responses(
+        (status = 200, body = Tokens, description = "Logged in"),
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "`invalid_code`"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "`two_factor_required`"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "`invalid_phone` in `errors.phone`"),
+    ))]
+pub(super) async fn sms_verify(
     req: HttpRequest,
     state: web::Data<AccountsState>,
     keys: web::Data<ApiKeys>,
@@ -253,15 +235,20 @@ async fn sms_verify(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RefreshBody {
+pub(super) struct RefreshBody {
     refresh_token: String,
 }
 
-/// `POST /api/v1/auth/refresh`: the next tokens; a used refresh token ends
-/// its family (401 `token_reused`).
-async fn refresh(
+/// Trades a refresh token for the next tokens; a used refresh token ends
+/// its whole family (401 `token_reused`).
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshBody,
+    responses(
+        (status = 200, body = Tokens, description = "The next tokens"),
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "`token_reused`, or an unknown or ended session (`login_required`)"),
+    ))]
+pub(super) async fn refresh(
     state: web::Data<AccountsState>,
     keys: web::Data<ApiKeys>,
     body: web::Json<RefreshBody>,
@@ -297,9 +284,11 @@ async fn refresh(
     }
 }
 
-/// `POST /api/v1/auth/logout`: ends this token's session (its refresh
-/// tokens with it) on every instance.
-async fn log_out(
+/// Ends this token's session (its refresh tokens with it) on every instance.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 204, description = "Logged out")))]
+pub(super) async fn log_out(
     ApiUser(me): ApiUser,
     state: web::Data<AccountsState>,
 ) -> Result<HttpResponse, AppError> {

@@ -895,3 +895,73 @@ async fn a_phone_app_signs_up_by_text_message_and_goes_all_the_way_to_a_chat() {
     .await;
     assert_eq!(res.status(), 401);
 }
+
+/// Every `.route("…", web::method()…)` registered under `/api/v1`, read from
+/// the source: the document must describe each one.
+fn api_routes() -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for file in ["src/api/mod.rs", "src/api/member.rs", "src/api/profile.rs"] {
+        let text: String = std::fs::read_to_string(file)
+            .unwrap()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        for piece in text.split(".route(\"").skip(1) {
+            let Some((path, rest)) = piece.split_once("\",web::") else {
+                continue;
+            };
+            let method = rest.split("()").next().unwrap().to_string();
+            found.push((format!("/api/v1{path}"), method));
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route_with_its_errors_and_security() {
+    let app = spawn_app().await;
+    let res = get(&app, "/api/v1/openapi.json", None).await;
+    assert_eq!(res.status(), 200);
+    let doc: Value = res.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let scheme = &doc["components"]["securitySchemes"]["bearer"];
+    assert_eq!(scheme["type"], "http");
+    assert_eq!(scheme["scheme"], "bearer");
+    let problem = &doc["components"]["schemas"]["Problem"]["properties"];
+    for field in ["type", "title", "status", "code", "detail", "errors"] {
+        assert!(problem[field].is_object(), "Problem.{field}");
+    }
+
+    let routes = api_routes();
+    assert!(routes.len() >= 21, "the scan found {routes:?}");
+    for (path, method) in &routes {
+        let op = &doc["paths"][path][method];
+        assert!(op.is_object(), "{method} {path} is not in the document");
+        let responses = &op["responses"];
+        let success = ["200", "201", "202", "204"];
+        assert!(
+            success.iter().any(|s| responses[s].is_object()),
+            "{method} {path}: no success answer"
+        );
+        for status in ["400", "429"] {
+            let content = &responses[status]["content"]["application/problem+json"];
+            assert!(content.is_object(), "{method} {path}: no {status} problem");
+        }
+        let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+        if secured {
+            assert!(responses["401"].is_object(), "{method} {path}: no 401");
+        }
+        // Only the token endpoints and the public documents go without a token.
+        let public = path.starts_with("/api/v1/auth/") && path != "/api/v1/auth/logout"
+            || path.ends_with(".json");
+        assert_eq!(secured, !public, "{method} {path}: security");
+    }
+    // And nothing in the document that the code does not serve.
+    let documented: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| item.as_object().unwrap().len())
+        .sum();
+    assert_eq!(documented, routes.len(), "documented operations");
+}
