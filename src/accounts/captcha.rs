@@ -88,6 +88,31 @@ pub async fn solve(counters: &Counters, id: &str, answer: &str) -> bool {
     random::constant_time_eq(expected.as_bytes(), given.as_bytes())
 }
 
+/// A form's captcha (its challenge id and the answer typed), when one is
+/// needed: `Err` with the field's code when it is missing or wrong. The
+/// challenge is used up either way.
+pub async fn check(
+    counters: &Counters,
+    given: Option<&(String, String)>,
+) -> Result<(), crate::error::FieldCode> {
+    use crate::error::FieldCode;
+    match given {
+        Some((id, answer)) if !answer.trim().is_empty() => {
+            if solve(counters, id, answer).await {
+                Ok(())
+            } else {
+                Err(FieldCode::CaptchaInvalid)
+            }
+        }
+        Some((id, _)) => {
+            // Used up all the same: an empty answer does not keep it alive.
+            solve(counters, id, "").await;
+            Err(FieldCode::CaptchaRequired)
+        }
+        None => Err(FieldCode::CaptchaRequired),
+    }
+}
+
 /// The answer of a live challenge (tests read it; pages never show it).
 pub async fn answer(counters: &Counters, id: &str) -> Option<String> {
     if !is_well_formed(id) {

@@ -195,17 +195,7 @@ async fn attempt(state: &AccountsState, request: LoginRequest) -> Result<LoginOu
     )
     .await?;
     if stance.captcha {
-        let solved = match &request.captcha {
-            Some((id, answer)) => {
-                captcha::solve(&state.counters, id, answer).await && !answer.trim().is_empty()
-            }
-            None => false,
-        };
-        if !solved {
-            let code = match &request.captcha {
-                Some((_, answer)) if !answer.trim().is_empty() => FieldCode::CaptchaInvalid,
-                _ => FieldCode::CaptchaRequired,
-            };
+        if let Err(code) = captcha::check(&state.counters, request.captcha.as_ref()).await {
             events::record_for_email(
                 state,
                 &request.email,

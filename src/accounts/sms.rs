@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 use super::phone::Phone;
 use super::signup;
 use super::state::AccountsState;
+use super::{captcha, defence};
 use crate::auth::User;
-use crate::error::AppError;
+use crate::error::{AppError, FieldCode};
 use crate::i18n::Tr;
 use crate::jobs::{enqueue, JobContext, JobError, NewJob, Registry};
 use crate::limits::{rules, Decision, Limit};
@@ -205,20 +206,86 @@ pub async fn request_login_code(
     send_code(state, phone, Purpose::Login, ip_bucket, &lang, deliver).await
 }
 
-/// The member `code` logs in, if it is the live login code of `phone`
-/// (used up by this check): the active account with the number, or a new
-/// one made for a number seen for the first time (in `lang`, pending until
-/// nickname, sex and birthday are given). `None` for a wrong code and for
-/// a banned member's number.
+/// How a code login ended.
+pub enum CodeLogin {
+    LoggedIn(Box<User>),
+    /// A wrong, used or expired code, or a banned member's number (all
+    /// alike); `captcha`: the next try needs one.
+    Refused {
+        captcha: bool,
+    },
+    /// A captcha must be answered first (missing, or wrong).
+    CaptchaNeeded(FieldCode),
+}
+
+/// A code login, with the password login's defence: failures counted per
+/// number and per address, a captcha past the same thresholds, the same
+/// waits. A code is tried only once the captcha (when due) is answered.
+pub struct CodeAttempt<'a> {
+    pub phone: &'a Phone,
+    pub code: &'a str,
+    /// The language of a new account.
+    pub lang: &'a str,
+    pub ip_bucket: &'a str,
+    pub captcha: Option<(String, String)>,
+}
+
+/// The member the attempt's code logs in, if it is the live login code of
+/// its number (used up by this check): the active account with the number,
+/// or a new one made for a number seen for the first time (in `lang`,
+/// pending until nickname, sex and birthday are given).
 pub async fn login_member(
     state: &AccountsState,
+    attempt: CodeAttempt<'_>,
+) -> Result<CodeLogin, AppError> {
+    let CodeAttempt {
+        phone, ip_bucket, ..
+    } = attempt;
+    // The defence counts the number as it counts an email.
+    let subject = format!("phone:{}", phone.as_str());
+    let stance = defence::stance(&state.counters, &state.runtime, &subject, ip_bucket).await?;
+    if stance.captcha {
+        if let Err(code) = captcha::check(&state.counters, attempt.captcha.as_ref()).await {
+            return Ok(CodeLogin::CaptchaNeeded(code));
+        }
+    }
+    let user = if !stance.locked && check_code(state, phone, Purpose::Login, attempt.code).await {
+        member_for(state, phone, attempt.lang).await?
+    } else {
+        None
+    };
+    let Some(user) = user else {
+        let after =
+            defence::record_failure(&state.counters, &state.runtime, &subject, ip_bucket).await?;
+        return Ok(CodeLogin::Refused {
+            captcha: after.captcha,
+        });
+    };
+    defence::record_success(&state.counters, &subject).await;
+    Ok(CodeLogin::LoggedIn(Box::new(user)))
+}
+
+/// Whether the next code try for `phone` from `ip_bucket` needs a captcha.
+pub async fn needs_captcha(
+    state: &AccountsState,
     phone: &Phone,
-    code: &str,
+    ip_bucket: &str,
+) -> Result<bool, AppError> {
+    let subject = format!("phone:{}", phone.as_str());
+    Ok(
+        defence::stance(&state.counters, &state.runtime, &subject, ip_bucket)
+            .await?
+            .captcha,
+    )
+}
+
+/// The active account with `phone`, or a new one when none has it (`None`
+/// for a banned member's number).
+async fn member_for(
+    state: &AccountsState,
+    phone: &Phone,
     lang: &str,
 ) -> Result<Option<User>, AppError> {
-    if !check_code(state, phone, Purpose::Login, code).await {
-        return Ok(None);
-    }
     if let Some(user) = holder_of(state, phone).await? {
         return Ok(user.is_active.then_some(user));
     }

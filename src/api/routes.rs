@@ -209,7 +209,7 @@ pub(super) struct SmsVerifyBody {
     responses(
         (status = 200, body = Tokens, description = "Logged in"),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "`invalid_code`"),
-        (status = 403, body = Problem, content_type = "application/problem+json", description = "`two_factor_required`"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "`two_factor_required`, or `captcha_required` after repeated failures (log in on the site once)"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "`invalid_phone` in `errors.phone`"),
     ))]
 pub(super) async fn sms_verify(
@@ -224,8 +224,21 @@ pub(super) async fn sms_verify(
         Err(code) => return Ok(unprocessable("phone", code)),
     };
     let refused = AppError::Refused(ErrorCode::InvalidCode);
-    let Some(user) = sms::login_member(&state, &phone, &body.code, "en").await? else {
-        return Err(refused);
+    let attempt = sms::CodeAttempt {
+        phone: &phone,
+        code: &body.code,
+        lang: "en",
+        ip_bucket: &client_ip::bucket(&req),
+        // An app cannot show the captcha: past the threshold, the site's
+        // login page answers it (as for a password).
+        captcha: None,
+    };
+    let user = match sms::login_member(&state, attempt).await? {
+        sms::CodeLogin::LoggedIn(user) => *user,
+        sms::CodeLogin::Refused { .. } => return Err(refused),
+        sms::CodeLogin::CaptchaNeeded(_) => {
+            return Err(AppError::Refused(ErrorCode::CaptchaRequired))
+        }
     };
     let (ip, device) = (client_ip::of(&req), device_name(&body.device));
     match login::proven(&state, user, true, (&ip, &device), None).await? {

@@ -335,6 +335,15 @@ async fn the_api_trades_a_code_for_tokens_with_five_tries_and_five_minutes() {
     // Codes in process (whose clock the test moves): the expiry is tested
     // without waiting five minutes.
     let app = spawn_app_with_clock_and(clock.clone(), &[("REDIS_URL", "")]).await;
+    // The captcha that failures bring has its own test: here the code's
+    // own five tries are what stop it.
+    let now = app.state.clock.now();
+    app.state
+        .runtime
+        .set("captcha_after_failures", 10, now)
+        .await
+        .unwrap()
+        .unwrap();
     app.member(&app.browser, "api@example.com").await;
     add_phone(&app, &app.browser).await;
 
@@ -594,4 +603,84 @@ async fn one_member_asks_for_five_codes_a_day_at_most() {
         .await;
     assert_eq!(res.status(), 429);
     assert!(res.headers().get("retry-after").is_some());
+}
+
+#[tokio::test]
+async fn wrong_codes_bring_the_captcha_as_wrong_passwords_do() {
+    let app = spawn_app().await;
+    app.member(&app.browser, "guarded@example.com").await;
+    add_phone(&app, &app.browser).await;
+    clear_minute(&app).await;
+    let visitor = app.new_browser();
+    let before = texts_to(&app, E164).len();
+    let res = visitor.post("/login/sms", &[("phone", NUMBER)]).await;
+    assert!(
+        !res.text().await.unwrap().contains("captcha_id"),
+        "none yet"
+    );
+    let code = next_code(&app, E164, before).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+
+    // Three wrong codes (the password login's threshold): the form now
+    // carries a captcha.
+    let mut page = String::new();
+    for _ in 0..3 {
+        let res = visitor
+            .post("/login/sms", &[("phone", NUMBER), ("code", wrong)])
+            .await;
+        assert_eq!(res.status(), 401);
+        page = res.text().await.unwrap();
+    }
+    let marker = "name=\"captcha_id\" value=\"";
+    let at = page.find(marker).expect("a captcha on the form") + marker.len();
+    let id = page[at..].split('"').next().unwrap().to_string();
+
+    // Without it, even the right code is refused and not spent.
+    let res = visitor
+        .post("/login/sms", &[("phone", NUMBER), ("code", &code)])
+        .await;
+    assert_eq!(res.status(), 401);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("data-error-code=\"captcha_required\""));
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/sms/verify", app.base))
+        .json(&json!({"phone": E164, "code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "an app is told to use the site");
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["code"],
+        "captcha_required"
+    );
+    assert!(!visitor.is_logged_in().await);
+
+    // The captcha answered (the challenge of the last refusal), the code
+    // logs in.
+    let res = visitor
+        .post("/login/sms", &[("phone", NUMBER), ("code", &code)])
+        .await;
+    let html = res.text().await.unwrap();
+    let at = html.find(marker).expect("a fresh captcha") + marker.len();
+    let id_now = html[at..].split('"').next().unwrap().to_string();
+    assert_ne!(id_now, id, "each refusal brings a fresh challenge");
+    let answer = swiper::accounts::captcha::answer(&app.state.counters, &id_now)
+        .await
+        .expect("a live answer");
+    let res = visitor
+        .post(
+            "/login/sms",
+            &[
+                ("phone", NUMBER),
+                ("code", &code),
+                ("captcha_id", &id_now),
+                ("captcha", &answer),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), "/discover");
+    assert!(visitor.is_logged_in().await);
 }

@@ -8,6 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::login::{landing, open_identity, second_step};
+use crate::accounts::captcha;
 use crate::accounts::events::{self, AuthEvent};
 use crate::accounts::login::{self, LoginOutcome};
 use crate::accounts::phone::Phone;
@@ -27,6 +28,8 @@ use crate::web::{client_ip, redirect, render, FormErrors, Page};
 pub struct CodeForm {
     phone: String,
     code: Option<String>,
+    captcha_id: Option<String>,
+    captcha: Option<String>,
 }
 
 #[derive(Template)]
@@ -37,6 +40,8 @@ struct SmsLoginPage {
     phone: String,
     sent: bool,
     errors: FormErrors,
+    /// The captcha challenge to answer with the code, when one is needed.
+    captcha: Option<String>,
 }
 
 pub async fn form(state: web::Data<AccountsState>, page: Page) -> Result<HttpResponse, AppError> {
@@ -48,16 +53,18 @@ pub async fn form(state: web::Data<AccountsState>, page: Page) -> Result<HttpRes
         phone: String::new(),
         sent: false,
         errors: FormErrors::default(),
+        captcha: None,
     })
 }
 
+/// The page again, with one refused field.
 fn again(
     page: Page,
     phone: String,
     sent: bool,
     status: StatusCode,
-    field: &'static str,
-    code: FieldCode,
+    (field, code): (&'static str, FieldCode),
+    captcha: Option<String>,
 ) -> Result<HttpResponse, AppError> {
     render(
         status,
@@ -66,12 +73,13 @@ fn again(
             phone,
             sent,
             errors: FormErrors::one(field, code),
+            captcha,
         },
     )
 }
 
-/// Without `code`: sends one (to a number with an account; the page says
-/// the same either way). With it: logs in.
+/// Without `code`: sends one (the page says the same for any number). With
+/// it: logs in (past the failure thresholds, with a captcha answered too).
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AccountsState>,
@@ -86,38 +94,55 @@ pub async fn submit(
     let phone = match Phone::parse(&form.phone) {
         Ok(p) => p,
         Err(code) => {
-            return again(
-                page,
-                String::new(),
-                false,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "phone",
-                code,
-            )
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return again(page, String::new(), false, status, ("phone", code), None);
         }
     };
+    let ip_bucket = client_ip::bucket(&req);
+    let number = phone.as_str().to_string();
     let Some(code) = form.code.filter(|c| !c.trim().is_empty()) else {
         // The same page whether or not the number is known.
-        sms::request_login_code(&state, &phone, &client_ip::bucket(&req), page.t.lang()).await?;
+        sms::request_login_code(&state, &phone, &ip_bucket, page.t.lang()).await?;
+        // Past the failure thresholds the code goes with a captcha (its
+        // answer is made when the image is asked for).
+        let captcha = sms::needs_captcha(&state, &phone, &ip_bucket)
+            .await?
+            .then(captcha::fresh_id);
         return render(
             StatusCode::OK,
             &SmsLoginPage {
                 page,
-                phone: phone.as_str().to_string(),
+                phone: number,
                 sent: true,
                 errors: FormErrors::default(),
+                captcha,
             },
         );
     };
-    let Some(user) = sms::login_member(&state, &phone, &code, page.t.lang()).await? else {
-        return again(
-            page,
-            phone.as_str().to_string(),
-            true,
-            StatusCode::UNAUTHORIZED,
-            "code",
-            FieldCode::InvalidCode,
-        );
+    let attempt = sms::CodeAttempt {
+        phone: &phone,
+        code: &code,
+        lang: page.t.lang(),
+        ip_bucket: &ip_bucket,
+        captcha: form
+            .captcha_id
+            .map(|id| (id, form.captcha.unwrap_or_default())),
+    };
+    let unauthorized = StatusCode::UNAUTHORIZED;
+    let user = match sms::login_member(&state, attempt).await? {
+        sms::CodeLogin::LoggedIn(user) => *user,
+        sms::CodeLogin::Refused { captcha: needed } => {
+            let captcha = match needed {
+                true => Some(captcha::issue(&state.counters, &ip_bucket).await),
+                false => None,
+            };
+            let field = ("code", FieldCode::InvalidCode);
+            return again(page, number, true, unauthorized, field, captcha);
+        }
+        sms::CodeLogin::CaptchaNeeded(why) => {
+            let captcha = Some(captcha::issue(&state.counters, &ip_bucket).await);
+            return again(page, number, true, unauthorized, ("form", why), captcha);
+        }
     };
     let (ip, agent) = (client_ip::of(&req), user_agent(&req));
     let replaces = page.user.as_ref().map(|u| u.session_id.clone());
@@ -128,14 +153,10 @@ pub async fn submit(
             open_identity(&req, &user, &record, &next)
         }
         LoginOutcome::SecondFactor(pending) => second_step(&session, &pending),
-        _ => again(
-            page,
-            phone.as_str().to_string(),
-            true,
-            StatusCode::UNAUTHORIZED,
-            "code",
-            FieldCode::InvalidCode,
-        ),
+        _ => {
+            let field = ("code", FieldCode::InvalidCode);
+            again(page, number, true, unauthorized, field, None)
+        }
     }
 }
 
