@@ -1,17 +1,13 @@
 //! Sending a text message: to an HTTP provider (`SMS_URL`: a JSON POST
-//! whose body, auth header and success field are configured, ten seconds
+//! whose body, auth header and success field are configured, `SMS_TIMEOUT`
 //! at most), or, without one, to a file under `var/sms/` (development: the
 //! log names the file, never its text; `/_dev/outbox` shows it). Messages
 //! are sent by a job, so a slow provider never holds a request, and a
 //! failure is retried with the queue's back-off.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use crate::config::{Settings, SmsSettings};
-
-/// Longest wait for the provider.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SmsError {
@@ -88,7 +84,7 @@ impl SmsSender {
                     .replace("{to}", &json_escaped(to))
                     .replace("{text}", &json_escaped(text));
                 let client = reqwest::Client::builder()
-                    .timeout(TIMEOUT)
+                    .timeout(settings.timeout)
                     .redirect(reqwest::redirect::Policy::none())
                     .build()
                     .map_err(|e| SmsError::Provider(e.to_string()))?;
@@ -135,6 +131,7 @@ mod tests {
             body: String::new(),
             auth_header: None,
             success_field: None,
+            timeout: std::time::Duration::from_secs(10),
         };
         assert!(succeeded(&s, "anything"));
         s.success_field = Some("ok".into());

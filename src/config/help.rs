@@ -179,6 +179,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "a field of the provider's answer that must be true",
     ),
     (
+        "SMS_TIMEOUT",
+        "10",
+        "seconds one request to the provider may take",
+    ),
+    (
         "JWT_KEY_FILE",
         "generated into var/jwt_key.pem in development",
         "the API's Ed25519 signing keys (PEM; swiper jwt-key)",

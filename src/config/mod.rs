@@ -169,6 +169,9 @@ pub struct SmsSettings {
     /// A field of the provider's JSON answer that must be `true` (or
     /// `"ok"`) for the message to count as sent; unset: any 2xx answer.
     pub success_field: Option<String>,
+    /// How long one request to the provider may take (`SMS_TIMEOUT`,
+    /// seconds): past it the job fails and is retried.
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -481,6 +484,7 @@ impl Settings {
                     .get("SMS_AUTH_HEADER")
                     .map(|v| SecretString::new(v.to_string())),
                 success_field: src.get("SMS_SUCCESS_FIELD").map(str::to_string),
+                timeout: c.duration_secs("SMS_TIMEOUT", 10, 1),
             },
             jwt_key_file,
             paths: PathSettings { var_dir },

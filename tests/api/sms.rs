@@ -426,9 +426,10 @@ async fn the_api_trades_a_code_for_tokens_with_five_tries_and_five_minutes() {
     assert_eq!(verify(code).await.status(), 401, "expired");
 }
 
-/// An SMS provider over real HTTP that fails `failures` times, then takes
-/// messages; it records what it was sent.
-async fn provider(failures: usize) -> (String, Arc<Mutex<Vec<(String, String)>>>) {
+/// An SMS provider over real HTTP that never answers its first `hangs`
+/// requests, fails the next `failures`, then takes messages; it records
+/// what it was sent.
+async fn provider(hangs: usize, failures: usize) -> (String, Arc<Mutex<Vec<(String, String)>>>) {
     use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
     let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let left = Arc::new(Mutex::new(failures));
@@ -448,7 +449,15 @@ async fn provider(failures: usize) -> (String, Arc<Mutex<Vec<(String, String)>>>
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or_default()
                         .to_string();
-                    seen.lock().unwrap().push((key, body));
+                    let n = {
+                        let mut seen = seen.lock().unwrap();
+                        seen.push((key, body));
+                        seen.len()
+                    };
+                    if n <= hangs {
+                        // Hangs: the sender's time-out must give up on it.
+                        std::future::pending::<()>().await;
+                    }
                     let mut left = left.lock().unwrap();
                     if *left > 0 {
                         *left -= 1;
@@ -459,7 +468,7 @@ async fn provider(failures: usize) -> (String, Arc<Mutex<Vec<(String, String)>>>
             }),
         )
     })
-    .workers(1)
+    .workers(2)
     .listen(listener)
     .unwrap()
     .run();
@@ -469,7 +478,7 @@ async fn provider(failures: usize) -> (String, Arc<Mutex<Vec<(String, String)>>>
 
 #[tokio::test]
 async fn a_provider_that_fails_is_retried_by_the_job_and_the_request_answers_at_once() {
-    let (base, seen) = provider(2).await;
+    let (base, seen) = provider(0, 2).await;
     let url = format!("{base}/send");
     let app = spawn_app_with(&[
         ("SMS_URL", url.as_str()),
@@ -683,4 +692,33 @@ async fn wrong_codes_bring_the_captcha_as_wrong_passwords_do() {
         .await;
     assert_eq!(location(&res), "/discover");
     assert!(visitor.is_logged_in().await);
+}
+
+#[tokio::test]
+async fn a_provider_that_hangs_is_given_up_on_and_the_text_retried() {
+    let (base, seen) = provider(1, 0).await;
+    let url = format!("{base}/send");
+    let app = spawn_app_with(&[("SMS_URL", url.as_str()), ("SMS_TIMEOUT", "1")]).await;
+    app.member(&app.browser, "hang@example.com").await;
+    let res = app
+        .browser
+        .post(
+            "/settings/phone",
+            &[("phone", NUMBER), ("password", GOOD_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "answered whatever the provider does");
+    wait_until("the retry after the time-out reaches the provider", || {
+        let n = seen.lock().unwrap().len();
+        std::future::ready(n >= 2)
+    })
+    .await;
+    let (_, body) = seen.lock().unwrap()[1].clone();
+    let sent: Value = serde_json::from_str(&body).unwrap();
+    let code = code_in(sent["text"].as_str().unwrap());
+    let res = app
+        .browser
+        .post("/settings/phone", &[("phone", NUMBER), ("code", &code)])
+        .await;
+    assert_eq!(location(&res), "/settings/phone?notice=phone_saved");
 }
