@@ -471,17 +471,20 @@ try {
   await him.click("form[action='/settings/phone'] button[type=submit]");
   await him.locator("[data-testid=code-sent]").waitFor();
   await snap(him, "phone-code-sent");
-  const smsDir = join(VARDIR, "sms");
-  let smsCode = null;
-  const smsEnd = Date.now() + BOUND;
-  while (!smsCode) {
-    assert.ok(Date.now() < smsEnd, "a text message was written");
-    const texts = existsSync(smsDir) ? readdirSync(smsDir).sort() : [];
-    const last = texts.length ? readFileSync(join(smsDir, texts[texts.length - 1]), "utf8") : "";
-    smsCode = last.startsWith("To: +447700900123") ? (last.match(/\b\d{6}\b/) || [null])[0] : null;
-    if (!smsCode) { await new Promise((r) => setTimeout(r, 100)); } // polling the sink, bounded
-  }
-  await him.fill("#code", smsCode);
+  // The newest code the development sink wrote for a number.
+  const codeFor = async (number) => {
+    const smsDir = join(VARDIR, "sms");
+    const end = Date.now() + BOUND;
+    for (;;) {
+      assert.ok(Date.now() < end, `a text message to ${number} was written`);
+      const texts = existsSync(smsDir) ? readdirSync(smsDir).sort() : [];
+      const last = texts.length ? readFileSync(join(smsDir, texts[texts.length - 1]), "utf8") : "";
+      const code = last.startsWith(`To: ${number}`) ? (last.match(/\b\d{6}\b/) || [null])[0] : null;
+      if (code) return code;
+      await new Promise((r) => setTimeout(r, 100)); // polling the sink, bounded
+    }
+  };
+  await him.fill("#code", await codeFor("+447700900123"));
   await him.click("form[action='/settings/phone'] button[type=submit]");
   await him.waitForURL(/notice=phone_saved/);
   assert.match(await him.textContent("[data-testid=current-phone]"), /\+447700900123/);
@@ -494,6 +497,18 @@ try {
   await visitor.click("form[action='/login/sms'] button[type=submit]");
   await visitor.locator("#code").waitFor();
   await snap(visitor, "sms-login-code");
+  // A number no account has: the code makes the account, which gives its
+  // name, sex and birthday first.
+  await visitor.fill("#code", await codeFor("+33612345678"));
+  await visitor.click("form[action='/login/sms'] button[type=submit]");
+  await visitor.waitForURL(/\/welcome$/);
+  await snap(visitor, "sms-welcome");
+  await visitor.fill("#nickname", "Zoé");
+  await visitor.selectOption("#sex", "female");
+  await visitor.fill("#birthday", "1994-04-04");
+  await visitor.click("form[action='/welcome'] button[type=submit]");
+  await visitor.waitForURL(/\/profile\?notice=welcome_done/);
+  await snap(visitor, "sms-welcome-done");
 
   // Her open conversation page hears it and goes to the login page itself.
   await her.waitForURL(/\/login\?notice=signed_out/);
