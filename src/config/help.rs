@@ -75,6 +75,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("PHOTO_MAX_BYTES", "10485760", "largest photo upload"),
     ("TIME_ZONE", "UTC", "the site's IANA time zone"),
     (
+        "DEFAULT_LANGUAGE",
+        "en",
+        "the language when neither a choice nor the browser names one we have",
+    ),
+    (
         "TRUSTED_PROXIES",
         "—",
         "IPs/CIDRs whose forwarding headers are believed",

@@ -49,6 +49,9 @@ pub struct Settings {
     /// The site's time zone: members' days (quotas) follow their own time
     /// zone, and this one until they choose.
     pub time_zone: chrono_tz::Tz,
+    /// The language of a visitor who chose none and whose browser asks for
+    /// none we have (`DEFAULT_LANGUAGE`).
+    pub default_language: String,
     pub log_format: LogFormat,
     /// Lets `/metrics` be read from anywhere with `Authorization: Bearer
     /// <token>` (it is always readable from loopback).
@@ -397,6 +400,14 @@ impl Settings {
                 chrono_tz::UTC
             }
         };
+        let default_language = c.string("DEFAULT_LANGUAGE", crate::i18n::DEFAULT_LANG);
+        if !crate::i18n::is_supported(&default_language) {
+            let codes: Vec<&str> = crate::i18n::languages().map(|l| l.code.as_str()).collect();
+            c.errors.push(format!(
+                "DEFAULT_LANGUAGE: expected one of {}",
+                codes.join(", ")
+            ));
+        }
         let mut trusted_proxies = Vec::new();
         for item in c.string("TRUSTED_PROXIES", "").split(',').map(str::trim) {
             if item.is_empty() {
@@ -490,6 +501,7 @@ impl Settings {
             paths: PathSettings { var_dir },
             media,
             time_zone,
+            default_language,
             log_format,
             chat_sockets_per_member: c.parse("CHAT_SOCKETS_PER_MEMBER", 20, "a whole number"),
             metrics_token: src

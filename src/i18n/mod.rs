@@ -124,13 +124,17 @@ impl Tr {
         Self { lang }
     }
 
-    /// The language for a request: the member's saved choice, else the best
-    /// match of `Accept-Language`, else English.
-    pub fn negotiate(saved: Option<&str>, accept_language: Option<&str>) -> Self {
+    /// The language for a request: the saved choice (the member's, else the
+    /// visitor's cookie), else the best match of `Accept-Language`, else
+    /// `default` (`DEFAULT_LANGUAGE`).
+    pub fn negotiate(saved: Option<&str>, accept_language: Option<&str>, default: &str) -> Self {
         if let Some(code) = saved.filter(|c| is_supported(c)) {
             return Self::new(code);
         }
-        Self::new(&best_match(accept_language.unwrap_or("")))
+        match best_match(accept_language.unwrap_or("")) {
+            Some(code) => Self::new(&code),
+            None => Self::new(default),
+        }
     }
 
     pub fn lang(&self) -> &'static str {
@@ -170,8 +174,10 @@ impl Tr {
     }
 }
 
-/// The best supported language in an `Accept-Language` header, honouring q values.
-fn best_match(header: &str) -> String {
+/// The best supported language in an `Accept-Language` header, honouring q
+/// values; a tag matches a catalog by itself or by its primary subtag
+/// (`zh`, `zh-Hans`, `zh-SG` → `zh-CN`).
+fn best_match(header: &str) -> Option<String> {
     let mut candidates: Vec<(f32, &str)> = header
         .split(',')
         .filter_map(|part| {
@@ -199,10 +205,10 @@ fn best_match(header: &str) -> String {
                 })
             })
         {
-            return code.clone();
+            return Some(code.clone());
         }
     }
-    DEFAULT_LANG.to_string()
+    None
 }
 
 #[cfg(test)]
@@ -217,24 +223,70 @@ mod tests {
 
     #[test]
     fn accept_language_picks_a_supported_language_or_english() {
-        assert_eq!(Tr::negotiate(None, Some("xx-YY, en;q=0.5")).lang(), "en");
-        assert_eq!(Tr::negotiate(None, Some("fr;q=0.9")).lang(), "en");
-        assert_eq!(Tr::negotiate(Some("nope"), None).lang(), "en");
+        assert_eq!(
+            Tr::negotiate(None, Some("xx-YY, en;q=0.5"), "en").lang(),
+            "en"
+        );
+        assert_eq!(Tr::negotiate(None, Some("fr;q=0.9"), "en").lang(), "en");
+        assert_eq!(Tr::negotiate(Some("nope"), None, "en").lang(), "en");
+    }
+
+    #[test]
+    fn chinese_browsers_get_simplified_chinese() {
+        for header in ["zh-CN,zh;q=0.9", "zh", "zh-Hans", "zh-SG", "fr, zh;q=0.5"] {
+            assert_eq!(
+                Tr::negotiate(None, Some(header), "en").lang(),
+                "zh-CN",
+                "{header}"
+            );
+        }
+        assert_eq!(
+            Tr::negotiate(None, Some("en, zh;q=0.5"), "zh-CN").lang(),
+            "en"
+        );
+        assert_eq!(
+            Tr::negotiate(None, None, "zh-CN").lang(),
+            "zh-CN",
+            "the default"
+        );
+        assert_eq!(
+            Tr::negotiate(Some("en"), Some("zh"), "zh-CN").lang(),
+            "en",
+            "a choice wins"
+        );
+    }
+
+    /// `{name}` placeholders of a message.
+    fn placeholders(text: &str) -> std::collections::BTreeSet<&str> {
+        text.split('{')
+            .skip(1)
+            .filter_map(|s| s.split_once('}').map(|(name, _)| name))
+            .collect()
+    }
+
+    #[test]
+    fn every_catalog_has_the_same_keys_and_placeholders_as_english() {
+        let en = &CATALOGS.by_code["en"];
+        assert!(CATALOGS.by_code.contains_key("zh-CN"));
+        for c in languages() {
+            for key in c.messages.keys() {
+                assert!(
+                    en.messages.contains_key(key),
+                    "{} has {key}, English not",
+                    c.code
+                );
+            }
+            for (key, text) in &en.messages {
+                let theirs = c.messages.get(key).map(String::as_str).unwrap_or("");
+                assert!(!theirs.trim().is_empty(), "{} lacks {key}", c.code);
+                assert_eq!(placeholders(theirs), placeholders(text), "{} {key}", c.code);
+            }
+        }
     }
 
     #[test]
     fn placeholders_are_filled() {
         let t = Tr::new("en");
         assert!(t.t1("account.welcome", "name", &"Ada").contains("Ada"));
-    }
-
-    #[test]
-    fn every_catalog_has_the_keys_english_has() {
-        let en = &CATALOGS.by_code["en"];
-        for c in languages() {
-            for key in en.messages.keys() {
-                assert!(c.messages.contains_key(key), "{} lacks {key}", c.code);
-            }
-        }
     }
 }

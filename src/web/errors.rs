@@ -142,12 +142,8 @@ pub async fn middleware(
     // Never keep a clone of the request across `next.call`: the router needs
     // it unshared. What an error raised by a middleware needs is taken now.
     let early = {
-        let lang = req
-            .headers()
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok());
         Viewer {
-            tr: Tr::negotiate(None, lang),
+            tr: crate::web::page::tr_for(req.request()),
             json: wants_json(req.headers(), req.path()),
             api: is_api(req.headers(), req.path()),
             path: req.path().to_string(),

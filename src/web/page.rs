@@ -25,13 +25,24 @@ pub fn tr_for(req: &HttpRequest) -> Tr {
         .extensions()
         .get::<Principal>()
         .and_then(|u| u.language.clone());
-    let saved = from_user.or_else(|| req.get_session().get::<String>(LANG_KEY).ok().flatten());
+    let saved = from_user
+        .or_else(|| req.get_session().get::<String>(LANG_KEY).ok().flatten())
+        .or_else(|| req.cookie(LANG_COOKIE).map(|c| c.value().to_string()));
+    let default = req
+        .app_data::<actix_web::web::Data<Spine>>()
+        .map_or(crate::i18n::DEFAULT_LANG, |s| {
+            s.settings.default_language.as_str()
+        });
     let accept = req
         .headers()
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
-    Tr::negotiate(saved.as_deref(), accept)
+    Tr::negotiate(saved.as_deref(), accept, default)
 }
+
+/// A visitor's language choice (the footer's switcher): a cookie, so no
+/// session is made for it.
+pub const LANG_COOKIE: &str = "swiper_lang";
 
 /// Saves a member's language choice in their session (at login and from
 /// settings; visitors have no session).
@@ -152,6 +163,23 @@ impl Page {
         } else {
             "false"
         }
+    }
+
+    /// The languages of the footer's switcher: (code, its own name).
+    pub fn languages(&self) -> Vec<(&'static str, &'static str)> {
+        crate::i18n::languages()
+            .map(|c| (c.code.as_str(), c.name.as_str()))
+            .collect()
+    }
+
+    /// Whether the page is in the language `code`.
+    pub fn is_lang(&self, code: &str) -> bool {
+        self.t.lang() == code
+    }
+
+    /// Where the switcher returns to: this page.
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     pub fn asset(&self, name: &str) -> String {

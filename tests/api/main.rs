@@ -22,6 +22,7 @@ mod discovery;
 mod head;
 mod headers;
 mod jobs;
+mod language;
 mod metrics;
 mod migrations;
 mod oauth;

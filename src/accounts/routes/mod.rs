@@ -85,6 +85,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/settings/language",
         web::post().to(settings::change_language),
     )
+    .route("/language", web::post().to(settings::switch_language))
     .service(
         web::resource("/settings/2fa")
             .route(web::get().to(two_factor::form))

@@ -13,8 +13,45 @@ use crate::auth::{Principal, SessionId, UserSession};
 use crate::error::AppError;
 use crate::i18n;
 use crate::web::client_ip;
-use crate::web::forms::user_agent;
+use crate::web::forms::{safe_next, user_agent};
 use crate::web::{page, redirect, render, FormErrors, Page};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SwitchForm {
+    lang: String,
+    next: Option<String>,
+}
+
+/// `POST /language`: the footer's switcher. A visitor's choice is a cookie
+/// (no session is made for it); a member's is saved on the account too, so
+/// mails and texts follow it. Back to the page it was made on.
+pub async fn switch_language(
+    req: HttpRequest,
+    state: web::Data<AccountsState>,
+    me: Option<Principal>,
+    form: web::Form<SwitchForm>,
+) -> Result<HttpResponse, AppError> {
+    let SwitchForm { lang, next } = form.into_inner();
+    if !crate::i18n::is_supported(&lang) {
+        return Err(AppError::InvalidInput);
+    }
+    if let Some(me) = &me {
+        settings::set_language(&state, me, &lang).await?;
+        page::save_lang(&req, &lang);
+    }
+    let cookie = actix_web::cookie::Cookie::build(page::LANG_COOKIE, lang)
+        .path("/")
+        .max_age(actix_web::cookie::time::Duration::days(365))
+        .same_site(actix_web::cookie::SameSite::Lax)
+        .http_only(true)
+        .secure(state.settings.is_https())
+        .finish();
+    let mut res = redirect(&safe_next(next.as_deref()).unwrap_or_else(|| "/".to_string()));
+    res.add_cookie(&cookie)
+        .map_err(|e| AppError::internal("cookie", e))?;
+    Ok(res)
+}
 
 #[derive(Template)]
 #[template(path = "accounts/settings.html")]
