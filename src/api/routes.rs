@@ -189,7 +189,8 @@ pub(super) async fn sms_send(
         Ok(p) => p,
         Err(code) => return Ok(unprocessable("phone", code)),
     };
-    sms::request_login_code(&state, &phone, &client_ip::bucket(&req), "en").await?;
+    let lang = crate::web::page::tr_for_api(&req).lang();
+    sms::request_login_code(&state, &phone, &client_ip::bucket(&req), lang).await?;
     Ok(HttpResponse::Accepted().finish())
 }
 
@@ -227,7 +228,7 @@ pub(super) async fn sms_verify(
     let attempt = sms::CodeAttempt {
         phone: &phone,
         code: &body.code,
-        lang: "en",
+        lang: crate::web::page::tr_for_api(&req).lang(),
         ip_bucket: &client_ip::bucket(&req),
         // An app cannot show the captcha: past the threshold, the site's
         // login page answers it (as for a password).

@@ -38,10 +38,16 @@ struct Viewer {
 
 impl Viewer {
     fn of(req: &HttpRequest) -> Self {
+        let api = is_api(req.headers(), req.path());
         Self {
-            tr: crate::web::page::tr_for(req),
+            // An app's words follow its Accept-Language only: no cookie
+            // is read under /api/.
+            tr: match api {
+                true => crate::web::page::tr_for_api(req),
+                false => crate::web::page::tr_for(req),
+            },
             json: wants_json(req.headers(), req.path()),
-            api: is_api(req.headers(), req.path()),
+            api,
             path: req.path().to_string(),
         }
     }
@@ -142,12 +148,7 @@ pub async fn middleware(
     // Never keep a clone of the request across `next.call`: the router needs
     // it unshared. What an error raised by a middleware needs is taken now.
     let early = {
-        Viewer {
-            tr: crate::web::page::tr_for(req.request()),
-            json: wants_json(req.headers(), req.path()),
-            api: is_api(req.headers(), req.path()),
-            path: req.path().to_string(),
-        }
+        Viewer::of(req.request())
     };
     let res = match next.call(req).await {
         Ok(res) => res,

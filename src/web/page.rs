@@ -40,6 +40,22 @@ pub fn tr_for(req: &HttpRequest) -> Tr {
     Tr::negotiate(saved.as_deref(), accept, default)
 }
 
+/// The language of an API request: its `Accept-Language` only (no cookie
+/// is read under `/api/`), else `DEFAULT_LANGUAGE`. Codes never change
+/// with it; only the words do.
+pub fn tr_for_api(req: &HttpRequest) -> Tr {
+    let default = req
+        .app_data::<actix_web::web::Data<Spine>>()
+        .map_or(crate::i18n::DEFAULT_LANG, |s| {
+            s.settings.default_language.as_str()
+        });
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    Tr::negotiate(None, accept, default)
+}
+
 /// A visitor's language choice (the footer's switcher): a cookie, so no
 /// session is made for it.
 pub const LANG_COOKIE: &str = "swiper_lang";

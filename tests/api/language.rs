@@ -112,3 +112,30 @@ async fn the_site_default_applies_when_nothing_else_says() {
         "en"
     );
 }
+
+#[tokio::test]
+async fn the_api_follows_accept_language_for_words_never_for_codes() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+    let me = format!("{}/api/v1/me", app.base);
+    let res = client
+        .get(&me)
+        .header("accept-language", "zh-CN,zh;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "login_required");
+    assert_eq!(body["detail"], "请先登录。");
+    // No cookie is read under /api/, not even the language one.
+    let res = client
+        .get(&me)
+        .header("cookie", "swiper_lang=zh-CN")
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "login_required");
+    assert_eq!(body["detail"], "Please log in first.");
+}
