@@ -147,9 +147,7 @@ pub async fn middleware(
 ) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
     // Never keep a clone of the request across `next.call`: the router needs
     // it unshared. What an error raised by a middleware needs is taken now.
-    let early = {
-        Viewer::of(req.request())
-    };
+    let early = Viewer::of(req.request());
     let res = match next.call(req).await {
         Ok(res) => res,
         Err(err) => {
