@@ -30,9 +30,10 @@ pub fn configure(scope: actix_web::Scope) -> actix_web::Scope {
 }
 
 /// A problem document with the code of each refused field.
-pub fn field_problem(status: StatusCode, errors: &FieldErrors) -> HttpResponse {
-    let mut body =
-        crate::web::errors::problem(status, ErrorCode::InvalidInput, "Some fields were refused.");
+pub fn field_problem(req: &HttpRequest, status: StatusCode, errors: &FieldErrors) -> HttpResponse {
+    let tr = crate::web::page::tr_for_api(req);
+    let detail = tr.t("error.fields_refused");
+    let mut body = crate::web::errors::problem(status, ErrorCode::InvalidInput, detail);
     let fields: serde_json::Map<String, Value> = errors
         .0
         .iter()
@@ -138,6 +139,7 @@ pub(super) struct ProfileBody {
         (status = 422, body = Problem, content_type = "application/problem+json", description = "A code per refused field in `errors`"),
     ))]
 pub(super) async fn save(
+    req: HttpRequest,
     ApiUser(me): ApiUser,
     state: web::Data<ProfilesState>,
     body: web::Json<ProfileBody>,
@@ -211,10 +213,18 @@ pub(super) async fn save(
             service::save_profile(&state, &me, valid, first).await?;
             Ok(HttpResponse::NoContent().finish())
         }
-        Ok(_) => Ok(field_problem(StatusCode::UNPROCESSABLE_ENTITY, &errors)),
+        Ok(_) => Ok(field_problem(
+            &req,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &errors,
+        )),
         Err(more) => {
             errors.0.extend(more.0);
-            Ok(field_problem(StatusCode::UNPROCESSABLE_ENTITY, &errors))
+            Ok(field_problem(
+                &req,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &errors,
+            ))
         }
     }
 }
@@ -249,6 +259,10 @@ pub(super) async fn upload(
                 id: id.0,
                 status: PhotoStatus::Processing.as_str().to_string(),
             })),
-        Err(refused) => Ok(field_problem(refusal_status(refused), &refused.errors())),
+        Err(refused) => Ok(field_problem(
+            &req,
+            refusal_status(refused),
+            &refused.errors(),
+        )),
     }
 }

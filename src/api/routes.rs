@@ -158,8 +158,13 @@ async fn first_tokens(
 }
 
 /// 422 with the code of one refused field.
-fn unprocessable(field: &'static str, code: crate::error::FieldCode) -> HttpResponse {
+fn unprocessable(
+    req: &HttpRequest,
+    field: &'static str,
+    code: crate::error::FieldCode,
+) -> HttpResponse {
     super::profile::field_problem(
+        req,
         actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
         &crate::error::FieldErrors::one(field, code),
     )
@@ -187,7 +192,7 @@ pub(super) async fn sms_send(
 ) -> Result<HttpResponse, AppError> {
     let phone = match Phone::parse(&body.phone) {
         Ok(p) => p,
-        Err(code) => return Ok(unprocessable("phone", code)),
+        Err(code) => return Ok(unprocessable(&req, "phone", code)),
     };
     let lang = crate::web::page::tr_for_api(&req).lang();
     sms::request_login_code(&state, &phone, &client_ip::bucket(&req), lang).await?;
@@ -222,7 +227,7 @@ pub(super) async fn sms_verify(
     let body = body.into_inner();
     let phone = match Phone::parse(&body.phone) {
         Ok(p) => p,
-        Err(code) => return Ok(unprocessable("phone", code)),
+        Err(code) => return Ok(unprocessable(&req, "phone", code)),
     };
     let refused = AppError::Refused(ErrorCode::InvalidCode);
     let attempt = sms::CodeAttempt {

@@ -139,3 +139,19 @@ async fn the_api_follows_accept_language_for_words_never_for_codes() {
     assert_eq!(body["code"], "login_required");
     assert_eq!(body["detail"], "Please log in first.");
 }
+
+#[tokio::test]
+async fn refused_fields_are_explained_in_the_apps_language() {
+    let app = spawn_app().await;
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/sms", app.base))
+        .header("accept-language", "zh-CN")
+        .json(&serde_json::json!({"phone": "12"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["errors"]["phone"], "invalid_phone");
+    assert!(body["detail"].as_str().unwrap().contains("字段"), "{body}");
+}
