@@ -375,6 +375,7 @@ impl Application {
                     // Outside every session, identity and CSRF layer: no
                     // cookie is read or set under /api/.
                     .configure(crate::api::configure)
+                    .configure(crate::accounts::routes::configure_unsubscribe)
                     .service(
                         web::scope("")
                             .wrap(from_fn(spine::csrf::middleware))

@@ -82,6 +82,8 @@ async fn send_notice(ctx: JobContext, payload: String) -> Result<(), JobError> {
             &format!("{key}.body"),
             &[("name", &user.nickname), ("link", &link)],
         ),
+        // Account mails (security notices) cannot be turned off.
+        unsubscribe: None,
     };
     ctx.mailer.send(&ctx.settings.mail.from, mail).await?;
     Ok(())
@@ -177,6 +179,7 @@ async fn send(ctx: JobContext, payload: String, purpose: Purpose) -> Result<(), 
             &format!("{key}.body"),
             &[("name", &user.nickname), ("link", &link), ("hours", &hours)],
         ),
+        unsubscribe: None,
     };
     // Tokens never reach the log, not even in development: the mail itself
     // (an .eml file without SMTP_URL, its path logged) carries the link.

@@ -63,6 +63,8 @@ pub struct User {
     /// Made by a phone number's first login: nickname, sex and birthday
     /// are still to be given (until then it is neither shown nor swipes).
     pub profile_pending: bool,
+    /// Mail me on a new match (settings, or the mail's one-click link).
+    pub match_mail: bool,
 }
 
 /// No `Debug`: it holds the password hash.
@@ -289,6 +291,13 @@ impl User {
     }
 
     /// Marks the email verified (once; later calls change nothing).
+    /// Turns the mail on a new match on or off.
+    pub fn set_match_mail(conn: &mut DbConnection, id: UserId, on: bool) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set(users::match_mail.eq(on))
+            .execute(conn)
+    }
+
     /// Makes a new row the account of `phone`: no usable password, and
     /// pending (it gives nickname, sex and birthday before anything else).
     /// A unique violation when another account has the number.

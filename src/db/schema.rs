@@ -30,6 +30,7 @@ diesel::table! {
         unread_messages -> BigInt,
         phone -> Nullable<Text>,
         profile_pending -> Bool,
+        match_mail -> Bool,
     }
 }
 

@@ -7,7 +7,7 @@ use crate::auth::{User, UserId};
 use crate::db::DbConnection;
 use crate::i18n::Tr;
 use crate::jobs::{enqueue, JobContext, JobError, NewJob, Registry};
-use crate::mail::OutgoingMail;
+use crate::mail::{unsubscribe_url, Optional, OutgoingMail};
 
 pub const MATCH: &str = "mail.match";
 
@@ -43,8 +43,13 @@ async fn send(ctx: JobContext, payload: String) -> Result<(), JobError> {
     let (Some(to), Some(with)) = found else {
         return Ok(());
     };
+    if !to.match_mail {
+        // Turned off in settings or by the link in an earlier mail.
+        return Ok(());
+    }
     let t = Tr::new(to.language.as_deref().unwrap_or("en"));
     let link = ctx.settings.absolute_url("/matches");
+    let unsubscribe = unsubscribe_url(&ctx.settings, to.id.0, Optional::Match);
     let mail = OutgoingMail {
         to: to.email.clone(),
         subject: t.t1("mail.match.subject", "name", &with.nickname),
@@ -54,8 +59,10 @@ async fn send(ctx: JobContext, payload: String) -> Result<(), JobError> {
                 ("name", &to.nickname),
                 ("other", &with.nickname),
                 ("link", &link),
+                ("unsubscribe", &unsubscribe),
             ],
         ),
+        unsubscribe: Some(unsubscribe.clone()),
     };
     ctx.mailer.send(&ctx.settings.mail.from, mail).await?;
     Ok(())

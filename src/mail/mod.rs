@@ -4,7 +4,8 @@
 
 use std::path::PathBuf;
 
-use lettre::message::{header::ContentType, Mailbox, Message};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, Message};
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{AsyncFileTransport, AsyncTransport, Tokio1Executor};
 
@@ -21,6 +22,52 @@ pub struct OutgoingMail {
     pub to: String,
     pub subject: String,
     pub body: String,
+    /// A one-click unsubscribe URL (RFC 8058): sent as `List-Unsubscribe`
+    /// with `List-Unsubscribe-Post`, for mails a member can turn off.
+    pub unsubscribe: Option<String>,
+}
+
+/// The mails a member can turn off, by the name their link carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Optional {
+    Match,
+}
+
+impl Optional {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Match => "match",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        (name == "match").then_some(Self::Match)
+    }
+}
+
+fn unsubscribe_tag(keys: &crate::security::keys::Keys, user: i64, kind: Optional) -> String {
+    use base64::Engine;
+    let message = format!("unsubscribe:{}:{user}", kind.name());
+    let tag = ring::hmac::sign(&keys.unsubscribe, message.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&tag.as_ref()[..16])
+}
+
+/// The link that turns `kind` off for `user` with one click and no login.
+pub fn unsubscribe_url(settings: &Settings, user: i64, kind: Optional) -> String {
+    let keys = crate::security::keys::Keys::from_secret(settings.secret_key.expose());
+    let tag = unsubscribe_tag(&keys, user, kind);
+    settings.absolute_url(&format!("/unsubscribe?u={user}&m={}&t={tag}", kind.name()))
+}
+
+/// Whether `tag` is the one [`unsubscribe_url`] made for `user` and `kind`.
+pub fn unsubscribe_tag_matches(
+    keys: &crate::security::keys::Keys,
+    user: i64,
+    kind: Optional,
+    tag: &str,
+) -> bool {
+    let expected = unsubscribe_tag(keys, user, kind);
+    crate::security::random::constant_time_eq(expected.as_bytes(), tag.as_bytes())
 }
 
 impl Mailer {
@@ -47,12 +94,24 @@ impl Mailer {
         }
         let from: Mailbox = from.parse()?;
         let to: Mailbox = mail.to.parse()?;
-        let message = Message::builder()
+        let mut builder = Message::builder()
             .from(from)
             .to(to)
             .subject(mail.subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(mail.body)?;
+            .header(ContentType::TEXT_PLAIN);
+        if let Some(url) = &mail.unsubscribe {
+            // RFC 8058: a client may POST `List-Unsubscribe=One-Click` there.
+            builder = builder
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{url}>"),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_string(),
+                ));
+        }
+        let message = builder.body(mail.body)?;
         match self {
             Self::Smtp(t) => {
                 t.send(message).await?;

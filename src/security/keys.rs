@@ -38,6 +38,8 @@ pub struct Keys {
     /// Keys the stored hashes of text-message codes (a copy of Redis alone
     /// does not give a live code away by trying the million).
     pub sms_code: ring::hmac::Key,
+    /// Signs the one-click unsubscribe links of mails (no login needed).
+    pub unsubscribe: ring::hmac::Key,
 }
 
 impl Keys {
@@ -48,6 +50,7 @@ impl Keys {
             oauth: super::seal::Sealer::new(derive(secret, b"oauth flow")),
             sms: super::seal::Sealer::new(derive(secret, b"sms text")),
             sms_code: hmac_key(secret, b"sms code"),
+            unsubscribe: hmac_key(secret, b"unsubscribe link"),
         }
     }
 }

@@ -80,6 +80,7 @@ const NOTICES: &[&str] = &[
     "language_saved",
     "profile_saved",
     "welcome_done",
+    "mails_saved",
     "photo_uploaded",
     "photo_main_set",
     "photo_moved",

@@ -1092,3 +1092,95 @@ async fn a_member_who_hides_age_and_distance_is_shown_without_them_and_a_paused_
     assert_eq!(save(&[("hide_age", "on")]).await, 303);
     assert!(!feed(&me, 1).await.contains(&ben_id));
 }
+
+/// The `List-Unsubscribe` URL of a mail.
+fn unsubscribe_link(mail: &str) -> String {
+    let at = mail
+        .find("List-Unsubscribe: <")
+        .expect("a List-Unsubscribe header")
+        + 19;
+    mail[at..].split('>').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_match_mail_is_turned_off_from_its_own_link_without_logging_in() {
+    use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+    use swiper::db::schema::{jobs, users};
+    let app = spawn_app().await;
+    let (ana_b, ana_id) = join(&app, &ana()).await;
+    let (ben, ben_id) = join(&app, &Person::new("ben@example.com", "male", "1990-01-01")).await;
+    assert_eq!(swipe(&ben, ana_id, "like").await.status(), 303);
+    assert_eq!(swipe(&ana_b, ben_id, "like").await.status(), 303);
+    let (a, b) = (app.mail.next_mail().await, app.mail.next_mail().await);
+    let hers = if a.contains("To: ana@example.com") {
+        a
+    } else {
+        b
+    };
+    assert!(hers.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+    let url = unsubscribe_link(&hers);
+    assert!(hers.contains(&url), "the link is in the text too");
+    let match_mail = |email: &'static str| {
+        app.db(move |c| {
+            users::table
+                .filter(users::email.eq(email))
+                .select(users::match_mail)
+                .first::<bool>(c)
+        })
+    };
+
+    // A forged or altered link changes nothing.
+    let client = reqwest::Client::new();
+    let forged = url.replace("&t=", "&t=x");
+    let res = client.post(&forged).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    let other = url.replace(&format!("u={ana_id}"), &format!("u={ben_id}"));
+    assert_eq!(client.post(&other).send().await.unwrap().status(), 400);
+    // Opening it shows a button and changes nothing (link scanners GET).
+    let page = client.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("method=\"post\""), "{page}");
+    assert!(match_mail("ana@example.com").await);
+
+    // A mail client's one-click POST (RFC 8058): no cookie, no CSRF token.
+    let res = client
+        .post(&url)
+        .form(&[("List-Unsubscribe", "One-Click")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("data-testid=\"unsubscribed\""));
+    assert!(!match_mail("ana@example.com").await);
+    assert!(match_mail("ben@example.com").await, "only hers");
+
+    // Her next match mails only the other side.
+    let (carl, carl_id) = join(&app, &Person::new("carl@example.com", "male", "1991-01-01")).await;
+    assert_eq!(swipe(&carl, ana_id, "like").await.status(), 303);
+    assert_eq!(swipe(&ana_b, carl_id, "like").await.status(), 303);
+    assert!(app.mail.next_mail().await.contains("To: carl@example.com"));
+    wait_until("both match mail jobs are done", || async {
+        let open = app
+            .db(|c| {
+                jobs::table
+                    .filter(jobs::kind.eq("mail.match"))
+                    .filter(jobs::status.ne("done"))
+                    .count()
+                    .get_result::<i64>(c)
+            })
+            .await;
+        open == 0
+    })
+    .await;
+    assert!(app.mail.try_next().await.is_none(), "no mail for her");
+
+    // Settings turn it back on.
+    let settings = ana_b.html("/settings").await;
+    assert!(!settings.contains("name=\"match_mail\" type=\"checkbox\" value=\"on\" checked"));
+    let res = ana_b.post("/settings/mails", &[("match_mail", "on")]).await;
+    assert_eq!(location(&res), "/settings?notice=mails_saved");
+    assert!(match_mail("ana@example.com").await);
+}

@@ -86,6 +86,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::post().to(settings::change_language),
     )
     .route("/language", web::post().to(settings::switch_language))
+    .route("/settings/mails", web::post().to(settings::save_mails))
     .service(
         web::resource("/settings/2fa")
             .route(web::get().to(two_factor::form))
@@ -101,5 +102,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route(
         "/settings/sessions/{id}/revoke",
         web::post().to(settings::revoke_one),
+    );
+}
+
+/// `/unsubscribe`: outside the session, identity and CSRF layers (a mail
+/// client's one-click POST carries no token; the signed link is the proof).
+pub fn configure_unsubscribe(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/unsubscribe")
+            .route(web::get().to(settings::unsubscribe_form))
+            .route(web::post().to(settings::unsubscribe)),
     );
 }

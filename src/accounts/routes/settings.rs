@@ -9,12 +9,99 @@ use crate::accounts::reentry::Caller;
 use crate::accounts::settings;
 use crate::accounts::state::AccountsState;
 use crate::auth::events::AuthEventRow;
-use crate::auth::{Principal, SessionId, UserSession};
+use crate::auth::{Principal, SessionId, User, UserSession};
 use crate::error::AppError;
 use crate::i18n;
 use crate::web::client_ip;
 use crate::web::forms::{safe_next, user_agent};
 use crate::web::{page, redirect, render, FormErrors, Page};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MailsForm {
+    /// A checkbox: absent is off.
+    match_mail: Option<String>,
+}
+
+/// `POST /settings/mails`: which mails I get.
+pub async fn save_mails(
+    state: web::Data<AccountsState>,
+    me: Principal,
+    form: web::Form<MailsForm>,
+) -> Result<HttpResponse, AppError> {
+    let (id, on) = (me.id, form.match_mail.is_some());
+    state
+        .db
+        .primary(move |c| Ok(User::set_match_mail(c, id, on)?))
+        .await?;
+    Ok(redirect("/settings?notice=mails_saved"))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct UnsubscribeLink {
+    u: i64,
+    m: String,
+    t: String,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/unsubscribe.html")]
+struct UnsubscribePage {
+    page: Page,
+    /// The link's query, for the confirming form.
+    query: String,
+    done: bool,
+}
+
+/// The mail kind and member a link names, if its signature holds.
+fn verified(
+    state: &AccountsState,
+    link: &UnsubscribeLink,
+) -> Result<(crate::mail::Optional, crate::auth::UserId), AppError> {
+    let kind = crate::mail::Optional::parse(&link.m).ok_or(AppError::InvalidToken)?;
+    if !crate::mail::unsubscribe_tag_matches(&state.keys, link.u, kind, &link.t) {
+        return Err(AppError::InvalidToken);
+    }
+    Ok((kind, crate::auth::UserId(link.u)))
+}
+
+/// `GET /unsubscribe?u=&m=&t=`: the mail's link, opened in a browser: a
+/// button confirms (a link scanner's GET changes nothing).
+pub async fn unsubscribe_form(
+    req: HttpRequest,
+    state: web::Data<AccountsState>,
+    page: Page,
+    link: web::Query<UnsubscribeLink>,
+) -> Result<HttpResponse, AppError> {
+    verified(&state, &link)?;
+    crate::web::ok(&UnsubscribePage {
+        page,
+        query: req.query_string().to_string(),
+        done: false,
+    })
+}
+
+/// `POST /unsubscribe?u=&m=&t=`: turns the mail off, from the page's button
+/// or a mail client's one-click POST (RFC 8058); no login and no CSRF token
+/// (the signed link is the proof, and the change only stops mail).
+pub async fn unsubscribe(
+    req: HttpRequest,
+    state: web::Data<AccountsState>,
+    page: Page,
+    link: web::Query<UnsubscribeLink>,
+) -> Result<HttpResponse, AppError> {
+    let (crate::mail::Optional::Match, id) = verified(&state, &link)?;
+    state
+        .db
+        .primary(move |c| Ok(User::set_match_mail(c, id, false)?))
+        .await?;
+    crate::web::ok(&UnsubscribePage {
+        page,
+        query: req.query_string().to_string(),
+        done: true,
+    })
+}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -62,6 +149,16 @@ struct SettingsPage {
     languages: Vec<(String, String)>,
     /// Every configured provider: (name, label, linked).
     providers: Vec<(String, String, bool)>,
+    /// Mail me on a new match.
+    match_mail: bool,
+}
+
+async fn match_mail(state: &AccountsState, me: &Principal) -> Result<bool, AppError> {
+    let id = me.id;
+    state
+        .db
+        .primary(move |c| Ok(User::find(c, id)?.is_some_and(|u| u.match_mail)))
+        .await
 }
 
 /// The configured providers, each with whether I linked it.
@@ -91,6 +188,7 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     crate::web::ok(&SettingsPage {
         providers: providers(&state, &me).await?,
+        match_mail: match_mail(&state, &me).await?,
         page,
         me,
         errors: FormErrors::default(),
@@ -115,6 +213,7 @@ pub async fn change_password(
             StatusCode::UNPROCESSABLE_ENTITY,
             &SettingsPage {
                 providers: providers(&state, &me).await?,
+                match_mail: match_mail(&state, &me).await?,
                 page,
                 me,
                 errors,

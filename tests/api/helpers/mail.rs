@@ -89,6 +89,11 @@ impl MailSink {
         }
     }
 
+    /// A message already received, if any (without waiting).
+    pub async fn try_next(&self) -> Option<String> {
+        self.rx.lock().await.try_recv().ok()
+    }
+
     /// The next message, decoded enough to read links (quoted-printable soft breaks).
     pub async fn next_mail(&self) -> String {
         let mut rx = self.rx.lock().await;
