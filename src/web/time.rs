@@ -31,8 +31,17 @@ impl LocalTime {
         match days {
             0 => hm,
             1 => t.t1("time.yesterday", "time", &hm),
-            _ => at.format("%Y-%m-%d").to_string(),
+            _ => at.format(t.t("time.date")).to_string(),
         }
+    }
+
+    /// `at` (UTC) in full, in the member's zone, as their language writes a
+    /// date and a time (`time.date_time`: `2026-12-06 14:05`, `2026年12月6日 14:05`).
+    pub fn full(&self, at: &NaiveDateTime, t: &Tr) -> String {
+        self.tz
+            .from_utc_datetime(at)
+            .format(t.t("time.date_time"))
+            .to_string()
     }
 
     /// `at` (UTC) for a `datetime` attribute.
@@ -63,5 +72,16 @@ mod tests {
         assert_eq!(paris.short(&may, &t), "2026-05-30");
         let utc = LocalTime::new(at(1, 22, 30), None, chrono_tz::UTC);
         assert_eq!(utc.short(&at(1, 12, 5), &t), "12:05");
+    }
+
+    #[test]
+    fn dates_are_written_as_the_members_language_writes_them() {
+        let shanghai = LocalTime::new(at(5, 12, 0), Some("Asia/Shanghai"), chrono_tz::UTC);
+        let zh = Tr::new("zh-CN");
+        assert_eq!(shanghai.full(&at(1, 20, 5), &zh), "2026年6月2日 04:05");
+        assert_eq!(shanghai.short(&at(1, 20, 5), &zh), "2026年6月2日");
+        assert_eq!(shanghai.short(&at(4, 10, 5), &zh), "昨天 18:05");
+        let en = Tr::new("en");
+        assert_eq!(shanghai.full(&at(1, 20, 5), &en), "2026-06-02 04:05");
     }
 }

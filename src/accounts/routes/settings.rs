@@ -250,6 +250,8 @@ struct SessionsPage {
     current: SessionId,
     sessions: Vec<UserSession>,
     activity: Vec<AuthEventRow>,
+    /// Times in my zone, as my language writes them.
+    times: crate::web::time::LocalTime,
 }
 
 pub async fn sessions(
@@ -259,11 +261,17 @@ pub async fn sessions(
 ) -> Result<HttpResponse, AppError> {
     let sessions = settings::list_sessions(&state, &me).await?;
     let activity = settings::recent_activity(&state, &me).await?;
+    let times = crate::web::time::LocalTime::new(
+        state.clock.now(),
+        me.time_zone.as_deref(),
+        state.settings.time_zone,
+    );
     crate::web::ok(&SessionsPage {
         page,
         current: me.session_id,
         sessions,
         activity,
+        times,
     })
 }
 
