@@ -489,6 +489,35 @@ try {
   await him.waitForURL(/notice=phone_saved/);
   assert.match(await him.textContent("[data-testid=current-phone]"), /\+447700900123/);
   await snap(him, "phone-saved");
+  // The footer's switcher, without JavaScript's help: his matches in Chinese.
+  await him.goto(`${BASE}/matches`);
+  await him.selectOption("#footer-lang", "zh-CN");
+  await him.click("form[action='/language'] button[type=submit]");
+  await him.waitForURL(/\/matches$/);
+  assert.equal(await him.evaluate(() => document.documentElement.lang), "zh-CN");
+  assert.match(await him.textContent("nav"), /配对/);
+  // Nothing left in English on the page but names, the brand and the language's own name.
+  const latin = await him.evaluate(() => {
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const found = [];
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const text = n.textContent.trim();
+      const shown = n.parentElement && n.parentElement.offsetParent !== null;
+      if (shown && /[A-Za-z]{3,}/.test(text) && !/[\u4e00-\u9fff]/.test(text)) found.push(text);
+    }
+    return found;
+  });
+  // What members wrote (her nickname, their messages) is theirs to write.
+  const hisName = (await him.textContent("[data-testid=nav-settings]")).trim();
+  const allowed = new Set(["Swiper", "English", "Journey", hisName, "Coffee on Sunday?", "Sunday"]);
+  // A lone capitalised word is a member's name (the seeded matches'); a
+  // sentence or a lower-case word would be an untranslated string.
+  const isName = (t) => /^\p{Lu}\p{Ll}+$/u.test(t);
+  assert.deepEqual(latin.filter((t) => !allowed.has(t) && !isName(t)), [], "untranslated text on the Chinese page");
+  await snap(him, "matches-in-chinese");
+  await him.selectOption("#footer-lang", "en");
+  await him.click("form[action='/language'] button[type=submit]");
+  await him.waitForURL(/\/matches$/);
   // The text-message login page, as a visitor sees it.
   const visitor = await open("visitor page");
   await visitor.goto(`${BASE}/login`);
