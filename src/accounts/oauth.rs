@@ -25,8 +25,7 @@ use crate::accounts::state::AccountsState;
 use crate::auth::{identities, Principal, User, UserId};
 use crate::config::oauth::{OAuthProvider, TokenAuth};
 use crate::error::{AppError, FieldErrors};
-use crate::security::password::hash_off_executor;
-use crate::security::{random, SecretString};
+use crate::security::random;
 
 /// The cookie of a flow in progress, and of a new member's pending profile.
 pub const FLOW_COOKIE: &str = "swiper_oauth";
@@ -427,9 +426,7 @@ pub async fn complete_profile(
     if uses.count > 1 {
         return Ok(Completed::Spent);
     }
-    // A password nobody knows: checking it costs what any check costs.
-    let secret = SecretString::new(random::token(32));
-    let hash = hash_off_executor(&secret, state.settings.passwords.iterations).await?;
+    let (secret, hash) = signup::unusable_password(state).await?;
     let verified = pending.identity.email.is_some() && pending.identity.email_verified;
     let account = NewAccount {
         email,

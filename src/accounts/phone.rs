@@ -41,6 +41,12 @@ impl Phone {
         format!("{}{}{}", &self.0[..3], "*".repeat(n - 5), &self.0[n - 2..])
     }
 
+    /// What the login defence counts failures under (it hashes it, as it
+    /// does an email).
+    pub fn defence_subject(&self) -> String {
+        format!("phone:{}", self.0)
+    }
+
     /// A key for counters and stored codes that does not hold the number.
     pub fn subject(&self) -> String {
         crate::security::random::token_hash(&format!("phone:{}", self.0))

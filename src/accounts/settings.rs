@@ -4,9 +4,44 @@
 use crate::accounts::state::AccountsState;
 use crate::auth::events::{self, AuthEventRow};
 use crate::auth::sessions::{self, UserSession};
-use crate::auth::{Principal, User};
+use crate::auth::{Principal, User, UserId};
 use crate::error::AppError;
 use crate::i18n;
+
+/// Whether `member` gets the mail on a new match.
+pub async fn match_mail(state: &AccountsState, member: UserId) -> Result<bool, AppError> {
+    state
+        .db
+        .primary(move |c| Ok(User::find(c, member)?.is_some_and(|u| u.match_mail)))
+        .await
+}
+
+/// Turns the mail on a new match on or off for `member`.
+pub async fn set_match_mail(
+    state: &AccountsState,
+    member: UserId,
+    on: bool,
+) -> Result<(), AppError> {
+    state
+        .db
+        .primary(move |c| Ok(User::set_match_mail(c, member, on).map(|_| ())?))
+        .await
+}
+
+/// The member and mail an unsubscribe link names, if its signature holds
+/// (`invalid_token` otherwise: a forged or altered link changes nothing).
+pub fn unsubscribe_target(
+    state: &AccountsState,
+    member: i64,
+    mail: &str,
+    tag: &str,
+) -> Result<(crate::mail::Optional, UserId), AppError> {
+    let kind = crate::mail::Optional::parse(mail).ok_or(AppError::InvalidToken)?;
+    if !crate::mail::unsubscribe_tag_matches(&state.keys, member, kind, tag) {
+        return Err(AppError::InvalidToken);
+    }
+    Ok((kind, UserId(member)))
+}
 
 /// Saves a language choice; `false` for a language without a catalog.
 pub async fn set_language(

@@ -237,6 +237,15 @@ pub fn create_account(
     })
 }
 
+/// A password nobody knows and its hash, for an account made without one
+/// (a provider's, a phone number's): checking against it costs what any
+/// check costs.
+pub async fn unusable_password(state: &AccountsState) -> Result<(SecretString, String), AppError> {
+    let secret = SecretString::new(crate::security::random::token(32));
+    let hash = hash_off_executor(&secret, state.settings.passwords.iterations).await?;
+    Ok((secret, hash))
+}
+
 /// The birthday a phone number's new account holds until its member gives
 /// theirs (the account is in no feed and shown to nobody meanwhile).
 const PENDING_BIRTHDAY: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {

@@ -23,8 +23,7 @@ use crate::error::{AppError, FieldCode};
 use crate::i18n::Tr;
 use crate::jobs::{enqueue, JobContext, JobError, NewJob, Registry};
 use crate::limits::{rules, Decision, Limit};
-use crate::security::password::hash_off_executor;
-use crate::security::{random, SecretString};
+use crate::security::random;
 
 pub const CODE_TTL: Duration = Duration::from_secs(5 * 60);
 pub const MAX_TRIES: u64 = 5;
@@ -242,7 +241,7 @@ pub async fn login_member(
         phone, ip_bucket, ..
     } = attempt;
     // The defence counts the number as it counts an email.
-    let subject = format!("phone:{}", phone.as_str());
+    let subject = phone.defence_subject();
     let stance = defence::stance(&state.counters, &state.runtime, &subject, ip_bucket).await?;
     if stance.captcha {
         if let Err(code) = captcha::check(&state.counters, attempt.captcha.as_ref()).await {
@@ -271,7 +270,7 @@ pub async fn needs_captcha(
     phone: &Phone,
     ip_bucket: &str,
 ) -> Result<bool, AppError> {
-    let subject = format!("phone:{}", phone.as_str());
+    let subject = phone.defence_subject();
     Ok(
         defence::stance(&state.counters, &state.runtime, &subject, ip_bucket)
             .await?
@@ -289,9 +288,7 @@ async fn member_for(
     if let Some(user) = holder_of(state, phone).await? {
         return Ok(user.is_active.then_some(user));
     }
-    // A password nobody knows: checking it costs what any check costs.
-    let secret = SecretString::new(random::token(32));
-    let hash = hash_off_executor(&secret, state.settings.passwords.iterations).await?;
+    let (_, hash) = signup::unusable_password(state).await?;
     let (number, lang, now) = (
         phone.as_str().to_string(),
         lang.to_string(),

@@ -9,9 +9,16 @@ use ipnet::IpNet;
 use url::Url;
 
 pub mod help;
+mod media;
 pub mod oauth;
+mod redis;
 mod secret;
 mod source;
+
+use media::media_settings;
+pub use media::{MediaSettings, S3Settings};
+use redis::sentinel_settings;
+pub use redis::RedisSettings;
 
 use crate::security::SecretString;
 use secret::load_secret_key;
@@ -96,64 +103,6 @@ pub struct DatabaseSettings {
     pub statements: crate::db::Statements,
 }
 
-impl RedisSettings {
-    /// Whether Redis is used: one server or Sentinels.
-    pub fn configured(&self) -> bool {
-        self.url.is_some() || self.sentinel_master.is_some()
-    }
-}
-
-/// `REDIS_SENTINELS` (comma-separated `host:port`) and
-/// `REDIS_SENTINEL_MASTER`: both or neither.
-fn sentinel_settings(c: &mut Collector<'_>) -> (Vec<String>, Option<String>) {
-    let sentinels: Vec<String> = c
-        .string("REDIS_SENTINELS", "")
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    let master = c
-        .src
-        .get("REDIS_SENTINEL_MASTER")
-        .map(str::trim)
-        .filter(|m| !m.is_empty())
-        .map(str::to_string);
-    let well_formed = |s: &String| {
-        s.rsplit_once(':').is_some_and(|(host, port)| {
-            !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
-        })
-    };
-    if let Some(bad) = sentinels.iter().find(|s| !well_formed(s)) {
-        c.errors.push(format!(
-            "REDIS_SENTINELS: expected HOST:PORT[,HOST:PORT…], got {bad:?}"
-        ));
-    }
-    match (sentinels.is_empty(), &master) {
-        (false, None) => c
-            .errors
-            .push("REDIS_SENTINEL_MASTER: required with REDIS_SENTINELS".to_string()),
-        (true, Some(_)) => c
-            .errors
-            .push("REDIS_SENTINELS: required with REDIS_SENTINEL_MASTER".to_string()),
-        _ => {}
-    }
-    (sentinels, master)
-}
-
-#[derive(Clone, Debug)]
-pub struct RedisSettings {
-    /// One server; under Sentinel, only its user, password and database
-    /// are used, for the primary the Sentinels name.
-    pub url: Option<SecretString>,
-    /// `host:port` of each Sentinel (`REDIS_SENTINELS`), empty without.
-    pub sentinels: Vec<String>,
-    /// The name the Sentinels monitor the primary under; set with `sentinels`.
-    pub sentinel_master: Option<String>,
-    /// Prefix of every Redis key this instance writes (tests use one per test).
-    pub prefix: String,
-}
-
 #[derive(Clone, Debug)]
 pub struct MailSettings {
     pub smtp_url: Option<SecretString>,
@@ -180,27 +129,6 @@ pub struct SmsSettings {
 #[derive(Clone, Debug)]
 pub struct PathSettings {
     pub var_dir: PathBuf,
-}
-
-/// Uploaded photos: where they are stored and how pages link to them.
-#[derive(Clone, Debug)]
-pub struct MediaSettings {
-    /// Local storage (when no S3 is configured), served under `/media/`.
-    pub dir: PathBuf,
-    /// Where pages link to media (a CDN or the bucket); `None`: `/media/`.
-    pub base_url: Option<String>,
-    pub s3: Option<S3Settings>,
-    /// Largest accepted upload.
-    pub photo_max_bytes: usize,
-}
-
-#[derive(Clone, Debug)]
-pub struct S3Settings {
-    pub endpoint: String,
-    pub bucket: String,
-    pub region: String,
-    pub access_key: SecretString,
-    pub secret_key: SecretString,
 }
 
 #[derive(Clone, Debug)]
@@ -233,62 +161,6 @@ pub struct JobSettings {
 }
 
 pub const MIN_PASSWORD_ITERATIONS: u32 = 600_000;
-
-fn media_settings(c: &mut Collector<'_>, var_dir: &std::path::Path) -> MediaSettings {
-    let dir = PathBuf::from(c.string("MEDIA_DIR", &var_dir.join("media").to_string_lossy()));
-    let base_url = c.src.get("MEDIA_BASE_URL").map(str::to_string);
-    if let Some(u) = &base_url {
-        if !(u.starts_with("https://") || u.starts_with("http://") || u.starts_with('/')) {
-            c.errors
-                .push("MEDIA_BASE_URL: expected an http(s):// URL or a path".to_string());
-        }
-    }
-    let s3_keys = ["S3_ENDPOINT", "S3_BUCKET", "S3_ACCESS_KEY", "S3_SECRET_KEY"];
-    let given: Vec<&str> = s3_keys
-        .iter()
-        .copied()
-        .filter(|k| c.src.get(k).is_some())
-        .collect();
-    let s3 = if given.is_empty() {
-        None
-    } else if given.len() < s3_keys.len() {
-        let missing: Vec<&str> = s3_keys
-            .iter()
-            .copied()
-            .filter(|k| !given.contains(k))
-            .collect();
-        c.errors.push(format!(
-            "S3: {} must be set together (missing {})",
-            s3_keys.join(", "),
-            missing.join(", ")
-        ));
-        None
-    } else {
-        let endpoint = c.string("S3_ENDPOINT", "");
-        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-            c.errors
-                .push("S3_ENDPOINT: expected an http(s):// URL".to_string());
-        }
-        Some(S3Settings {
-            endpoint,
-            bucket: c.string("S3_BUCKET", ""),
-            region: c.string("S3_REGION", "us-east-1"),
-            access_key: SecretString::new(c.string("S3_ACCESS_KEY", "")),
-            secret_key: SecretString::new(c.string("S3_SECRET_KEY", "")),
-        })
-    };
-    let photo_max_bytes = c.parse("PHOTO_MAX_BYTES", 10 * 1024 * 1024, "a number of bytes");
-    if !(1024..=100 * 1024 * 1024).contains(&photo_max_bytes) {
-        c.errors
-            .push("PHOTO_MAX_BYTES: between 1 KiB and 100 MiB".to_string());
-    }
-    MediaSettings {
-        dir,
-        base_url,
-        s3,
-        photo_max_bytes,
-    }
-}
 
 impl Settings {
     /// Reads and validates everything; in development it also creates `var/`

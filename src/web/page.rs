@@ -28,11 +28,7 @@ pub fn tr_for(req: &HttpRequest) -> Tr {
     let saved = from_user
         .or_else(|| req.get_session().get::<String>(LANG_KEY).ok().flatten())
         .or_else(|| req.cookie(LANG_COOKIE).map(|c| c.value().to_string()));
-    let default = req
-        .app_data::<actix_web::web::Data<Spine>>()
-        .map_or(crate::i18n::DEFAULT_LANG, |s| {
-            s.settings.default_language.as_str()
-        });
+    let default = default_lang(req);
     let accept = req
         .headers()
         .get(header::ACCEPT_LANGUAGE)
@@ -40,15 +36,19 @@ pub fn tr_for(req: &HttpRequest) -> Tr {
     Tr::negotiate(saved.as_deref(), accept, default)
 }
 
+/// `DEFAULT_LANGUAGE`, or English outside the app (a bare test request).
+fn default_lang(req: &HttpRequest) -> &str {
+    req.app_data::<actix_web::web::Data<Spine>>()
+        .map_or(crate::i18n::DEFAULT_LANG, |s| {
+            s.settings.default_language.as_str()
+        })
+}
+
 /// The language of an API request: its `Accept-Language` only (no cookie
 /// is read under `/api/`), else `DEFAULT_LANGUAGE`. Codes never change
 /// with it; only the words do.
 pub fn tr_for_api(req: &HttpRequest) -> Tr {
-    let default = req
-        .app_data::<actix_web::web::Data<Spine>>()
-        .map_or(crate::i18n::DEFAULT_LANG, |s| {
-            s.settings.default_language.as_str()
-        });
+    let default = default_lang(req);
     let accept = req
         .headers()
         .get(header::ACCEPT_LANGUAGE)

@@ -50,6 +50,31 @@ async fn assert_problem(res: reqwest::Response, status: u16, code: &str) {
     assert!(body["title"].is_string() && body["detail"].is_string());
 }
 
+/// `POST /api/v1/me/photos` with `bytes` as the multipart `photo`.
+async fn upload_photo(app: &TestApp, token: &str, bytes: Vec<u8>) -> reqwest::Response {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name("p.png");
+    reqwest::Client::new()
+        .post(format!("{}/api/v1/me/photos", app.base))
+        .bearer_auth(token)
+        .multipart(reqwest::multipart::Form::new().part("photo", part))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Waits until my first photo is processed.
+async fn photo_ready(app: &TestApp, token: &str) {
+    wait_until("the photo is processed", || async {
+        let me: Value = call(app, reqwest::Method::GET, "/api/v1/me", Some(token), None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        me["photos"][0]["status"] == "ready"
+    })
+    .await;
+}
+
 async fn log_in(app: &TestApp, email: &str, device: &str) -> Value {
     let res = post(
         app,
@@ -668,31 +693,10 @@ async fn an_app_reads_and_saves_the_profile_and_uploads_a_photo() {
     assert_problem(res, 400, "invalid_input").await;
 
     // A photo, as multipart; processed by the job.
-    let upload = |bytes: Vec<u8>| {
-        let (base, token) = (app.base.clone(), token.clone());
-        async move {
-            let part = reqwest::multipart::Part::bytes(bytes).file_name("p.png");
-            reqwest::Client::new()
-                .post(format!("{base}/api/v1/me/photos"))
-                .bearer_auth(token)
-                .multipart(reqwest::multipart::Form::new().part("photo", part))
-                .send()
-                .await
-                .unwrap()
-        }
-    };
-    let res = upload(crate::photos::png(64, 64)).await;
+    let res = upload_photo(&app, &token, crate::photos::png(64, 64)).await;
     assert_eq!(res.status(), 201);
     assert!(res.headers().get("set-cookie").is_none());
-    wait_until("the photo is processed", || async {
-        let me: Value = as_app(&app, Method::GET, "/api/v1/me", &token, None)
-            .await
-            .json()
-            .await
-            .unwrap();
-        me["photos"][0]["status"] == "ready"
-    })
-    .await;
+    photo_ready(&app, &token).await;
     let me: Value = as_app(&app, Method::GET, "/api/v1/me", &token, None)
         .await
         .json()
@@ -701,7 +705,7 @@ async fn an_app_reads_and_saves_the_profile_and_uploads_a_photo() {
     let url = me["photos"][0]["url"].as_str().unwrap();
     assert!(url.starts_with("http://127.0.0.1:"), "absolute: {url}");
     assert_eq!(reqwest::get(url).await.unwrap().status(), 200);
-    let res = upload(b"not an image".to_vec()).await;
+    let res = upload_photo(&app, &token, b"not an image".to_vec()).await;
     assert_eq!(res.status(), 415);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["errors"]["photo"], "unsupported_image");
@@ -802,24 +806,9 @@ async fn a_phone_app_signs_up_by_text_message_and_goes_all_the_way_to_a_chat() {
     assert_eq!(body["errors"]["sex"], "read_only", "given once");
 
     // A photo, by multipart upload.
-    let part = reqwest::multipart::Part::bytes(crate::photos::png(64, 64)).file_name("me.png");
-    let res = reqwest::Client::new()
-        .post(format!("{}/api/v1/me/photos", app.base))
-        .bearer_auth(&mei)
-        .multipart(reqwest::multipart::Form::new().part("photo", part))
-        .send()
-        .await
-        .unwrap();
+    let res = upload_photo(&app, &mei, crate::photos::png(64, 64)).await;
     assert_eq!(res.status(), 201);
-    wait_until("the photo is processed", || async {
-        let me: Value = as_app(&app, Method::GET, "/api/v1/me", &mei, None)
-            .await
-            .json()
-            .await
-            .unwrap();
-        me["photos"][0]["status"] == "ready"
-    })
-    .await;
+    photo_ready(&app, &mei).await;
 
     // The feed, a like each way, a match.
     let feed: Value = as_app(&app, Method::GET, "/api/v1/feed", &mei, None)

@@ -476,6 +476,16 @@ async fn provider(hangs: usize, failures: usize) -> (String, Arc<Mutex<Vec<(Stri
     (base, seen)
 }
 
+/// Waits until the provider has been sent `n` requests; the `n`-th's
+/// (key header, body).
+async fn nth_request(seen: &Arc<Mutex<Vec<(String, String)>>>, n: usize) -> (String, String) {
+    wait_until("the provider is reached again", || {
+        std::future::ready(seen.lock().unwrap().len() >= n)
+    })
+    .await;
+    seen.lock().unwrap()[n - 1].clone()
+}
+
 #[tokio::test]
 async fn a_provider_that_fails_is_retried_by_the_job_and_the_request_answers_at_once() {
     let (base, seen) = provider(0, 2).await;
@@ -496,12 +506,8 @@ async fn a_provider_that_fails_is_retried_by_the_job_and_the_request_answers_at_
         )
         .await;
     assert_eq!(res.status(), 200, "answered before the provider took it");
-    wait_until("the third try reaches the provider", || {
-        let n = seen.lock().unwrap().len();
-        std::future::ready(n >= 3)
-    })
-    .await;
-    let (key, body) = seen.lock().unwrap()[2].clone();
+    // The third try reaches it.
+    let (key, body) = nth_request(&seen, 3).await;
     assert_eq!(key, "k-123");
     let sent: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(sent["number"], E164);
@@ -708,12 +714,8 @@ async fn a_provider_that_hangs_is_given_up_on_and_the_text_retried() {
         )
         .await;
     assert_eq!(res.status(), 200, "answered whatever the provider does");
-    wait_until("the retry after the time-out reaches the provider", || {
-        let n = seen.lock().unwrap().len();
-        std::future::ready(n >= 2)
-    })
-    .await;
-    let (_, body) = seen.lock().unwrap()[1].clone();
+    // The retry after the time-out reaches it.
+    let (_, body) = nth_request(&seen, 2).await;
     let sent: Value = serde_json::from_str(&body).unwrap();
     let code = code_in(sent["text"].as_str().unwrap());
     let res = app

@@ -9,7 +9,7 @@ use crate::accounts::reentry::Caller;
 use crate::accounts::settings;
 use crate::accounts::state::AccountsState;
 use crate::auth::events::AuthEventRow;
-use crate::auth::{Principal, SessionId, User, UserSession};
+use crate::auth::{Principal, SessionId, UserSession};
 use crate::error::AppError;
 use crate::i18n;
 use crate::web::client_ip;
@@ -29,11 +29,7 @@ pub async fn save_mails(
     me: Principal,
     form: web::Form<MailsForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, on) = (me.id, form.match_mail.is_some());
-    state
-        .db
-        .primary(move |c| Ok(User::set_match_mail(c, id, on)?))
-        .await?;
+    settings::set_match_mail(&state, me.id, form.match_mail.is_some()).await?;
     Ok(redirect("/settings?notice=mails_saved"))
 }
 
@@ -54,16 +50,13 @@ struct UnsubscribePage {
     done: bool,
 }
 
-/// The mail kind and member a link names, if its signature holds.
-fn verified(
-    state: &AccountsState,
-    link: &UnsubscribeLink,
-) -> Result<(crate::mail::Optional, crate::auth::UserId), AppError> {
-    let kind = crate::mail::Optional::parse(&link.m).ok_or(AppError::InvalidToken)?;
-    if !crate::mail::unsubscribe_tag_matches(&state.keys, link.u, kind, &link.t) {
-        return Err(AppError::InvalidToken);
+impl UnsubscribeLink {
+    fn target(
+        &self,
+        state: &AccountsState,
+    ) -> Result<(crate::mail::Optional, crate::auth::UserId), AppError> {
+        settings::unsubscribe_target(state, self.u, &self.m, &self.t)
     }
-    Ok((kind, crate::auth::UserId(link.u)))
 }
 
 /// `GET /unsubscribe?u=&m=&t=`: the mail's link, opened in a browser: a
@@ -74,7 +67,7 @@ pub async fn unsubscribe_form(
     page: Page,
     link: web::Query<UnsubscribeLink>,
 ) -> Result<HttpResponse, AppError> {
-    verified(&state, &link)?;
+    link.target(&state)?;
     crate::web::ok(&UnsubscribePage {
         page,
         query: req.query_string().to_string(),
@@ -91,11 +84,8 @@ pub async fn unsubscribe(
     page: Page,
     link: web::Query<UnsubscribeLink>,
 ) -> Result<HttpResponse, AppError> {
-    let (crate::mail::Optional::Match, id) = verified(&state, &link)?;
-    state
-        .db
-        .primary(move |c| Ok(User::set_match_mail(c, id, false)?))
-        .await?;
+    let (crate::mail::Optional::Match, id) = link.target(&state)?;
+    settings::set_match_mail(&state, id, false).await?;
     crate::web::ok(&UnsubscribePage {
         page,
         query: req.query_string().to_string(),
@@ -153,14 +143,6 @@ struct SettingsPage {
     match_mail: bool,
 }
 
-async fn match_mail(state: &AccountsState, me: &Principal) -> Result<bool, AppError> {
-    let id = me.id;
-    state
-        .db
-        .primary(move |c| Ok(User::find(c, id)?.is_some_and(|u| u.match_mail)))
-        .await
-}
-
 /// The configured providers, each with whether I linked it.
 async fn providers(
     state: &AccountsState,
@@ -188,7 +170,7 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     crate::web::ok(&SettingsPage {
         providers: providers(&state, &me).await?,
-        match_mail: match_mail(&state, &me).await?,
+        match_mail: settings::match_mail(&state, me.id).await?,
         page,
         me,
         errors: FormErrors::default(),
@@ -213,7 +195,7 @@ pub async fn change_password(
             StatusCode::UNPROCESSABLE_ENTITY,
             &SettingsPage {
                 providers: providers(&state, &me).await?,
-                match_mail: match_mail(&state, &me).await?,
+                match_mail: settings::match_mail(&state, me.id).await?,
                 page,
                 me,
                 errors,

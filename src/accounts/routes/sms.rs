@@ -23,6 +23,16 @@ use crate::security::SecretString;
 use crate::web::forms::user_agent;
 use crate::web::{client_ip, redirect, render, FormErrors, Page};
 
+/// Without a way to send texts (production without `SMS_URL`) the phone
+/// pages do not exist.
+fn phone_features_on(state: &AccountsState) -> Result<(), AppError> {
+    if state.settings.sms_available() {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct CodeForm {
@@ -45,9 +55,7 @@ struct SmsLoginPage {
 }
 
 pub async fn form(state: web::Data<AccountsState>, page: Page) -> Result<HttpResponse, AppError> {
-    if !state.settings.sms_available() {
-        return Err(AppError::NotFound);
-    }
+    phone_features_on(&state)?;
     crate::web::ok(&SmsLoginPage {
         page,
         phone: String::new(),
@@ -87,9 +95,7 @@ pub async fn submit(
     page: Page,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    if !state.settings.sms_available() {
-        return Err(AppError::NotFound);
-    }
+    phone_features_on(&state)?;
     let form = form.into_inner();
     let phone = match Phone::parse(&form.phone) {
         Ok(p) => p,
@@ -177,9 +183,7 @@ pub async fn phone_form(
     me: Principal,
     page: Page,
 ) -> Result<HttpResponse, AppError> {
-    if !state.settings.sms_available() {
-        return Err(AppError::NotFound);
-    }
+    phone_features_on(&state)?;
     let id = me.id;
     let current = state
         .db
@@ -218,9 +222,7 @@ pub async fn phone_submit(
     page: Page,
     form: web::Form<PhoneForm>,
 ) -> Result<HttpResponse, AppError> {
-    if !state.settings.sms_available() {
-        return Err(AppError::NotFound);
-    }
+    phone_features_on(&state)?;
     let form = form.into_inner();
     let id = me.id;
     let (user, current) = state
