@@ -48,6 +48,7 @@ pub fn job_registry() -> Registry {
     accounts::register_jobs(&mut r);
     profiles::register_jobs(&mut r);
     discovery::register_jobs(&mut r);
+    crate::matches::register_jobs(&mut r);
     crate::admin::jobs::register(&mut r);
     crate::admin::stats::register(&mut r);
     register_maintenance(&mut r);

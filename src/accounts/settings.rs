@@ -7,24 +7,33 @@ use crate::auth::sessions::{self, UserSession};
 use crate::auth::{Principal, User, UserId};
 use crate::error::AppError;
 use crate::i18n;
+use crate::mail::Optional;
 
-/// Whether `member` gets the mail on a new match.
-pub async fn match_mail(state: &AccountsState, member: UserId) -> Result<bool, AppError> {
-    state
-        .db
-        .primary(move |c| Ok(User::find(c, member)?.is_some_and(|u| u.match_mail)))
-        .await
-}
-
-/// Turns the mail on a new match on or off for `member`.
-pub async fn set_match_mail(
+/// The mails `member` gets, as (kind, on) for each kind a member controls.
+pub async fn mails(
     state: &AccountsState,
     member: UserId,
+) -> Result<Vec<(Optional, bool)>, AppError> {
+    let user = state
+        .db
+        .primary(move |c| Ok(User::find(c, member)?))
+        .await?;
+    Ok(Optional::ALL
+        .into_iter()
+        .map(|k| (k, user.as_ref().is_some_and(|u| u.wants(k))))
+        .collect())
+}
+
+/// Turns mails of `kind` on or off for `member`.
+pub async fn set_mail(
+    state: &AccountsState,
+    member: UserId,
+    kind: Optional,
     on: bool,
 ) -> Result<(), AppError> {
     state
         .db
-        .primary(move |c| Ok(User::set_match_mail(c, member, on).map(|_| ())?))
+        .primary(move |c| Ok(User::set_mail(c, member, kind, on).map(|_| ())?))
         .await
 }
 
@@ -35,8 +44,8 @@ pub fn unsubscribe_target(
     member: i64,
     mail: &str,
     tag: &str,
-) -> Result<(crate::mail::Optional, UserId), AppError> {
-    let kind = crate::mail::Optional::parse(mail).ok_or(AppError::InvalidToken)?;
+) -> Result<(Optional, UserId), AppError> {
+    let kind = Optional::parse(mail).ok_or(AppError::InvalidToken)?;
     if !crate::mail::unsubscribe_tag_matches(&state.keys, member, kind, tag) {
         return Err(AppError::InvalidToken);
     }

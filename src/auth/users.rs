@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use crate::clock::delta;
 use crate::db::schema::users;
 use crate::db::DbConnection;
+use crate::mail::Optional;
 
 pub use crate::db::types::UserId;
 use crate::db::types::{PlanId, SecretText};
@@ -65,6 +66,8 @@ pub struct User {
     pub profile_pending: bool,
     /// Mail me on a new match (settings, or the mail's one-click link).
     pub match_mail: bool,
+    /// Mail me when a match writes while I am away.
+    pub message_mail: bool,
 }
 
 /// No `Debug`: it holds the password hash.
@@ -290,12 +293,27 @@ impl User {
         Ok(n == 1)
     }
 
-    /// Marks the email verified (once; later calls change nothing).
-    /// Turns the mail on a new match on or off.
-    pub fn set_match_mail(conn: &mut DbConnection, id: UserId, on: bool) -> QueryResult<usize> {
-        diesel::update(users::table.find(id))
-            .set(users::match_mail.eq(on))
-            .execute(conn)
+    /// Whether the member gets mails of `kind` (settings, or the one-click
+    /// link in such a mail).
+    pub fn wants(&self, kind: Optional) -> bool {
+        match kind {
+            Optional::Match => self.match_mail,
+            Optional::Message => self.message_mail,
+        }
+    }
+
+    /// Turns mails of `kind` on or off.
+    pub fn set_mail(
+        conn: &mut DbConnection,
+        id: UserId,
+        kind: Optional,
+        on: bool,
+    ) -> QueryResult<usize> {
+        let target = diesel::update(users::table.find(id));
+        match kind {
+            Optional::Match => target.set(users::match_mail.eq(on)).execute(conn),
+            Optional::Message => target.set(users::message_mail.eq(on)).execute(conn),
+        }
     }
 
     /// Makes a new row the account of `phone`: no usable password, and
@@ -340,6 +358,7 @@ impl User {
         .map(|n| n == 1)
     }
 
+    /// Marks the email verified (once; later calls change nothing).
     pub fn mark_verified(
         conn: &mut DbConnection,
         id: UserId,

@@ -31,6 +31,7 @@ diesel::table! {
         phone -> Nullable<Text>,
         profile_pending -> Bool,
         match_mail -> Bool,
+        message_mail -> Bool,
     }
 }
 

@@ -30,18 +30,32 @@ pub struct OutgoingMail {
 /// The mails a member can turn off, by the name their link carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Optional {
+    /// A new match.
     Match,
+    /// Messages from a match while I am away.
+    Message,
 }
 
 impl Optional {
+    pub const ALL: [Self; 2] = [Self::Match, Self::Message];
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Match => "match",
+            Self::Message => "message",
+        }
+    }
+
+    /// Its line in the settings' mail choices.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Self::Match => "mails.match",
+            Self::Message => "mails.message",
         }
     }
 
     pub fn parse(name: &str) -> Option<Self> {
-        (name == "match").then_some(Self::Match)
+        Self::ALL.into_iter().find(|k| k.name() == name)
     }
 }
 

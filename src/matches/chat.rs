@@ -120,7 +120,11 @@ pub async fn send(
             match messages::store(c, me, match_id, &body, &client_id, now)? {
                 // An error rolls the transaction back.
                 Stored::Closed => Err(AppError::Refused(ErrorCode::MatchClosed)),
-                other => Ok(other),
+                Stored::New { message, to } => {
+                    super::mails::queue_message(c, to, match_id, now)?;
+                    Ok(Stored::New { message, to })
+                }
+                again => Ok(again),
             }
         })
         .await?;

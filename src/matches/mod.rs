@@ -4,6 +4,7 @@
 
 pub mod blocks;
 pub mod chat;
+pub mod mails;
 pub mod messages;
 pub mod reports;
 pub mod routes;
@@ -11,3 +12,8 @@ pub mod service;
 pub mod state;
 pub mod store;
 pub mod ws;
+
+/// The jobs this feature owns.
+pub fn register_jobs(r: &mut crate::jobs::Registry) {
+    mails::register(r);
+}

@@ -795,3 +795,139 @@ async fn conversations_read_like_a_messenger_newest_first_in_my_time_zone() {
     );
     assert!(page.contains("aria-current=\"page\""));
 }
+
+/// Runs the jobs due by now and waits until none of `kind` is left to run.
+async fn jobs_settle(app: &TestApp, kind: &'static str) {
+    use swiper::db::schema::jobs;
+    let now = app.state.clock.now();
+    wait_until("the due jobs ran", || async {
+        app.db(move |c| {
+            jobs::table
+                .filter(jobs::kind.eq(kind))
+                .filter(jobs::status.ne("done"))
+                .filter(jobs::run_at.le(now))
+                .count()
+                .get_result::<i64>(c)
+        })
+        .await
+            == 0
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_member_away_gets_one_mail_an_hour_per_conversation_in_her_language() {
+    use swiper::db::schema::{jobs, users};
+    let clock = swiper::clock::Clock::manual(chrono::Utc::now().naive_utc());
+    let app = spawn_app_with_clock(clock.clone()).await;
+    let (ana, ana_id, bo, _, m) = pair(&app, "ana@example.com", "bo@example.com").await;
+    for _ in 0..2 {
+        app.mail.next_mail().await; // the match mails
+    }
+    // She reads the site in Chinese.
+    let res = ana.post("/language", &[("lang", "zh-CN")]).await;
+    assert_eq!(res.status(), 303);
+    let send = |body: &'static str, id: &'static str| {
+        let bo = bo.clone();
+        async move {
+            let form = [("body", body), ("client_id", id)];
+            let res = bo.post(&format!("/matches/{m}/messages"), &form).await;
+            assert_eq!(res.status(), 303);
+        }
+    };
+    send("hello Ana", "m-1").await;
+    send("are you there?", "m-2").await;
+    let queued = || {
+        app.db(|c| {
+            jobs::table
+                .filter(jobs::kind.eq("mail.message"))
+                .count()
+                .get_result::<i64>(c)
+        })
+    };
+    assert_eq!(queued().await, 1, "one batch for the hour");
+
+    // After the hour (and its five minutes of grace): one mail, in Chinese.
+    clock.advance(chrono::TimeDelta::minutes(66));
+    let raw = app.mail.next_raw().await;
+    assert!(raw.contains("To: ana@example.com"), "{raw}");
+    assert!(raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+    let (subject, body) = read_mail(&raw);
+    assert_eq!(subject, "bo 在 Swiper 上给您发来了消息", "{subject}");
+    assert!(body.contains("给您发来了消息"), "{body}");
+    assert!(body.contains(&format!("/matches/{m}")), "{body}");
+    assert!(
+        !body.contains("hello Ana"),
+        "the message itself stays on the site"
+    );
+    jobs_settle(&app, "mail.message").await;
+    assert!(
+        app.mail.try_next().await.is_none(),
+        "one mail for two messages"
+    );
+
+    // Read before the next batch is due: no mail.
+    send("ping", "m-3").await;
+    let list = ana.html(&format!("/matches/{m}")).await;
+    assert!(list.contains("ping"));
+    let newest = app
+        .db(move |c| {
+            swiper::db::schema::messages::table
+                .filter(swiper::db::schema::messages::match_id.eq(m))
+                .select(diesel::dsl::max(swiper::db::schema::messages::id))
+                .first::<Option<i64>>(c)
+        })
+        .await
+        .unwrap_or(0);
+    let mut ws = socket(&app, &ana, "").await;
+    send_json(
+        &mut ws,
+        json!({"type": "read", "match_id": m, "up_to": newest}),
+    )
+    .await;
+    assert_eq!(next_frame(&mut ws).await["type"], "read");
+    clock.advance(chrono::TimeDelta::minutes(66));
+    jobs_settle(&app, "mail.message").await;
+    assert!(app.mail.try_next().await.is_none(), "she read it: no mail");
+
+    // The link turns these mails off (hers only), without a login.
+    send("still there?", "m-4").await;
+    let url = raw
+        .lines()
+        .find_map(|l| l.strip_prefix("List-Unsubscribe: <"))
+        .and_then(|l| l.strip_suffix('>'))
+        .expect("a one-click link")
+        .to_string();
+    assert!(url.contains("m=message"), "{url}");
+    let res = reqwest::Client::new()
+        .post(&url)
+        .form(&[("List-Unsubscribe", "One-Click")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let wants = app
+        .db(move |c| {
+            users::table
+                .find(ana_id)
+                .select((users::message_mail, users::match_mail))
+                .first::<(bool, bool)>(c)
+        })
+        .await;
+    assert_eq!(wants, (false, true), "only the message mails are off");
+    clock.advance(chrono::TimeDelta::minutes(66));
+    jobs_settle(&app, "mail.message").await;
+    assert!(app.mail.try_next().await.is_none(), "turned off: no mail");
+
+    // Settings turn it back on (a new login: hours went by).
+    let ana = app.new_browser();
+    assert_eq!(
+        ana.login("ana@example.com", GOOD_PASSWORD).await.status(),
+        303
+    );
+    let res = ana.post("/settings/mails", &[("message_mail", "on")]).await;
+    assert_eq!(location(&res), "/settings?notice=mails_saved");
+    let settings = ana.html("/settings").await;
+    assert!(settings.contains("name=\"message_mail\" type=\"checkbox\" value=\"on\" checked"));
+    assert!(!settings.contains("name=\"match_mail\" type=\"checkbox\" value=\"on\" checked"));
+}

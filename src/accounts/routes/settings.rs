@@ -12,6 +12,7 @@ use crate::auth::events::AuthEventRow;
 use crate::auth::{Principal, SessionId, UserSession};
 use crate::error::AppError;
 use crate::i18n;
+use crate::mail::Optional;
 use crate::web::client_ip;
 use crate::web::forms::{safe_next, user_agent};
 use crate::web::{page, redirect, render, FormErrors, Page};
@@ -19,8 +20,9 @@ use crate::web::{page, redirect, render, FormErrors, Page};
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct MailsForm {
-    /// A checkbox: absent is off.
+    /// Checkboxes: absent is off.
     match_mail: Option<String>,
+    message_mail: Option<String>,
 }
 
 /// `POST /settings/mails`: which mails I get.
@@ -29,7 +31,13 @@ pub async fn save_mails(
     me: Principal,
     form: web::Form<MailsForm>,
 ) -> Result<HttpResponse, AppError> {
-    settings::set_match_mail(&state, me.id, form.match_mail.is_some()).await?;
+    let form = form.into_inner();
+    for (kind, on) in [
+        (Optional::Match, form.match_mail.is_some()),
+        (Optional::Message, form.message_mail.is_some()),
+    ] {
+        settings::set_mail(&state, me.id, kind, on).await?;
+    }
     Ok(redirect("/settings?notice=mails_saved"))
 }
 
@@ -51,10 +59,7 @@ struct UnsubscribePage {
 }
 
 impl UnsubscribeLink {
-    fn target(
-        &self,
-        state: &AccountsState,
-    ) -> Result<(crate::mail::Optional, crate::auth::UserId), AppError> {
+    fn target(&self, state: &AccountsState) -> Result<(Optional, crate::auth::UserId), AppError> {
         settings::unsubscribe_target(state, self.u, &self.m, &self.t)
     }
 }
@@ -84,8 +89,8 @@ pub async fn unsubscribe(
     page: Page,
     link: web::Query<UnsubscribeLink>,
 ) -> Result<HttpResponse, AppError> {
-    let (crate::mail::Optional::Match, id) = link.target(&state)?;
-    settings::set_match_mail(&state, id, false).await?;
+    let (kind, id) = link.target(&state)?;
+    settings::set_mail(&state, id, kind, false).await?;
     crate::web::ok(&UnsubscribePage {
         page,
         query: req.query_string().to_string(),
@@ -139,8 +144,8 @@ struct SettingsPage {
     languages: Vec<(String, String)>,
     /// Every configured provider: (name, label, linked).
     providers: Vec<(String, String, bool)>,
-    /// Mail me on a new match.
-    match_mail: bool,
+    /// The mails I control, each on or off.
+    mails: Vec<(Optional, bool)>,
 }
 
 /// The configured providers, each with whether I linked it.
@@ -170,7 +175,7 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     crate::web::ok(&SettingsPage {
         providers: providers(&state, &me).await?,
-        match_mail: settings::match_mail(&state, me.id).await?,
+        mails: settings::mails(&state, me.id).await?,
         page,
         me,
         errors: FormErrors::default(),
@@ -195,7 +200,7 @@ pub async fn change_password(
             StatusCode::UNPROCESSABLE_ENTITY,
             &SettingsPage {
                 providers: providers(&state, &me).await?,
-                match_mail: settings::match_mail(&state, me.id).await?,
+                mails: settings::mails(&state, me.id).await?,
                 page,
                 me,
                 errors,

@@ -96,12 +96,19 @@ impl MailSink {
 
     /// The next message, decoded enough to read links (quoted-printable soft breaks).
     pub async fn next_mail(&self) -> String {
+        self.next_raw()
+            .await
+            .replace("=\r\n", "")
+            .replace("=3D", "=")
+    }
+
+    /// The next message as received.
+    pub async fn next_raw(&self) -> String {
         let mut rx = self.rx.lock().await;
-        let raw = tokio::time::timeout(Duration::from_secs(60), rx.recv())
+        tokio::time::timeout(Duration::from_secs(60), rx.recv())
             .await
             .expect("a mail should arrive at the SMTP server within a minute")
-            .expect("the SMTP sink is running");
-        raw.replace("=\r\n", "").replace("=3D", "=")
+            .expect("the SMTP sink is running")
     }
 }
 
@@ -114,4 +121,16 @@ pub fn link_in(mail: &str, path: &str) -> String {
     let rest = &mail[start..];
     let end = rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
     rest[..end].to_string()
+}
+
+/// A mail's subject and text as its reader sees them (encoded words and
+/// the transfer encoding undone): what a member reads in Chinese.
+pub fn read_mail(raw: &str) -> (String, String) {
+    use mailparse::MailHeaderMap;
+    let parsed = mailparse::parse_mail(raw.as_bytes()).expect("a well-formed mail");
+    let subject = parsed
+        .headers
+        .get_first_value("Subject")
+        .unwrap_or_default();
+    (subject, parsed.get_body().expect("a readable body"))
 }
