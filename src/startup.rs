@@ -51,6 +51,7 @@ pub fn job_registry() -> Registry {
     crate::matches::register_jobs(&mut r);
     crate::admin::jobs::register(&mut r);
     crate::admin::stats::register(&mut r);
+    crate::admin::purge::register(&mut r);
     register_maintenance(&mut r);
     r
 }
@@ -260,6 +261,7 @@ impl Application {
                 counters: counters.clone(),
                 keys,
                 hub: hub.clone(),
+                media: media.clone(),
                 sessions: store.clone(),
                 dummy_hash: dummy_hash.into(),
                 login_pacer: Default::default(),

@@ -35,7 +35,7 @@ pub fn create_admin(
                 if !unban {
                     return Ok(CreatedAdmin::Banned);
                 }
-                User::set_active(c, user.id, true, now)?;
+                User::lift_ban(c, user.id, now)?;
                 Profile::refresh_in_feed(c, user.id)?;
             }
             User::promote_superadmin(c, user.id, now)?;

@@ -43,7 +43,8 @@ pub async fn check_credentials(
     );
     let (verification, took) = verify_timed_off_executor(password, stored, iterations).await?;
     state.login_pacer.observe(took);
-    let Some(user) = user.filter(|u| u.is_active) else {
+    let now = state.clock.now();
+    let Some(user) = user.filter(|u| u.may_log_in(now)) else {
         return Ok(None);
     };
     match verification {
@@ -70,7 +71,7 @@ pub async fn check_credentials(
             // `password_changed_at`, and then the old password is refused.
             let changed_at = user.password_changed_at;
             let current = state.db.primary(move |c| Ok(User::find(c, id)?)).await?;
-            Ok(current.filter(|u| u.password_changed_at == changed_at && u.is_active))
+            Ok(current.filter(|u| u.password_changed_at == changed_at && u.may_log_in(now)))
         }
     }
 }
@@ -98,6 +99,10 @@ pub fn open_session(
     transaction(conn, |c| {
         if !User::record_login_if_unchanged(c, user.id, user.password_hash.expose(), now)? {
             return Ok(None);
+        }
+        // A deletion in its grace period is undone by logging in.
+        if User::restore(c, user.id, now)? {
+            Profile::refresh_in_feed(c, user.id)?;
         }
         Profile::touch(c, user.id, now)?;
         if let Some(old) = login.replaces {
@@ -340,7 +345,7 @@ pub async fn complete_second_factor(
     let id = pending.user;
     let user = state.db.primary(move |c| Ok(User::find(c, id)?)).await?;
     let Some(user) = user.filter(|u| {
-        u.is_active
+        u.may_log_in(now)
             && u.has_second_factor()
             && u.password_changed_at == pending.password_changed_at
             && now.and_utc().timestamp() <= pending.until

@@ -4,9 +4,12 @@
 //! table in `tokens.rs`. The `users` and `user_sessions` tables belong to `auth`.
 
 pub mod admin;
+pub mod banned;
 pub mod captcha;
 pub mod defence;
+pub mod deletion;
 pub mod events;
+pub mod export;
 pub use crate::auth::input;
 pub mod login;
 pub mod mails;
@@ -30,4 +33,5 @@ pub fn register_jobs(r: &mut Registry) {
     mails::register(r);
     password::register(r);
     sms::register(r);
+    export::register(r);
 }

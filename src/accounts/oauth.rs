@@ -304,7 +304,8 @@ pub async fn callback(
             .db
             .primary(move |c| Ok(User::find(c, user_id)?))
             .await?;
-        let Some(user) = user.filter(|u| u.is_active) else {
+        let now = state.clock.now();
+        let Some(user) = user.filter(|u| u.may_log_in(now)) else {
             return Ok(Callback::Failed);
         };
         let replaces = me.map(|m| m.session_id.clone());
@@ -438,13 +439,14 @@ pub async fn complete_profile(
     let (lang, now) = (lang.to_string(), state.clock.now());
     let owner_lang = lang.clone();
     let (provider, subject) = (pending.provider.clone(), pending.identity.subject.clone());
+    let keys = state.keys.clone();
     let created = state
         .jobs
         .write_and_wake(move |c| {
-            let made = signup::create_account(c, &account, &hash, &lang, now);
+            let made = signup::create_account(c, &keys, &account, &hash, &lang, now);
             let id = match made {
                 Ok(id) => id,
-                Err(CreateError::Taken) => return Ok(None),
+                Err(CreateError::Taken | CreateError::Banned) => return Ok(None),
                 Err(CreateError::Database(e)) => return Err(e.into()),
             };
             User::mark_password_unusable(c, id)?;

@@ -56,7 +56,7 @@ pub fn register(r: &mut Registry) {
         let (now, cooldown) = (ctx.clock.now(), ctx.settings.accounts.mail_cooldown);
         ctx.db
             .write(move |c| {
-                let found = User::find_by_email(c, &email)?.filter(|u| u.is_active);
+                let found = User::find_by_email(c, &email)?.filter(|u| u.may_log_in(now));
                 let Some(user) = found else {
                     return Ok(());
                 };

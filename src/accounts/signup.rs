@@ -139,11 +139,15 @@ pub async fn sign_up(
     let (lang, now) = (lang.to_string(), state.clock.now());
     let email = account.email.as_str().to_string();
     let for_create = lang.clone();
+    let keys = state.keys.clone();
     let created = state
         .jobs
-        .write_and_wake(move |c| Ok(create_account(c, &account, &hash, &for_create, now)))
+        .write_and_wake(move |c| Ok(create_account(c, &keys, &account, &hash, &for_create, now)))
         .await?;
     match created {
+        // Answered as a taken address is (the page says to check the mail),
+        // and nothing is made or sent.
+        Err(CreateError::Banned) => Ok(SignupOutcome::EmailTaken),
         Ok(id) => Ok(SignupOutcome::Created(id)),
         Err(CreateError::Taken) => {
             tell_owner(state, &email, &lang, now).await?;
@@ -186,6 +190,8 @@ pub async fn tell_owner(
 #[derive(Debug)]
 pub enum CreateError {
     Taken,
+    /// A banned account that was deleted had this address.
+    Banned,
     Database(diesel::result::Error),
 }
 
@@ -202,9 +208,11 @@ impl From<diesel::result::Error> for CreateError {
 /// Creates the account (unverified) and queues the verification mail. Two
 /// sign-ups racing for one email leave exactly one row: the other gets
 /// `Taken` from the unique index (its savepoint rolls back, the caller's
-/// transaction stays usable).
+/// transaction stays usable). An address a banned account had before it
+/// was deleted gets `Banned`.
 pub fn create_account(
     conn: &mut DbConnection,
+    keys: &crate::security::keys::Keys,
     account: &NewAccount,
     password_hash: &str,
     lang: &str,
@@ -213,6 +221,9 @@ pub fn create_account(
     transaction(conn, |conn| {
         if User::find_by_email(conn, account.email.as_str())?.is_some() {
             return Err(CreateError::Taken);
+        }
+        if super::banned::is_banned_contact(conn, keys, account.email.as_str(), now)? {
+            return Err(CreateError::Banned);
         }
         let id = User::insert(
             conn,

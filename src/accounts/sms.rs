@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::banned;
 use super::phone::Phone;
 use super::signup;
 use super::state::AccountsState;
@@ -52,6 +53,8 @@ const SITE_DAY: Limit = Limit {
 pub enum Purpose {
     Login,
     AddPhone(crate::auth::UserId),
+    /// Deleting the account of a phone (it has no password).
+    Delete(crate::auth::UserId),
 }
 
 impl Purpose {
@@ -59,6 +62,7 @@ impl Purpose {
         match self {
             Self::Login => format!("login:{}", phone.subject()),
             Self::AddPhone(id) => format!("add:{id}:{}", phone.subject()),
+            Self::Delete(id) => format!("delete:{id}:{}", phone.subject()),
         }
     }
 }
@@ -201,7 +205,8 @@ pub async fn request_login_code(
         .as_ref()
         .and_then(|u| u.language.clone())
         .unwrap_or_else(|| lang.to_string());
-    let deliver = holder.as_ref().is_none_or(|u| u.is_active);
+    let now = state.clock.now();
+    let deliver = holder.as_ref().is_none_or(|u| u.may_log_in(now));
     send_code(state, phone, Purpose::Login, ip_bucket, &lang, deliver).await
 }
 
@@ -285,15 +290,22 @@ async fn member_for(
     phone: &Phone,
     lang: &str,
 ) -> Result<Option<User>, AppError> {
+    let now = state.clock.now();
     if let Some(user) = holder_of(state, phone).await? {
-        return Ok(user.is_active.then_some(user));
+        return Ok(user.may_log_in(now).then_some(user));
+    }
+    let number = phone.as_str().to_string();
+    let keys = state.keys.clone();
+    let banned = state
+        .db
+        .primary(move |c| Ok(banned::is_banned_contact(c, &keys, &number, now)?))
+        .await?;
+    if banned {
+        // A banned account that was deleted had this number.
+        return Ok(None);
     }
     let (_, hash) = signup::unusable_password(state).await?;
-    let (number, lang, now) = (
-        phone.as_str().to_string(),
-        lang.to_string(),
-        state.clock.now(),
-    );
+    let (number, lang) = (phone.as_str().to_string(), lang.to_string());
     let user = state
         .db
         .write(move |c| Ok(signup::create_phone_account(c, &number, &hash, &lang, now)?))

@@ -28,6 +28,8 @@ pub struct AccountsState {
     pub keys: Arc<Keys>,
     /// Tells sockets on every instance that sessions ended.
     pub hub: Hub,
+    /// Where exports of a member's data are kept until they expire.
+    pub media: crate::storage::MediaStore,
     /// Asked before a login whether a session can be stored now.
     pub sessions: AppSessionStore,
     /// Verified against when an email is unknown, so timing reveals nothing.

@@ -123,7 +123,7 @@ impl AccountAction {
         match self {
             Self::Ban { .. } => return Ok(ban_account(c, id, now)?),
             Self::Unban => {
-                User::set_active(c, id, true, now)?;
+                User::lift_ban(c, id, now)?;
                 Profile::refresh_in_feed(c, id)?;
             }
             Self::Verify => {
@@ -175,7 +175,7 @@ pub fn ban_account(
     now: NaiveDateTime,
 ) -> diesel::QueryResult<Vec<Match>> {
     let closing = matches::store::all_of(c, id)?;
-    User::set_active(c, id, false, now)?;
+    User::ban(c, id, now)?;
     sessions::revoke_all(c, id)?;
     Profile::refresh_in_feed(c, id)?;
     Ok(closing)

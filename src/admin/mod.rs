@@ -11,6 +11,7 @@ pub mod jobs;
 mod jobs_page;
 mod photos;
 mod plans;
+pub mod purge;
 mod reports;
 mod roles;
 pub mod routes;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
 use crate::clock::delta;
@@ -68,7 +68,17 @@ pub struct User {
     pub match_mail: bool,
     /// Mail me when a match writes while I am away.
     pub message_mail: bool,
+    /// The member deleted the account: hidden, restorable by logging in
+    /// until [`GRACE`] has passed, then purged.
+    pub deleted_at: Option<NaiveDateTime>,
+    /// Staff banned the account (`is_active` is false).
+    pub banned_at: Option<NaiveDateTime>,
+    /// The deleted account's personal data is gone (a tombstone row).
+    pub purged_at: Option<NaiveDateTime>,
 }
+
+/// How long a deleted account can be restored by logging in.
+pub const GRACE: TimeDelta = TimeDelta::days(14);
 
 /// No `Debug`: it holds the password hash.
 #[derive(Insertable)]
@@ -228,17 +238,77 @@ impl User {
             .map(|_| ())
     }
 
-    /// Bans (`false`) or restores (`true`) an account.
-    pub fn set_active(
+    /// Bans an account: disabled, with the ban's own mark.
+    pub fn ban(conn: &mut DbConnection, id: UserId, now: NaiveDateTime) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::is_active.eq(false),
+                users::banned_at.eq(Some(now)),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Lifts a ban. An account its member deleted stays disabled (only its
+    /// member's login restores it, within the grace period; a purged one
+    /// never comes back).
+    pub fn lift_ban(conn: &mut DbConnection, id: UserId, now: NaiveDateTime) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::is_active.eq(users::deleted_at.is_null()),
+                users::banned_at.eq(None::<NaiveDateTime>),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// The member deleted the account: disabled and hidden at once.
+    pub fn mark_deleted(
         conn: &mut DbConnection,
         id: UserId,
-        active: bool,
         now: NaiveDateTime,
     ) -> QueryResult<()> {
         diesel::update(users::table.find(id))
-            .set((users::is_active.eq(active), users::updated_at.eq(now)))
+            .set((
+                users::is_active.eq(false),
+                users::deleted_at.eq(Some(now)),
+                users::updated_at.eq(now),
+            ))
             .execute(conn)
             .map(|_| ())
+    }
+
+    /// Undoes a deletion still in its grace period (the member logged in);
+    /// returns whether there was one to undo.
+    pub fn restore(conn: &mut DbConnection, id: UserId, now: NaiveDateTime) -> QueryResult<bool> {
+        let n = diesel::update(users::table.find(id).filter(restorable(now)))
+            .set((
+                users::is_active.eq(true),
+                users::deleted_at.eq(None::<NaiveDateTime>),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(n == 1)
+    }
+
+    /// Those of `ids` who deleted their account (in its grace period or purged).
+    pub fn departed_among(conn: &mut DbConnection, ids: &[UserId]) -> QueryResult<Vec<UserId>> {
+        users::table
+            .filter(users::id.eq_any(ids))
+            .filter(users::deleted_at.is_not_null())
+            .select(users::id)
+            .load(conn)
+    }
+
+    /// Whether a proven login may open a session: an active account, or a
+    /// deleted one within its grace period (which the login restores).
+    pub fn may_log_in(&self, now: NaiveDateTime) -> bool {
+        self.is_active
+            || (self.banned_at.is_none()
+                && self.purged_at.is_none()
+                && self.deleted_at.is_some_and(|at| now < at + GRACE))
     }
 
     /// Marks the password as not chosen by the member (an account made
@@ -286,7 +356,7 @@ impl User {
             users::table
                 .find(id)
                 .filter(users::password_hash.eq(verified_hash))
-                .filter(users::is_active.eq(true)),
+                .filter(users::is_active.eq(true).or(restorable(now))),
         )
         .set(users::last_login_at.eq(now))
         .execute(conn)?;
@@ -471,4 +541,22 @@ impl Names {
     pub fn name(&self, id: &UserId) -> String {
         self.0.get(id).cloned().unwrap_or_else(|| format!("#{id}"))
     }
+}
+
+/// A deleted account its member can still bring back by logging in: not
+/// banned, not purged, deleted less than [`GRACE`] ago (the SQL twin of
+/// [`User::may_log_in`]'s second half).
+type Restorable = diesel::dsl::And<
+    diesel::dsl::And<
+        diesel::dsl::Gt<users::deleted_at, NaiveDateTime>,
+        diesel::dsl::IsNull<users::banned_at>,
+    >,
+    diesel::dsl::IsNull<users::purged_at>,
+>;
+
+fn restorable(now: NaiveDateTime) -> Restorable {
+    users::deleted_at
+        .gt(now - GRACE)
+        .and(users::banned_at.is_null())
+        .and(users::purged_at.is_null())
 }

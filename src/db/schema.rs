@@ -32,6 +32,9 @@ diesel::table! {
         profile_pending -> Bool,
         match_mail -> Bool,
         message_mail -> Bool,
+        deleted_at -> Nullable<Timestamp>,
+        banned_at -> Nullable<Timestamp>,
+        purged_at -> Nullable<Timestamp>,
     }
 }
 
@@ -328,7 +331,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    banned_contacts (contact_hash) {
+        contact_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    data_exports (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        status -> Text,
+        token_hash -> Nullable<Text>,
+        storage_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        ready_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    data_exports,
+    banned_contacts,
     users,
     messages,
     user_sessions,

@@ -85,6 +85,7 @@ crate::text_enum!(
         InvalidPhone => "invalid_phone",
         PhoneTaken => "phone_taken",
         ReadOnly => "read_only",
+        LoginAgain => "login_again",
     }
 );
 

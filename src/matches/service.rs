@@ -21,6 +21,33 @@ pub struct MatchView {
     pub last: Option<Message>,
     /// The newest message's time, else when we matched: the list's order.
     pub active_at: chrono::NaiveDateTime,
+    /// The other member deleted their account: "deleted member", no
+    /// profile, and the conversation reads but takes no new message.
+    pub departed: bool,
+}
+
+impl MatchView {
+    /// The other member's name as shown.
+    pub fn name<'a>(&'a self, t: &crate::i18n::Tr) -> &'a str {
+        if self.departed {
+            t.t("matches.deleted_member")
+        } else {
+            &self.card.nickname
+        }
+    }
+}
+
+/// The stand-in card of a member who deleted their account.
+fn departed_card(id: UserId) -> PublicProfile {
+    PublicProfile {
+        id,
+        nickname: String::new(),
+        age: None,
+        city: String::new(),
+        bio: String::new(),
+        distance_km: None,
+        photos: Vec::new(),
+    }
 }
 
 /// These matches as `me` sees them, in their order, in a fixed number of
@@ -33,12 +60,16 @@ fn views(
     media: &crate::config::MediaSettings,
 ) -> diesel::QueryResult<Vec<MatchView>> {
     let others: Vec<UserId> = matches.iter().map(|m| m.other(me)).collect();
+    let departed = crate::auth::User::departed_among(c, &others)?;
     let mut profiles = Profile::find_many(c, &others)?;
+    profiles.retain(|p| !departed.contains(&p.user_id));
     profiles.sort_by_key(|p| others.iter().position(|o| *o == p.user_id));
     let mine = Profile::find(c, me)?.as_ref().and_then(Position::of);
     let ids: Vec<MatchId> = matches.iter().map(|m| m.id).collect();
     let mut lasts = messages::last_of_each(c, &ids)?;
-    let mut views: Vec<MatchView> = public::cards(c, &profiles, mine, today, media)?
+    let mut cards = public::cards(c, &profiles, mine, today, media)?;
+    cards.extend(departed.iter().map(|id| departed_card(*id)));
+    let mut views: Vec<MatchView> = cards
         .into_iter()
         .filter_map(|card| {
             let m = matches.iter().find(|m| m.other(me) == card.id)?;
@@ -48,6 +79,7 @@ fn views(
                 .map(|i| lasts.swap_remove(i));
             Some(MatchView {
                 id: m.id,
+                departed: departed.contains(&card.id),
                 card,
                 unread: m.unread_for(me),
                 active_at: last.as_ref().map_or(m.created_at, |l| l.sent_at),
@@ -111,7 +143,7 @@ pub async fn show(
         .db
         .primary(move |c| {
             let since = messages::newest_id(c)?;
-            let Some(m) = store::find_mine(c, id, match_id)? else {
+            let Some(m) = store::find_listed(c, id, match_id)? else {
                 return Ok(None);
             };
             let Some(view) = views(c, id, std::slice::from_ref(&m), today, &media)?.pop() else {
@@ -140,7 +172,7 @@ pub async fn show(
     if let Some(conv) = &mut found {
         let newest = conv.messages.last().map(|m| m.id);
         if let (None, Some(newest)) = (before, newest) {
-            if conv.view.unread > 0 {
+            if conv.view.unread > 0 && !conv.view.departed {
                 // Past the read-marker limit the page still shows.
                 match super::chat::read(state, me.id, match_id, newest).await {
                     Err(e) if e.code() != crate::error::ErrorCode::RateLimited => return Err(e),

@@ -140,18 +140,52 @@ pub fn find_mine(c: &mut DbConnection, me: UserId, id: MatchId) -> QueryResult<O
         .optional()
 }
 
-/// My matches with active members, newest first (a banned member's are
-/// hidden).
+/// Members a match lists: active ones, and those who deleted their account
+/// (shown as "deleted member"); a banned member's matches are hidden.
+type Listed = diesel::dsl::Select<
+    diesel::dsl::Filter<
+        users::table,
+        diesel::dsl::Or<
+            diesel::dsl::Eq<users::is_active, bool>,
+            diesel::dsl::And<
+                diesel::dsl::IsNotNull<users::deleted_at>,
+                diesel::dsl::IsNull<users::banned_at>,
+            >,
+        >,
+    >,
+    users::id,
+>;
+
+fn listed() -> Listed {
+    users::table
+        .filter(
+            users::is_active.eq(true).or(users::deleted_at
+                .is_not_null()
+                .and(users::banned_at.is_null())),
+        )
+        .select(users::id)
+}
+
+/// A match `me` can see (its conversation reads even when the other member
+/// deleted their account); someone else's match is not found.
+pub fn find_listed(c: &mut DbConnection, me: UserId, id: MatchId) -> QueryResult<Option<Match>> {
+    matches::table
+        .find(id)
+        .filter(matches::user_a.eq(me).or(matches::user_b.eq(me)))
+        .filter(matches::user_a.eq_any(listed()))
+        .filter(matches::user_b.eq_any(listed()))
+        .select(Match::as_select())
+        .first(c)
+        .optional()
+}
+
+/// My matches, newest first: with active members and members who deleted
+/// their account (a banned member's are hidden).
 pub fn mine(c: &mut DbConnection, me: UserId, limit: i64) -> QueryResult<Vec<Match>> {
-    let active = || {
-        users::table
-            .filter(users::is_active.eq(true))
-            .select(users::id)
-    };
     matches::table
         .filter(matches::user_a.eq(me).or(matches::user_b.eq(me)))
-        .filter(matches::user_a.eq_any(active()))
-        .filter(matches::user_b.eq_any(active()))
+        .filter(matches::user_a.eq_any(listed()))
+        .filter(matches::user_b.eq_any(listed()))
         .order(matches::id.desc())
         .limit(limit)
         .select(Match::as_select())

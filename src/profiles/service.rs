@@ -257,8 +257,6 @@ pub async fn move_photo(
         .await
 }
 
-/// Deletes one of my photos (the next one becomes main if it was); its files
-/// go by a job queued in the same transaction. `false` when it is not mine.
 /// Removes a photo (its owner deleting it, or a moderator rejecting it):
 /// the next photo becomes the main one, and its files are deleted by a job.
 pub fn remove_photo(
@@ -277,6 +275,8 @@ pub fn remove_photo(
     photo_jobs::queue_file_deletion(c, &photo.storage_key, now)
 }
 
+/// Deletes one of my photos (the next one becomes main if it was); its files
+/// go by a job queued in the same transaction. `false` when it is not mine.
 pub async fn delete_photo(
     state: &ProfilesState,
     me: &Principal,

@@ -40,6 +40,8 @@ pub struct Keys {
     pub sms_code: ring::hmac::Key,
     /// Signs the one-click unsubscribe links of mails (no login needed).
     pub unsubscribe: ring::hmac::Key,
+    /// Keys the hashes of a purged banned account's email and phone.
+    pub contact: ring::hmac::Key,
 }
 
 impl Keys {
@@ -51,6 +53,7 @@ impl Keys {
             sms: super::seal::Sealer::new(derive(secret, b"sms text")),
             sms_code: hmac_key(secret, b"sms code"),
             unsubscribe: hmac_key(secret, b"unsubscribe link"),
+            contact: hmac_key(secret, b"banned contact"),
         }
     }
 }

@@ -81,6 +81,8 @@ const NOTICES: &[&str] = &[
     "profile_saved",
     "welcome_done",
     "mails_saved",
+    "export_requested",
+    "account_deleted",
     "photo_uploaded",
     "photo_main_set",
     "photo_moved",

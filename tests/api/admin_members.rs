@@ -70,7 +70,7 @@ async fn staff_filter_sort_and_page_the_member_list() {
     let (banned, unverified, vip, helper) = (ids[3], ids[7], ids[11], ids[13]);
     app.db(move |c| {
         let now = chrono::Utc::now().naive_utc();
-        User::set_active(c, UserId(banned), false, now)?;
+        User::ban(c, UserId(banned), now)?;
         diesel::update(users::table.find(unverified))
             .set(users::email_verified_at.eq(None::<chrono::NaiveDateTime>))
             .execute(c)?;

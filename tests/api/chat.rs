@@ -797,7 +797,7 @@ async fn conversations_read_like_a_messenger_newest_first_in_my_time_zone() {
 }
 
 /// Runs the jobs due by now and waits until none of `kind` is left to run.
-async fn jobs_settle(app: &TestApp, kind: &'static str) {
+pub async fn jobs_settle(app: &TestApp, kind: &'static str) {
     use swiper::db::schema::jobs;
     let now = app.state.clock.now();
     wait_until("the due jobs ran", || async {

@@ -25,6 +25,7 @@ mod jobs;
 mod language;
 mod metrics;
 mod migrations;
+mod my_data;
 mod oauth;
 mod passwords;
 mod photos;

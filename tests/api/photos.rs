@@ -156,7 +156,7 @@ pub async fn wait_processed(browser: &Browser) -> String {
 }
 
 /// Files under the app's media folder.
-fn media_files(app: &TestApp) -> Vec<String> {
+pub fn media_files(app: &TestApp) -> Vec<String> {
     fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
         for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             if e.path().is_dir() {

@@ -1,6 +1,7 @@
 //! HTTP routes of the accounts feature: thin handlers that parse, call one
 //! domain function and render.
 
+mod data;
 mod login;
 mod oauth;
 mod reset;
@@ -87,6 +88,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/language", web::post().to(settings::switch_language))
     .route("/settings/mails", web::post().to(settings::save_mails))
+    .route("/settings/data", web::get().to(data::show))
+    .route(
+        "/settings/data/export",
+        web::post().to(data::request_export),
+    )
+    .route("/settings/data/exports/{id}", web::get().to(data::download))
+    .route("/settings/delete", web::post().to(data::delete))
     .service(
         web::resource("/settings/2fa")
             .route(web::get().to(two_factor::form))
