@@ -116,13 +116,17 @@ impl Allowance {
         self.has_swiped && self.rewinds_left > 0
     }
 
-    /// "5 h 12 min", "40 min": how long until the allowances start again.
-    pub fn resets_in(&self) -> String {
+    /// "5 h 12 min", "40 min" (as `t`'s language says it): how long until
+    /// the allowances start again.
+    pub fn resets_in(&self, t: &crate::i18n::Tr) -> String {
         let (h, m) = (self.resets_in_minutes / 60, self.resets_in_minutes % 60);
         if h > 0 {
-            format!("{h} h {m:02} min")
+            t.tf(
+                "time.hours_minutes",
+                &[("hours", &h.to_string()), ("minutes", &format!("{m:02}"))],
+            )
         } else {
-            format!("{m} min")
+            t.t1("time.minutes", "minutes", &m)
         }
     }
 }
