@@ -7,7 +7,7 @@
 //! `src/**/*.rs`, `locales/*.toml`) and needs nothing from the library.
 //!
 //! Keys are the first argument of every translator call (`.t(`, `.tf(`,
-//! `.t1(`). A string literal is a key; any other argument must be a form
+//! `.t1(`, and `.tn(` for plural tables). A string literal is a key; any other argument must be a form
 //! [`dynamic_keys`] knows, which lists its values from the source itself
 //! (`text_enum!` lists, `NOTICES`, the functions returning keys). An
 //! argument of an unknown form fails the test: teach it here when adding one.
@@ -80,6 +80,14 @@ fn catalogs() -> BTreeMap<String, Messages> {
     catalogs
 }
 
+/// A table whose keys are all CLDR plural categories, `other` among them.
+fn is_plural_table(t: &toml::Table) -> bool {
+    let categories = ["zero", "one", "two", "few", "many", "other"];
+    t.contains_key("other")
+        && t.iter()
+            .all(|(k, v)| categories.contains(&k.as_str()) && v.is_str())
+}
+
 /// One catalog's messages; a value that is not text is an error (`Tr` would skip it).
 fn parse_catalog(text: &str) -> Messages {
     fn flatten(prefix: &str, table: &toml::Table, out: &mut Messages) {
@@ -87,6 +95,12 @@ fn parse_catalog(text: &str) -> Messages {
             let key = format!("{prefix}{}{k}", if prefix.is_empty() { "" } else { "." });
             match v {
                 toml::Value::String(s) => drop(out.insert(key, s.clone())),
+                // A plural table (`Tr::tn`) is one message: its `other` text
+                // (the library's unit tests check the categories).
+                toml::Value::Table(t) if is_plural_table(t) => {
+                    let other = t["other"].as_str().unwrap_or_default();
+                    drop(out.insert(key, other.to_string()))
+                }
                 toml::Value::Table(t) => flatten(&key, t, out),
                 other => panic!("{key} = {other} is not a message"),
             }
@@ -294,7 +308,7 @@ fn dynamic_keys(path: &str, arg: &str, rust: &[Source]) -> Result<Vec<String>, S
 fn used_keys(files: &[Source], rust: &[Source]) -> (Uses, Vec<String>) {
     let (mut uses, mut unknown) = (Uses::new(), Vec::new());
     for f in files {
-        for (line, arg) in call_args(&f.text, &[".t(", ".tf(", ".t1("]) {
+        for (line, arg) in call_args(&f.text, &[".t(", ".tf(", ".t1(", ".tn("]) {
             let at = format!("{}:{line}", f.path);
             // A dynamic key's place names its argument (`x.message_key()` is any such fn).
             let (keys, place) = match literal(&arg) {

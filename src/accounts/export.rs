@@ -144,6 +144,18 @@ pub async fn download(
         .map_err(|e| AppError::internal("export file", e))
 }
 
+/// My data as one JSON object: each of the export's JSON files under its
+/// name (`account`, `profile`, …), as the API gives it.
+pub async fn as_json(state: &AccountsState, id: UserId) -> Result<Value, AppError> {
+    let (files, _) = state.db.primary(move |c| Ok(collect(c, id)?)).await?;
+    Ok(Value::Object(
+        files
+            .into_iter()
+            .map(|(name, v)| (name.trim_end_matches(".json").to_string(), v))
+            .collect(),
+    ))
+}
+
 fn token_hash(token: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()

@@ -171,13 +171,17 @@ async fn send(ctx: JobContext, payload: String, purpose: Purpose) -> Result<(), 
         .settings
         .absolute_url(&format!("{path}?token={}", token.expose()));
     let t = Tr::new(&lang);
-    let hours = (ttl.as_secs() / 3600).max(1).to_string();
+    let lifetime = t.tn("time.hours", (ttl.as_secs() / 3600).max(1), &[]);
     let mail = OutgoingMail {
         to: user.email.clone(),
         subject: t.t(&format!("{key}.subject")).to_string(),
         body: t.tf(
             &format!("{key}.body"),
-            &[("name", &user.nickname), ("link", &link), ("hours", &hours)],
+            &[
+                ("name", &user.nickname),
+                ("link", &link),
+                ("lifetime", &lifetime),
+            ],
         ),
         unsubscribe: None,
     };

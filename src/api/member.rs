@@ -38,6 +38,7 @@ pub fn configure(scope: actix_web::Scope) -> actix_web::Scope {
         .route("/users/{id}/report", web::post().to(report))
         .route("/sessions", web::get().to(sessions))
         .route("/sessions/{id}", web::delete().to(end_session))
+        .route("/me/export", web::get().to(export))
 }
 
 /// A list answer (`items`, `next_cursor`) with a `Link` to the next page.
@@ -395,4 +396,22 @@ pub(super) async fn end_session(
     let handle: String = path.into_inner().chars().take(64).collect();
     crate::accounts::settings::revoke_one(&state, &me, handle).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// My data: what the site's export puts in its ZIP, one member per JSON
+/// file (`account`, `profile`, `preferences`, `photos`, `swipes`,
+/// `matches`, `messages`, `reports`, `blocks`, `sessions`,
+/// `security_events`); the ZIP with the photo files is asked for on
+/// `/settings/data`.
+#[utoipa::path(get, path = "/api/v1/me/export", tag = "account",
+    security(("bearer" = [])),
+    responses((status = 200, content_type = "application/json", body = Object, description = "My data, as the export's JSON files")))]
+pub(super) async fn export(
+    ApiUser(me): ApiUser,
+    state: web::Data<AccountsState>,
+) -> Result<HttpResponse, AppError> {
+    let data = crate::accounts::export::as_json(&state, me.id).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(data))
 }

@@ -47,6 +47,7 @@ use super::{member, profile, routes, schema};
         member::report,
         member::sessions,
         member::end_session,
+        member::export,
         serve,
     ),
     components(schemas(schema::Problem)),

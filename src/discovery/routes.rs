@@ -200,7 +200,7 @@ struct LikesPage {
     page: Page,
     likes: Vec<(PublicProfile, bool)>,
     /// My plan does not show who liked me: only how many did.
-    hidden: Option<usize>,
+    hidden: Option<u64>,
 }
 
 async fn likes(
@@ -212,7 +212,7 @@ async fn likes(
     if !limits::plan_of(&state, &me).await?.see_likes {
         return crate::web::ok(&LikesPage {
             page,
-            hidden: Some(likes.len()),
+            hidden: Some(u64::try_from(likes.len()).unwrap_or(u64::MAX)),
             likes: Vec::new(),
         });
     }

@@ -1,7 +1,13 @@
 //! Every user-facing string goes through [`Tr`]: a message catalog per
-//! language, one TOML file under `locales/` each (`en.toml`, later
+//! language, one TOML file under `locales/` each (`en.toml`,
 //! `zh-CN.toml`). Adding a language is adding a file: the folder is embedded
 //! at build time and scanned at start.
+//!
+//! A message that counts something is a plural table: one text per CLDR
+//! plural category the language uses (`{ one = "…", other = "…" }` in
+//! English, `{ other = "…" }` in Chinese), chosen by [`Tr::tn`] with the
+//! CLDR rules of `intl_pluralrules` (the crate Fluent itself uses). That is
+//! the part of Fluent these catalogs needed; DESIGN.md's catalogs stay TOML.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -20,6 +26,40 @@ pub struct Catalog {
     /// The language's own name, shown in the language picker.
     pub name: String,
     messages: HashMap<String, String>,
+    /// Plural tables: key → (CLDR category → text).
+    plurals: HashMap<String, HashMap<String, String>>,
+    /// The language's cardinal plural rules (`None`: CLDR has none for
+    /// it, and `other` is always used).
+    rules: Option<intl_pluralrules::PluralRules>,
+}
+
+/// The CLDR plural categories, as catalogs name them.
+pub const PLURAL_CATEGORIES: [&str; 6] = ["zero", "one", "two", "few", "many", OTHER];
+
+/// The category every plural table has.
+const OTHER: &str = "other";
+
+/// Whether a TOML table is a plural table (every key a category, `other` among them).
+fn is_plural_table(table: &toml::Table) -> bool {
+    table.contains_key(OTHER)
+        && table
+            .iter()
+            .all(|(k, v)| PLURAL_CATEGORIES.contains(&k.as_str()) && v.is_str())
+}
+
+impl Catalog {
+    /// The plural category of `n` in this language.
+    pub fn category(&self, n: u64) -> &'static str {
+        use intl_pluralrules::PluralCategory as C;
+        match self.rules.as_ref().and_then(|r| r.select(n).ok()) {
+            Some(C::ZERO) => "zero",
+            Some(C::ONE) => "one",
+            Some(C::TWO) => "two",
+            Some(C::FEW) => "few",
+            Some(C::MANY) => "many",
+            _ => OTHER,
+        }
+    }
 }
 
 impl Catalog {
@@ -36,7 +76,14 @@ struct Catalogs {
 
 static CATALOGS: LazyLock<Catalogs> = LazyLock::new(load_catalogs);
 
-fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>) {
+/// A catalog's texts and plural tables, under dotted keys.
+#[derive(Default)]
+struct Flat {
+    messages: HashMap<String, String>,
+    plurals: HashMap<String, HashMap<String, String>>,
+}
+
+fn flatten(prefix: &str, table: &toml::Table, out: &mut Flat) {
     for (k, v) in table {
         let key = if prefix.is_empty() {
             k.clone()
@@ -45,7 +92,14 @@ fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>)
         };
         match v {
             toml::Value::String(s) => {
-                out.insert(key, s.clone());
+                out.messages.insert(key, s.clone());
+            }
+            toml::Value::Table(t) if is_plural_table(t) => {
+                let forms = t
+                    .iter()
+                    .filter_map(|(c, v)| Some((c.clone(), v.as_str()?.to_string())))
+                    .collect();
+                out.plurals.insert(key, forms);
             }
             toml::Value::Table(t) => flatten(&key, t, out),
             _ => {}
@@ -70,24 +124,39 @@ fn load_catalogs() -> Catalogs {
                 continue;
             }
         };
-        let mut messages = HashMap::new();
-        flatten("", &table, &mut messages);
-        let name = messages
+        let mut flat = Flat::default();
+        flatten("", &table, &mut flat);
+        let name = flat
+            .messages
             .get("language.name")
             .cloned()
             .unwrap_or_else(|| code.to_string());
+        let rules = plural_rules(code);
         by_code.insert(
             code.to_string(),
             Catalog {
                 code: code.to_string(),
                 name,
-                messages,
+                messages: flat.messages,
+                plurals: flat.plurals,
+                rules,
             },
         );
     }
     let mut codes: Vec<String> = by_code.keys().cloned().collect();
     codes.sort();
     Catalogs { by_code, codes }
+}
+
+/// The cardinal plural rules of a catalog's language: its own tag's, else
+/// its language's (CLDR has `zh`, not `zh-CN`).
+fn plural_rules(code: &str) -> Option<intl_pluralrules::PluralRules> {
+    use intl_pluralrules::{PluralRuleType, PluralRules};
+    let tag = code.parse::<unic_langid::LanguageIdentifier>().ok()?;
+    let language = unic_langid::LanguageIdentifier::from_parts(tag.language, None, None, &[]);
+    PluralRules::create(tag, PluralRuleType::CARDINAL)
+        .or_else(|_| PluralRules::create(language, PluralRuleType::CARDINAL))
+        .ok()
 }
 
 /// The codes of every language with a catalog.
@@ -162,6 +231,28 @@ impl Tr {
     /// The message for `key` with `{name}` placeholders filled in.
     pub fn tf(&self, key: &str, args: &[(&str, &str)]) -> String {
         let mut out = self.t(key).to_string();
+        for (name, value) in args {
+            out = out.replace(&format!("{{{name}}}"), value);
+        }
+        out
+    }
+
+    /// The plural table `key`'s text for `count` (the language's CLDR
+    /// category, else `other`; English's table when this language lacks
+    /// it), with `{count}` and `args` filled in.
+    pub fn tn(&self, key: &str, count: u64, args: &[(&str, &str)]) -> String {
+        let lookup = |code: &str| {
+            let catalog = CATALOGS.by_code.get(code)?;
+            let forms = catalog.plurals.get(key)?;
+            forms
+                .get(catalog.category(count))
+                .or_else(|| forms.get(OTHER))
+        };
+        let Some(text) = lookup(self.lang).or_else(|| lookup(DEFAULT_LANG)) else {
+            tracing::warn!(key, "missing plural message");
+            return key.to_string();
+        };
+        let mut out = text.replace("{count}", &count.to_string());
         for (name, value) in args {
             out = out.replace(&format!("{{{name}}}"), value);
         }
@@ -281,7 +372,69 @@ mod tests {
                 assert!(!theirs.trim().is_empty(), "{} lacks {key}", c.code);
                 assert_eq!(placeholders(theirs), placeholders(text), "{} {key}", c.code);
             }
+            for key in c.plurals.keys() {
+                assert!(
+                    en.plurals.contains_key(key),
+                    "{} has {key}, English not",
+                    c.code
+                );
+            }
+            for (key, forms) in &en.plurals {
+                let theirs = c.plurals.get(key);
+                let other = theirs.and_then(|f| f.get(OTHER));
+                assert!(
+                    other.is_some_and(|o| !o.trim().is_empty()),
+                    "{} lacks {key}",
+                    c.code
+                );
+                let other = other.map(String::as_str).unwrap_or("");
+                assert_eq!(
+                    placeholders(other),
+                    placeholders(&forms[OTHER]),
+                    "{} {key}",
+                    c.code
+                );
+            }
         }
+    }
+
+    /// The categories the language's rules give for 0 to 1,000.
+    fn categories_used(c: &Catalog) -> std::collections::BTreeSet<&'static str> {
+        (0..=1000).map(|n| c.category(n)).collect()
+    }
+
+    #[test]
+    fn every_plural_table_has_exactly_its_languages_categories() {
+        for c in languages() {
+            assert!(c.rules.is_some(), "CLDR has plural rules for {}", c.code);
+            let used = categories_used(c);
+            for (key, forms) in &c.plurals {
+                let given: std::collections::BTreeSet<&str> =
+                    forms.keys().map(String::as_str).collect();
+                assert_eq!(given, used, "{} {key}", c.code);
+                for (category, text) in forms {
+                    let other = placeholders(&forms[OTHER]);
+                    assert!(
+                        placeholders(text).is_subset(&other),
+                        "{} {key}.{category}",
+                        c.code
+                    );
+                }
+            }
+        }
+        assert!(!CATALOGS.by_code["en"].plurals.is_empty());
+    }
+
+    #[test]
+    fn plurals_follow_each_languages_rules() {
+        let en = Tr::new("en");
+        assert_eq!(en.tn("time.hours", 1, &[]), "1 hour");
+        assert_eq!(en.tn("time.hours", 24, &[]), "24 hours");
+        assert_eq!(en.tn("time.hours", 0, &[]), "0 hours");
+        let zh = Tr::new("zh-CN");
+        assert_eq!(zh.tn("time.hours", 1, &[]), "1 小时");
+        assert_eq!(zh.tn("time.hours", 24, &[]), "24 小时");
+        assert_eq!(en.tn("no.such.plural", 2, &[]), "no.such.plural");
     }
 
     #[test]

@@ -954,3 +954,45 @@ async fn the_openapi_document_describes_every_route_with_its_errors_and_security
         .sum();
     assert_eq!(documented, routes.len(), "documented operations");
 }
+
+#[tokio::test]
+async fn an_app_reads_my_data_without_anyone_elses() {
+    use crate::discovery::{join, swipe, Person};
+    let app = spawn_app().await;
+    let (ana, ana_id) = join(
+        &app,
+        &Person::new("ana@example.com", "female", "1990-05-17"),
+    )
+    .await;
+    let (bo, bo_id) = join(&app, &Person::new("bo@example.com", "male", "1990-01-01")).await;
+    assert_eq!(swipe(&ana, bo_id, "like").await.status(), 303);
+    assert_eq!(swipe(&bo, ana_id, "like").await.status(), 303);
+    let token = log_in(&app, "ana@example.com", "phone").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(get(&app, "/api/v1/me/export", None).await.status(), 401);
+    let res = get(&app, "/api/v1/me/export", Some(&token)).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let data: Value = res.json().await.unwrap();
+    for part in [
+        "account",
+        "profile",
+        "preferences",
+        "photos",
+        "swipes",
+        "matches",
+        "messages",
+        "reports",
+        "blocks",
+        "sessions",
+        "security_events",
+    ] {
+        assert!(data.get(part).is_some(), "{part} in {data}");
+    }
+    assert_eq!(data["account"]["email"], "ana@example.com");
+    assert_eq!(data["matches"][0]["with"]["id"], bo_id);
+    let text = data.to_string();
+    assert!(!text.contains("bo@example.com") && !text.contains("1990-01-01"));
+}

@@ -397,3 +397,33 @@ async fn a_banned_member_who_deletes_cannot_sign_up_again_with_the_same_email() 
         "a member who just left can come back"
     );
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL and Redis (shared by the two instances): set TEST_DATABASE_URL and TEST_REDIS_URL and run with -- --include-ignored"]
+async fn a_deletion_on_one_instance_hides_the_member_on_the_other_at_once() {
+    require_postgres_and_redis();
+    let (a, b) = spawn_two().await;
+    let (ana, ana_id) = join(&a, &Person::new("ana@example.com", "female", "1990-05-17")).await;
+    let (bo, _) = join(&a, &Person::new("bo@example.com", "male", "1990-01-01")).await;
+    let (ana_b, bo_b) = (ana.on(&b.base), bo.on(&b.base));
+    assert!(
+        ana_b.is_logged_in().await,
+        "B has her session (and caches it)"
+    );
+    assert!(crate::discovery::feed(&bo_b, 1).await.contains(&ana_id));
+
+    let since = std::time::Instant::now();
+    let res = ana
+        .post("/settings/delete", &[("password", GOOD_PASSWORD)])
+        .await;
+    assert_eq!(location(&res), "/login?notice=account_deleted");
+    logged_out_within_a_second(&ana_b, since, "her session on B").await;
+    assert!(
+        !crate::discovery::feed(&bo_b, 1).await.contains(&ana_id),
+        "out of his feed on B"
+    );
+    assert!(!bo_b
+        .html("/likes")
+        .await
+        .contains(&format!("data-candidate=\"{ana_id}\"")));
+}

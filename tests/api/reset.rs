@@ -194,4 +194,6 @@ async fn a_reset_request_queues_the_same_job_for_a_registered_and_an_unknown_add
     );
     let mail = app.mail.next_mail().await;
     assert!(mail.contains("/password-reset/confirm?token="));
+    // An hour's link says so in the singular (a plural table, CLDR's `one`).
+    assert!(mail.contains("expires in 1 hour."), "{mail}");
 }

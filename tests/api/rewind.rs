@@ -199,4 +199,7 @@ async fn a_plan_with_five_rewinds_allows_five_and_decides_who_liked_me() {
     let page = me.html("/likes").await;
     assert!(!page.contains("data-liker="), "free now hides likers");
     assert!(page.contains("data-likes-hidden=\"1\""), "{page}");
+    // One person: the singular (the catalog's plural table, CLDR's `one`).
+    assert!(page.contains("Someone liked you."), "{page}");
+    assert!(!page.contains("1 people"), "{page}");
 }
