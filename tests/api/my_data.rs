@@ -427,3 +427,162 @@ async fn a_deletion_on_one_instance_hides_the_member_on_the_other_at_once() {
         .await
         .contains(&format!("data-candidate=\"{ana_id}\"")));
 }
+
+#[tokio::test]
+async fn a_phone_account_deletes_with_a_texted_code() {
+    use crate::sms::{clear_minute_of, next_code, texts_to};
+    let app = spawn_app().await;
+    let number = "+33612345678";
+    let b = app.new_browser();
+    b.post("/login/sms", &[("phone", number)]).await;
+    let code = next_code(&app, number, 0).await;
+    let res = b
+        .post("/login/sms", &[("phone", number), ("code", &code)])
+        .await;
+    assert_eq!(location(&res), "/welcome");
+    // No password to give: the page offers a code.
+    let page = b.html("/settings/data").await;
+    assert!(!page.contains("name=\"password\"") && !page.contains("name=\"code\""));
+    clear_minute_of(&app, number).await;
+    let sent = texts_to(&app, number).len();
+    let res = b.post("/settings/delete", &[]).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("name=\"code\""));
+    let code = next_code(&app, number, sent).await;
+    let res = b.post("/settings/delete", &[("code", "000000")]).await;
+    assert_eq!(res.status(), 422);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("data-error-code=\"invalid_code\""));
+    assert!(b.is_logged_in().await, "a wrong code changes nothing");
+    let res = b.post("/settings/delete", &[("code", &code)]).await;
+    assert_eq!(location(&res), "/login?notice=account_deleted");
+    assert!(!b.is_logged_in().await);
+    let deleted = app
+        .db(|c| {
+            users::table
+                .filter(users::deleted_at.is_not_null())
+                .count()
+                .get_result::<i64>(c)
+        })
+        .await;
+    assert_eq!(deleted, 1);
+}
+
+#[tokio::test]
+async fn a_providers_account_deletes_within_ten_minutes_of_logging_in() {
+    use crate::oauth::{app_with, complete_profile, oauth_login};
+    use swiper::db::schema::user_sessions;
+    let provider = FakeProvider::start().await;
+    let app = app_with(&provider).await;
+    provider.set_user("u-1", Some("nova@example.com"), "Nova");
+    let b = app.new_browser();
+    assert_eq!(oauth_login(&b).await.status(), 303);
+    assert_eq!(complete_profile(&b, "1995-03-04").await.status(), 303);
+    assert!(b
+        .html("/settings/data")
+        .await
+        .contains("data-testid=\"delete-form\""));
+
+    // A login more than ten minutes old is asked to log in again.
+    let aged = chrono::Utc::now().naive_utc() - chrono::TimeDelta::minutes(11);
+    app.db(move |c| {
+        diesel::update(user_sessions::table)
+            .set(user_sessions::created_at.eq(aged))
+            .execute(c)
+    })
+    .await;
+    let res = b.post("/settings/delete", &[]).await;
+    assert_eq!(res.status(), 403);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("data-error-code=\"login_again\""));
+    assert!(b.is_logged_in().await);
+
+    // Logged in again through the provider: deleted.
+    assert_eq!(oauth_login(&b).await.status(), 303);
+    let res = b.post("/settings/delete", &[]).await;
+    assert_eq!(location(&res), "/login?notice=account_deleted");
+    assert!(!b.is_logged_in().await);
+    // And a provider's login within the grace period restores it.
+    assert_eq!(location(&oauth_login(&b).await), "/discover");
+    assert!(b.is_logged_in().await);
+}
+
+#[tokio::test]
+#[ignore = "needs an S3-compatible server: set TEST_S3_ENDPOINT and run with -- --include-ignored (CI starts moto_server)"]
+async fn the_purge_deletes_the_photos_from_s3_compatible_storage() {
+    use s3::creds::Credentials;
+    use s3::{Bucket, BucketConfiguration, Region};
+    let endpoint = std::env::var("TEST_S3_ENDPOINT")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .expect("TEST_S3_ENDPOINT must point at an S3-compatible server (e.g. moto_server)");
+    let name = format!(
+        "swiper-purge-{}",
+        swiper::security::random::token(8)
+            .to_lowercase()
+            .replace(['_', '-'], "x")
+    );
+    let region = Region::Custom {
+        region: "eu-west-1".into(),
+        endpoint: endpoint.clone(),
+    };
+    let credentials = Credentials::new(Some("test"), Some("test"), None, None, None).unwrap();
+    let bucket =
+        Bucket::create_with_path_style(&name, region, credentials, BucketConfiguration::default())
+            .await
+            .expect("create the test bucket")
+            .bucket;
+    let objects = || async {
+        bucket
+            .list(String::new(), None)
+            .await
+            .expect("list")
+            .into_iter()
+            .flat_map(|page| page.contents)
+            .count()
+    };
+    let clock = Clock::manual(chrono::Utc::now().naive_utc());
+    let app = spawn_app_with_clock_and(
+        clock.clone(),
+        &[
+            ("S3_ENDPOINT", endpoint.as_str()),
+            ("S3_BUCKET", name.as_str()),
+            ("S3_REGION", "eu-west-1"),
+            ("S3_ACCESS_KEY", "test"),
+            ("S3_SECRET_KEY", "test"),
+        ],
+    )
+    .await;
+    let (ana, _) = join(
+        &app,
+        &Person::new("ana@example.com", "female", "1990-05-17"),
+    )
+    .await;
+    assert_eq!(
+        upload(&ana, "a.jpg", jpeg_with_gps(800, 600))
+            .await
+            .status(),
+        303
+    );
+    wait_processed(&ana).await;
+    assert_eq!(objects().await, 3, "three sizes in the bucket");
+    let res = ana
+        .post("/settings/delete", &[("password", GOOD_PASSWORD)])
+        .await;
+    assert_eq!(location(&res), "/login?notice=account_deleted");
+    assert_eq!(objects().await, 3, "kept through the grace period");
+    clock.advance(chrono::TimeDelta::days(15));
+    run_job(&app, "accounts.purge_deleted").await;
+    jobs_settle(&app, "photo.delete_files").await;
+    wait_until("her photos are gone from the bucket", || async {
+        objects().await == 0
+    })
+    .await;
+    let _ = bucket.delete().await;
+}

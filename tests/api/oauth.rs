@@ -2,7 +2,7 @@
 
 use crate::helpers::*;
 
-async fn app_with(provider: &FakeProvider) -> TestApp {
+pub async fn app_with(provider: &FakeProvider) -> TestApp {
     let vars = provider.env("TEST");
     let extra: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     spawn_app_with(&extra).await
@@ -26,14 +26,14 @@ async fn through_provider(authorize_url: &str) -> String {
 }
 
 /// Starts a login on `b`, goes through the provider, comes back: the app's answer.
-async fn oauth_login(b: &Browser) -> reqwest::Response {
+pub async fn oauth_login(b: &Browser) -> reqwest::Response {
     let res = b.get("/auth/oauth/test").await;
     assert_eq!(res.status(), 303);
     let callback = through_provider(&location(&res)).await;
     b.get(&callback).await
 }
 
-async fn complete_profile(b: &Browser, birthday: &str) -> reqwest::Response {
+pub async fn complete_profile(b: &Browser, birthday: &str) -> reqwest::Response {
     b.post(
         "/auth/oauth/complete",
         &[

@@ -310,7 +310,12 @@ async fn a_code_logs_in_once_and_wrong_codes_count() {
 
 /// Forgets the one-a-minute counter of `NUMBER` (as a minute passing would).
 async fn clear_minute(app: &TestApp) {
-    let phone = swiper::accounts::phone::Phone::parse(NUMBER).unwrap();
+    clear_minute_of(app, NUMBER).await;
+}
+
+/// Forgets the one-a-minute counter of `number`.
+pub async fn clear_minute_of(app: &TestApp, number: &str) {
+    let phone = swiper::accounts::phone::Phone::parse(number).unwrap();
     app.state
         .counters
         .clear(&format!("rl:sms-number:{}", phone.subject()))
