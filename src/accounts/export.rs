@@ -3,8 +3,9 @@
 //! profile, preferences, photos (with the files), swipes made, matches,
 //! messages of my conversations (both sides, as I see them), reports
 //! made, blocks, sessions and security events — keeps it in the media
-//! store (never under the public prefix) and mails a link. The link works
-//! for seven days and only for that member, logged in; a periodic job
+//! store (never under the public prefix) and mails a link (also on the
+//! data page: a phone account has no mailbox). The link works for seven
+//! days and only for that member, logged in; a periodic job
 //! deletes the file when it expires. Nothing of another member's private
 //! data goes in: the other side of a match is an id and a nickname.
 
@@ -111,15 +112,14 @@ pub async fn request(state: &AccountsState, me: &Principal) -> Result<(), AppErr
     }
 }
 
-/// The file of export `id` for the logged-in member with the link's token:
-/// `None` for anyone else, a wrong token, or an expired export.
+/// The file of export `id` for the logged-in member who asked for it:
+/// `None` for anyone else or an expired export.
 pub async fn download(
     state: &AccountsState,
     me: &Principal,
     id: i64,
-    token: &str,
 ) -> Result<Option<Vec<u8>>, AppError> {
-    let (owner, now, hash) = (me.id, state.clock.now(), token_hash(token));
+    let (owner, now) = (me.id, state.clock.now());
     let key: Option<Option<String>> = state
         .db
         .primary(move |c| {
@@ -127,7 +127,6 @@ pub async fn download(
                 .find(id)
                 .filter(data_exports::user_id.eq(owner))
                 .filter(data_exports::status.eq(ExportStatus::Ready))
-                .filter(data_exports::token_hash.eq(hash))
                 .filter(data_exports::expires_at.gt(now))
                 .select(data_exports::storage_key)
                 .first(c)
@@ -154,11 +153,6 @@ pub async fn as_json(state: &AccountsState, id: UserId) -> Result<Value, AppErro
             .map(|(name, v)| (name.trim_end_matches(".json").to_string(), v))
             .collect(),
     ))
-}
-
-fn token_hash(token: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn register(r: &mut Registry) {
@@ -430,8 +424,7 @@ async fn build(ctx: JobContext, payload: String) -> Result<(), JobError> {
         crate::security::random::token(24).to_lowercase()
     );
     ctx.media.put(&key, bytes, "application/zip").await?;
-    let token = crate::security::random::token(32);
-    let (hash, now) = (token_hash(&token), ctx.clock.now());
+    let now = ctx.clock.now();
     let stored_key = key.clone();
     let marked = ctx
         .db
@@ -443,7 +436,6 @@ async fn build(ctx: JobContext, payload: String) -> Result<(), JobError> {
             )
             .set((
                 data_exports::status.eq(ExportStatus::Ready),
-                data_exports::token_hash.eq(Some(hash)),
                 data_exports::storage_key.eq(Some(stored_key)),
                 data_exports::ready_at.eq(Some(now)),
                 data_exports::expires_at.eq(Some(now + LIFETIME)),
@@ -456,12 +448,12 @@ async fn build(ctx: JobContext, payload: String) -> Result<(), JobError> {
         return Ok(());
     }
     if user.email.ends_with(".invalid") {
-        // A phone account has no mailbox: the data page lists the export.
+        // A phone account has no mailbox: the data page links the export.
         return Ok(());
     }
     let link = ctx
         .settings
-        .absolute_url(&format!("/settings/data/exports/{export}?t={token}"));
+        .absolute_url(&format!("/settings/data/exports/{export}"));
     let mail = OutgoingMail {
         to: user.email.clone(),
         subject: t.t("mail.export.subject").to_string(),
@@ -498,7 +490,6 @@ async fn expire(ctx: JobContext, _payload: String) -> Result<(), JobError> {
                     .set((
                         data_exports::status.eq(ExportStatus::Expired),
                         data_exports::storage_key.eq(None::<String>),
-                        data_exports::token_hash.eq(None::<String>),
                     ))
                     .execute(c)?)
             })

@@ -344,7 +344,6 @@ diesel::table! {
         id -> BigInt,
         user_id -> BigInt,
         status -> Text,
-        token_hash -> Nullable<Text>,
         storage_key -> Nullable<Text>,
         created_at -> Timestamp,
         ready_at -> Nullable<Timestamp>,

@@ -79,21 +79,15 @@ pub async fn request_export(
     Ok(redirect("/settings/data?notice=export_requested"))
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ExportLink {
-    t: String,
-}
-
-/// `GET /settings/data/exports/{id}?t=`: the mailed link, for its member
-/// only (logged in); anyone else, a wrong token or an expired export: 404.
+/// `GET /settings/data/exports/{id}`: the mailed link (and the data
+/// page's), for its member only (logged in); anyone else or an expired
+/// export: 404.
 pub async fn download(
     state: web::Data<AccountsState>,
     me: Principal,
     path: web::Path<i64>,
-    link: web::Query<ExportLink>,
 ) -> Result<HttpResponse, AppError> {
-    let bytes = export::download(&state, &me, path.into_inner(), &link.t)
+    let bytes = export::download(&state, &me, path.into_inner())
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok()
