@@ -20,6 +20,11 @@
   var socket = null;
   var delay = 1000;
   var closed = false;
+  // A form on its way to the server (not one this script sends itself).
+  var submitting = false;
+  document.addEventListener("submit", function (e) {
+    if (!e.defaultPrevented) { submitting = true; }
+  });
 
   // The page's counts and messages are as of this id: the socket asks only
   // for what came after it, so nothing already counted is counted again.
@@ -138,9 +143,11 @@
       if (composer) { composer.querySelectorAll("textarea, button").forEach(function (el) { el.disabled = true; }); }
       say(chat.getAttribute("data-closed-text") || "");
     } else if (frame.type === "signed_out") {
-      // Banned, or signed out elsewhere: this page is no longer ours.
+      // Banned, or signed out elsewhere: this page is no longer ours. A
+      // form this page is submitting (logging out, deleting the account)
+      // ends the session itself, and its answer says what happened.
       closed = true;
-      window.location.href = "/login?notice=signed_out";
+      if (!submitting) { window.location.href = "/login?notice=signed_out"; }
     } else if (frame.type === "error") {
       say(frame.message);
     }

@@ -123,7 +123,7 @@ function sql(query) {
 // names in the switcher, and what a step adds (a TOTP secret, recovery
 // codes).
 const untranslatable = new Set(["Swiper", "English"]);
-const LATIN_IN_CHINESE = new Set(["Swiper", "App", "JPEG", "PNG", "WebP", "UTC", "Shift", "Enter", "IPv6", "GeoNames", "YYYY"]);
+const LATIN_IN_CHINESE = new Set(["Swiper", "App", "JPEG", "PNG", "WebP", "UTC", "Shift", "Enter", "IPv6", "GeoNames", "YYYY", "ZIP"]);
 function typedByMembers() {
   const rows = execFileSync("psql", [DATABASE, "-At", "-R", "\u001e", "-c",
     `select nickname from users union all select bio from profiles union all select city from profiles
@@ -599,7 +599,7 @@ try {
   // language's own name and what members wrote.
   assert.deepEqual(await untranslated(him), [], "untranslated text on the Chinese page");
   await snap(him, "matches-in-chinese");
-  await him.selectOption("#footer-lang", "en");
+  await him.selectOption("#footer-lang", LANG); // back to the language under test
   await him.click("form[action='/language'] button[type=submit]");
   await him.waitForURL(/\/matches$/);
   // The text-message login page, as a visitor sees it.
@@ -631,6 +631,28 @@ try {
   assert.equal(await her.locator("[data-error-code]").first().getAttribute("data-error-code"), "invalid_credentials");
   await snap(her, "banned-member-cannot-log-in");
   assert.equal(sql(`select count(*) from audit_log where action = 'report.resolve'`), "1");
+
+  // His own data: he asks for the export and downloads the ZIP the job
+  // built, then deletes his account with his password.
+  await him.goto(`${BASE}/settings/data`);
+  await snap(him, "my-data");
+  await him.click("form[action='/settings/data/export'] button[type=submit]");
+  await him.waitForURL(/notice=export_requested/);
+  const ready = him.locator("[data-testid=export-download]");
+  for (const until = Date.now() + BOUND; !(await ready.count()); ) {
+    assert.ok(Date.now() < until, "the export was not built in time");
+    await new Promise((r) => setTimeout(r, 200)); // polling the job, bounded
+    await him.reload();
+  }
+  await snap(him, "my-data-export-ready");
+  const zip = await him.request.get(`${BASE}${await ready.getAttribute("href")}`);
+  assert.equal(zip.status(), 200);
+  assert.equal(zip.headers()["content-type"], "application/zip");
+  assert.equal((await zip.body()).subarray(0, 2).toString(), "PK", "a ZIP file");
+  await him.fill("#password", "swiper seed member");
+  await him.click("form[action='/settings/delete'] button[type=submit]");
+  await him.waitForURL(/\/login\?notice=account_deleted/);
+  await snap(him, "account-deleted");
 } finally {
   // Printed even when a step threw: a script error or a 5xx is often why.
   if (failures.length) console.error(`page failures:\n${failures.join("\n")}`);
