@@ -198,7 +198,8 @@ pub fn mark_read(
     if locked == 0 {
         return Ok(None);
     }
-    let Some(m): Option<Match> = store::find_mine(c, member, match_id)? else {
+    // A conversation with a member who deleted their account still reads.
+    let Some(m): Option<Match> = store::find_listed(c, member, match_id)? else {
         return Ok(None);
     };
     let newest: Option<MessageId> = messages::table

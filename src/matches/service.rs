@@ -172,7 +172,7 @@ pub async fn show(
     if let Some(conv) = &mut found {
         let newest = conv.messages.last().map(|m| m.id);
         if let (None, Some(newest)) = (before, newest) {
-            if conv.view.unread > 0 && !conv.view.departed {
+            if conv.view.unread > 0 {
                 // Past the read-marker limit the page still shows.
                 match super::chat::read(state, me.id, match_id, newest).await {
                     Err(e) if e.code() != crate::error::ErrorCode::RateLimited => return Err(e),
@@ -197,7 +197,8 @@ pub async fn unmatch(
     let id = me.id;
     let ended = state
         .db
-        .write(move |c| match store::find_mine(c, id, match_id)? {
+        // A departed member's conversation can be removed too.
+        .write(move |c| match store::find_listed(c, id, match_id)? {
             Some(m) => Ok(store::delete_between(c, m.user_a, m.user_b)?),
             None => Ok(None),
         })

@@ -297,6 +297,19 @@ async fn deleting_hides_at_once_a_login_restores_and_the_purge_keeps_the_convers
     );
     let thread = bo.html(&format!("/matches/{m}")).await;
     assert!(thread.contains("hi Bo, from Ana") && thread.contains("Deleted member"));
+    // Reading it clears his badge, and he can remove the conversation.
+    let unread = app
+        .db(move |c| {
+            users::table
+                .filter(users::email.eq("bo@example.com"))
+                .select(users::unread_messages)
+                .first::<i64>(c)
+        })
+        .await;
+    assert_eq!(unread, 0, "read like any conversation");
+    let res = bo.post(&format!("/matches/{m}/unmatch"), &[]).await;
+    assert_eq!(res.status(), 303);
+    assert!(!bo.html("/matches").await.contains("deleted-member"));
     // Too late to log in; staff cannot bring it back.
     assert_ne!(
         app.new_browser()
