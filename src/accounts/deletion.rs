@@ -14,6 +14,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
 use super::banned;
+use super::closing;
 use super::phone::Phone;
 use super::reentry::{self, Caller, Guards};
 use super::sms::{self, Purpose};
@@ -25,9 +26,7 @@ use crate::db::schema::{
 };
 use crate::db::DbConnection;
 use crate::error::{AppError, FieldCode, FieldErrors};
-use crate::matches::store::Match;
 use crate::profiles::photos::Photo;
-use crate::profiles::store::Profile;
 use crate::security::SecretString;
 
 pub use crate::auth::users::GRACE;
@@ -142,25 +141,17 @@ pub async fn delete(
             }
         }
     }
-    let closing = state.db.write(move |c| Ok(hide(c, id, now)?)).await?;
-    state.hub.sessions_ended(id).await;
-    for m in &closing {
-        crate::matches::chat::closed(&state.hub, m).await;
-    }
+    let closing = state
+        .db
+        .write(move |c| {
+            Ok(crate::db::dialect::transaction(c, |c| {
+                closing::close(c, id, User::mark_deleted, now)
+            })?)
+        })
+        .await?;
+    closing::announce(&state.hub, id, &closing).await;
     tracing::info!(user = %id, "account deleted by its member");
     Ok(Deletion::Done)
-}
-
-/// Hides a deleted account at once: disabled, out of every feed, every
-/// session and token ended; returns its matches (closed for the other side).
-fn hide(c: &mut DbConnection, id: UserId, now: NaiveDateTime) -> QueryResult<Vec<Match>> {
-    crate::db::dialect::transaction(c, |c| {
-        let closing = crate::matches::store::all_of(c, id)?;
-        User::mark_deleted(c, id, now)?;
-        sessions::revoke_all(c, id)?;
-        Profile::refresh_in_feed(c, id)?;
-        Ok(closing)
-    })
 }
 
 /// The deleted accounts whose grace period is over and not yet purged.

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod banned;
 pub mod captcha;
+pub mod closing;
 pub mod defence;
 pub mod deletion;
 pub mod events;

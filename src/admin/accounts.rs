@@ -21,7 +21,7 @@ use crate::auth::{plans, rbac, sessions, User, UserId};
 use crate::db::DbConnection;
 use crate::error::{AppError, ErrorCode};
 use crate::i18n::DEFAULT_LANG;
-use crate::matches::{self, store::Match};
+use crate::matches::store::Match;
 use crate::profiles::store::Profile;
 use crate::realtime::Hub;
 
@@ -166,29 +166,19 @@ impl AccountAction {
     }
 }
 
-/// Disables an account: every session ends (on every instance: the session
-/// rows go), the member leaves discovery at once, and their matches close
-/// for the other side (returned, for [`announce_ended`]).
+/// Disables an account (the shared mechanism: `accounts::closing`);
+/// returns its matches, for [`announce_ended`].
 pub fn ban_account(
     c: &mut DbConnection,
     id: UserId,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<Vec<Match>> {
-    let closing = matches::store::all_of(c, id)?;
-    User::ban(c, id, now)?;
-    sessions::revoke_all(c, id)?;
-    Profile::refresh_in_feed(c, id)?;
-    Ok(closing)
+    crate::accounts::closing::ban(c, id, now)
 }
 
-/// After an action that ends sessions commits: the member's sockets sign
-/// out on every instance, and after a ban the other side of each of their
-/// matches hears the conversation closed.
+/// After an action that ends sessions commits (see `accounts::closing::announce`).
 pub async fn announce_ended(hub: &Hub, member: UserId, closing: &[Match]) {
-    hub.sessions_ended(member).await;
-    for m in closing {
-        matches::chat::closed(hub, m).await;
-    }
+    crate::accounts::closing::announce(hub, member, closing).await;
 }
 
 fn snapshot(c: &mut DbConnection, kind: Snapshot, id: UserId) -> Result<Option<Value>, AppError> {

@@ -545,8 +545,6 @@ async fn a_providers_account_deletes_within_ten_minutes_of_logging_in() {
 #[tokio::test]
 #[ignore = "needs an S3-compatible server: set TEST_S3_ENDPOINT and run with -- --include-ignored (CI starts moto_server)"]
 async fn the_purge_deletes_the_photos_from_s3_compatible_storage() {
-    use s3::creds::Credentials;
-    use s3::{Bucket, BucketConfiguration, Region};
     let endpoint = std::env::var("TEST_S3_ENDPOINT")
         .ok()
         .filter(|v| !v.is_empty())
@@ -557,25 +555,8 @@ async fn the_purge_deletes_the_photos_from_s3_compatible_storage() {
             .to_lowercase()
             .replace(['_', '-'], "x")
     );
-    let region = Region::Custom {
-        region: "eu-west-1".into(),
-        endpoint: endpoint.clone(),
-    };
-    let credentials = Credentials::new(Some("test"), Some("test"), None, None, None).unwrap();
-    let bucket =
-        Bucket::create_with_path_style(&name, region, credentials, BucketConfiguration::default())
-            .await
-            .expect("create the test bucket")
-            .bucket;
-    let objects = || async {
-        bucket
-            .list(String::new(), None)
-            .await
-            .expect("list")
-            .into_iter()
-            .flat_map(|page| page.contents)
-            .count()
-    };
+    let bucket = crate::s3::bucket(&endpoint, &name).await;
+    let objects = || async { crate::s3::keys(&bucket).await.len() };
     let clock = Clock::manual(chrono::Utc::now().naive_utc());
     let app = spawn_app_with_clock_and(
         clock.clone(),

@@ -7,7 +7,7 @@ use s3::{Bucket, BucketConfiguration, Region};
 use crate::helpers::*;
 use crate::photos::{jpeg_markers, jpeg_with_gps, upload, wait_processed};
 
-async fn bucket(endpoint: &str, name: &str) -> Box<Bucket> {
+pub async fn bucket(endpoint: &str, name: &str) -> Box<Bucket> {
     let region = Region::Custom {
         region: "eu-west-1".into(),
         endpoint: endpoint.into(),
@@ -19,7 +19,7 @@ async fn bucket(endpoint: &str, name: &str) -> Box<Bucket> {
         .bucket
 }
 
-async fn keys(bucket: &Bucket) -> Vec<String> {
+pub async fn keys(bucket: &Bucket) -> Vec<String> {
     let mut out: Vec<String> = bucket
         .list(String::new(), None)
         .await
