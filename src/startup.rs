@@ -4,6 +4,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_identity::config::LogoutBehavior;
 use actix_identity::IdentityMiddleware;
@@ -23,6 +24,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::discovery::cache::{Absent, FeedCache};
+use crate::discovery::pages::PageCache;
 use crate::discovery::state::DiscoveryState;
 use crate::error::AppError;
 use crate::jobs::{JobContext, JobError, JobWriter, Registry, Worker, WorkerWake};
@@ -228,6 +230,15 @@ impl Application {
             let principals = principals.clone();
             hub.on_event_for(move |member| principals.forget_user(member));
         }
+        let pages = PageCache::new(if settings.feed_cache.is_zero() {
+            Duration::ZERO
+        } else {
+            crate::discovery::pages::PAGE_LIFETIME
+        });
+        {
+            let pages = pages.clone();
+            hub.on_event_for(move |member| pages.changed(member));
+        }
         let store = AppSessionStore::new(
             redis.clone(),
             db.clone(),
@@ -277,6 +288,7 @@ impl Application {
                 jobs: jobs.clone(),
                 clock: clock.clone(),
                 media: media.clone(),
+                hub: hub.clone(),
             }),
             discovery: web::Data::new(DiscoveryState {
                 settings: settings.clone(),
@@ -286,6 +298,7 @@ impl Application {
                 runtime: runtime.clone(),
                 hub: hub.clone(),
                 feeds: FeedCache::new(settings.feed_cache),
+                pages: pages.clone(),
                 absent: Absent::default(),
             }),
             chat: web::Data::new(ChatState {

@@ -81,7 +81,7 @@ pub async fn review_photo(
     reject: Option<String>,
 ) -> Result<(), AppError> {
     let now = actor.now;
-    state
+    let owner = state
         .jobs
         .write_and_wake(move |c| {
             let photo = Photo::find(c, id)?.ok_or(AppError::NotFound)?;
@@ -104,9 +104,13 @@ pub async fn review_photo(
                     Some(before),
                     Some(after),
                 )
-                .map_err(AppError::from)
+                .map_err(AppError::from)?;
+            Ok(photo.user_id)
         })
-        .await
+        .await?;
+    // The owner's card changed on every instance's feed pages.
+    state.hub.members_changed(vec![owner]).await;
+    Ok(())
 }
 
 /// Puts new runtime values in force: `(setting, before, after)` each.

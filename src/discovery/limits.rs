@@ -83,7 +83,7 @@ pub async fn plan_of(state: &DiscoveryState, me: &Principal) -> Result<PlanLimit
 
 /// Where my day's superlikes and undos stand: what the discover page says,
 /// and which of its buttons can do something.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Allowance {
     pub superlikes_left: i64,
     pub rewinds_left: i64,

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod feed;
 pub mod limits;
 pub mod mails;
+pub mod pages;
 pub mod routes;
 pub mod service;
 pub mod state;

@@ -32,7 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 struct DiscoverPage {
     page: Page,
     me: Principal,
-    cards: Vec<(PublicProfile, bool)>,
+    cards: std::sync::Arc<Vec<(PublicProfile, bool)>>,
     page_no: usize,
     has_next: bool,
     empty: Option<EmptyReason>,

@@ -57,35 +57,49 @@ pub enum EmptyReason {
     NobodyFits,
 }
 
+#[derive(Clone)]
 pub struct FeedPage {
-    pub cards: Vec<(PublicProfile, bool)>,
+    pub cards: Arc<Vec<(PublicProfile, bool)>>,
     pub page: usize,
     pub has_next: bool,
     pub empty: Option<EmptyReason>,
     pub allowance: Allowance,
 }
 
-/// Page `page` (from 1) of my feed. The page's people are re-checked against
-/// the rules (a cached feed never shows someone swiped, blocked or hidden since).
+/// Page `page` (from 1) of my feed: as kept a moment ago when nothing it
+/// shows changed since (pages.rs), else built now.
 pub async fn feed_page(
     state: &DiscoveryState,
     me: &Principal,
     page: usize,
 ) -> Result<FeedPage, AppError> {
     let page = page.max(1);
+    if let Some(kept) = state.pages.get(me.id, page) {
+        return Ok(kept);
+    }
+    // On a miss, one request per member builds; the others wait and find
+    // its page (or its feed, for another page).
+    let _flight = state.feeds.single_flight(me.id).await;
+    if let Some(kept) = state.pages.get(me.id, page) {
+        return Ok(kept);
+    }
+    let fill = state.pages.begin();
+    let built = build_page(state, me, page).await?;
+    state.pages.put(fill, me.id, page, built.clone());
+    Ok(built)
+}
+
+/// Page `page` of my feed from the database. The page's people are
+/// re-checked against the rules (a cached feed never shows someone swiped,
+/// blocked or hidden since).
+async fn build_page(
+    state: &DiscoveryState,
+    me: &Principal,
+    page: usize,
+) -> Result<FeedPage, AppError> {
     let (id, now, today) = (me.id, state.clock.now(), state.clock.today());
     let (verified, pending) = (me.verified, me.profile_pending);
-    let mut cached = state.feeds.get(id);
-    // On a miss, one request builds; the others wait and find its feed.
-    let _flight = match cached {
-        Some(_) => None,
-        None => {
-            let flight = state.feeds.single_flight(id).await;
-            cached = state.feeds.get(id);
-            // Built meanwhile: the turn goes at once to the next waiter.
-            flight.filter(|_| cached.is_none())
-        }
-    };
+    let cached = state.feeds.get(id);
     let media = state.settings.media.clone();
     let defaults = Defaults::of(state).await?;
     let tz = crate::clock::zone_or(me.time_zone.as_deref(), state.settings.time_zone);
@@ -144,7 +158,7 @@ pub async fn feed_page(
         None
     };
     Ok(FeedPage {
-        cards: page_cards,
+        cards: Arc::new(page_cards),
         page,
         has_next: total > page * PAGE_SIZE,
         empty,
@@ -232,6 +246,8 @@ pub async fn swipe(
         })
         .await?;
     state.feeds.remove(me.id, target);
+    // Every instance's pages of mine are stale (the person swiped leaves them).
+    state.hub.members_changed(vec![me.id]).await;
     Ok(outcome)
 }
 
@@ -307,6 +323,7 @@ pub async fn rewind(state: &DiscoveryState, me: &Principal) -> Result<UserId, Ap
         chat::closed(&state.hub, &m).await;
     }
     state.feeds.forget(me.id);
+    state.hub.members_changed(vec![me.id]).await;
     Ok(target)
 }
 
@@ -456,6 +473,9 @@ pub async fn block(
     };
     state.feeds.remove(me.id, target);
     state.feeds.forget(target);
+    if done {
+        state.hub.members_changed(vec![me.id, target]).await;
+    }
     Ok(done)
 }
 

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::cache::{Absent, FeedCache};
+use super::pages::PageCache;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
@@ -23,6 +24,9 @@ pub struct DiscoveryState {
     pub hub: Hub,
     /// Each member's feed, kept a few minutes in this process.
     pub feeds: FeedCache,
+    /// Each member's feed pages as last shown, kept a second or two and
+    /// dropped by events (off with the feed cache).
+    pub pages: PageCache,
     /// Ids that belong to nobody, remembered a few seconds (`/users/{id}`).
     pub absent: Absent,
 }

@@ -83,7 +83,18 @@ pub async fn save_profile(
             refresh_completeness(c, id)?;
             Ok(())
         })
-        .await
+        .await?;
+    announce(state, id, true).await;
+    Ok(())
+}
+
+/// Tells every instance, when `changed`, that my card changed: the feed
+/// pages that show me (and mine) are rebuilt.
+async fn announce(state: &ProfilesState, me: UserId, changed: bool) -> bool {
+    if changed {
+        state.hub.members_changed(vec![me]).await;
+    }
+    changed
 }
 
 /// Why an upload was refused; nothing was stored.
@@ -194,7 +205,7 @@ pub async fn set_main(
     id: PhotoId,
 ) -> Result<bool, AppError> {
     let user = me.id;
-    state
+    let done = state
         .db
         .write(move |c| {
             if Photo::find_owned(c, user, id)?.is_none() {
@@ -204,7 +215,8 @@ pub async fn set_main(
             refresh_completeness(c, user)?;
             Ok(true)
         })
-        .await
+        .await?;
+    Ok(announce(state, user, done).await)
 }
 
 /// Where to move a photo in my order.
@@ -234,7 +246,7 @@ pub async fn move_photo(
     to: Move,
 ) -> Result<bool, AppError> {
     let user = me.id;
-    state
+    let done = state
         .db
         .write(move |c| {
             // Serialised with uploads and other moves of this member's photos.
@@ -254,7 +266,8 @@ pub async fn move_photo(
             }
             Ok(true)
         })
-        .await
+        .await?;
+    Ok(announce(state, user, done).await)
 }
 
 /// Removes a photo (its owner deleting it, or a moderator rejecting it):
@@ -283,7 +296,7 @@ pub async fn delete_photo(
     id: PhotoId,
 ) -> Result<bool, AppError> {
     let (user, now) = (me.id, state.clock.now());
-    state
+    let done = state
         .jobs
         .write_and_wake(move |c| {
             let Some(photo) = Photo::find_owned(c, user, id)? else {
@@ -292,5 +305,6 @@ pub async fn delete_photo(
             remove_photo(c, &photo, now)?;
             Ok(true)
         })
-        .await
+        .await?;
+    Ok(announce(state, user, done).await)
 }

@@ -6,6 +6,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::jobs::JobWriter;
+use crate::realtime::Hub;
 use crate::storage::MediaStore;
 
 #[derive(Clone)]
@@ -17,4 +18,6 @@ pub struct ProfilesState {
     pub clock: Clock,
     /// Where uploads and processed photos are stored.
     pub media: MediaStore,
+    /// Tells every instance that a member's profile or photos changed.
+    pub hub: Hub,
 }

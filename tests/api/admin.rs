@@ -729,14 +729,15 @@ async fn on_two_instances_a_ban_ends_sessions_on_both_and_settings_reach_both() 
 }
 
 /// B's chat subscription goes silent (the link stays open, nothing arrives:
-/// no event reaches B, and nothing tells B so). A ban and a "log out
-/// everywhere else" on A still refuse the member on B within 5 seconds (the
-/// principal cache's lifetime bounds it), and a swipe on A still removes
-/// the person from the member's feed on B at once (each page re-checks).
+/// no event reaches B, and nothing tells B so). A ban, a new password and a
+/// "log out everywhere else" on A still refuse the member on B within 5
+/// seconds (the principal cache's lifetime bounds it), and a swipe or a
+/// block on A still removes the person from the member's feed on B within
+/// 5 seconds (the kept page's lifetime bounds it).
 #[tokio::test]
 #[ignore = "needs PostgreSQL and Redis (shared by the two instances): set TEST_DATABASE_URL and TEST_REDIS_URL and run with -- --include-ignored"]
 async fn with_pub_sub_cut_bans_and_sign_outs_on_a_still_reach_b_within_five_seconds() {
-    use crate::discovery::{ana, feed, join, swipe, Person};
+    use crate::discovery::{ana, feed, gone_from_feed, join, swipe, Person};
     require_postgres_and_redis();
     let a = spawn_app().await;
     let redis = a.state.settings.redis.url.clone().expect("Redis");
@@ -754,6 +755,24 @@ async fn with_pub_sub_cut_bans_and_sign_outs_on_a_still_reach_b_within_five_seco
         &Person::new("him@example.com", "male", "1988-01-01").wants("female"),
     )
     .await;
+    let (_, other) = join(
+        &a,
+        &Person::new("other@example.com", "male", "1987-01-01").wants("female"),
+    )
+    .await;
+    let (pat, _) = join(
+        &a,
+        &Person::new("pat@example.com", "male", "1986-01-01").wants("male"),
+    )
+    .await;
+    let pat_on_b = b.new_browser();
+    assert_eq!(
+        pat_on_b
+            .login("pat@example.com", GOOD_PASSWORD)
+            .await
+            .status(),
+        303
+    );
     let phone = b.new_browser();
     assert_eq!(
         phone.login("ana@example.com", GOOD_PASSWORD).await.status(),
@@ -765,15 +784,21 @@ async fn with_pub_sub_cut_bans_and_sign_outs_on_a_still_reach_b_within_five_seco
     let me_on_b = me.on(&b.base);
     // B knows them all (their principals and my feed are in its caches).
     assert!(banned_on_b.is_logged_in().await && phone.is_logged_in().await);
-    assert!(feed(&me_on_b, 1).await.contains(&him));
+    assert!(pat_on_b.is_logged_in().await);
+    let shown = feed(&me_on_b, 1).await;
+    assert!(shown.contains(&him) && shown.contains(&other), "{shown:?}");
     let admin = staff(&a, "boss@example.com", rbac::SUPERADMIN).await;
 
     proxy.silence_subscriptions();
+    let five = std::time::Duration::from_secs(5);
+    let swiped = std::time::Instant::now();
     assert_eq!(swipe(&me, him, "dislike").await.status(), 303, "on A");
-    assert!(
-        !feed(&me_on_b, 1).await.contains(&him),
-        "swiped on A, gone on B at once, event or not"
-    );
+    gone_from_feed(&me_on_b, him, swiped, five, "swiped on A, gone on B").await;
+    let blocked = std::time::Instant::now();
+    let res = me.post(&format!("/users/{other}/block"), &[]).await;
+    assert_eq!(res.status(), 303, "on A");
+    gone_from_feed(&me_on_b, other, blocked, five, "blocked on A, gone on B").await;
+    let sent = std::time::Instant::now();
     let banned_id = a.user_id("ban@example.com").await;
     let res = admin
         .post(
@@ -784,10 +809,23 @@ async fn with_pub_sub_cut_bans_and_sign_outs_on_a_still_reach_b_within_five_seco
     assert_eq!(res.status(), 303);
     let res = me.post("/settings/sessions/revoke-others", &[]).await;
     assert_eq!(res.status(), 303);
-    let sent = std::time::Instant::now();
+    let res = pat
+        .post(
+            "/settings/password",
+            &[
+                ("current_password", GOOD_PASSWORD),
+                ("new_password", "another fine passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
     wait_until(
-        "B refuses the banned member and the ended session",
-        || async { !banned_on_b.is_logged_in().await && !phone.is_logged_in().await },
+        "B refuses the banned member and the ended sessions",
+        || async {
+            !banned_on_b.is_logged_in().await
+                && !phone.is_logged_in().await
+                && !pat_on_b.is_logged_in().await
+        },
     )
     .await;
     assert!(

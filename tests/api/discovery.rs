@@ -955,13 +955,19 @@ async fn fifty_pages_at_once_for_a_member_without_a_feed_build_it_once() {
         &Person::new("fits@example.com", "male", "1988-01-01").wants("female"),
     )
     .await;
-    let feeds = &app.state.discovery.feeds;
+    let (feeds, pages) = (&app.state.discovery.feeds, &app.state.discovery.pages);
     feeds.forget(swiper::auth::UserId(my_id));
-    let before = feeds.puts();
-    let pages = (0..50).map(|_| me.get("/discover"));
-    let answers = futures_util::future::join_all(pages).await;
+    pages.changed(swiper::auth::UserId(my_id));
+    let (before, pages_before) = (feeds.puts(), pages.puts());
+    let asks = (0..50).map(|_| me.get("/discover"));
+    let answers = futures_util::future::join_all(asks).await;
     assert!(answers.iter().all(|r| r.status() == 200));
     assert_eq!(feeds.puts() - before, 1, "one build for fifty misses");
+    assert_eq!(
+        pages.puts() - pages_before,
+        1,
+        "one page read for fifty misses"
+    );
 }
 
 /// Asking for ids nobody has, again and again, reads the database once per
@@ -1003,7 +1009,7 @@ async fn an_unknown_member_id_is_looked_up_once_not_once_per_request() {
 async fn on_two_instances_a_swipe_or_a_block_on_one_hides_the_person_on_the_other_at_once() {
     require_postgres_and_redis();
     let (app, b) = spawn_two().await;
-    let (me, _) = join(&app, &ana().wants("male")).await;
+    let (me, my_id) = join(&app, &ana().wants("male")).await;
     let (_, first) = join(
         &app,
         &Person::new("first@example.com", "male", "1988-01-01").wants("female"),
@@ -1015,22 +1021,53 @@ async fn on_two_instances_a_swipe_or_a_block_on_one_hides_the_person_on_the_othe
     )
     .await;
     let me_on_b = me.on(&b.base);
-    // B builds my feed and keeps it (and my principal).
+    // B builds my feed and keeps it, and the page as shown (and my principal).
     let shown = feed(&me_on_b, 1).await;
     assert!(
         shown.contains(&first) && shown.contains(&second),
         "{shown:?}"
     );
+    let kept = || b.state.discovery.pages.get(swiper::auth::UserId(my_id), 1);
+    assert!(kept().is_some(), "without an event B would show it again");
 
+    let a_second = std::time::Duration::from_secs(1);
+    let swiped = std::time::Instant::now();
     assert_eq!(swipe(&me, first, "dislike").await.status(), 303, "on A");
+    gone_from_feed(&me_on_b, first, swiped, a_second, "swiped on A, gone on B").await;
     let shown = feed(&me_on_b, 1).await;
-    assert!(!shown.contains(&first), "swiped on A, gone on B at once");
     assert!(shown.contains(&second));
+    assert!(kept().is_some());
 
+    let blocked = std::time::Instant::now();
     let res = me.post(&format!("/users/{second}/block"), &[]).await;
     assert_eq!(res.status(), 303, "on A");
-    let shown = feed(&me_on_b, 1).await;
-    assert!(!shown.contains(&second), "blocked on A, gone on B at once");
+    gone_from_feed(
+        &me_on_b,
+        second,
+        blocked,
+        a_second,
+        "blocked on A, gone on B",
+    )
+    .await;
+}
+
+/// Waits until `who` is no longer on page 1 of `browser`'s feed: as soon as
+/// the event of the change reaches the instance (it drops the page it
+/// kept), or, with events lost, when that page's short life ends. Asserts
+/// it took less than `limit` from `since`.
+pub async fn gone_from_feed(
+    browser: &Browser,
+    who: i64,
+    since: std::time::Instant,
+    limit: std::time::Duration,
+    what: &str,
+) {
+    wait_until(what, || async { !feed(browser, 1).await.contains(&who) }).await;
+    assert!(
+        since.elapsed() < limit,
+        "{what}: after {:?}",
+        since.elapsed()
+    );
 }
 
 #[tokio::test]
