@@ -174,11 +174,20 @@ pub enum SwipeOutcome {
 }
 
 /// Locks both members' profile rows, lower id first, so two members liking
-/// each other at the same instant are serialised and exactly one match is made.
-fn lock_pair(c: &mut DbConnection, a: UserId, b: UserId) -> diesel::QueryResult<()> {
-    let (first, second) = if a < b { (a, b) } else { (b, a) };
-    Profile::lock(c, first)?;
-    Profile::lock(c, second)
+/// each other at the same instant are serialised and exactly one match is
+/// made; returns them (`a`'s, then `b`'s) as they are once locked.
+fn lock_pair(
+    c: &mut DbConnection,
+    a: UserId,
+    b: UserId,
+) -> diesel::QueryResult<(Option<Profile>, Option<Profile>)> {
+    if a < b {
+        let first = Profile::find_locked(c, a)?;
+        Ok((first, Profile::find_locked(c, b)?))
+    } else {
+        let first = Profile::find_locked(c, b)?;
+        Ok((Profile::find_locked(c, a)?, first))
+    }
 }
 
 pub async fn swipe(
@@ -197,18 +206,15 @@ pub async fn swipe(
         return Err(AppError::NotFound);
     }
     let defaults = Defaults::of(state).await?;
-    let (id, now, site_tz) = (me.id, state.clock.now(), state.settings.time_zone);
-    let today = state.clock.today();
+    let (id, now, today) = (me.id, state.clock.now(), state.clock.today());
+    // The principal of a form post is read afresh: its time zone is the member's.
+    let tz = crate::clock::zone_or(me.time_zone.as_deref(), state.settings.time_zone);
     let outcome = state
         .jobs
         .write_and_wake(move |c| {
-            let Some(user) = User::find(c, id)? else {
-                return Err(AppError::LoginRequired);
-            };
-            let (Some(mine), Some(_)) = (Profile::find(c, id)?, Profile::find(c, target)?) else {
+            let (Some(mine), Some(_)) = lock_pair(c, id, target)? else {
                 return Err(AppError::NotFound);
             };
-            lock_pair(c, id, target)?;
             if swipes::between(c, id, target)?.is_some() {
                 return Err(AppError::Refused(ErrorCode::AlreadySwiped));
             }
@@ -219,10 +225,7 @@ pub async fn swipe(
                 return Err(AppError::NotFound);
             }
             if kind == SwipeKind::Superlike {
-                let since = local_day_start(
-                    now,
-                    crate::clock::zone_or(user.time_zone.as_deref(), site_tz),
-                );
+                let since = local_day_start(now, tz);
                 let limit = defaults.limits_of(c, id)?.superlikes;
                 if swipes::superlikes_given_since(c, id, since)? >= limit {
                     return Err(AppError::Refused(ErrorCode::SuperlikeLimitReached));

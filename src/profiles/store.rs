@@ -184,6 +184,22 @@ impl Profile {
             .optional()
     }
 
+    /// [`Profile::find`] and [`Profile::lock`] in one statement: the row as
+    /// it is once locked.
+    pub fn find_locked(conn: &mut DbConnection, user: UserId) -> QueryResult<Option<Profile>> {
+        let row = profiles::table.find(user);
+        crate::db::dialect::with_row_locks(
+            conn,
+            |pg| {
+                row.select(Profile::as_select())
+                    .for_update()
+                    .first(pg)
+                    .optional()
+            },
+            |c| row.select(Profile::as_select()).first(c).optional(),
+        )
+    }
+
     /// Locks the member's profile row until the transaction ends (PostgreSQL;
     /// SQLite's immediate transaction already serialises writers), so two
     /// concurrent uploads cannot both take the last photo slot.
