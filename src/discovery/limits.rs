@@ -7,11 +7,10 @@ use diesel::QueryResult;
 
 use super::swipes;
 use crate::auth::plans;
-use crate::auth::{Principal, UserId};
+use crate::auth::UserId;
 use crate::db::DbConnection;
-use crate::discovery::state::DiscoveryState;
 use crate::error::AppError;
-use crate::runtime::{REWIND_DAILY_LIMIT, SUPERLIKE_DAILY_LIMIT};
+use crate::runtime::{RuntimeSettings, REWIND_DAILY_LIMIT, SUPERLIKE_DAILY_LIMIT};
 
 /// The UTC time at which `day` begins in `tz` (the first of two midnights
 /// at a change of clocks); `None` where no midnight exists there.
@@ -51,10 +50,10 @@ pub struct Defaults {
 }
 
 impl Defaults {
-    pub async fn of(state: &DiscoveryState) -> Result<Self, AppError> {
+    pub async fn of(runtime: &RuntimeSettings) -> Result<Self, AppError> {
         Ok(Self {
-            superlikes: state.runtime.get(SUPERLIKE_DAILY_LIMIT).await?,
-            rewinds: state.runtime.get(REWIND_DAILY_LIMIT).await?,
+            superlikes: runtime.get(SUPERLIKE_DAILY_LIMIT).await?,
+            rewinds: runtime.get(REWIND_DAILY_LIMIT).await?,
         })
     }
 
@@ -73,12 +72,6 @@ impl Defaults {
             see_likes: plan.is_none_or(|p| p.see_likes),
         })
     }
-}
-
-/// My plan's limits.
-pub async fn plan_of(state: &DiscoveryState, me: &Principal) -> Result<PlanLimits, AppError> {
-    let (defaults, id) = (Defaults::of(state).await?, me.id);
-    state.db.read(move |c| Ok(defaults.limits_of(c, id)?)).await
 }
 
 /// Where my day's superlikes and undos stand: what the discover page says,

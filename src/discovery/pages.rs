@@ -18,9 +18,30 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::service::FeedPage;
+use super::limits::Allowance;
 use crate::auth::UserId;
+use crate::profiles::public::PublicProfile;
 use crate::security::random::jittered;
+
+/// Why my feed has nobody to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmptyReason {
+    /// A phone number's new account that has not given nickname, sex and birthday.
+    ProfileIncomplete,
+    NotVerified,
+    NoPlace,
+    NobodyFits,
+}
+
+#[derive(Clone)]
+/// A page of my feed as shown (what is kept).
+pub struct FeedPage {
+    pub cards: Arc<Vec<(PublicProfile, bool)>>,
+    pub page: usize,
+    pub has_next: bool,
+    pub empty: Option<EmptyReason>,
+    pub allowance: Allowance,
+}
 
 /// How long a page is used at most, each entry between half of it and all.
 pub const PAGE_LIFETIME: Duration = Duration::from_secs(2);
@@ -164,8 +185,6 @@ impl PageCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discovery::limits::Allowance;
-    use crate::profiles::public::PublicProfile;
 
     fn page(cards: &[i64]) -> FeedPage {
         let card = |id: i64| PublicProfile {

@@ -6,8 +6,9 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 use serde::Deserialize;
 
-use super::limits::{self, Allowance};
-use super::service::{self, EmptyReason, SwipeOutcome};
+use super::limits::Allowance;
+use super::pages::EmptyReason;
+use super::service::{self, SwipeOutcome};
 use super::swipes::SwipeKind;
 use crate::auth::{Principal, UserId};
 use crate::discovery::state::DiscoveryState;
@@ -209,7 +210,7 @@ async fn likes(
     me: Principal,
 ) -> Result<HttpResponse, AppError> {
     let likes = service::likes(&state, &me).await?;
-    if !limits::plan_of(&state, &me).await?.see_likes {
+    if !service::plan_of(&state, &me).await?.see_likes {
         return crate::web::ok(&LikesPage {
             page,
             hidden: Some(u64::try_from(likes.len()).unwrap_or(u64::MAX)),

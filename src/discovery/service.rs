@@ -6,8 +6,9 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use super::feed::{self, Candidate, Viewer};
-use super::limits::{local_day_start, Allowance, Defaults};
+use super::limits::{local_day_start, Allowance, Defaults, PlanLimits};
 use super::mails;
+use super::pages::{EmptyReason, FeedPage};
 use super::swipes::{self, SwipeKind};
 use crate::auth::input::free_text;
 use crate::auth::{Principal, User, UserId};
@@ -47,25 +48,6 @@ fn cards(
     cards_of(c, &found, viewer, today, media)
 }
 
-/// Why my feed has nobody to show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EmptyReason {
-    /// A phone number's new account that has not given nickname, sex and birthday.
-    ProfileIncomplete,
-    NotVerified,
-    NoPlace,
-    NobodyFits,
-}
-
-#[derive(Clone)]
-pub struct FeedPage {
-    pub cards: Arc<Vec<(PublicProfile, bool)>>,
-    pub page: usize,
-    pub has_next: bool,
-    pub empty: Option<EmptyReason>,
-    pub allowance: Allowance,
-}
-
 /// Page `page` (from 1) of my feed: as kept a moment ago when nothing it
 /// shows changed since (pages.rs), else built now.
 pub async fn feed_page(
@@ -101,7 +83,7 @@ async fn build_page(
     let (verified, pending) = (me.verified, me.profile_pending);
     let cached = state.feeds.get(id);
     let media = state.settings.media.clone();
-    let defaults = Defaults::of(state).await?;
+    let defaults = Defaults::of(&state.runtime).await?;
     let tz = crate::clock::zone_or(me.time_zone.as_deref(), state.settings.time_zone);
     let (total, built, page_cards, viewer_has_place, allowance) = state
         .db
@@ -166,6 +148,12 @@ async fn build_page(
     })
 }
 
+/// My plan's limits.
+pub async fn plan_of(state: &DiscoveryState, me: &Principal) -> Result<PlanLimits, AppError> {
+    let (defaults, id) = (Defaults::of(&state.runtime).await?, me.id);
+    state.db.read(move |c| Ok(defaults.limits_of(c, id)?)).await
+}
+
 /// What a swipe did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SwipeOutcome {
@@ -205,7 +193,7 @@ pub async fn swipe(
     if target == me.id {
         return Err(AppError::NotFound);
     }
-    let defaults = Defaults::of(state).await?;
+    let defaults = Defaults::of(&state.runtime).await?;
     let (id, now, today) = (me.id, state.clock.now(), state.clock.today());
     // The principal of a form post is read afresh: its time zone is the member's.
     let tz = crate::clock::zone_or(me.time_zone.as_deref(), state.settings.time_zone);
@@ -294,7 +282,7 @@ pub async fn matched_with(
 
 /// Undoes my most recent swipe (and the match it made), within the daily quota.
 pub async fn rewind(state: &DiscoveryState, me: &Principal) -> Result<UserId, AppError> {
-    let defaults = Defaults::of(state).await?;
+    let defaults = Defaults::of(&state.runtime).await?;
     let (id, now, site_tz) = (me.id, state.clock.now(), state.settings.time_zone);
     let target = state
         .db
