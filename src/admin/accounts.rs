@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use super::audit::Actor;
 use super::state::AdminState;
+use crate::accounts::closing;
 use crate::accounts::verify::{self, ResendOutcome};
 use crate::auth::{plans, rbac, sessions, User, UserId};
 use crate::db::DbConnection;
@@ -23,7 +24,6 @@ use crate::error::{AppError, ErrorCode};
 use crate::i18n::DEFAULT_LANG;
 use crate::matches::store::Match;
 use crate::profiles::store::Profile;
-use crate::realtime::Hub;
 
 /// An action on a member's account.
 #[derive(Debug, Clone)]
@@ -121,7 +121,7 @@ impl AccountAction {
     ) -> Result<Vec<Match>, AppError> {
         let id = user.id;
         match self {
-            Self::Ban { .. } => return Ok(ban_account(c, id, now)?),
+            Self::Ban { .. } => return Ok(closing::ban(c, id, now)?),
             Self::Unban => {
                 User::lift_ban(c, id, now)?;
                 Profile::refresh_in_feed(c, id)?;
@@ -164,21 +164,6 @@ impl AccountAction {
         }
         Ok(Vec::new())
     }
-}
-
-/// Disables an account (the shared mechanism: `accounts::closing`);
-/// returns its matches, for [`announce_ended`].
-pub fn ban_account(
-    c: &mut DbConnection,
-    id: UserId,
-    now: NaiveDateTime,
-) -> diesel::QueryResult<Vec<Match>> {
-    crate::accounts::closing::ban(c, id, now)
-}
-
-/// After an action that ends sessions commits (see `accounts::closing::announce`).
-pub async fn announce_ended(hub: &Hub, member: UserId, closing: &[Match]) {
-    crate::accounts::closing::announce(hub, member, closing).await;
 }
 
 fn snapshot(c: &mut DbConnection, kind: Snapshot, id: UserId) -> Result<Option<Value>, AppError> {
@@ -277,7 +262,7 @@ pub async fn act(
         return Err(AppError::Forbidden);
     };
     if spec.ends_sessions {
-        announce_ended(&state.hub, target, &closing).await;
+        closing::announce(&state.hub, target, &closing).await;
     } else {
         // Verified, roles or plan: cached principals of theirs are stale.
         state.hub.members_changed(vec![target]).await;

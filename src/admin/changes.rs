@@ -5,9 +5,10 @@
 
 use serde_json::json;
 
-use super::accounts::{announce_ended, ban_account, may_ban};
+use super::accounts::may_ban;
 use super::audit::Actor;
 use super::state::AdminState;
+use crate::accounts::closing;
 use crate::auth::plans;
 use crate::auth::rbac::{self, Permission, SetPermissions};
 use crate::error::{AppError, ErrorCode};
@@ -47,7 +48,7 @@ pub async fn resolve_report(
                 return Ok(Ok(None));
             }
             let closing = if ban {
-                ban_account(c, report.target_id, now)?
+                closing::ban(c, report.target_id, now)?
             } else {
                 Vec::new()
             };
@@ -67,7 +68,7 @@ pub async fn resolve_report(
         })
         .await?;
     if let Some((member, closing)) = outcome? {
-        announce_ended(&state.hub, member, &closing).await;
+        closing::announce(&state.hub, member, &closing).await;
     }
     Ok(())
 }

@@ -33,8 +33,8 @@ pub enum EmptyReason {
     NobodyFits,
 }
 
-#[derive(Clone)]
 /// A page of my feed as shown (what is kept).
+#[derive(Clone)]
 pub struct FeedPage {
     pub cards: Arc<Vec<(PublicProfile, bool)>>,
     pub page: usize,
@@ -174,7 +174,8 @@ impl PageCache {
     }
 
     /// How long page `no` of `viewer` has left (the jitter test reads it).
-    pub fn left(&self, viewer: UserId, no: usize) -> Option<Duration> {
+    #[cfg(test)]
+    fn left(&self, viewer: UserId, no: usize) -> Option<Duration> {
         self.lock()
             .pages
             .get(&(viewer, no))

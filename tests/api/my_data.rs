@@ -340,7 +340,7 @@ async fn a_banned_member_who_deletes_cannot_sign_up_again_with_the_same_email() 
     assert_eq!(location(&res), "/login?notice=account_deleted");
     // Staff ban her during the grace period; Ann just leaves.
     let now = clock.now();
-    app.db(move |c| swiper::admin::accounts::ban_account(c, swiper::auth::UserId(eve_id), now))
+    app.db(move |c| swiper::accounts::closing::ban(c, swiper::auth::UserId(eve_id), now))
         .await;
     let ann = app.new_browser();
     assert_eq!(
