@@ -26,6 +26,7 @@ use crate::db::{self, Db};
 use crate::discovery::cache::{Absent, FeedCache};
 use crate::discovery::pages::PageCache;
 use crate::discovery::state::DiscoveryState;
+use crate::discovery::writer::SwipeWriter;
 use crate::error::AppError;
 use crate::jobs::{JobContext, JobError, JobWriter, Registry, Worker, WorkerWake};
 use crate::limits::Counters;
@@ -43,6 +44,15 @@ use crate::telemetry::SwiperRootSpan;
 use crate::web as spine;
 use crate::web::session_store::AppSessionStore;
 use crate::{accounts, auth, discovery, home, matches, ops, profiles};
+
+/// Groups of swipes written at once: two on PostgreSQL (one is deciding
+/// while the other commits); one on SQLite, whose writers take turns.
+fn swipe_writers(settings: &Settings) -> usize {
+    match db::Backend::from_url(settings.database.url.expose()) {
+        Some(db::Backend::Postgres) => 2,
+        _ => 1,
+    }
+}
 
 /// Every job kind the application knows, periodic ones included.
 pub fn job_registry() -> Registry {
@@ -299,6 +309,7 @@ impl Application {
                 hub: hub.clone(),
                 feeds: FeedCache::new(settings.feed_cache),
                 pages: pages.clone(),
+                writer: SwipeWriter::new(jobs.clone(), hub.clone(), swipe_writers(&settings)),
                 absent: Absent::default(),
             }),
             chat: web::Data::new(ChatState {

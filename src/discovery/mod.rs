@@ -1,7 +1,7 @@
 //! Discovery and swiping, the heart of the product: the recommendation feed
 //! (feed.rs, with its rules and score), swipes and rewinds (swipes.rs: the
-//! `swipes` and `rewinds` tables), who liked me, a member's profile where the
-//! rules allow, block and report. Daily allowances (plan limits, the local
+//! `swipes` and `rewinds` tables; writer.rs writes swipes in groups), who
+//! liked me, a member's profile where the rules allow, block and report. Daily allowances (plan limits, the local
 //! day, what is left) in limits.rs; flows in service.rs; matches are made here
 //! and kept by the `matches` feature.
 
@@ -14,6 +14,7 @@ pub mod routes;
 pub mod service;
 pub mod state;
 pub mod swipes;
+pub mod writer;
 
 use crate::jobs::Registry;
 

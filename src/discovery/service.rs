@@ -7,9 +7,9 @@ use chrono::NaiveDate;
 
 use super::feed::{self, Candidate, Viewer};
 use super::limits::{local_day_start, Allowance, Defaults, PlanLimits};
-use super::mails;
 use super::pages::{EmptyReason, FeedPage};
 use super::swipes::{self, SwipeKind};
+use super::writer;
 use crate::auth::input::free_text;
 use crate::auth::{Principal, User, UserId};
 use crate::db::DbConnection;
@@ -154,30 +154,10 @@ pub async fn plan_of(state: &DiscoveryState, me: &Principal) -> Result<PlanLimit
     state.db.read(move |c| Ok(defaults.limits_of(c, id)?)).await
 }
 
-/// What a swipe did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SwipeOutcome {
-    Swiped,
-    Matched(MatchId),
-}
+pub use super::writer::SwipeOutcome;
 
-/// Locks both members' profile rows, lower id first, so two members liking
-/// each other at the same instant are serialised and exactly one match is
-/// made; returns them (`a`'s, then `b`'s) as they are once locked.
-fn lock_pair(
-    c: &mut DbConnection,
-    a: UserId,
-    b: UserId,
-) -> diesel::QueryResult<(Option<Profile>, Option<Profile>)> {
-    if a < b {
-        let first = Profile::find_locked(c, a)?;
-        Ok((first, Profile::find_locked(c, b)?))
-    } else {
-        let first = Profile::find_locked(c, b)?;
-        Ok((Profile::find_locked(c, a)?, first))
-    }
-}
-
+/// Swipes `target`: written with the instance's next group of swipes (see
+/// `writer`), answered once committed.
 pub async fn swipe(
     state: &DiscoveryState,
     me: &Principal,
@@ -193,70 +173,23 @@ pub async fn swipe(
     if target == me.id {
         return Err(AppError::NotFound);
     }
-    let defaults = Defaults::of(&state.runtime).await?;
-    let (id, now, today) = (me.id, state.clock.now(), state.clock.today());
+    let now = state.clock.now();
     // The principal of a form post is read afresh: its time zone is the member's.
     let tz = crate::clock::zone_or(me.time_zone.as_deref(), state.settings.time_zone);
     let outcome = state
-        .jobs
-        .write_and_wake(move |c| {
-            let (Some(mine), Some(_)) = lock_pair(c, id, target)? else {
-                return Err(AppError::NotFound);
-            };
-            if swipes::between(c, id, target)?.is_some() {
-                return Err(AppError::Refused(ErrorCode::AlreadySwiped));
-            }
-            // Only someone my feed would show me by the rules (sex, age,
-            // place, hidden, blocked), or who liked me: anyone else is a 404,
-            // whether or not they are in discovery.
-            if !swipeable(c, &Viewer::of(&mine, today), target, today)? {
-                return Err(AppError::NotFound);
-            }
-            if kind == SwipeKind::Superlike {
-                let since = local_day_start(now, tz);
-                let limit = defaults.limits_of(c, id)?.superlikes;
-                if swipes::superlikes_given_since(c, id, since)? >= limit {
-                    return Err(AppError::Refused(ErrorCode::SuperlikeLimitReached));
-                }
-            }
-            if swipes::insert(c, id, target, kind, now)?.is_none() {
-                return Err(AppError::Refused(ErrorCode::AlreadySwiped));
-            }
-            Profile::touch(c, id, now)?;
-            if kind.is_positive() {
-                let liked_back =
-                    swipes::between(c, target, id)?.is_some_and(|s| s.kind.is_positive());
-                if liked_back {
-                    if let Some(m) = matches::create(c, id, target, now)? {
-                        mails::queue_match(c, id, target, now)?;
-                        return Ok(SwipeOutcome::Matched(m));
-                    }
-                }
-            }
-            Ok(SwipeOutcome::Swiped)
+        .writer
+        .write(writer::Swipe {
+            swiper: me.id,
+            target,
+            kind,
+            now,
+            today: state.clock.today(),
+            day_start: local_day_start(now, tz),
+            defaults: Defaults::of(&state.runtime).await?,
         })
         .await?;
     state.feeds.remove(me.id, target);
-    // Every instance's pages of mine are stale (the person swiped leaves them).
-    state.hub.members_changed(vec![me.id]).await;
     Ok(outcome)
-}
-
-/// Whether I may swipe `target` now: they are in my feed by the rules, or
-/// they liked me (and are still shown and not blocked either way).
-fn swipeable(
-    c: &mut DbConnection,
-    me: &Viewer,
-    target: UserId,
-    today: NaiveDate,
-) -> diesel::QueryResult<bool> {
-    if feed::contains(c, me, target, today)? {
-        return Ok(true);
-    }
-    let liked_me = swipes::between(c, target, me.id)?.is_some_and(|s| s.kind.is_positive());
-    Ok(liked_me
-        && Profile::find(c, target)?.is_some_and(|p| p.in_feed)
-        && !blocks::either(c, me.id, target)?)
 }
 
 /// The member a match of mine is with, for the "It's a match" screen;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use super::cache::{Absent, FeedCache};
 use super::pages::PageCache;
+use super::writer::SwipeWriter;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
@@ -27,6 +28,8 @@ pub struct DiscoveryState {
     /// Each member's feed pages as last shown, kept a second or two and
     /// dropped by events (off with the feed cache).
     pub pages: PageCache,
+    /// Writes swipes in groups, one transaction each.
+    pub writer: SwipeWriter,
     /// Ids that belong to nobody, remembered a few seconds (`/users/{id}`).
     pub absent: Absent,
 }

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::auth::UserId;
 use crate::db::schema::{rewinds, swipes};
-use crate::db::{insert_unique, DbConnection};
+use crate::db::DbConnection;
 
 crate::id_type!(SwipeId);
 
@@ -54,26 +54,64 @@ pub fn insert_many(c: &mut DbConnection, rows: &[NewSwipe]) -> QueryResult<usize
     )
 }
 
-/// Records a swipe; `None` when this pair already has one (also when two
-/// requests race: the unique index decides, in a savepoint).
+/// Records a swipe; `false` when this pair already has one (also when two
+/// requests race: the unique index decides, and the statement skips the row
+/// without failing the transaction).
 pub fn insert(
     c: &mut DbConnection,
     swiper: UserId,
     target: UserId,
     kind: SwipeKind,
     now: NaiveDateTime,
-) -> QueryResult<Option<SwipeId>> {
-    insert_unique(c, |c| {
-        diesel::insert_into(swipes::table)
-            .values((
-                swipes::swiper_id.eq(swiper),
-                swipes::target_id.eq(target),
-                swipes::kind.eq(kind),
-                swipes::created_at.eq(now),
-            ))
-            .returning(swipes::id)
-            .get_result::<SwipeId>(c)
-    })
+) -> QueryResult<bool> {
+    let row = (
+        swipes::swiper_id.eq(swiper),
+        swipes::target_id.eq(target),
+        swipes::kind.eq(kind),
+        swipes::created_at.eq(now),
+    );
+    let added = crate::db::dialect::per_backend(
+        c,
+        |pg| {
+            diesel::insert_into(swipes::table)
+                .values(row)
+                .on_conflict_do_nothing()
+                .execute(pg)
+        },
+        |sq| {
+            diesel::insert_into(swipes::table)
+                .values(row)
+                .on_conflict_do_nothing()
+                .execute(sq)
+        },
+    )?;
+    Ok(added == 1)
+}
+
+/// Mine on them and theirs on me, in one statement.
+pub fn both_ways(
+    c: &mut DbConnection,
+    me: UserId,
+    them: UserId,
+) -> QueryResult<(Option<Swipe>, Option<Swipe>)> {
+    let found = swipes::table
+        .filter(
+            swipes::swiper_id
+                .eq(me)
+                .and(swipes::target_id.eq(them))
+                .or(swipes::swiper_id.eq(them).and(swipes::target_id.eq(me))),
+        )
+        .select(Swipe::as_select())
+        .load(c)?;
+    let (mut mine, mut theirs) = (None, None);
+    for s in found {
+        if s.swiper_id == me {
+            mine = Some(s);
+        } else {
+            theirs = Some(s);
+        }
+    }
+    Ok((mine, theirs))
 }
 
 pub fn between(c: &mut DbConnection, swiper: UserId, target: UserId) -> QueryResult<Option<Swipe>> {

@@ -200,6 +200,21 @@ impl Profile {
         )
     }
 
+    /// These members' profiles (those that exist), locked until the
+    /// transaction ends, in id order: two transactions that lock overlapping
+    /// sets this way wait for each other instead of deadlocking.
+    pub fn find_all_locked(conn: &mut DbConnection, users: &[UserId]) -> QueryResult<Vec<Profile>> {
+        let rows = profiles::table
+            .filter(profiles::user_id.eq_any(users))
+            .order(profiles::user_id);
+        let plain = rows.clone();
+        crate::db::dialect::with_row_locks(
+            conn,
+            |pg| rows.select(Profile::as_select()).for_update().load(pg),
+            |c| plain.select(Profile::as_select()).load(c),
+        )
+    }
+
     /// Locks the member's profile row until the transaction ends (PostgreSQL;
     /// SQLite's immediate transaction already serialises writers), so two
     /// concurrent uploads cannot both take the last photo slot.
@@ -251,6 +266,23 @@ impl Profile {
             .set(profiles::in_feed.eq(discoverable && eligible))
             .execute(conn)
             .map(|_| ())
+    }
+
+    /// [`Profile::touch`] for several members at once (a group of swipes).
+    pub fn touch_all(
+        conn: &mut DbConnection,
+        users: &[UserId],
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        let stale = now - chrono::TimeDelta::minutes(15);
+        diesel::update(
+            profiles::table
+                .filter(profiles::user_id.eq_any(users))
+                .filter(profiles::last_active_at.lt(stale)),
+        )
+        .set(profiles::last_active_at.eq(now))
+        .execute(conn)
+        .map(|_| ())
     }
 
     /// The member was active now (a login, a swipe): the feed's recency. At

@@ -521,6 +521,76 @@ async fn two_people_liking_each_other_at_once_make_exactly_one_match() {
     }
 }
 
+/// Swipes that arrive together are written as one group, one transaction,
+/// and the rules hold inside it as they do between requests: a pair swiped
+/// twice keeps one row, two members liking each other make one match, the
+/// day's superlikes stop at the limit (one by default).
+#[tokio::test]
+async fn swipes_written_in_one_group_keep_every_rule() {
+    use swiper::auth::UserId;
+    use swiper::discovery::limits::Defaults;
+    use swiper::discovery::swipes::SwipeKind::{Dislike, Like, Superlike};
+    use swiper::discovery::writer::{Swipe, SwipeOutcome};
+    use swiper::error::{AppError, ErrorCode};
+
+    let app = spawn_app().await;
+    let (_, me) = join(&app, &ana()).await;
+    let (_, a) = join(&app, &Person::new("a@example.com", "male", "1990-01-01")).await;
+    let (_, b) = join(&app, &Person::new("b@example.com", "male", "1990-01-01")).await;
+    let (_, c) = join(&app, &Person::new("c@example.com", "male", "1990-01-01")).await;
+    let writer = &app.state.discovery.writer;
+    let defaults = Defaults::of(&app.state.runtime).await.unwrap();
+    let (now, today) = (app.state.clock.now(), app.state.clock.today());
+    let swipe = |swiper: i64, target: i64, kind| Swipe {
+        swiper: UserId(swiper),
+        target: UserId(target),
+        kind,
+        now,
+        today,
+        day_start: now - chrono::TimeDelta::hours(1),
+        defaults,
+    };
+    let before = writer.groups();
+    let group = [
+        swipe(me, a, Like),
+        swipe(me, a, Dislike),
+        swipe(a, me, Like),
+        swipe(me, b, Superlike),
+        swipe(me, c, Superlike),
+    ];
+    // All five are queued before the writer runs (one thread, one poll each).
+    let outcomes = futures_util::future::join_all(group.map(|s| writer.write(s))).await;
+    assert_eq!(writer.groups(), before + 1, "one group: {outcomes:?}");
+    assert!(
+        matches!(outcomes[0], Ok(SwipeOutcome::Swiped)),
+        "{outcomes:?}"
+    );
+    assert!(
+        matches!(
+            outcomes[1],
+            Err(AppError::Refused(ErrorCode::AlreadySwiped))
+        ),
+        "{outcomes:?}"
+    );
+    assert!(
+        matches!(outcomes[2], Ok(SwipeOutcome::Matched(_))),
+        "{outcomes:?}"
+    );
+    assert!(
+        matches!(outcomes[3], Ok(SwipeOutcome::Swiped)),
+        "{outcomes:?}"
+    );
+    assert!(
+        matches!(
+            outcomes[4],
+            Err(AppError::Refused(ErrorCode::SuperlikeLimitReached))
+        ),
+        "{outcomes:?}"
+    );
+    assert_eq!(app.count("swipes").await, 3);
+    assert_eq!(app.count("matches").await, 1);
+}
+
 #[tokio::test]
 async fn a_mutual_like_is_a_match_for_both_with_a_mail() {
     let app = spawn_app().await;

@@ -1,0 +1,290 @@
+//! Swipes written in groups (group commit). A swipe joins a queue; a
+//! writer task takes everything waiting (up to [`MAX_GROUP`]) and writes it
+//! as one transaction on one connection: one hand-off to a blocking thread,
+//! one commit and one published event for the whole group. Each swipe is
+//! answered only after its group committed, so an answered swipe is never
+//! lost, even to a `kill -9`.
+//!
+//! The rules stay exact under races. A group first locks every member it
+//! names, in id order, in one statement (two groups, or a group and a
+//! rewind, wait for each other and never deadlock); then it decides its
+//! swipes one after another, each seeing the ones before it. A swipe a rule
+//! refuses writes nothing, so it is answered with its refusal and the group
+//! goes on; any other error rolls the group back and its swipes are written
+//! again one by one, so one bad swipe fails only itself.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use tokio::sync::oneshot;
+
+use super::feed::{self, Viewer};
+use super::limits::Defaults;
+use super::mails;
+use super::swipes::{self, SwipeKind};
+use crate::auth::UserId;
+use crate::db::DbConnection;
+use crate::error::{AppError, ErrorCode};
+use crate::jobs::JobWriter;
+use crate::matches::blocks;
+use crate::matches::store::{self as matches, MatchId};
+use crate::profiles::store::Profile;
+use crate::realtime::Hub;
+
+/// Swipes written in one transaction at most.
+pub const MAX_GROUP: usize = 256;
+
+/// What a swipe did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SwipeOutcome {
+    Swiped,
+    Matched(MatchId),
+}
+
+/// One swipe to write, with what its rules need.
+#[derive(Debug, Clone, Copy)]
+pub struct Swipe {
+    pub swiper: UserId,
+    pub target: UserId,
+    pub kind: SwipeKind,
+    pub now: NaiveDateTime,
+    pub today: NaiveDate,
+    /// When the swiper's local day began (the superlike allowance).
+    pub day_start: NaiveDateTime,
+    pub defaults: Defaults,
+}
+
+type Answer = oneshot::Sender<Result<SwipeOutcome, AppError>>;
+
+#[derive(Default)]
+struct Queue {
+    waiting: VecDeque<(Swipe, Answer)>,
+    /// Writer tasks running.
+    writing: usize,
+}
+
+struct Inner {
+    jobs: JobWriter,
+    hub: Hub,
+    queue: Mutex<Queue>,
+    /// Writer tasks at most (groups written at once).
+    writers: usize,
+    /// Groups written so far.
+    groups: AtomicU64,
+}
+
+/// The instance's swipe writer.
+#[derive(Clone)]
+pub struct SwipeWriter {
+    inner: Arc<Inner>,
+}
+
+impl SwipeWriter {
+    /// `writers`: groups written at once (1 suits SQLite, whose writers
+    /// take turns anyway).
+    pub fn new(jobs: JobWriter, hub: Hub, writers: usize) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                jobs,
+                hub,
+                queue: Mutex::default(),
+                writers: writers.max(1),
+                groups: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Writes `swipe` with the next group and answers once it committed
+    /// and every instance heard that the swiper's pages changed.
+    pub async fn write(&self, swipe: Swipe) -> Result<SwipeOutcome, AppError> {
+        let (tx, rx) = oneshot::channel();
+        let start_writer = {
+            let mut q = self.inner.queue.lock().map_err(poisoned)?;
+            q.waiting.push_back((swipe, tx));
+            let start = q.writing < self.inner.writers;
+            if start {
+                q.writing += 1;
+            }
+            start
+        };
+        if start_writer {
+            tokio::spawn(self.inner.clone().write_groups());
+        }
+        rx.await
+            .map_err(|e| AppError::internal("swipe writer", e))?
+    }
+
+    /// Groups written so far by this instance.
+    pub fn groups(&self) -> u64 {
+        self.inner.groups.load(Ordering::Relaxed)
+    }
+}
+
+fn poisoned<T>(_: std::sync::PoisonError<T>) -> AppError {
+    AppError::internal("swipe writer", "queue lock poisoned")
+}
+
+impl Inner {
+    /// Writes groups while swipes wait, then ends (the next swipe starts a
+    /// writer again).
+    async fn write_groups(self: Arc<Self>) {
+        while let Some(group) = self.next_group() {
+            let (swipes, answers): (Vec<Swipe>, Vec<Answer>) = group.into_iter().unzip();
+            let outcomes = self.write_group(swipes.clone()).await;
+            let changed: BTreeSet<UserId> = swipes
+                .iter()
+                .zip(&outcomes)
+                .filter(|(_, o)| o.is_ok())
+                .map(|(s, _)| s.swiper)
+                .collect();
+            if !changed.is_empty() {
+                // Every instance's pages of theirs are stale (the people
+                // swiped leave them): one event for the group.
+                self.hub
+                    .members_changed(changed.into_iter().collect())
+                    .await;
+            }
+            for (answer, outcome) in answers.into_iter().zip(outcomes) {
+                // A swipe whose request went away is written all the same.
+                let _ = answer.send(outcome);
+            }
+        }
+    }
+
+    /// Up to [`MAX_GROUP`] waiting swipes; `None` (and this writer ends)
+    /// when none wait.
+    fn next_group(&self) -> Option<Vec<(Swipe, Answer)>> {
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if q.waiting.is_empty() {
+            q.writing -= 1;
+            return None;
+        }
+        let n = q.waiting.len().min(MAX_GROUP);
+        self.groups.fetch_add(1, Ordering::Relaxed);
+        Some(q.waiting.drain(..n).collect())
+    }
+
+    /// Each swipe's outcome, in order.
+    async fn write_group(&self, group: Vec<Swipe>) -> Vec<Result<SwipeOutcome, AppError>> {
+        let n = group.len();
+        let together = group.clone();
+        match self.jobs.write_and_wake(move |c| write(c, &together)).await {
+            Ok(outcomes) => outcomes,
+            Err(AppError::Unavailable) => (0..n).map(|_| Err(AppError::Unavailable)).collect(),
+            Err(e) if n == 1 => vec![Err(e)],
+            Err(e) => {
+                tracing::warn!(error = %e, swipes = n, "a group of swipes failed; writing them one by one");
+                let mut outcomes = Vec::with_capacity(n);
+                for swipe in group {
+                    let alone = self.jobs.write_and_wake(move |c| write(c, &[swipe])).await;
+                    outcomes
+                        .push(alone.and_then(|mut o| o.pop().unwrap_or(Err(AppError::NotFound))));
+                }
+                outcomes
+            }
+        }
+    }
+}
+
+/// Writes a group in the caller's transaction: the outcome of each swipe,
+/// or the error that must roll the whole group back.
+fn write(
+    c: &mut DbConnection,
+    group: &[Swipe],
+) -> Result<Vec<Result<SwipeOutcome, AppError>>, AppError> {
+    let members: Vec<UserId> = group
+        .iter()
+        .flat_map(|s| [s.swiper, s.target])
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let profiles: HashMap<UserId, Profile> = Profile::find_all_locked(c, &members)?
+        .into_iter()
+        .map(|p| (p.user_id, p))
+        .collect();
+    let mut outcomes = Vec::with_capacity(group.len());
+    for swipe in group {
+        match decide(c, swipe, &profiles) {
+            Err(e) if is_refusal(&e) => outcomes.push(Err(e)),
+            Err(e) => return Err(e),
+            Ok(done) => outcomes.push(Ok(done)),
+        }
+    }
+    let now = group.first().map(|s| s.now);
+    let active: Vec<UserId> = group
+        .iter()
+        .zip(&outcomes)
+        .filter(|(s, o)| o.is_ok() && profiles.get(&s.swiper).is_some_and(|p| idle(p, s.now)))
+        .map(|(s, _)| s.swiper)
+        .collect();
+    if let (Some(now), false) = (now, active.is_empty()) {
+        Profile::touch_all(c, &active, now)?;
+    }
+    Ok(outcomes)
+}
+
+/// Whether a swipe's profile needs its recency written (see `Profile::touch`).
+fn idle(p: &Profile, now: NaiveDateTime) -> bool {
+    p.last_active_at < now - chrono::TimeDelta::minutes(15)
+}
+
+/// A refusal a rule gives before the swipe writes anything.
+fn is_refusal(e: &AppError) -> bool {
+    matches!(e, AppError::Refused(_) | AppError::NotFound)
+}
+
+/// One swipe, its members' profiles locked: refused (having written
+/// nothing), or written with the match it makes.
+fn decide(
+    c: &mut DbConnection,
+    s: &Swipe,
+    profiles: &HashMap<UserId, Profile>,
+) -> Result<SwipeOutcome, AppError> {
+    let (Some(mine), Some(theirs)) = (profiles.get(&s.swiper), profiles.get(&s.target)) else {
+        return Err(AppError::NotFound);
+    };
+    let (swiped, their_swipe) = swipes::both_ways(c, s.swiper, s.target)?;
+    if swiped.is_some() {
+        return Err(AppError::Refused(ErrorCode::AlreadySwiped));
+    }
+    let liked_me = their_swipe.is_some_and(|t| t.kind.is_positive());
+    // Only someone my feed would show me by the rules (sex, age, place,
+    // hidden, blocked), or who liked me: anyone else is a 404, whether or
+    // not they are in discovery.
+    if !swipeable(c, &Viewer::of(mine, s.today), theirs, liked_me, s.today)? {
+        return Err(AppError::NotFound);
+    }
+    if s.kind == SwipeKind::Superlike {
+        let limit = s.defaults.limits_of(c, s.swiper)?.superlikes;
+        if swipes::superlikes_given_since(c, s.swiper, s.day_start)? >= limit {
+            return Err(AppError::Refused(ErrorCode::SuperlikeLimitReached));
+        }
+    }
+    if !swipes::insert(c, s.swiper, s.target, s.kind, s.now)? {
+        return Err(AppError::Refused(ErrorCode::AlreadySwiped));
+    }
+    if s.kind.is_positive() && liked_me {
+        if let Some(m) = matches::create(c, s.swiper, s.target, s.now)? {
+            mails::queue_match(c, s.swiper, s.target, s.now)?;
+            return Ok(SwipeOutcome::Matched(m));
+        }
+    }
+    Ok(SwipeOutcome::Swiped)
+}
+
+/// Whether I may swipe `target` now: they liked me (and are shown, and
+/// neither of us blocked the other), or they are in my feed by the rules.
+fn swipeable(
+    c: &mut DbConnection,
+    me: &Viewer,
+    target: &Profile,
+    liked_me: bool,
+    today: NaiveDate,
+) -> diesel::QueryResult<bool> {
+    if liked_me && target.in_feed && !blocks::either(c, me.id, target.user_id)? {
+        return Ok(true);
+    }
+    feed::contains(c, me, target.user_id, today)
+}
