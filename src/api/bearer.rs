@@ -14,7 +14,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 
 use super::access::{AccessClaims, ApiKeys};
 use crate::auth::cache::PrincipalCache;
-use crate::auth::middleware::principal_of;
+use crate::auth::middleware::{principal_of, uses_cache};
 use crate::auth::sessions::SessionId;
 use crate::auth::Principal;
 use crate::error::AppError;
@@ -60,10 +60,7 @@ impl FromRequest for ApiUser {
         let keys = req.app_data::<web::Data<ApiKeys>>().cloned();
         let spine = req.app_data::<web::Data<Spine>>().cloned();
         let cache = req.app_data::<web::Data<PrincipalCache>>().cloned();
-        let reads = matches!(
-            *req.method(),
-            actix_web::http::Method::GET | actix_web::http::Method::HEAD
-        );
+        let reads = uses_cache(req.method(), req.path());
         Box::pin(async move {
             let (Some(token), Some(keys), Some(spine)) = (token, keys, spine) else {
                 return Err(AppError::LoginRequired);

@@ -1,7 +1,8 @@
 //! Principals by session, kept in process for about a second, so a warm
-//! page (a `GET` or `HEAD`) learns who is asking without a database round
-//! trip or a thread hand-off. A request that changes state always reads its
-//! principal from the database, and drops the member's entries when it ends.
+//! page (a `GET` or `HEAD`) or a swipe learns who is asking without a
+//! database round trip or a thread hand-off. Any other request that changes
+//! state reads its principal from the database, and drops the member's
+//! entries when it ends (`middleware::uses_cache`).
 //!
 //! What keeps an entry honest:
 //! - **Events.** A ban, a sign-out elsewhere, a password or role change

@@ -40,9 +40,19 @@ pub async fn middleware(
     res.map(ServiceResponse::map_into_left_body)
 }
 
-/// `GET` and `HEAD` may use a cached principal; anything else reads it afresh.
 fn reads(req: &ServiceRequest) -> bool {
-    matches!(*req.method(), Method::GET | Method::HEAD)
+    uses_cache(req.method(), req.path())
+}
+
+/// Whether a request may take its principal from the cache: reads, and
+/// swipes, which change nothing a principal holds and which the cache's
+/// events and lifetime keep as honest as pages (a ban or a sign-out
+/// elsewhere refuses them within a second). Anything else reads the
+/// principal afresh and drops the member's entries when it ends.
+pub fn uses_cache(method: &Method, path: &str) -> bool {
+    const SWIPES: &[&str] = &["/swipes", "/api/v1/swipes"];
+    matches!(*method, Method::GET | Method::HEAD)
+        || (*method == Method::POST && SWIPES.contains(&path))
 }
 
 async fn load(req: &ServiceRequest) -> Result<(), AppError> {

@@ -174,7 +174,7 @@ pub async fn swipe(
         return Err(AppError::NotFound);
     }
     let now = state.clock.now();
-    // The principal of a form post is read afresh: its time zone is the member's.
+    // The member's time zone (their day's superlikes), as the principal has it.
     let tz = crate::clock::zone_or(me.time_zone.as_deref(), state.settings.time_zone);
     let outcome = state
         .writer

@@ -728,6 +728,32 @@ async fn on_two_instances_a_ban_ends_sessions_on_both_and_settings_reach_both() 
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
 
+/// A swipe takes its principal from the cache, as a page does: the ban's
+/// event empties it before the ban is answered, so a member who swiped a
+/// moment ago cannot swipe again once banned.
+#[tokio::test]
+async fn a_member_banned_right_after_a_swipe_cannot_swipe_again() {
+    use crate::discovery::{ana, join, swipe, Person};
+    let app = spawn_app().await;
+    let (me, me_id) = join(&app, &ana()).await;
+    let (_, a) = join(&app, &Person::new("a@example.com", "male", "1990-01-01")).await;
+    let (_, b) = join(&app, &Person::new("b@example.com", "male", "1990-01-01")).await;
+    assert_eq!(swipe(&me, a, "like").await.status(), 303);
+    let admin = staff(&app, "boss@example.com", rbac::SUPERADMIN).await;
+    let res = admin
+        .post(&format!("/admin/users/{me_id}/ban"), &[("reason", "spam")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = swipe(&me, b, "like").await;
+    assert_eq!(res.status(), 303);
+    assert!(location(&res).starts_with("/login"), "{}", location(&res));
+    assert_eq!(
+        app.count("swipes").await,
+        1,
+        "the second swipe wrote nothing"
+    );
+}
+
 /// B's chat subscription goes silent (the link stays open, nothing arrives:
 /// no event reaches B, and nothing tells B so). A ban, a new password and a
 /// "log out everywhere else" on A still refuse the member on B within 5

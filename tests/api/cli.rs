@@ -48,7 +48,9 @@ async fn with_no_configuration_the_binary_serves_the_signup_page_and_stops_grace
             }
         }
     });
-    let startup_log = tokio::time::timeout(std::time::Duration::from_secs(60), rx)
+    // The first start draws 200 demo portraits: about 20 s on a quiet
+    // machine, near a minute while another build shares its two cores.
+    let startup_log = tokio::time::timeout(std::time::Duration::from_secs(180), rx)
         .await
         .unwrap()
         .unwrap();
