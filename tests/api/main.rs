@@ -14,6 +14,7 @@ mod bad_input;
 mod chat;
 mod cli;
 mod client_ip;
+mod crash;
 mod csrf;
 mod deck;
 mod defence;
