@@ -8,9 +8,9 @@
 //!
 //! A warm page makes no Redis round trip: a state read from Redis is kept
 //! in process for 0.5–1 s (jittered) and used by `GET` and `HEAD` requests
-//! only (the [`reads`] middleware says which a request is). A request that
-//! changes state always reads Redis, and this instance's own writes drop
-//! what it kept. What another instance writes shows here within a second;
+//! and swipes only (the [`reads`] middleware says which a request is, by
+//! `auth::middleware::uses_cache`). Any other request that changes state
+//! reads Redis, and this instance's own writes drop what it kept. What another instance writes shows here within a second;
 //! who is logged in never rests on it: the identity it holds is checked
 //! against the session row (and the principal cache, which events keep
 //! honest) on every request.
@@ -31,7 +31,6 @@ use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, Upd
 use actix_web::body::MessageBody;
 use actix_web::cookie::time::Duration;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::Method;
 use actix_web::middleware::Next;
 
 use crate::redis_link::RedisLink;
@@ -242,17 +241,20 @@ trait Backing {
 pub const RECENT_LIFETIME: std::time::Duration = std::time::Duration::from_secs(1);
 
 tokio::task_local! {
-    /// Whether the request being served only reads (`GET`, `HEAD`).
+    /// Whether the request being served may use recent state (`GET`,
+    /// `HEAD`, a swipe).
     static READS: bool;
 }
 
-/// Marks `GET` and `HEAD` requests, whose session state may come from what
-/// this process read in the last second; wraps the session middleware.
+/// Marks the requests whose session state may come from what this process
+/// read in the last second (`GET`, `HEAD` and swipes: the ones whose
+/// principal may come from the principal cache); wraps the session
+/// middleware.
 pub async fn reads(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let reads = matches!(*req.method(), Method::GET | Method::HEAD);
+    let reads = crate::auth::middleware::uses_cache(req.method(), req.path());
     READS.scope(reads, next.call(req)).await
 }
 
