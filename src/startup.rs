@@ -238,7 +238,7 @@ impl Application {
         let principals = web::Data::new(PrincipalCache::default());
         {
             let principals = principals.clone();
-            hub.on_event_for(move |member| principals.forget_user(member));
+            hub.on_member_event_for(move |member| principals.forget_user(member));
         }
         let pages = PageCache::new(if settings.feed_cache.is_zero() {
             Duration::ZERO

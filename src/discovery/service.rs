@@ -247,7 +247,7 @@ pub async fn rewind(state: &DiscoveryState, me: &Principal) -> Result<UserId, Ap
         chat::closed(&state.hub, &m).await;
     }
     state.feeds.forget(me.id);
-    state.hub.members_changed(vec![me.id]).await;
+    state.hub.feeds_changed(vec![me.id]).await;
     Ok(target)
 }
 

@@ -142,9 +142,7 @@ impl Inner {
             if !changed.is_empty() {
                 // Every instance's pages of theirs are stale (the people
                 // swiped leave them): one event for the group.
-                self.hub
-                    .members_changed(changed.into_iter().collect())
-                    .await;
+                self.hub.feeds_changed(changed.into_iter().collect()).await;
             }
             for (answer, outcome) in answers.into_iter().zip(outcomes) {
                 // A swipe whose request went away is written all the same.

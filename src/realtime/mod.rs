@@ -37,6 +37,11 @@ pub struct Event {
     /// frame for their sockets; every instance drops what it keeps of them.
     #[serde(default)]
     pub changed_only: bool,
+    /// With `changed_only`: only these members' feed pages changed (a swipe,
+    /// a rewind), nothing a principal holds, so the principal caches keep
+    /// them.
+    #[serde(default)]
+    pub feed_only: bool,
 }
 
 impl Event {
@@ -48,6 +53,7 @@ impl Event {
             frame,
             session_check: false,
             changed_only: false,
+            feed_only: false,
         }
     }
 }
@@ -56,6 +62,9 @@ type Sink = mpsc::UnboundedSender<Arc<Event>>;
 
 /// Called with each member an event is for, here or on another instance.
 type Listener = Box<dyn Fn(UserId) + Send + Sync>;
+
+/// A listener, and whether it hears the events that only change feeds.
+type Listening = (Listener, bool);
 
 #[derive(Default)]
 struct Sockets {
@@ -68,7 +77,7 @@ struct Inner {
     open: AtomicUsize,
     redis: Option<(RedisLink, String)>,
     shutdown: watch::Sender<bool>,
-    listeners: std::sync::RwLock<Vec<Listener>>,
+    listeners: std::sync::RwLock<Vec<Listening>>,
 }
 
 /// The hub of this instance. Cheap to clone.
@@ -194,7 +203,7 @@ impl Hub {
     /// The listeners of this instance hear of its members before this
     /// returns; those of the others when it arrives.
     pub async fn publish(&self, event: Event) {
-        self.tell(&event.to);
+        self.tell(&event);
         if let Some((conn, channel)) = &self.inner.redis {
             let payload = match serde_json::to_string(&event) {
                 Ok(p) => p,
@@ -231,6 +240,7 @@ impl Hub {
             frame: r#"{"type":"session_check"}"#.to_string(),
             session_check: true,
             changed_only: false,
+            feed_only: false,
         })
         .await;
     }
@@ -244,6 +254,22 @@ impl Hub {
             frame: String::new(),
             session_check: false,
             changed_only: true,
+            feed_only: false,
+        })
+        .await;
+    }
+
+    /// Tells every instance that only the feeds of `members` changed (they
+    /// swiped or rewound): their kept pages are out of date, their
+    /// principals are not.
+    pub async fn feeds_changed(&self, members: Vec<UserId>) {
+        self.publish(Event {
+            to: members,
+            message_id: None,
+            frame: String::new(),
+            session_check: false,
+            changed_only: true,
+            feed_only: true,
         })
         .await;
     }
@@ -252,24 +278,45 @@ impl Hub {
     /// this instance's listeners hear it before this returns, the other
     /// instances when the publish, run in the background, arrives.
     pub fn members_changed_soon(&self, members: Vec<UserId>) {
-        self.tell(&members);
         let hub = self.clone();
-        tokio::spawn(async move { hub.members_changed(members).await });
+        let event = Event {
+            to: members,
+            message_id: None,
+            frame: String::new(),
+            session_check: false,
+            changed_only: true,
+            feed_only: false,
+        };
+        self.tell(&event);
+        tokio::spawn(async move { hub.publish(event).await });
     }
 
     /// Calls `listener` with every member an event is for: a message or a
-    /// read marker (unread counts), sessions ended, a change (the principal
-    /// cache drops their entries).
+    /// read marker (unread counts), sessions ended, a change, a feed change
+    /// (kept feed pages drop them).
     pub fn on_event_for(&self, listener: impl Fn(UserId) + Send + Sync + 'static) {
+        self.listen_with(Box::new(listener), true);
+    }
+
+    /// [`Hub::on_event_for`] without the events that only change feeds (the
+    /// principal cache drops their entries).
+    pub fn on_member_event_for(&self, listener: impl Fn(UserId) + Send + Sync + 'static) {
+        self.listen_with(Box::new(listener), false);
+    }
+
+    fn listen_with(&self, listener: Listener, feeds_too: bool) {
         if let Ok(mut all) = self.inner.listeners.write() {
-            all.push(Box::new(listener));
+            all.push((listener, feeds_too));
         }
     }
 
-    fn tell(&self, members: &[UserId]) {
+    fn tell(&self, event: &Event) {
         if let Ok(all) = self.inner.listeners.read() {
-            for listener in all.iter() {
-                for member in members {
+            for (listener, feeds_too) in all.iter() {
+                if event.feed_only && !feeds_too {
+                    continue;
+                }
+                for member in &event.to {
                     listener(*member);
                 }
             }
@@ -278,7 +325,7 @@ impl Hub {
 
     /// Delivers to this instance's sockets of the event's members.
     fn deliver(&self, event: Arc<Event>) {
-        self.tell(&event.to);
+        self.tell(&event);
         if event.changed_only {
             return;
         }
@@ -346,4 +393,38 @@ async fn subscribe(client: &redis::Client, channel: &str) -> anyhow::Result<redi
     let mut ps = tokio::time::timeout(Duration::from_secs(2), connect).await??;
     tokio::time::timeout(Duration::from_secs(2), ps.subscribe(channel)).await??;
     Ok(ps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counter(hub: &Hub, feeds_too: bool) -> Arc<AtomicUsize> {
+        let heard = Arc::new(AtomicUsize::new(0));
+        let count = heard.clone();
+        let listener = move |_| {
+            count.fetch_add(1, Ordering::Relaxed);
+        };
+        if feeds_too {
+            hub.on_event_for(listener);
+        } else {
+            hub.on_member_event_for(listener);
+        }
+        heard
+    }
+
+    /// A swipe's event drops kept pages but not cached principals; a
+    /// member's change drops both.
+    #[tokio::test]
+    async fn a_feed_change_reaches_only_the_listeners_of_every_event() {
+        let hub = Hub::local();
+        let (pages, principals) = (counter(&hub, true), counter(&hub, false));
+        hub.feeds_changed(vec![UserId(1), UserId(2)]).await;
+        let after_swipe = pages.load(Ordering::Relaxed);
+        assert!(after_swipe >= 2, "both members' pages: {after_swipe}");
+        assert_eq!(principals.load(Ordering::Relaxed), 0);
+        hub.members_changed(vec![UserId(1)]).await;
+        assert!(pages.load(Ordering::Relaxed) > after_swipe);
+        assert!(principals.load(Ordering::Relaxed) >= 1);
+    }
 }
