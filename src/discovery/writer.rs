@@ -130,7 +130,11 @@ impl Inner {
     /// Writes groups while swipes wait, then ends (the next swipe starts a
     /// writer again).
     async fn write_groups(self: Arc<Self>) {
-        while let Some(group) = self.next_group() {
+        let mut slot = Slot {
+            inner: &self,
+            ended: false,
+        };
+        while let Some(group) = slot.next_group() {
             let (swipes, answers): (Vec<Swipe>, Vec<Answer>) = group.into_iter().unzip();
             let outcomes = self.write_group(swipes.clone()).await;
             let changed: BTreeSet<UserId> = swipes
@@ -151,19 +155,6 @@ impl Inner {
         }
     }
 
-    /// Up to [`MAX_GROUP`] waiting swipes; `None` (and this writer ends)
-    /// when none wait.
-    fn next_group(&self) -> Option<Vec<(Swipe, Answer)>> {
-        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        if q.waiting.is_empty() {
-            q.writing -= 1;
-            return None;
-        }
-        let n = q.waiting.len().min(MAX_GROUP);
-        self.groups.fetch_add(1, Ordering::Relaxed);
-        Some(q.waiting.drain(..n).collect())
-    }
-
     /// Each swipe's outcome, in order.
     async fn write_group(&self, group: Vec<Swipe>) -> Vec<Result<SwipeOutcome, AppError>> {
         let n = group.len();
@@ -182,6 +173,39 @@ impl Inner {
                 }
                 outcomes
             }
+        }
+    }
+}
+
+/// A running writer's place among [`Inner::writers`]: given back when it
+/// finds nothing waiting, or if its task ends any other way (a panic, the
+/// runtime shutting down), so the next swipe can start a writer again.
+struct Slot<'a> {
+    inner: &'a Inner,
+    ended: bool,
+}
+
+impl Slot<'_> {
+    /// Up to [`MAX_GROUP`] waiting swipes; `None` (and the writer ends)
+    /// when none wait.
+    fn next_group(&mut self) -> Option<Vec<(Swipe, Answer)>> {
+        let mut q = self.inner.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if q.waiting.is_empty() {
+            q.writing -= 1;
+            self.ended = true;
+            return None;
+        }
+        let n = q.waiting.len().min(MAX_GROUP);
+        self.inner.groups.fetch_add(1, Ordering::Relaxed);
+        Some(q.waiting.drain(..n).collect())
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if !self.ended {
+            let mut q = self.inner.queue.lock().unwrap_or_else(|e| e.into_inner());
+            q.writing -= 1;
         }
     }
 }
