@@ -1,6 +1,8 @@
 //! The `swipes` table (one per pair, by a unique index) and `rewinds` (the
 //! undone swipes, counted against the daily quota).
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -54,64 +56,59 @@ pub fn insert_many(c: &mut DbConnection, rows: &[NewSwipe]) -> QueryResult<usize
     )
 }
 
-/// Records a swipe; `false` when this pair already has one (also when two
-/// requests race: the unique index decides, and the statement skips the row
-/// without failing the transaction).
-pub fn insert(
-    c: &mut DbConnection,
-    swiper: UserId,
-    target: UserId,
-    kind: SwipeKind,
-    now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let row = (
-        swipes::swiper_id.eq(swiper),
-        swipes::target_id.eq(target),
-        swipes::kind.eq(kind),
-        swipes::created_at.eq(now),
-    );
-    let added = crate::db::dialect::per_backend(
+/// Records these swipes (a group of them, whose pairs the caller checked
+/// under the members' locks): how many rows were added. A pair that has a
+/// swipe already is skipped without failing the transaction (the unique
+/// index decides), so a count short of `rows.len()` means a race the
+/// caller must not answer as written.
+pub fn insert_group(c: &mut DbConnection, rows: &[NewSwipe]) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    crate::db::dialect::per_backend(
         c,
         |pg| {
             diesel::insert_into(swipes::table)
-                .values(row)
+                .values(rows)
                 .on_conflict_do_nothing()
                 .execute(pg)
         },
         |sq| {
-            diesel::insert_into(swipes::table)
-                .values(row)
-                .on_conflict_do_nothing()
-                .execute(sq)
+            // Diesel writes a many-row insert with `ON CONFLICT` for
+            // PostgreSQL only: on SQLite, one statement a row.
+            let mut added = 0;
+            for row in rows {
+                added += diesel::insert_into(swipes::table)
+                    .values(row)
+                    .on_conflict_do_nothing()
+                    .execute(sq)?;
+            }
+            Ok(added)
         },
-    )?;
-    Ok(added == 1)
+    )
 }
 
-/// Mine on them and theirs on me, in one statement.
-pub fn both_ways(
+/// The swipes on these pairs, either way round, by (swiper, target): one
+/// statement for a whole group.
+pub fn on_pairs(
     c: &mut DbConnection,
-    me: UserId,
-    them: UserId,
-) -> QueryResult<(Option<Swipe>, Option<Swipe>)> {
-    let found = swipes::table
-        .filter(
-            swipes::swiper_id
-                .eq(me)
-                .and(swipes::target_id.eq(them))
-                .or(swipes::swiper_id.eq(them).and(swipes::target_id.eq(me))),
-        )
-        .select(Swipe::as_select())
-        .load(c)?;
-    let (mut mine, mut theirs) = (None, None);
-    for s in found {
-        if s.swiper_id == me {
-            mine = Some(s);
-        } else {
-            theirs = Some(s);
-        }
+    pairs: &[(UserId, UserId)],
+) -> QueryResult<HashMap<(UserId, UserId), SwipeKind>> {
+    if pairs.is_empty() {
+        return Ok(HashMap::new());
     }
-    Ok((mine, theirs))
+    let mut q = swipes::table
+        .select((swipes::swiper_id, swipes::target_id, swipes::kind))
+        .into_boxed();
+    for &(a, b) in pairs {
+        q = q
+            .or_filter(swipes::swiper_id.eq(a).and(swipes::target_id.eq(b)))
+            .or_filter(swipes::swiper_id.eq(b).and(swipes::target_id.eq(a)));
+    }
+    Ok(q.load::<(UserId, UserId, SwipeKind)>(c)?
+        .into_iter()
+        .map(|(swiper, target, kind)| ((swiper, target), kind))
+        .collect())
 }
 
 pub fn between(c: &mut DbConnection, swiper: UserId, target: UserId) -> QueryResult<Option<Swipe>> {

@@ -7,13 +7,15 @@
 //!
 //! The rules stay exact under races. A group first locks every member it
 //! names, in id order, in one statement (two groups, or a group and a
-//! rewind, wait for each other and never deadlock); then it decides its
-//! swipes one after another, each seeing the ones before it. A swipe a rule
-//! refuses writes nothing, so it is answered with its refusal and the group
-//! goes on; any other error rolls the group back and its swipes are written
-//! again one by one, so one bad swipe fails only itself.
+//! rewind, wait for each other and never deadlock); reads what its pairs
+//! already hold, in one statement for swipes either way and one for
+//! blocks; then decides its swipes one after another, each seeing the ones
+//! before it ([`Seen`]), and inserts the rows taken in one statement. A swipe
+//! a rule refuses takes nothing, so it is answered with its refusal and the
+//! group goes on; any other error rolls the group back and its swipes are
+//! written again one by one, so one bad swipe fails only itself.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -226,13 +228,27 @@ fn write(
         .into_iter()
         .map(|p| (p.user_id, p))
         .collect();
+    let pairs: Vec<(UserId, UserId)> = group.iter().map(|s| (s.swiper, s.target)).collect();
+    let mut seen = Seen {
+        swipes: swipes::on_pairs(c, &pairs)?,
+        blocked: blocks::on_pairs(c, &pairs)?,
+        superlikes: HashMap::new(),
+        rows: Vec::new(),
+    };
     let mut outcomes = Vec::with_capacity(group.len());
     for swipe in group {
-        match decide(c, swipe, &profiles) {
+        match decide(c, swipe, &profiles, &mut seen) {
             Err(e) if is_refusal(&e) => outcomes.push(Err(e)),
             Err(e) => return Err(e),
             Ok(done) => outcomes.push(Ok(done)),
         }
+    }
+    if swipes::insert_group(c, &seen.rows)? != seen.rows.len() {
+        // Only a swipe written without the members' locks could do this.
+        return Err(AppError::internal(
+            "swipe writer",
+            "a pair was swiped meanwhile",
+        ));
     }
     let now = group.first().map(|s| s.now);
     let active: Vec<UserId> = group
@@ -247,6 +263,20 @@ fn write(
     Ok(outcomes)
 }
 
+/// What a group knows as it decides its swipes one after another: the
+/// database as read at its start, and what the swipes before took.
+struct Seen {
+    /// The swipes on the group's pairs, either way round, by (swiper,
+    /// target), the group's own included as they are taken.
+    swipes: HashMap<(UserId, UserId), SwipeKind>,
+    /// Pairs with a block either way, as (lower id, higher id).
+    blocked: HashSet<(UserId, UserId)>,
+    /// Superlikes taken in this group, by swiper.
+    superlikes: HashMap<UserId, i64>,
+    /// The rows to insert when every swipe is decided.
+    rows: Vec<swipes::NewSwipe>,
+}
+
 /// Whether a swipe's profile needs its recency written (see `Profile::touch`).
 fn idle(p: &Profile, now: NaiveDateTime) -> bool {
     p.last_active_at < now - chrono::TimeDelta::minutes(15)
@@ -257,36 +287,48 @@ fn is_refusal(e: &AppError) -> bool {
     matches!(e, AppError::Refused(_) | AppError::NotFound)
 }
 
-/// One swipe, its members' profiles locked: refused (having written
-/// nothing), or written with the match it makes.
+/// One swipe, its members' profiles locked: refused (having taken
+/// nothing), or taken with the match it makes.
 fn decide(
     c: &mut DbConnection,
     s: &Swipe,
     profiles: &HashMap<UserId, Profile>,
+    seen: &mut Seen,
 ) -> Result<SwipeOutcome, AppError> {
     let (Some(mine), Some(theirs)) = (profiles.get(&s.swiper), profiles.get(&s.target)) else {
         return Err(AppError::NotFound);
     };
-    let (swiped, their_swipe) = swipes::both_ways(c, s.swiper, s.target)?;
-    if swiped.is_some() {
+    if seen.swipes.contains_key(&(s.swiper, s.target)) {
         return Err(AppError::Refused(ErrorCode::AlreadySwiped));
     }
-    let liked_me = their_swipe.is_some_and(|t| t.kind.is_positive());
-    // Only someone my feed would show me by the rules (sex, age, place,
-    // hidden, blocked), or who liked me: anyone else is a 404, whether or
-    // not they are in discovery.
-    if !swipeable(c, &Viewer::of(mine, s.today), theirs, liked_me, s.today)? {
+    let liked_me = seen
+        .swipes
+        .get(&(s.target, s.swiper))
+        .is_some_and(|k| k.is_positive());
+    // Only someone who liked me (still shown, and neither of us blocked the
+    // other), or someone my feed would show me by the rules (sex, age,
+    // place, hidden, blocked): anyone else is a 404, whether or not they
+    // are in discovery.
+    let pair = (s.swiper.min(s.target), s.swiper.max(s.target));
+    let by_like = liked_me && theirs.in_feed && !seen.blocked.contains(&pair);
+    if !by_like && !feed::contains(c, &Viewer::of(mine, s.today), s.target, s.today)? {
         return Err(AppError::NotFound);
     }
     if s.kind == SwipeKind::Superlike {
         let limit = s.defaults.limits_of(c, s.swiper)?.superlikes;
-        if swipes::superlikes_given_since(c, s.swiper, s.day_start)? >= limit {
+        let here = seen.superlikes.get(&s.swiper).copied().unwrap_or(0);
+        if swipes::superlikes_given_since(c, s.swiper, s.day_start)? + here >= limit {
             return Err(AppError::Refused(ErrorCode::SuperlikeLimitReached));
         }
+        *seen.superlikes.entry(s.swiper).or_default() += 1;
     }
-    if !swipes::insert(c, s.swiper, s.target, s.kind, s.now)? {
-        return Err(AppError::Refused(ErrorCode::AlreadySwiped));
-    }
+    seen.swipes.insert((s.swiper, s.target), s.kind);
+    seen.rows.push(swipes::NewSwipe {
+        swiper_id: s.swiper,
+        target_id: s.target,
+        kind: s.kind,
+        created_at: s.now,
+    });
     if s.kind.is_positive() && liked_me {
         if let Some(m) = matches::create(c, s.swiper, s.target, s.now)? {
             mails::queue_match(c, s.swiper, s.target, s.now)?;
@@ -294,19 +336,4 @@ fn decide(
         }
     }
     Ok(SwipeOutcome::Swiped)
-}
-
-/// Whether I may swipe `target` now: they liked me (and are shown, and
-/// neither of us blocked the other), or they are in my feed by the rules.
-fn swipeable(
-    c: &mut DbConnection,
-    me: &Viewer,
-    target: &Profile,
-    liked_me: bool,
-    today: NaiveDate,
-) -> diesel::QueryResult<bool> {
-    if liked_me && target.in_feed && !blocks::either(c, me.id, target.user_id)? {
-        return Ok(true);
-    }
-    feed::contains(c, me, target.user_id, today)
 }

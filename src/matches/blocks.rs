@@ -43,6 +43,29 @@ pub fn among(c: &mut DbConnection, me: UserId, others: &[UserId]) -> QueryResult
     Ok(out)
 }
 
+/// Which of these pairs have a block either way round, as (lower id,
+/// higher id): one statement for a whole group of swipes.
+pub fn on_pairs(
+    c: &mut DbConnection,
+    pairs: &[(UserId, UserId)],
+) -> QueryResult<std::collections::HashSet<(UserId, UserId)>> {
+    if pairs.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut q = blocks::table
+        .select((blocks::blocker_id, blocks::blocked_id))
+        .into_boxed();
+    for &(a, b) in pairs {
+        q = q
+            .or_filter(blocks::blocker_id.eq(a).and(blocks::blocked_id.eq(b)))
+            .or_filter(blocks::blocker_id.eq(b).and(blocks::blocked_id.eq(a)));
+    }
+    Ok(q.load::<(UserId, UserId)>(c)?
+        .into_iter()
+        .map(|(a, b)| (a.min(b), a.max(b)))
+        .collect())
+}
+
 /// Whether either member blocked the other.
 pub fn either(c: &mut DbConnection, a: UserId, b: UserId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
