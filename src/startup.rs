@@ -45,15 +45,6 @@ use crate::web as spine;
 use crate::web::session_store::AppSessionStore;
 use crate::{accounts, auth, discovery, home, matches, ops, profiles};
 
-/// Groups of swipes written at once: two on PostgreSQL (one is deciding
-/// while the other commits); one on SQLite, whose writers take turns.
-fn swipe_writers(settings: &Settings) -> usize {
-    match db::Backend::from_url(settings.database.url.expose()) {
-        Some(db::Backend::Postgres) => 2,
-        _ => 1,
-    }
-}
-
 /// Every job kind the application knows, periodic ones included.
 pub fn job_registry() -> Registry {
     let mut r = Registry::default();
@@ -309,7 +300,12 @@ impl Application {
                 hub: hub.clone(),
                 feeds: FeedCache::new(settings.feed_cache),
                 pages: pages.clone(),
-                writer: SwipeWriter::new(jobs.clone(), hub.clone(), swipe_writers(&settings)),
+                writer: SwipeWriter::new(
+                    jobs.clone(),
+                    hub.clone(),
+                    db::Backend::from_url(settings.database.url.expose())
+                        .map_or(1, db::Backend::group_writers),
+                ),
                 absent: Absent::default(),
             }),
             chat: web::Data::new(ChatState {

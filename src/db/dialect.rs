@@ -38,6 +38,16 @@ impl Backend {
         self == Self::Postgres
     }
 
+    /// Group-writing transactions worth running at once (the swipe writer):
+    /// on PostgreSQL one decides while another commits; SQLite's writers
+    /// take turns anyway.
+    pub fn group_writers(self) -> usize {
+        match self {
+            Self::Postgres => 2,
+            Self::Sqlite => 1,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Postgres => "PostgreSQL",
