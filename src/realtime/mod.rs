@@ -56,6 +56,19 @@ impl Event {
             feed_only: false,
         }
     }
+
+    /// News that `to` changed, with no frame: a change to the members
+    /// (`feed_only: false`: every cache drops them) or only to their feeds.
+    fn changed(to: Vec<UserId>, feed_only: bool) -> Self {
+        Self {
+            to,
+            message_id: None,
+            frame: String::new(),
+            session_check: false,
+            changed_only: true,
+            feed_only,
+        }
+    }
 }
 
 type Sink = mpsc::UnboundedSender<Arc<Event>>;
@@ -248,30 +261,14 @@ impl Hub {
     /// Tells every instance that what it keeps of `members` (their cached
     /// principals) is out of date: a verification, a role or plan change.
     pub async fn members_changed(&self, members: Vec<UserId>) {
-        self.publish(Event {
-            to: members,
-            message_id: None,
-            frame: String::new(),
-            session_check: false,
-            changed_only: true,
-            feed_only: false,
-        })
-        .await;
+        self.publish(Event::changed(members, false)).await;
     }
 
     /// Tells every instance that only the feeds of `members` changed (they
     /// swiped or rewound): their kept pages are out of date, their
     /// principals are not.
     pub async fn feeds_changed(&self, members: Vec<UserId>) {
-        self.publish(Event {
-            to: members,
-            message_id: None,
-            frame: String::new(),
-            session_check: false,
-            changed_only: true,
-            feed_only: true,
-        })
-        .await;
+        self.publish(Event::changed(members, true)).await;
     }
 
     /// [`Hub::members_changed`] for code that does not wait for the publish:
@@ -279,14 +276,7 @@ impl Hub {
     /// instances when the publish, run in the background, arrives.
     pub fn members_changed_soon(&self, members: Vec<UserId>) {
         let hub = self.clone();
-        let event = Event {
-            to: members,
-            message_id: None,
-            frame: String::new(),
-            session_check: false,
-            changed_only: true,
-            feed_only: false,
-        };
+        let event = Event::changed(members, false);
         self.tell(&event);
         tokio::spawn(async move { hub.publish(event).await });
     }

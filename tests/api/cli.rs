@@ -3,23 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-fn swiper() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_swiper"));
-    // Nothing from the caller's environment: the defaults are under test.
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("PASSWORD_ITERATIONS", "1000")
-        .env("NO_COLOR", "1");
-    cmd
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::helpers::{free_port, swiper_binary as swiper};
 
 #[tokio::test]
 async fn with_no_configuration_the_binary_serves_the_signup_page_and_stops_gracefully() {

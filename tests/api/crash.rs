@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::discovery::feed;
-use crate::helpers::{run_on, wait_until, Browser, TestDb, WAIT_LIMIT};
+use crate::helpers::{free_port, run_on, swiper_binary, wait_until, Browser, TestDb, WAIT_LIMIT};
 
 /// Seeded members in all (a few seconds): among 20 cities, the first
 /// members' feeds hold [`CANDIDATES`] people (with 3,000 they held 5 to 28,
@@ -23,15 +23,10 @@ const CANDIDATES: usize = 40;
 /// Swipes answered 303, across all swipers, before the kill.
 const KILL_AFTER: usize = 80;
 
-/// The binary with nothing from the caller's environment but `PATH`, on
-/// this database, Redis (when the tests have one) and `VAR_DIR`.
+/// The binary on this database, Redis (when the tests have one) and `VAR_DIR`.
 fn swiper(db: &TestDb, prefix: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_swiper"));
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("NO_COLOR", "1")
-        .env("PASSWORD_ITERATIONS", "1000")
-        .env("DATABASE_URL", &db.url)
+    let mut cmd = swiper_binary();
+    cmd.env("DATABASE_URL", &db.url)
         .env("VAR_DIR", db.dir.join("var"))
         .env("MEDIA_DIR", db.dir.join("var").join("media"))
         .env("DEMO_DATA", "false")
@@ -42,14 +37,6 @@ fn swiper(db: &TestDb, prefix: &str) -> Command {
         }
     }
     cmd
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The server process; killed if the test fails before it does.

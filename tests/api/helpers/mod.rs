@@ -2,6 +2,7 @@
 //! What the black-box tests share, one file per concern.
 
 mod app;
+mod binary;
 mod browser;
 mod db;
 mod mail;
@@ -11,6 +12,7 @@ mod wait;
 mod ws;
 
 pub use app::*;
+pub use binary::*;
 pub use browser::*;
 pub use db::*;
 pub use mail::*;
