@@ -184,22 +184,6 @@ impl Profile {
             .optional()
     }
 
-    /// [`Profile::find`] and [`Profile::lock`] in one statement: the row as
-    /// it is once locked.
-    pub fn find_locked(conn: &mut DbConnection, user: UserId) -> QueryResult<Option<Profile>> {
-        let row = profiles::table.find(user);
-        crate::db::dialect::with_row_locks(
-            conn,
-            |pg| {
-                row.select(Profile::as_select())
-                    .for_update()
-                    .first(pg)
-                    .optional()
-            },
-            |c| row.select(Profile::as_select()).first(c).optional(),
-        )
-    }
-
     /// These members' profiles (those that exist), locked until the
     /// transaction ends, in id order: two transactions that lock overlapping
     /// sets this way wait for each other instead of deadlocking.
