@@ -118,12 +118,34 @@ pub fn has_lateral(conn: &DbConnection) -> bool {
     matches!(conn, DbConnection::Postgresql(_))
 }
 
+/// One value of a [`Lateral`] row, written into the SQL text: an integer
+/// the caller computed, or a word from a fixed list of the program's own
+/// (`Sex::as_str`); nothing a member sends goes there.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell {
+    Int(i32),
+    Word(&'static str),
+}
+
+impl Cell {
+    /// The value as SQL, or `None` for a word that is not plain lower-case
+    /// letters (nothing that could close its quote).
+    fn sql(self) -> Option<String> {
+        match self {
+            Cell::Int(n) => Some(n.to_string()),
+            Cell::Word(w) if !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()) => {
+                Some(format!("'{w}'"))
+            }
+            Cell::Word(_) => None,
+        }
+    }
+}
+
 /// `SELECT found.* FROM (VALUES (…), …) AS cell(<columns>) CROSS JOIN
-/// LATERAL (<inner>) AS found`: `inner` runs once per row of integers, reading
+/// LATERAL (<inner>) AS found`: `inner` runs once per row of values, reading
 /// them as `cell.<column>` (a `diesel::dsl::sql` literal), with its own
 /// `ORDER BY` and `LIMIT`, in one statement planned once. PostgreSQL only
-/// (ask [`has_lateral`] first). The values are integers the caller computed,
-/// written into the SQL text; nothing a member sends goes there.
+/// (ask [`has_lateral`] first).
 pub struct Lateral<Q> {
     columns: &'static str,
     rows: String,
@@ -131,19 +153,19 @@ pub struct Lateral<Q> {
 }
 
 impl<Q> Lateral<Q> {
-    /// `None` without rows (an empty `VALUES` is not SQL).
-    pub fn over(columns: &'static str, rows: &[Vec<i32>], inner: Q) -> Option<Self> {
-        if rows.is_empty() || rows.iter().any(Vec::is_empty) {
-            return None;
-        }
-        let rows = rows
+    /// `None` without rows (an empty `VALUES` is not SQL), with an empty
+    /// row, or with a word [`Cell::sql`] refuses.
+    pub fn over(columns: &'static str, rows: &[Vec<Cell>], inner: Q) -> Option<Self> {
+        let rows: Option<Vec<String>> = rows
             .iter()
             .map(|r| {
-                let values: Vec<String> = r.iter().map(i32::to_string).collect();
-                format!("({})", values.join(", "))
+                let values: Option<Vec<String>> = r.iter().map(|c| c.sql()).collect();
+                values
+                    .filter(|v| !v.is_empty())
+                    .map(|v| format!("({})", v.join(", ")))
             })
-            .collect::<Vec<_>>()
-            .join(", ");
+            .collect();
+        let rows = rows.filter(|r| !r.is_empty())?.join(", ");
         Some(Self {
             columns,
             rows,

@@ -16,7 +16,7 @@ use diesel::ConnectionError;
 
 pub use connection::{DbConnection, Statements};
 pub use dialect::{
-    analyze, has_lateral, insert_unique, is_unique_violation, migrate, transaction, Backend,
+    analyze, has_lateral, insert_unique, is_unique_violation, migrate, transaction, Backend, Cell,
     Lateral,
 };
 
@@ -391,11 +391,21 @@ mod tests {
     }
 
     #[test]
-    fn a_lateral_list_needs_rows_and_writes_them_as_integers() {
-        assert!(Lateral::over("lat", &[], ()).is_none());
-        assert!(Lateral::over("lat", &[vec![]], ()).is_none());
-        let rows = Lateral::over("lat, lng", &[vec![51, -1], vec![52, 0]], ())
-            .map(|l| l.rows().to_string());
-        assert_eq!(rows.as_deref(), Some("(51, -1), (52, 0)"));
+    fn a_lateral_list_needs_rows_and_writes_integers_and_plain_words() {
+        use Cell::{Int, Word};
+        let rows = |rows: &[Vec<Cell>]| Lateral::over("c", rows, ()).map(|l| l.rows().to_string());
+        assert_eq!(rows(&[]), None);
+        assert_eq!(rows(&[vec![]]), None);
+        assert_eq!(
+            rows(&[vec![Int(51), Int(-1)], vec![Int(52), Int(0)]]).as_deref(),
+            Some("(51, -1), (52, 0)")
+        );
+        assert_eq!(
+            rows(&[vec![Word("female"), Int(51)]]).as_deref(),
+            Some("('female', 51)")
+        );
+        // Only plain lower-case words: nothing that could close the quote.
+        assert_eq!(rows(&[vec![Word("x' OR '1")]]), None);
+        assert_eq!(rows(&[vec![Word("")]]), None);
     }
 }

@@ -16,11 +16,12 @@
 //! the exact distance is checked here. The indexes carry every column the
 //! rules filter on and the ranking reads ([`Ranked`]), so on PostgreSQL the
 //! queries are index-only scans: a row the age or preference filters refuse
-//! costs no table page. On PostgreSQL all the cells (or bands) of one sex
-//! are one statement, the cell query `CROSS JOIN LATERAL` over the list of
-//! cells ([`crate::db::Lateral`]): planned once, one round trip; SQLite,
-//! which has no `LATERAL`, runs one statement per cell
-//! (docs/feed-query-plans.md).
+//! costs no table page. On PostgreSQL all the cells (or bands) of every
+//! sex I want are one statement, the cell query `CROSS JOIN LATERAL` over
+//! the list of (sex, cell) pairs ([`crate::db::Lateral`]): planned once, one
+//! round trip; SQLite, which has no `LATERAL`, runs one statement per cell
+//! and sex (docs/feed-query-plans.md). The superlikers are one statement
+//! for all the sexes I want; the city, one per sex.
 //!
 //! **Order.** People who superliked me first; then by score, out of 100:
 //! recent activity (50: full today, halving every 3 days), distance (20: full
@@ -30,7 +31,7 @@
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Nullable};
+use diesel::sql_types::{Integer, Nullable, Text};
 
 use super::swipes::SwipeKind;
 use crate::auth::{Sex, UserId};
@@ -132,8 +133,9 @@ fn birthday_window(min_age: i32, max_age: i32, today: NaiveDate) -> (NaiveDate, 
     (years_ago(max_age + 1), years_ago(min_age))
 }
 
-/// Everything but position: the two-way fit, exclusions, eligibility.
-fn rules(v: &Viewer, sex: Sex, today: NaiveDate) -> profiles::BoxedQuery<'static, Backend> {
+/// Everything but position and the candidate's sex (the caller's filter):
+/// the two-way fit, exclusions, eligibility.
+fn rules(v: &Viewer, today: NaiveDate) -> profiles::BoxedQuery<'static, Backend> {
     let (earliest, latest) = birthday_window(v.min_age, v.max_age, today);
     let me = v.id;
     let swiped = swipes::table
@@ -152,7 +154,6 @@ fn rules(v: &Viewer, sex: Sex, today: NaiveDate) -> profiles::BoxedQuery<'static
     profiles::table
         .into_boxed()
         .filter(profiles::in_feed.eq(true))
-        .filter(profiles::sex.eq(sex))
         .filter(profiles::user_id.ne(me))
         .filter(profiles::birthday.gt(earliest))
         .filter(profiles::birthday.le(latest))
@@ -204,48 +205,50 @@ fn area(p: Position, km: f64) -> Area {
 /// Most one-degree cells read one by one; a larger area reads whole bands.
 const MAX_CELLS: usize = 40;
 
+impl Area {
+    /// The one-degree cells (latitude band, longitude band) the area
+    /// covers, or `None` when it reads whole latitude bands instead (more
+    /// than [`MAX_CELLS`] cells, or a box around the antimeridian).
+    fn cells(&self) -> Option<Vec<[i32; 2]>> {
+        let lng = self.lng_bands.as_ref()?;
+        if lng.clone().count() * self.lat_bands.clone().count() > MAX_CELLS {
+            return None;
+        }
+        Some(
+            self.lat_bands
+                .clone()
+                .flat_map(|lat| lng.clone().map(move |lng| [lat, lng]))
+                .collect(),
+        )
+    }
+}
+
 /// The feed's raw material: profiles passing the rules, from the index paths.
 fn fetch(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResult<Vec<Ranked>> {
     let mut out = Vec::new();
-    let lateral = crate::db::has_lateral(c);
-    for &sex in v.wanted_sexes() {
-        if let Some(p) = v.position {
-            let a = area(p, f64::from(v.max_distance_km));
-            let in_box = |q: profiles::BoxedQuery<'static, Backend>| {
-                let q = q.filter(profiles::latitude.between(a.lat.0, a.lat.1));
-                match &a.lng_bands {
-                    Some(_) => q.filter(profiles::longitude.between(a.lng.0, a.lng.1)),
-                    None => q,
-                }
+    if let Some(p) = v.position {
+        let a = area(p, f64::from(v.max_distance_km));
+        if crate::db::has_lateral(c) {
+            out.extend(nearby(c, v, &a, today)?);
+        } else {
+            let cells = a.cells();
+            let rows: Vec<Vec<i32>> = match &cells {
+                Some(cells) => cells.iter().map(|c| c.to_vec()).collect(),
+                None => a.lat_bands.clone().map(|lat| vec![lat]).collect(),
             };
-            // One-degree cells, or whole latitude bands when that would be
-            // more than MAX_CELLS cells (or the box wraps around).
-            let cells: Option<Vec<Vec<i32>>> = a
-                .lng_bands
-                .as_ref()
-                .filter(|&l| l.clone().count() * a.lat_bands.clone().count() <= MAX_CELLS)
-                .map(|l| {
-                    a.lat_bands
-                        .clone()
-                        .flat_map(|lat| l.clone().map(move |lng| vec![lat, lng]))
-                        .collect()
-                });
-            let by_lng = cells.is_some();
-            let rows = cells.unwrap_or_else(|| a.lat_bands.clone().map(|lat| vec![lat]).collect());
-            let query = |row: Option<&[i32]>| {
-                newest_first(in_box(in_cell(rules(v, sex, today), by_lng, row)))
-            };
-            if lateral {
-                let columns = if by_lng { "lat, lng" } else { "lat" };
-                out.extend(each_cell(c, columns, &rows, query(None))?);
-            } else {
+            for &sex in v.wanted_sexes() {
                 for row in &rows {
-                    out.extend(query(Some(row)).load(c)?);
+                    let at = Some((sex, row.as_slice()));
+                    out.extend(near(v, &a, today, cells.is_some(), at).load(c)?);
                 }
             }
         }
-        if !v.city_key.is_empty() {
-            let mut q = rules(v, sex, today).filter(profiles::city_key.eq(v.city_key.clone()));
+    }
+    if !v.city_key.is_empty() {
+        for &sex in v.wanted_sexes() {
+            let mut q = rules(v, today)
+                .filter(profiles::sex.eq(sex))
+                .filter(profiles::city_key.eq(v.city_key.clone()));
             if v.position.is_some() {
                 // Those with a position are matched by distance above.
                 q = q.filter(profiles::lat_band.is_null());
@@ -256,25 +259,63 @@ fn fetch(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResult<Vec<
     Ok(out)
 }
 
-/// `q` within one cell: its latitude band and, `by_lng`, its longitude
-/// band; the values bound from `row`, or, without one, read from the
-/// `LATERAL` list (`cell.lat`, `cell.lng`).
-fn in_cell(
-    q: profiles::BoxedQuery<'static, Backend>,
-    by_lng: bool,
-    row: Option<&[i32]>,
-) -> profiles::BoxedQuery<'static, Backend> {
-    let value = |i: usize| row.and_then(|r| r.get(i)).copied();
+/// Everyone near `a` of every sex I want, in one statement (PostgreSQL):
+/// the cell query `CROSS JOIN LATERAL` over (sex, cell) rows
+/// ([`crate::db::Lateral`]): planned once, one round trip.
+fn nearby(
+    c: &mut DbConnection,
+    v: &Viewer,
+    a: &Area,
+    today: NaiveDate,
+) -> QueryResult<Vec<Ranked>> {
+    use crate::db::Cell::{Int, Word};
+    let cells = a.cells();
+    let mut rows = Vec::new();
+    for &sex in v.wanted_sexes() {
+        let sex = Word(sex.as_str());
+        match &cells {
+            Some(cells) => rows.extend(
+                cells
+                    .iter()
+                    .map(|&[lat, lng]| vec![sex, Int(lat), Int(lng)]),
+            ),
+            None => rows.extend(a.lat_bands.clone().map(|lat| vec![sex, Int(lat)])),
+        }
+    }
+    let by_lng = cells.is_some();
+    let columns = if by_lng { "sex, lat, lng" } else { "sex, lat" };
+    match crate::db::Lateral::over(columns, &rows, near(v, a, today, by_lng, None)) {
+        Some(all) => all.load(c),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The rules within one cell (`by_lng`) or latitude band and the box,
+/// newest first: the sex and bands bound from `at`, or, without it, read
+/// from the `LATERAL` row (`cell.sex`, `cell.lat`, `cell.lng`).
+fn near(v: &Viewer, a: &Area, today: NaiveDate, by_lng: bool, at: Option<(Sex, &[i32])>) -> Newest {
+    let value = |i: usize| at.and_then(|(_, r)| r.get(i)).copied();
     let listed = |column: &str| sql::<Nullable<Integer>>(&format!("cell.{column}"));
+    let q = rules(v, today);
+    let q = match at {
+        Some((sex, _)) => q.filter(profiles::sex.eq(sex)),
+        None => q.filter(profiles::sex.eq(sql::<Text>("cell.sex"))),
+    };
     let q = match value(0) {
         Some(lat) => q.filter(profiles::lat_band.eq(lat)),
         None => q.filter(profiles::lat_band.eq(listed("lat"))),
     };
-    match (by_lng, value(1)) {
+    let q = match (by_lng, value(1)) {
         (false, _) => q,
         (true, Some(lng)) => q.filter(profiles::lng_band.eq(lng)),
         (true, None) => q.filter(profiles::lng_band.eq(listed("lng"))),
-    }
+    };
+    let q = q.filter(profiles::latitude.between(a.lat.0, a.lat.1));
+    let q = match a.lng_bands {
+        Some(_) => q.filter(profiles::longitude.between(a.lng.0, a.lng.1)),
+        None => q,
+    };
+    newest_first(q)
 }
 
 /// A feed query, newest first, [`PER_QUERY`] rows, the columns of [`Ranked`].
@@ -295,41 +336,20 @@ fn newest_first(q: profiles::BoxedQuery<'static, Backend>) -> Newest {
         .select(Ranked::as_select())
 }
 
-/// `q` once per row of `rows` (its cells, read as `cell.<column>`), in one
-/// statement: one plan and one round trip instead of one per cell.
-fn each_cell<Q>(
-    c: &mut DbConnection,
-    columns: &'static str,
-    rows: &[Vec<i32>],
-    q: Q,
-) -> QueryResult<Vec<Ranked>>
-where
-    crate::db::Lateral<Q>: diesel::query_dsl::LoadQuery<'static, DbConnection, Ranked>,
-{
-    match crate::db::Lateral::over(columns, rows, q) {
-        Some(all) => all.load(c),
-        None => Ok(Vec::new()),
-    }
-}
-
 /// People who superliked me and pass the rules (any distance check is done
 /// by the caller like for everyone else).
 fn superlikers(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResult<Vec<Ranked>> {
-    let mut out = Vec::new();
-    for &sex in v.wanted_sexes() {
-        let mine = swipes::table
-            .select(swipes::swiper_id)
-            .filter(swipes::target_id.eq(v.id))
-            .filter(swipes::kind.eq(SwipeKind::Superlike));
-        out.extend(
-            rules(v, sex, today)
-                .filter(profiles::user_id.eq_any(mine))
-                .limit(PER_QUERY)
-                .select(Ranked::as_select())
-                .load(c)?,
-        );
-    }
-    Ok(out)
+    let mine = swipes::table
+        .select(swipes::swiper_id)
+        .filter(swipes::target_id.eq(v.id))
+        .filter(swipes::kind.eq(SwipeKind::Superlike));
+    let sexes = v.wanted_sexes();
+    rules(v, today)
+        .filter(profiles::sex.eq_any(sexes))
+        .filter(profiles::user_id.eq_any(mine))
+        .limit(PER_QUERY * sexes.len() as i64)
+        .select(Ranked::as_select())
+        .load(c)
 }
 
 /// Whether a candidate is near enough (both positions) or in my city.
@@ -403,7 +423,8 @@ pub fn passing(
 ) -> QueryResult<Vec<Profile>> {
     let mut out = Vec::new();
     for &sex in v.wanted_sexes() {
-        let found = rules(v, sex, today)
+        let found = rules(v, today)
+            .filter(profiles::sex.eq(sex))
             .filter(profiles::user_id.eq_any(ids.to_vec()))
             .select(Profile::as_select())
             .load(c)?;
