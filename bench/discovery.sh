@@ -4,7 +4,9 @@
 #   bash bench/discovery.sh                          # one instance, direct
 #   INSTANCES=2 FRONT=nginx bash bench/discovery.sh  # two behind the shipped nginx
 #   CASE=many|hot|cold                               # which members ask (below)
-# (MEMBERS=… DURATION=… CONNECTIONS=… to change)
+# (MEMBERS=… DURATION=… CONNECTIONS=… to change; PAUSE_MS=5 makes each
+# connection wait 5 ms between an answer and its next request: a fixed
+# offered load, about 10,000/s on 64 connections, instead of saturation)
 # Cases: many: 64 members share the connections (each member's feed is built
 # once, then paged from the cache); hot: one member on every connection; cold:
 # 64 members with the feed cache off (FEED_CACHE_SECONDS=0), so every page
@@ -29,5 +31,5 @@ if [ "$CASE" != cold ]; then
     curl -s -o /dev/null -H "Cookie: $cookie" "$BASE/discover"
   done <"$work/sessions"
 fi
-echo "== GET /discover ($CASE: $members member(s)), $CONNECTIONS connections, $DURATION; $(describe)"
+echo "== GET /discover ($CASE: $members member(s)), $CONNECTIONS connections${PAUSE_MS:+, ${PAUSE_MS} ms pause}, $DURATION; $(describe)"
 wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$root/bench/discovery.lua" "$BASE" -- "$work/sessions"
