@@ -14,6 +14,11 @@
 //! a rule refuses takes nothing, so it is answered with its refusal and the
 //! group goes on; any other error rolls the group back and its swipes are
 //! written again one by one, so one bad swipe fails only itself.
+//!
+//! The writer tasks run on the system's own arbiter (the main thread) when
+//! there is one, not on the HTTP worker whose swipe started them: a graceful
+//! shutdown stops the workers one by one, and a group must not go down with
+//! the first of them while swipes from the others wait on it.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -112,7 +117,18 @@ impl SwipeWriter {
             start
         };
         if start_writer {
-            tokio::spawn(self.inner.clone().write_groups());
+            // On the system's own arbiter (the main thread) when there is
+            // one: it outlives the HTTP workers, so a worker stopping in a
+            // graceful shutdown cannot take with it a group being written,
+            // nor the answers of swipes waiting on other workers.
+            let system = actix_web::rt::System::try_current();
+            let spawned =
+                system.is_some_and(|s| s.arbiter().spawn(self.inner.clone().write_groups()));
+            if !spawned {
+                // No system (tests, tools), or it is stopping: here then;
+                // the future handed over above never ran.
+                tokio::spawn(self.inner.clone().write_groups());
+            }
         }
         rx.await
             .map_err(|e| AppError::internal("swipe writer", e))?

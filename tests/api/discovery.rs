@@ -591,6 +591,77 @@ async fn swipes_written_in_one_group_keep_every_rule() {
     assert_eq!(app.count("matches").await, 1);
 }
 
+/// A graceful shutdown stops the HTTP workers one by one. A swipe waiting
+/// behind a group that another worker's swipe started is still written and
+/// answered after that worker stopped: the writer runs on the system's own
+/// arbiter, not on the worker whose swipe started it. (On SQLite, one
+/// writer, the waiting swipe has no other writer to take it; without that,
+/// it waits forever and the bound below fails the test.)
+#[actix_web::test]
+async fn a_swipe_waiting_on_a_group_outlives_the_worker_that_started_it() {
+    use diesel::connection::SimpleConnection;
+    use swiper::auth::UserId;
+    use swiper::discovery::limits::Defaults;
+    use swiper::discovery::swipes::SwipeKind::Like;
+    use swiper::discovery::writer::{Swipe, SwipeOutcome};
+
+    let app = spawn_app().await;
+    let (_, me) = join(&app, &ana()).await;
+    let (_, a) = join(&app, &Person::new("a@example.com", "male", "1990-01-01")).await;
+    let (_, b) = join(&app, &Person::new("b@example.com", "male", "1990-01-01")).await;
+    let writer = app.state.discovery.writer.clone();
+    let defaults = Defaults::of(&app.state.runtime).await.unwrap();
+    let (now, today) = (app.state.clock.now(), app.state.clock.today());
+    let swipe = move |target: i64| Swipe {
+        swiper: UserId(me),
+        target: UserId(target),
+        kind: Like,
+        now,
+        today,
+        day_start: now - chrono::TimeDelta::hours(1),
+        defaults,
+    };
+    // Hold the group's first statement: my profile row (PostgreSQL) or the
+    // database's write lock (SQLite).
+    let pool = app.db.pool();
+    let mut hold = pool.get().unwrap();
+    if app.db.is_postgres() {
+        let lock = format!("BEGIN; SELECT 1 FROM profiles WHERE user_id = {me} FOR UPDATE");
+        hold.batch_execute(&lock).unwrap();
+    } else {
+        hold.batch_execute("BEGIN IMMEDIATE").unwrap();
+    }
+    // A worker's swipe starts the writer, whose group then waits on the lock.
+    let before = writer.groups();
+    let worker = actix_rt::Arbiter::new();
+    let on_worker = writer.clone();
+    let first = swipe(a);
+    assert!(worker.spawn(async move {
+        let _ = on_worker.write(first).await;
+    }));
+    while writer.groups() == before {
+        actix_web::rt::task::yield_now().await;
+    }
+    // Another swipe waits behind that group; then the worker stops.
+    let second = actix_web::rt::spawn({
+        let writer = writer.clone();
+        async move { writer.write(swipe(b)).await }
+    });
+    actix_web::rt::task::yield_now().await;
+    worker.stop();
+    actix_web::rt::task::spawn_blocking(move || worker.join())
+        .await
+        .unwrap()
+        .unwrap();
+    hold.batch_execute("COMMIT").unwrap();
+    let answered = actix_web::rt::time::timeout(std::time::Duration::from_secs(30), second).await;
+    assert!(
+        matches!(answered, Ok(Ok(Ok(SwipeOutcome::Swiped)))),
+        "{answered:?}"
+    );
+    assert_eq!(app.count("swipes").await, 2);
+}
+
 #[tokio::test]
 async fn a_mutual_like_is_a_match_for_both_with_a_mail() {
     let app = spawn_app().await;
