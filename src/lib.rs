@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod bounded;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -17,7 +17,7 @@ use syn::visit::{self, Visit};
 /// Top-level modules from the bottom up. A module may use modules of a lower
 /// layer only; modules in one layer never use each other.
 const LAYERS: &[&[&str]] = &[
-    &["clock", "i18n", "metrics", "slots"],
+    &["bounded", "clock", "i18n", "metrics", "slots"],
     &["error"],
     &["security"],
     &["db"],

@@ -110,12 +110,8 @@ impl PrincipalCache {
         if forgotten_since || fill.epoch < state.floor {
             return;
         }
-        if state.by_session.len() >= MAX_ENTRIES {
-            let now = Instant::now();
-            state.by_session.retain(|_, e| e.until > now);
-            if state.by_session.len() >= MAX_ENTRIES {
-                state.by_session.clear();
-            }
+        let now = Instant::now();
+        if crate::bounded::make_room(&mut state.by_session, MAX_ENTRIES, |e| e.until > now) {
             let State {
                 by_session,
                 by_user,

@@ -101,12 +101,7 @@ impl FeedCache {
         self.puts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let now = Instant::now();
         let mut map = self.map();
-        if map.len() >= MAX_ENTRIES {
-            map.retain(|_, (until, _, _)| *until > now);
-            if map.len() >= MAX_ENTRIES {
-                map.clear();
-            }
-        }
+        crate::bounded::make_room(&mut map, MAX_ENTRIES, |(until, _, _)| *until > now);
         map.insert(user, (now + jittered(self.ttl), built_from, feed));
     }
 
@@ -179,12 +174,7 @@ impl Absent {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let now = Instant::now();
         let mut map = self.map();
-        if map.len() >= MAX_ABSENT {
-            map.retain(|_, until| *until > now);
-            if map.len() >= MAX_ABSENT {
-                map.clear();
-            }
-        }
+        crate::bounded::make_room(&mut map, MAX_ABSENT, |until| *until > now);
         map.insert(id, now + jittered(ABSENT_LIFETIME));
     }
 

@@ -131,13 +131,7 @@ impl PageCache {
         self.puts.fetch_add(1, Ordering::Relaxed);
         let now = Instant::now();
         let mut inner = self.lock();
-        if inner.pages.len() >= MAX_PAGES {
-            let Inner { pages, .. } = &mut *inner;
-            pages.retain(|_, kept| kept.until > now);
-            if pages.len() >= MAX_PAGES {
-                pages.clear();
-            }
-        }
+        crate::bounded::make_room(&mut inner.pages, MAX_PAGES, |kept| kept.until > now);
         let kept = Kept {
             until: now + jittered(self.lifetime),
             as_of: fill.0,
