@@ -206,20 +206,20 @@ fn area(p: Position, km: f64) -> Area {
 const MAX_CELLS: usize = 40;
 
 impl Area {
-    /// The one-degree cells (latitude band, longitude band) the area
-    /// covers, or `None` when it reads whole latitude bands instead (more
-    /// than [`MAX_CELLS`] cells, or a box around the antimeridian).
-    fn cells(&self) -> Option<Vec<[i32; 2]>> {
-        let lng = self.lng_bands.as_ref()?;
-        if lng.clone().count() * self.lat_bands.clone().count() > MAX_CELLS {
-            return None;
+    /// The index ranges the area is read by: one-degree cells `[lat, lng]`
+    /// (`true`), or whole latitude bands `[lat]` when that would be more
+    /// than [`MAX_CELLS`] cells or the box wraps around the antimeridian.
+    fn ranges(&self) -> (bool, Vec<Vec<i32>>) {
+        match &self.lng_bands {
+            Some(lng) if lng.clone().count() * self.lat_bands.clone().count() <= MAX_CELLS => {
+                let cells = self
+                    .lat_bands
+                    .clone()
+                    .flat_map(|lat| lng.clone().map(move |lng| vec![lat, lng]));
+                (true, cells.collect())
+            }
+            _ => (false, self.lat_bands.clone().map(|lat| vec![lat]).collect()),
         }
-        Some(
-            self.lat_bands
-                .clone()
-                .flat_map(|lat| lng.clone().map(move |lng| [lat, lng]))
-                .collect(),
-        )
     }
 }
 
@@ -231,15 +231,11 @@ fn fetch(c: &mut DbConnection, v: &Viewer, today: NaiveDate) -> QueryResult<Vec<
         if crate::db::has_lateral(c) {
             out.extend(nearby(c, v, &a, today)?);
         } else {
-            let cells = a.cells();
-            let rows: Vec<Vec<i32>> = match &cells {
-                Some(cells) => cells.iter().map(|c| c.to_vec()).collect(),
-                None => a.lat_bands.clone().map(|lat| vec![lat]).collect(),
-            };
+            let (by_lng, ranges) = a.ranges();
             for &sex in v.wanted_sexes() {
-                for row in &rows {
-                    let at = Some((sex, row.as_slice()));
-                    out.extend(near(v, &a, today, cells.is_some(), at).load(c)?);
+                for range in &ranges {
+                    let at = Some((sex, range.as_slice()));
+                    out.extend(near(v, &a, today, by_lng, at).load(c)?);
                 }
             }
         }
@@ -269,20 +265,16 @@ fn nearby(
     today: NaiveDate,
 ) -> QueryResult<Vec<Ranked>> {
     use crate::db::Cell::{Int, Word};
-    let cells = a.cells();
+    let (by_lng, ranges) = a.ranges();
     let mut rows = Vec::new();
     for &sex in v.wanted_sexes() {
         let sex = Word(sex.as_str());
-        match &cells {
-            Some(cells) => rows.extend(
-                cells
-                    .iter()
-                    .map(|&[lat, lng]| vec![sex, Int(lat), Int(lng)]),
-            ),
-            None => rows.extend(a.lat_bands.clone().map(|lat| vec![sex, Int(lat)])),
-        }
+        rows.extend(ranges.iter().map(|r| {
+            std::iter::once(sex)
+                .chain(r.iter().copied().map(Int))
+                .collect()
+        }));
     }
-    let by_lng = cells.is_some();
     let columns = if by_lng { "sex, lat, lng" } else { "sex, lat" };
     match crate::db::Lateral::over(columns, &rows, near(v, a, today, by_lng, None)) {
         Some(all) => all.load(c),

@@ -37,7 +37,7 @@ pub struct Swipe {
     pub created_at: NaiveDateTime,
 }
 
-/// A swipe row, for seeding.
+/// A swipe row: the swipe writer's groups, and seeding.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = swipes)]
 pub struct NewSwipe {

@@ -325,7 +325,7 @@ fn decide(
     // other), or someone my feed would show me by the rules (sex, age,
     // place, hidden, blocked): anyone else is a 404, whether or not they
     // are in discovery.
-    let pair = (s.swiper.min(s.target), s.swiper.max(s.target));
+    let pair = matches::ordered(s.swiper, s.target);
     let by_like = liked_me && theirs.in_feed && !seen.blocked.contains(&pair);
     if !by_like && !feed::contains(c, &Viewer::of(mine, s.today), s.target, s.today)? {
         return Err(AppError::NotFound);

@@ -62,7 +62,7 @@ pub fn on_pairs(
     }
     Ok(q.load::<(UserId, UserId)>(c)?
         .into_iter()
-        .map(|(a, b)| (a.min(b), a.max(b)))
+        .map(|(a, b)| super::store::ordered(a, b))
         .collect())
 }
 

@@ -52,7 +52,8 @@ impl Match {
     }
 }
 
-fn ordered(a: UserId, b: UserId) -> (UserId, UserId) {
+/// A pair as matches and blocks key it: (lower id, higher id).
+pub fn ordered(a: UserId, b: UserId) -> (UserId, UserId) {
     if a < b {
         (a, b)
     } else {

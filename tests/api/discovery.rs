@@ -521,16 +521,34 @@ async fn two_people_liking_each_other_at_once_make_exactly_one_match() {
     }
 }
 
+/// Swipes for the writer as `service::swipe` builds them (swiper, target,
+/// kind), on the app's clock and default limits.
+async fn writer_swipes(
+    app: &TestApp,
+) -> impl Fn(i64, i64, swiper::discovery::swipes::SwipeKind) -> swiper::discovery::writer::Swipe {
+    let defaults = swiper::discovery::limits::Defaults::of(&app.state.runtime)
+        .await
+        .unwrap();
+    let (now, today) = (app.state.clock.now(), app.state.clock.today());
+    move |swiper, target, kind| swiper::discovery::writer::Swipe {
+        swiper: swiper::auth::UserId(swiper),
+        target: swiper::auth::UserId(target),
+        kind,
+        now,
+        today,
+        day_start: now - chrono::TimeDelta::hours(1),
+        defaults,
+    }
+}
+
 /// Swipes that arrive together are written as one group, one transaction,
 /// and the rules hold inside it as they do between requests: a pair swiped
 /// twice keeps one row, two members liking each other make one match, the
 /// day's superlikes stop at the limit (one by default).
 #[tokio::test]
 async fn swipes_written_in_one_group_keep_every_rule() {
-    use swiper::auth::UserId;
-    use swiper::discovery::limits::Defaults;
     use swiper::discovery::swipes::SwipeKind::{Dislike, Like, Superlike};
-    use swiper::discovery::writer::{Swipe, SwipeOutcome};
+    use swiper::discovery::writer::SwipeOutcome;
     use swiper::error::{AppError, ErrorCode};
 
     let app = spawn_app().await;
@@ -539,17 +557,7 @@ async fn swipes_written_in_one_group_keep_every_rule() {
     let (_, b) = join(&app, &Person::new("b@example.com", "male", "1990-01-01")).await;
     let (_, c) = join(&app, &Person::new("c@example.com", "male", "1990-01-01")).await;
     let writer = &app.state.discovery.writer;
-    let defaults = Defaults::of(&app.state.runtime).await.unwrap();
-    let (now, today) = (app.state.clock.now(), app.state.clock.today());
-    let swipe = |swiper: i64, target: i64, kind| Swipe {
-        swiper: UserId(swiper),
-        target: UserId(target),
-        kind,
-        now,
-        today,
-        day_start: now - chrono::TimeDelta::hours(1),
-        defaults,
-    };
+    let swipe = writer_swipes(&app).await;
     let before = writer.groups();
     let group = [
         swipe(me, a, Like),
@@ -600,27 +608,16 @@ async fn swipes_written_in_one_group_keep_every_rule() {
 #[actix_web::test]
 async fn a_swipe_waiting_on_a_group_outlives_the_worker_that_started_it() {
     use diesel::connection::SimpleConnection;
-    use swiper::auth::UserId;
-    use swiper::discovery::limits::Defaults;
     use swiper::discovery::swipes::SwipeKind::Like;
-    use swiper::discovery::writer::{Swipe, SwipeOutcome};
+    use swiper::discovery::writer::SwipeOutcome;
 
     let app = spawn_app().await;
     let (_, me) = join(&app, &ana()).await;
     let (_, a) = join(&app, &Person::new("a@example.com", "male", "1990-01-01")).await;
     let (_, b) = join(&app, &Person::new("b@example.com", "male", "1990-01-01")).await;
     let writer = app.state.discovery.writer.clone();
-    let defaults = Defaults::of(&app.state.runtime).await.unwrap();
-    let (now, today) = (app.state.clock.now(), app.state.clock.today());
-    let swipe = move |target: i64| Swipe {
-        swiper: UserId(me),
-        target: UserId(target),
-        kind: Like,
-        now,
-        today,
-        day_start: now - chrono::TimeDelta::hours(1),
-        defaults,
-    };
+    let swipe = writer_swipes(&app).await;
+    let swipe = move |target: i64| swipe(me, target, Like);
     // Hold the group's first statement: my profile row (PostgreSQL) or the
     // database's write lock (SQLite).
     let pool = app.db.pool();
