@@ -118,81 +118,117 @@ pub fn has_lateral(conn: &DbConnection) -> bool {
     matches!(conn, DbConnection::Postgresql(_))
 }
 
-/// One value of a [`Lateral`] row, written into the SQL text: an integer
-/// the caller computed, or a word from a fixed list of the program's own
-/// (`Sex::as_str`); nothing a member sends goes there.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Cell {
-    Int(i32),
-    Word(&'static str),
+/// Runs `f` with PostgreSQL keeping one generic plan for its prepared
+/// statements (`SET LOCAL plan_cache_mode = force_generic_plan`, in a
+/// transaction of its own, so the setting ends with it even on an error
+/// and a pooler in transaction mode keeps it on one server connection).
+/// For a statement whose cost the planner cannot tell apart by its
+/// parameters (a [`Lateral`] list) but whose custom plans it keeps
+/// choosing: planning it again costs more than running it. SQLite: `f`.
+pub fn with_generic_plan<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
+) -> QueryResult<T> {
+    match conn {
+        DbConnection::Postgresql(_) => conn.transaction(|c| {
+            c.batch_execute("SET LOCAL plan_cache_mode = force_generic_plan")?;
+            f(c)
+        }),
+        DbConnection::Sqlite(_) => f(conn),
+    }
 }
 
-impl Cell {
-    /// The value as SQL, or `None` for a word that is not plain lower-case
-    /// letters (nothing that could close its quote).
-    fn sql(self) -> Option<String> {
+/// One column of a [`Lateral`] list: integers the caller computed, or
+/// words from a fixed list of the program's own (`Sex::as_str`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    Ints(Vec<i32>),
+    Words(Vec<&'static str>),
+}
+
+impl Values {
+    fn len(&self) -> usize {
         match self {
-            Cell::Int(n) => Some(n.to_string()),
-            Cell::Word(w) if !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()) => {
-                Some(format!("'{w}'"))
-            }
-            Cell::Word(_) => None,
+            Values::Ints(v) => v.len(),
+            Values::Words(v) => v.len(),
+        }
+    }
+
+    /// The column as a PostgreSQL array literal (`{51,-1}`, `{female,male}`)
+    /// and the array type it is cast to, or `None` for a word that is not
+    /// plain lower-case letters (nothing that array syntax would read
+    /// otherwise).
+    fn array(&self) -> Option<(String, &'static str)> {
+        let list = |items: Vec<String>| format!("{{{}}}", items.join(","));
+        match self {
+            Values::Ints(v) => Some((list(v.iter().map(i32::to_string).collect()), "integer[]")),
+            Values::Words(v) => v
+                .iter()
+                .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+                .then(|| (list(v.iter().map(|w| w.to_string()).collect()), "text[]")),
         }
     }
 }
 
-/// `SELECT found.* FROM (VALUES (…), …) AS cell(<columns>) CROSS JOIN
-/// LATERAL (<inner>) AS found`: `inner` runs once per row of values, reading
-/// them as `cell.<column>` (a `diesel::dsl::sql` literal), with its own
-/// `ORDER BY` and `LIMIT`, in one statement planned once. PostgreSQL only
-/// (ask [`has_lateral`] first).
+/// `SELECT found.* FROM unnest(CAST($1 AS text[]), CAST($2 AS integer[]), …)
+/// AS cell(<names>) CROSS JOIN LATERAL (<inner>) AS found`: `inner` runs once
+/// per row of the list, reading it as `cell.<name>` ([`Listed`]), with its own `ORDER BY` and `LIMIT`. The list travels as bound
+/// arrays, so the statement's text depends only on its shape: it is
+/// prepared once per connection and, after five runs, PostgreSQL keeps a
+/// generic plan instead of planning it again. PostgreSQL only (ask
+/// [`has_lateral`] first).
 pub struct Lateral<Q> {
-    columns: &'static str,
-    rows: String,
+    names: String,
+    arrays: Vec<(String, &'static str)>,
     inner: Q,
 }
 
 impl<Q> Lateral<Q> {
-    /// `None` without rows (an empty `VALUES` is not SQL), with an empty
-    /// row, or with a word [`Cell::sql`] refuses.
-    pub fn over(columns: &'static str, rows: &[Vec<Cell>], inner: Q) -> Option<Self> {
-        let rows: Option<Vec<String>> = rows
-            .iter()
-            .map(|r| {
-                let values: Option<Vec<String>> = r.iter().map(|c| c.sql()).collect();
-                values
-                    .filter(|v| !v.is_empty())
-                    .map(|v| format!("({})", v.join(", ")))
-            })
-            .collect();
-        let rows = rows.filter(|r| !r.is_empty())?.join(", ");
+    /// `None` without columns, with an empty list or columns of different
+    /// lengths, or with a word [`Values`] refuses.
+    pub fn over(columns: Vec<(&'static str, Values)>, inner: Q) -> Option<Self> {
+        let rows = columns.first()?.1.len();
+        if rows == 0 || columns.iter().any(|(_, c)| c.len() != rows) {
+            return None;
+        }
+        let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+        let arrays: Option<Vec<_>> = columns.iter().map(|(_, c)| c.array()).collect();
         Some(Self {
-            columns,
-            rows,
+            names: names.join(", "),
+            arrays: arrays?,
             inner,
         })
     }
 
-    /// The `VALUES` rows as written into the SQL.
-    pub fn rows(&self) -> &str {
-        &self.rows
+    /// The bound arrays, as sent.
+    pub fn arrays(&self) -> Vec<&str> {
+        self.arrays.iter().map(|(a, _)| a.as_str()).collect()
     }
 }
 
 impl<Q, DB> diesel::query_builder::QueryFragment<DB> for Lateral<Q>
 where
-    DB: diesel::backend::Backend,
+    DB: diesel::backend::Backend + diesel::sql_types::HasSqlType<diesel::sql_types::Text>,
+    String: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
     Q: diesel::query_builder::QueryFragment<DB>,
 {
     fn walk_ast<'b>(
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
     ) -> QueryResult<()> {
-        out.unsafe_to_cache_prepared();
-        out.push_sql("SELECT found.* FROM (VALUES ");
-        out.push_sql(&self.rows);
+        out.push_sql("SELECT found.* FROM unnest(");
+        for (i, (array, ty)) in self.arrays.iter().enumerate() {
+            if i > 0 {
+                out.push_sql(", ");
+            }
+            out.push_sql("CAST(");
+            out.push_bind_param::<diesel::sql_types::Text, String>(array)?;
+            out.push_sql(" AS ");
+            out.push_sql(ty);
+            out.push_sql(")");
+        }
         out.push_sql(") AS cell(");
-        out.push_sql(self.columns);
+        out.push_sql(&self.names);
         out.push_sql(") CROSS JOIN LATERAL (");
         self.inner.walk_ast(out.reborrow())?;
         out.push_sql(") AS found");
@@ -210,6 +246,139 @@ impl<Q> diesel::query_builder::QueryId for Lateral<Q> {
 }
 
 impl<Q, C> RunQueryDsl<C> for Lateral<Q> {}
+
+/// `cell.<name>`: a column of the [`Lateral`] list, as the inner query
+/// reads it. Unlike a `diesel::dsl::sql` literal, it leaves the statement
+/// cacheable (its text is one of the program's own names).
+#[derive(Debug, Clone, Copy)]
+pub struct Listed<ST> {
+    name: &'static str,
+    ty: std::marker::PhantomData<ST>,
+}
+
+impl<ST> Listed<ST> {
+    pub fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            ty: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<ST: diesel::expression::TypedExpressionType> diesel::expression::Expression for Listed<ST> {
+    type SqlType = ST;
+}
+
+impl<ST, DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for Listed<ST> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.push_sql("cell.");
+        out.push_sql(self.name);
+        Ok(())
+    }
+}
+
+impl<ST> diesel::query_builder::QueryId for Listed<ST> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<ST, QS> diesel::expression::AppearsOnTable<QS> for Listed<ST> where
+    Self: diesel::expression::Expression
+{
+}
+
+impl<ST, QS> diesel::expression::SelectableExpression<QS> for Listed<ST> where
+    Self: diesel::expression::Expression
+{
+}
+
+impl<ST, GB> diesel::expression::ValidGrouping<GB> for Listed<ST> {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+/// A word of the program's own (`Sex::as_str`) written into the SQL text,
+/// not bound: a partial index on it (`WHERE sex = 'female'`) then serves
+/// every plan of the statement, the generic one included. Only plain
+/// lower-case words are written; any other is an error, never SQL.
+#[derive(Debug, Clone, Copy)]
+pub struct Word(pub &'static str);
+
+impl diesel::expression::Expression for Word {
+    type SqlType = diesel::sql_types::Text;
+}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for Word {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        if self.0.is_empty() || !self.0.bytes().all(|b| b.is_ascii_lowercase()) {
+            return Err(diesel::result::Error::QueryBuilderError(
+                "only plain lower-case words are written into SQL".into(),
+            ));
+        }
+        out.push_sql("'");
+        out.push_sql(self.0);
+        out.push_sql("'");
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::QueryId for Word {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<QS> diesel::expression::AppearsOnTable<QS> for Word {}
+
+impl<QS> diesel::expression::SelectableExpression<QS> for Word {}
+
+impl<GB> diesel::expression::ValidGrouping<GB> for Word {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+/// Several [`Lateral`] lists of the same inner query, `UNION ALL`: one
+/// statement, one round trip.
+pub struct AllOf<Q>(Vec<Lateral<Q>>);
+
+impl<Q> AllOf<Q> {
+    /// `None` without any list.
+    pub fn of(parts: Vec<Lateral<Q>>) -> Option<Self> {
+        (!parts.is_empty()).then_some(Self(parts))
+    }
+}
+
+impl<Q, DB> diesel::query_builder::QueryFragment<DB> for AllOf<Q>
+where
+    DB: diesel::backend::Backend,
+    Lateral<Q>: diesel::query_builder::QueryFragment<DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        for (i, part) in self.0.iter().enumerate() {
+            out.push_sql(if i == 0 { "(" } else { " UNION ALL (" });
+            part.walk_ast(out.reborrow())?;
+            out.push_sql(")");
+        }
+        Ok(())
+    }
+}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for AllOf<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q> diesel::query_builder::QueryId for AllOf<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q, C> RunQueryDsl<C> for AllOf<Q> {}
 
 /// Runs the embedded migrations of the connection's backend.
 pub fn migrate(conn: &mut DbConnection) -> Result<usize, AppError> {

@@ -16,8 +16,8 @@ use diesel::ConnectionError;
 
 pub use connection::{DbConnection, Statements};
 pub use dialect::{
-    analyze, has_lateral, insert_unique, is_unique_violation, migrate, transaction, Backend, Cell,
-    Lateral,
+    analyze, has_lateral, insert_unique, is_unique_violation, migrate, transaction,
+    with_generic_plan, AllOf, Backend, Lateral, Listed, Values, Word,
 };
 
 use crate::error::AppError;
@@ -391,21 +391,31 @@ mod tests {
     }
 
     #[test]
-    fn a_lateral_list_needs_rows_and_writes_integers_and_plain_words() {
-        use Cell::{Int, Word};
-        let rows = |rows: &[Vec<Cell>]| Lateral::over("c", rows, ()).map(|l| l.rows().to_string());
-        assert_eq!(rows(&[]), None);
-        assert_eq!(rows(&[vec![]]), None);
+    fn a_lateral_list_needs_rows_of_one_length_and_binds_integers_and_plain_words() {
+        use Values::{Ints, Words};
+        let arrays = |columns: Vec<(&'static str, Values)>| {
+            Lateral::over(columns, ()).map(|l| l.arrays().join(" "))
+        };
+        assert_eq!(arrays(vec![]), None);
+        assert_eq!(arrays(vec![("lat", Ints(vec![]))]), None);
         assert_eq!(
-            rows(&[vec![Int(51), Int(-1)], vec![Int(52), Int(0)]]).as_deref(),
-            Some("(51, -1), (52, 0)")
+            arrays(vec![("lat", Ints(vec![51, 52])), ("lng", Ints(vec![-1]))]),
+            None
         );
         assert_eq!(
-            rows(&[vec![Word("female"), Int(51)]]).as_deref(),
-            Some("('female', 51)")
+            arrays(vec![
+                ("lat", Ints(vec![51, 52])),
+                ("lng", Ints(vec![-1, 0]))
+            ])
+            .as_deref(),
+            Some("{51,52} {-1,0}")
         );
-        // Only plain lower-case words: nothing that could close the quote.
-        assert_eq!(rows(&[vec![Word("x' OR '1")]]), None);
-        assert_eq!(rows(&[vec![Word("")]]), None);
+        assert_eq!(
+            arrays(vec![("sex", Words(vec!["female", "male"]))]).as_deref(),
+            Some("{female,male}")
+        );
+        // Only plain lower-case words: nothing array syntax would read otherwise.
+        assert_eq!(arrays(vec![("sex", Words(vec!["a,b"]))]), None);
+        assert_eq!(arrays(vec![("sex", Words(vec![""]))]), None);
     }
 }

@@ -272,3 +272,61 @@ fn both_migration_sets_give_the_same_tables_columns_and_indexes() {
         diff.join("\n")
     );
 }
+
+/// The feed writes a sex into its cell statement and reads that sex's
+/// partial index (`profiles_feed_cell_female` …, `WHERE sex = 'female'`):
+/// every sex a member can have must have one, on both backends.
+fn feed_cell_indexes(c: &mut DbConnection, postgres: bool) -> BTreeSet<String> {
+    let sql = if postgres {
+        "SELECT indexname::text || ' ' || indexdef AS name FROM pg_indexes \
+         WHERE indexname LIKE 'profiles_feed_cell%'"
+    } else {
+        "SELECT name || ' ' || sql AS name FROM sqlite_master \
+         WHERE type = 'index' AND name LIKE 'profiles_feed_cell%'"
+    };
+    let rows: Vec<Name> = diesel::sql_query(sql).load(c).unwrap();
+    rows.into_iter().map(|r| r.name).collect()
+}
+
+fn assert_a_cell_index_per_sex(found: &BTreeSet<String>) {
+    assert_eq!(found.len(), swiper::auth::Sex::ALL.len(), "{found:?}");
+    for sex in swiper::auth::Sex::ALL {
+        let name = format!("profiles_feed_cell_{} ", sex.as_str());
+        let predicate = format!("sex = '{}'", sex.as_str());
+        assert!(
+            found
+                .iter()
+                .any(|i| i.starts_with(&name) && i.contains(&predicate)),
+            "no partial cell index for {sex:?}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn every_sex_has_its_feed_cell_index_on_sqlite() {
+    let path = std::env::temp_dir().join(format!(
+        "swiper-cells-{}.sqlite3",
+        swiper::security::random::token(6)
+    ));
+    let pool = db::pool(
+        &format!("sqlite://{}", path.display()),
+        1,
+        swiper::db::Statements::Prepared,
+    )
+    .unwrap();
+    let mut c = pool.get().unwrap();
+    db::migrate(&mut c).unwrap();
+    let found = feed_cell_indexes(&mut c, false);
+    drop(c);
+    let _ = std::fs::remove_file(path);
+    assert_a_cell_index_per_sex(&found);
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: set TEST_DATABASE_URL and run with -- --include-ignored"]
+fn every_sex_has_its_feed_cell_index_on_postgres() {
+    require_postgres();
+    let pg = TestDb::new();
+    let mut c = pg.pool().get().unwrap();
+    assert_a_cell_index_per_sex(&feed_cell_indexes(&mut c, true));
+}
