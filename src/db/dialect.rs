@@ -112,6 +112,55 @@ pub fn analyze(conn: &mut DbConnection) -> QueryResult<()> {
     }
 }
 
+#[derive(diesel::QueryableByName)]
+struct IndexDefinition {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    definition: String,
+}
+
+/// Drops `table`'s indexes whose names are `LIKE` `pattern` and returns
+/// their definitions, for [`restore_indexes`] after a bulk load in the same
+/// transaction (PostgreSQL, whose DDL is transactional: a load that fails
+/// or is killed brings them back with its rollback). SQLite: nothing.
+pub fn set_aside_indexes(
+    conn: &mut DbConnection,
+    table: &str,
+    pattern: &str,
+) -> QueryResult<Vec<String>> {
+    if !matches!(conn, DbConnection::Postgresql(_)) {
+        return Ok(Vec::new());
+    }
+    let found: Vec<IndexDefinition> = diesel::sql_query(
+        "SELECT indexname::text AS name, indexdef AS definition FROM pg_indexes \
+         WHERE schemaname = current_schema() AND tablename = $1 AND indexname LIKE $2",
+    )
+    .bind::<diesel::sql_types::Text, _>(table)
+    .bind::<diesel::sql_types::Text, _>(pattern)
+    .load(conn)?;
+    for index in &found {
+        conn.batch_execute(&format!(
+            "DROP INDEX \"{}\"",
+            index.name.replace('"', "\"\"")
+        ))?;
+    }
+    Ok(found.into_iter().map(|i| i.definition).collect())
+}
+
+/// Builds again the indexes [`set_aside_indexes`] dropped, from the
+/// definitions it returned (the catalog's own text), with room to sort.
+pub fn restore_indexes(conn: &mut DbConnection, definitions: &[String]) -> QueryResult<()> {
+    if definitions.is_empty() {
+        return Ok(());
+    }
+    conn.batch_execute("SET LOCAL maintenance_work_mem = '256MB'")?;
+    for definition in definitions {
+        conn.batch_execute(definition)?;
+    }
+    Ok(())
+}
+
 /// Whether the connection runs `CROSS JOIN LATERAL` (PostgreSQL does;
 /// SQLite does not): one statement for many index ranges, planned once.
 pub fn has_lateral(conn: &DbConnection) -> bool {

@@ -16,8 +16,9 @@ use diesel::ConnectionError;
 
 pub use connection::{DbConnection, Statements};
 pub use dialect::{
-    analyze, has_lateral, insert_unique, is_unique_violation, migrate, transaction,
-    with_generic_plan, AllOf, Backend, Lateral, Listed, Values, Word,
+    analyze, has_lateral, insert_unique, is_unique_violation, migrate, restore_indexes,
+    set_aside_indexes, transaction, with_generic_plan, AllOf, Backend, Lateral, Listed, Values,
+    Word,
 };
 
 use crate::error::AppError;

@@ -330,3 +330,47 @@ fn every_sex_has_its_feed_cell_index_on_postgres() {
     let mut c = pg.pool().get().unwrap();
     assert_a_cell_index_per_sex(&feed_cell_indexes(&mut c, true));
 }
+
+/// A bulk load (`swiper seed` of 100,000 members or more) sets the feed
+/// indexes aside in its transaction and builds them again at its end: the
+/// same definitions come back, and a load that fails brings them back with
+/// its rollback.
+#[test]
+#[ignore = "needs PostgreSQL: set TEST_DATABASE_URL and run with -- --include-ignored"]
+fn a_bulk_load_sets_the_feed_indexes_aside_and_restores_them() {
+    use diesel::Connection;
+    require_postgres();
+    let pg = TestDb::new();
+    let mut c = pg.pool().get().unwrap();
+    let before = feed_indexes(&mut c);
+    assert_eq!(before.len(), 6, "{before:?}");
+    let rebuilt = c
+        .transaction(|c| {
+            let set_aside = db::set_aside_indexes(c, "profiles", "profiles_feed_%")?;
+            assert_eq!(set_aside.len(), 6);
+            assert!(feed_indexes(c).is_empty(), "dropped during the load");
+            db::restore_indexes(c, &set_aside)?;
+            Ok::<_, diesel::result::Error>(feed_indexes(c))
+        })
+        .unwrap();
+    assert_eq!(rebuilt, before);
+    let failed: Result<(), diesel::result::Error> = c.transaction(|c| {
+        db::set_aside_indexes(c, "profiles", "profiles_feed_%")?;
+        Err(diesel::result::Error::RollbackTransaction)
+    });
+    assert!(failed.is_err());
+    assert_eq!(
+        feed_indexes(&mut c),
+        before,
+        "the rollback brings them back"
+    );
+}
+
+fn feed_indexes(c: &mut DbConnection) -> BTreeSet<String> {
+    let rows: Vec<Name> = diesel::sql_query(
+        "SELECT indexdef AS name FROM pg_indexes WHERE indexname LIKE 'profiles_feed_%'",
+    )
+    .load(c)
+    .unwrap();
+    rows.into_iter().map(|r| r.name).collect()
+}
