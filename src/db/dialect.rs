@@ -187,6 +187,13 @@ pub fn with_generic_plan<T>(
     }
 }
 
+/// Whether `w` is plain lower-case ASCII letters: the only words written
+/// into SQL or array syntax ([`Values::Words`], [`Word`]), so none can
+/// close a quote or split a list.
+fn plain_word(w: &str) -> bool {
+    !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase())
+}
+
 /// One column of a [`Lateral`] list: integers the caller computed, or
 /// words from a fixed list of the program's own (`Sex::as_str`).
 #[derive(Debug, Clone, PartialEq)]
@@ -213,7 +220,7 @@ impl Values {
             Values::Ints(v) => Some((list(v.iter().map(i32::to_string).collect()), "integer[]")),
             Values::Words(v) => v
                 .iter()
-                .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+                .all(|w| plain_word(w))
                 .then(|| (list(v.iter().map(|w| w.to_string()).collect()), "text[]")),
         }
     }
@@ -221,11 +228,11 @@ impl Values {
 
 /// `SELECT found.* FROM unnest(CAST($1 AS text[]), CAST($2 AS integer[]), …)
 /// AS cell(<names>) CROSS JOIN LATERAL (<inner>) AS found`: `inner` runs once
-/// per row of the list, reading it as `cell.<name>` ([`Listed`]), with its own `ORDER BY` and `LIMIT`. The list travels as bound
-/// arrays, so the statement's text depends only on its shape: it is
-/// prepared once per connection and, after five runs, PostgreSQL keeps a
-/// generic plan instead of planning it again. PostgreSQL only (ask
-/// [`has_lateral`] first).
+/// per row of the list, reading it as `cell.<name>` ([`Listed`]), with its
+/// own `ORDER BY` and `LIMIT`. The list travels as bound arrays, so the
+/// statement's text depends only on its shape and it is prepared once per
+/// connection (run it under [`with_generic_plan`] to plan it once too).
+/// PostgreSQL only (ask [`has_lateral`] first).
 pub struct Lateral<Q> {
     names: String,
     arrays: Vec<(String, &'static str)>,
@@ -364,7 +371,7 @@ impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for 
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
     ) -> QueryResult<()> {
-        if self.0.is_empty() || !self.0.bytes().all(|b| b.is_ascii_lowercase()) {
+        if !plain_word(self.0) {
             return Err(diesel::result::Error::QueryBuilderError(
                 "only plain lower-case words are written into SQL".into(),
             ));

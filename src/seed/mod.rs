@@ -193,13 +193,11 @@ pub async fn seed(
             .write(move |c| {
                 let indexes = crate::db::set_aside_indexes(c, "profiles", "profiles_feed_%")?;
                 let mut totals = (0, 0, 0);
-                let mut start = existing;
-                while start < n {
-                    let end = (start + BATCH).min(n);
-                    let (made, swiped, matched) = load_batch(c, &hash, start..end, now, today)?;
+                for range in batches(existing, n) {
+                    let end = range.end;
+                    let (made, swiped, matched) = load_batch(c, &hash, range, now, today)?;
                     totals = (totals.0 + made, totals.1 + swiped, totals.2 + matched);
                     show_progress(&bar, progress, end, n);
-                    start = end;
                 }
                 crate::db::restore_indexes(c, &indexes)?;
                 Ok(totals)
@@ -207,18 +205,15 @@ pub async fn seed(
             .await?;
         (report.created, report.swipes, report.matches) = totals;
     } else {
-        let mut start = existing;
-        while start < n {
-            let end = (start + BATCH).min(n);
-            let hash = hash.clone();
+        for range in batches(existing, n) {
+            let (end, hash) = (range.end, hash.clone());
             let (made, swiped, matched) = db
-                .write(move |c| load_batch(c, &hash, start..end, now, today))
+                .write(move |c| load_batch(c, &hash, range, now, today))
                 .await?;
             report.created += made;
             report.swipes += swiped;
             report.matches += matched;
             show_progress(&bar, progress, end, n);
-            start = end;
         }
     }
     bar.finish_and_clear();
@@ -226,6 +221,13 @@ pub async fn seed(
     db.primary(|c| Ok(crate::db::analyze(c)?)).await?;
     report.avatars = add_avatars(db, media, clock, 0, avatars.min(n)).await?;
     Ok(report)
+}
+
+/// Members `from..to` in runs of [`BATCH`].
+fn batches(from: usize, to: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    (from..to)
+        .step_by(BATCH)
+        .map(move |start| start..(start + BATCH).min(to))
 }
 
 fn show_progress(bar: &ProgressBar, progress: bool, done: usize, of: usize) {

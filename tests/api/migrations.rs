@@ -239,24 +239,12 @@ fn the_comparison_reports_a_column_added_to_one_backend_only() {
 fn both_migration_sets_give_the_same_tables_columns_and_indexes() {
     require_postgres();
     let pg = TestDb::new();
-    let dir = std::env::temp_dir().join(format!(
-        "swiper-parity-{}",
-        swiper::security::random::token(6)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let sqlite_url = format!("sqlite://{}", dir.join("parity.sqlite3").display());
-    let sqlite = {
-        let pool = db::pool(&sqlite_url, 1, swiper::db::Statements::Prepared).unwrap();
-        let mut c = pool.get().unwrap();
-        db::migrate(&mut c).unwrap();
-        sqlite_schema(&mut c)
-    };
+    let sqlite = on_migrated_sqlite(sqlite_schema);
     let postgres = {
         let pool = pg.pool();
         let mut c = pool.get().unwrap();
         postgres_schema(&mut c)
     };
-    let _ = std::fs::remove_dir_all(dir);
     assert!(sqlite.columns.len() >= 6, "{:?}", sqlite.columns.keys());
     let email = ("users".to_string(), vec!["email".to_string()], true);
     assert!(sqlite.indexes.contains(&email), "{:?}", sqlite.indexes);
@@ -277,15 +265,38 @@ fn both_migration_sets_give_the_same_tables_columns_and_indexes() {
 /// partial index (`profiles_feed_cell_female` …, `WHERE sex = 'female'`):
 /// every sex a member can have must have one, on both backends.
 fn feed_cell_indexes(c: &mut DbConnection, postgres: bool) -> BTreeSet<String> {
+    indexes_like(c, postgres, "profiles_feed_cell%")
+}
+
+/// "name definition" of every index whose name is `LIKE` `pattern`.
+fn indexes_like(c: &mut DbConnection, postgres: bool, pattern: &str) -> BTreeSet<String> {
     let sql = if postgres {
-        "SELECT indexname::text || ' ' || indexdef AS name FROM pg_indexes \
-         WHERE indexname LIKE 'profiles_feed_cell%'"
+        "SELECT indexname::text || ' ' || indexdef AS name FROM pg_indexes WHERE indexname LIKE $1"
     } else {
-        "SELECT name || ' ' || sql AS name FROM sqlite_master \
-         WHERE type = 'index' AND name LIKE 'profiles_feed_cell%'"
+        "SELECT name || ' ' || sql AS name FROM sqlite_master WHERE type = 'index' AND name LIKE ?"
     };
-    let rows: Vec<Name> = diesel::sql_query(sql).load(c).unwrap();
+    let rows: Vec<Name> = diesel::sql_query(sql)
+        .bind::<Text, _>(pattern)
+        .load(c)
+        .unwrap();
     rows.into_iter().map(|r| r.name).collect()
+}
+
+/// `f` on a new SQLite file with every migration applied.
+fn on_migrated_sqlite<T>(f: impl FnOnce(&mut DbConnection) -> T) -> T {
+    let dir = std::env::temp_dir().join(format!(
+        "swiper-migrations-{}",
+        swiper::security::random::token(6)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("migrated.sqlite3").display());
+    let pool = db::pool(&url, 1, swiper::db::Statements::Prepared).unwrap();
+    let mut c = pool.get().unwrap();
+    db::migrate(&mut c).unwrap();
+    let out = f(&mut c);
+    drop((c, pool));
+    let _ = std::fs::remove_dir_all(dir);
+    out
 }
 
 fn assert_a_cell_index_per_sex(found: &BTreeSet<String>) {
@@ -304,21 +315,7 @@ fn assert_a_cell_index_per_sex(found: &BTreeSet<String>) {
 
 #[test]
 fn every_sex_has_its_feed_cell_index_on_sqlite() {
-    let path = std::env::temp_dir().join(format!(
-        "swiper-cells-{}.sqlite3",
-        swiper::security::random::token(6)
-    ));
-    let pool = db::pool(
-        &format!("sqlite://{}", path.display()),
-        1,
-        swiper::db::Statements::Prepared,
-    )
-    .unwrap();
-    let mut c = pool.get().unwrap();
-    db::migrate(&mut c).unwrap();
-    let found = feed_cell_indexes(&mut c, false);
-    drop(c);
-    let _ = std::fs::remove_file(path);
+    let found = on_migrated_sqlite(|c| feed_cell_indexes(c, false));
     assert_a_cell_index_per_sex(&found);
 }
 
@@ -367,10 +364,5 @@ fn a_bulk_load_sets_the_feed_indexes_aside_and_restores_them() {
 }
 
 fn feed_indexes(c: &mut DbConnection) -> BTreeSet<String> {
-    let rows: Vec<Name> = diesel::sql_query(
-        "SELECT indexdef AS name FROM pg_indexes WHERE indexname LIKE 'profiles_feed_%'",
-    )
-    .load(c)
-    .unwrap();
-    rows.into_iter().map(|r| r.name).collect()
+    indexes_like(c, true, "profiles_feed_%")
 }
