@@ -173,14 +173,18 @@ pub fn has_lateral(conn: &DbConnection) -> bool {
 /// and a pooler in transaction mode keeps it on one server connection).
 /// For a statement whose cost the planner cannot tell apart by its
 /// parameters (a [`Lateral`] list) but whose custom plans it keeps
-/// choosing: planning it again costs more than running it. SQLite: `f`.
+/// choosing: planning it again costs more than running it. JIT is off in
+/// the same transaction (`SET LOCAL jit = off`): a generic plan's
+/// estimate can pass `jit_above_cost` (the feed's per-row probes,
+/// [`crate::discovery::feed`]), and PostgreSQL compiles the plan again at
+/// every execution, ~30 ms for a statement that runs in 2. SQLite: `f`.
 pub fn with_generic_plan<T>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
 ) -> QueryResult<T> {
     match conn {
         DbConnection::Postgresql(_) => conn.transaction(|c| {
-            c.batch_execute("SET LOCAL plan_cache_mode = force_generic_plan")?;
+            c.batch_execute("SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL jit = off")?;
             f(c)
         }),
         DbConnection::Sqlite(_) => f(conn),

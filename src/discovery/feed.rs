@@ -9,8 +9,10 @@
 //! **Index use.** With a position, one query per one-degree cell my distance
 //! covers and sex I want (`profiles_feed_cell_female`, `…_male`,
 //! `…_nonbinary`: one partial index per sex, keyed in_feed, lat_band,
-//! lng_band, last_active_at), or per whole degree of latitude when that
-//! would be more than [`MAX_CELLS`] cells (`profiles_feed_band_covering`),
+//! lng_band, last_active_at, then the filters — birth date, the box, the
+//! two-way age range — which PostgreSQL checks inside the index scan), or
+//! per whole degree of latitude when that would be more than
+//! [`MAX_CELLS`] cells (`profiles_feed_band_covering`),
 //! newest activity first, the exact box as a filter; plus one query for
 //! members without a position in my city
 //! (`profiles_feed_city_unplaced_covering`). Without a position, the city
@@ -141,10 +143,17 @@ fn birthday_window(min_age: i32, max_age: i32, today: NaiveDate) -> (NaiveDate, 
 fn rules(v: &Viewer, today: NaiveDate) -> profiles::BoxedQuery<'static, Backend> {
     let (earliest, latest) = birthday_window(v.min_age, v.max_age, today);
     let me = v.id;
+    // My swipes are one probe of `swipes_pair` per candidate that passes
+    // every other rule, kept a per-row subquery by `OFFSET 0`: pulled up
+    // into an anti-join, the generic plan (which guesses two swipes per
+    // member) read all of my swipes again for every candidate, 364 ms
+    // instead of 4.6 ms for a member with 3,000 swipes
+    // (docs/feed-query-plans.md).
     let swiped = swipes::table
-        .select(swipes::id)
+        .select(swipes::target_id)
         .filter(swipes::swiper_id.eq(me))
-        .filter(swipes::target_id.eq(profiles::user_id));
+        .filter(swipes::target_id.eq(profiles::user_id))
+        .offset(0);
     let blocked = blocks::table.select(blocks::blocker_id).filter(
         blocks::blocker_id
             .eq(me)
