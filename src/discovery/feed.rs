@@ -49,6 +49,9 @@ type Backend = <DbConnection as Connection>::Backend;
 
 /// Rows read per query (per latitude band, or the city).
 pub const PER_QUERY: i64 = 100;
+/// From this many swipes on, the feed probes a member's swipes pair by
+/// pair instead of hashing them all ([`rules`]).
+pub const MANY_SWIPES: i64 = 200;
 /// Longest feed kept for one member (the cached snapshot).
 pub const MAX_FEED: usize = 300;
 
@@ -143,17 +146,25 @@ fn birthday_window(min_age: i32, max_age: i32, today: NaiveDate) -> (NaiveDate, 
 fn rules(v: &Viewer, today: NaiveDate) -> profiles::BoxedQuery<'static, Backend> {
     let (earliest, latest) = birthday_window(v.min_age, v.max_age, today);
     let me = v.id;
-    // My swipes are one probe of `swipes_pair` per candidate that passes
-    // every other rule, kept a per-row subquery by `OFFSET 0`: pulled up
-    // into an anti-join, the generic plan (which guesses two swipes per
-    // member) read all of my swipes again for every candidate, 364 ms
-    // instead of 4.6 ms for a member with 3,000 swipes
-    // (docs/feed-query-plans.md).
-    let swiped = swipes::table
+    // My swipes: a member with few is read once into a hash that every
+    // candidate is looked up in (`NOT IN`, a hashed subplan); a member with
+    // many ([`MANY_SWIPES`] or more, told by one bounded read) has them
+    // probed in `swipes_pair` per candidate, by (me, them), a per-row
+    // subquery kept so by `OFFSET 0`. Left to the planner, the generic
+    // plan (which guesses two swipes a member) read all of my swipes again
+    // for every candidate: 364 ms instead of 4.6 ms for a member with 3,000
+    // swipes; a hash of 20,000 swipes, built once per statement part, took
+    // 31 ms (docs/feed-query-plans.md).
+    let mine = || swipes::table.filter(swipes::swiper_id.eq(me));
+    let many = diesel::dsl::exists(mine().select(swipes::target_id).offset(MANY_SWIPES - 1));
+    let swiped_pair = mine()
         .select(swipes::target_id)
-        .filter(swipes::swiper_id.eq(me))
         .filter(swipes::target_id.eq(profiles::user_id))
         .offset(0);
+    let not_swiped =
+        diesel::dsl::case_when(many, diesel::dsl::not(diesel::dsl::exists(swiped_pair))).otherwise(
+            diesel::dsl::not(profiles::user_id.eq_any(mine().select(swipes::target_id))),
+        );
     let blocked = blocks::table.select(blocks::blocker_id).filter(
         blocks::blocker_id
             .eq(me)
@@ -172,7 +183,7 @@ fn rules(v: &Viewer, today: NaiveDate) -> profiles::BoxedQuery<'static, Backend>
         .filter(profiles::want_sex.eq_any(my_sex_wanted))
         .filter(profiles::min_age.le(v.age))
         .filter(profiles::max_age.ge(v.age))
-        .filter(diesel::dsl::not(diesel::dsl::exists(swiped)))
+        .filter(not_swiped)
         .filter(diesel::dsl::not(diesel::dsl::exists(blocked)))
 }
 

@@ -1376,13 +1376,16 @@ async fn a_match_mail_is_turned_off_from_its_own_link_without_logging_in() {
     assert!(match_mail("ana@example.com").await);
 }
 
-/// A member's swipes are probed pair by pair, never read again for every
-/// candidate: on PostgreSQL's generic plan the feed of a member who has
-/// swiped 2,000 people reads at most one `swipes_pair` entry per candidate
-/// (counted by the transaction's own statistics,
-/// `pg_stat_get_xact_tuples_returned`), where an anti-join on the planner's guess
-/// of two swipes a member read all 2,000 again for each one (364 ms
-/// instead of 4.6 ms at 1,000,000 members). The feed itself is unchanged.
+/// A member with many swipes has them probed pair by pair, never read
+/// again for every candidate: on PostgreSQL's generic plan the feed of a
+/// member who has swiped 2,000 people reads fewer `swipes_pair` entries
+/// than that (counted by the transaction's own statistics,
+/// `pg_stat_get_xact_tuples_returned`). Left to the planner, an anti-join
+/// on its guess of two swipes a member read all 2,000 again for each
+/// candidate (28,015 entries here; 364 ms instead of 4.6 ms at 1,000,000
+/// members), and one hash of them all per statement part read 4 × 2,000.
+/// The feed keeps its rule: the one shown person among the 2,000 is gone,
+/// everyone else is still there.
 #[tokio::test]
 #[ignore = "needs PostgreSQL: set TEST_DATABASE_URL and run with -- --include-ignored"]
 async fn a_member_with_thousands_of_swipes_has_them_probed_pair_by_pair() {
@@ -1414,16 +1417,24 @@ async fn a_member_with_thousands_of_swipes_has_them_probed_pair_by_pair() {
                 })
                 .expect("a seeded member with a feed");
             let shown: Vec<String> = before.iter().map(|x| x.id.0.to_string()).collect();
-            // 2,000 dislikes on people the feed does not show, then fresh
-            // statistics (two or three swipes a member on average).
+            // 1,999 dislikes on people the feed does not show and one on
+            // the first it shows, then fresh statistics (two or three
+            // swipes a member on average).
             diesel::sql_query(format!(
                 "INSERT INTO swipes (swiper_id, target_id, kind, created_at) \
                  SELECT $1, user_id, 'dislike', now() FROM profiles \
-                 WHERE user_id <> $1 AND user_id NOT IN ({}) ORDER BY user_id LIMIT 2000 \
+                 WHERE user_id <> $1 AND user_id NOT IN ({}) ORDER BY user_id LIMIT 1999 \
                  ON CONFLICT DO NOTHING",
                 shown.join(", ")
             ))
             .bind::<BigInt, _>(viewer.id.0)
+            .execute(c)?;
+            diesel::sql_query(
+                "INSERT INTO swipes (swiper_id, target_id, kind, created_at) \
+                 VALUES ($1, $2, 'dislike', now())",
+            )
+            .bind::<BigInt, _>(viewer.id.0)
+            .bind::<BigInt, _>(before[0].id.0)
             .execute(c)?;
             diesel::sql_query("ANALYZE swipes").execute(c)?;
             let swiped = diesel::sql_query("SELECT COUNT(*) AS n FROM swipes WHERE swiper_id = $1")
@@ -1442,7 +1453,14 @@ async fn a_member_with_thousands_of_swipes_has_them_probed_pair_by_pair() {
         })
         .await;
     assert!(swiped >= 2000, "{swiped} swipes");
-    assert_eq!(after, before, "the feed is the same");
+    let ids = |f: &[feed::Candidate]| f.iter().map(|c| c.id).collect::<Vec<_>>();
+    assert!(
+        !ids(&after).contains(&before[0].id),
+        "a swiped person shown"
+    );
+    for c in &before[1..] {
+        assert!(ids(&after).contains(&c.id), "{:?} left the feed", c.id);
+    }
     assert!(
         read < swiped,
         "the feed read {read} swipes_pair entries for a member with {swiped} swipes"
