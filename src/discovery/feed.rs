@@ -165,14 +165,15 @@ fn rules(v: &Viewer, today: NaiveDate) -> profiles::BoxedQuery<'static, Backend>
         diesel::dsl::case_when(many, diesel::dsl::not(diesel::dsl::exists(swiped_pair))).otherwise(
             diesel::dsl::not(profiles::user_id.eq_any(mine().select(swipes::target_id))),
         );
-    let blocked = blocks::table.select(blocks::blocker_id).filter(
-        blocks::blocker_id
-            .eq(me)
-            .and(blocks::blocked_id.eq(profiles::user_id))
-            .or(blocks::blocker_id
-                .eq(profiles::user_id)
-                .and(blocks::blocked_id.eq(me))),
-    );
+    // Blocks either way: two hashed `NOT IN`s, each list read once (an
+    // anti-join on the generic plan read all of a member's blocks again
+    // for every candidate: 73 ms with 300 each way).
+    let i_blocked = blocks::table
+        .select(blocks::blocked_id)
+        .filter(blocks::blocker_id.eq(me));
+    let blocked_me = blocks::table
+        .select(blocks::blocker_id)
+        .filter(blocks::blocked_id.eq(me));
     let my_sex_wanted = WantSex::showing(v.sex);
     profiles::table
         .into_boxed()
@@ -184,7 +185,8 @@ fn rules(v: &Viewer, today: NaiveDate) -> profiles::BoxedQuery<'static, Backend>
         .filter(profiles::min_age.le(v.age))
         .filter(profiles::max_age.ge(v.age))
         .filter(not_swiped)
-        .filter(diesel::dsl::not(diesel::dsl::exists(blocked)))
+        .filter(diesel::dsl::not(profiles::user_id.eq_any(i_blocked)))
+        .filter(diesel::dsl::not(profiles::user_id.eq_any(blocked_me)))
 }
 
 const KM_PER_DEGREE: f64 = 111.2;
