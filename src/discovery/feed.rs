@@ -11,12 +11,11 @@
 //! `…_nonbinary`: one partial index per sex, keyed in_feed, lat_band,
 //! lng_band, last_active_at, then the filters — birth date, the box, the
 //! two-way age range — which PostgreSQL checks inside the index scan), or
-//! per whole degree of latitude when that would be more than
-//! [`MAX_CELLS`] cells (`profiles_feed_band_covering`),
-//! newest activity first, the exact box as a filter; plus one query for
-//! members without a position in my city
-//! (`profiles_feed_city_unplaced_covering`). Without a position, the city
-//! query only. Each query stops after [`PER_QUERY`] rows; the exact
+//! per whole degree of latitude when that would be more than [`MAX_CELLS`]
+//! cells (`profiles_feed_band_covering`), newest activity first, the exact
+//! box as a filter; plus one query for members without a position in my
+//! city (`profiles_feed_city_unplaced_covering`). Without a position, the
+//! city query only. Each query stops after [`PER_QUERY`] rows; the exact
 //! distance is checked here. The indexes carry every column the rules
 //! filter on and the ranking reads ([`Ranked`]), so on PostgreSQL the
 //! queries are index-only scans: a row the age or preference filters refuse
@@ -155,16 +154,17 @@ fn rules(v: &Viewer, today: NaiveDate) -> profiles::BoxedQuery<'static, Backend>
     // for every candidate: 364 ms instead of 4.6 ms for a member with 3,000
     // swipes; a hash of 20,000 swipes, built once per statement part, took
     // 31 ms (docs/feed-query-plans.md).
-    let mine = || swipes::table.filter(swipes::swiper_id.eq(me));
-    let many = diesel::dsl::exists(mine().select(swipes::target_id).offset(MANY_SWIPES - 1));
-    let swiped_pair = mine()
-        .select(swipes::target_id)
+    let mine = || {
+        swipes::table
+            .select(swipes::target_id)
+            .filter(swipes::swiper_id.eq(me))
+    };
+    let many = diesel::dsl::exists(mine().offset(MANY_SWIPES - 1));
+    let pair = mine()
         .filter(swipes::target_id.eq(profiles::user_id))
         .offset(0);
-    let not_swiped =
-        diesel::dsl::case_when(many, diesel::dsl::not(diesel::dsl::exists(swiped_pair))).otherwise(
-            diesel::dsl::not(profiles::user_id.eq_any(mine().select(swipes::target_id))),
-        );
+    let not_swiped = diesel::dsl::case_when(many, diesel::dsl::not(diesel::dsl::exists(pair)))
+        .otherwise(diesel::dsl::not(profiles::user_id.eq_any(mine())));
     // Blocks either way: two hashed `NOT IN`s, each list read once (an
     // anti-join on the generic plan read all of a member's blocks again
     // for every candidate: 73 ms with 300 each way).

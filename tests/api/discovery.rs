@@ -1376,21 +1376,25 @@ async fn a_match_mail_is_turned_off_from_its_own_link_without_logging_in() {
     assert!(match_mail("ana@example.com").await);
 }
 
-/// Of 3,000 seeded members, the first whose feed shows at least 20
-/// people: their feed, then `history` (given their id and the ids shown),
-/// fresh statistics, their feed again, and the entries PostgreSQL
-/// returned from `indexes` while building it (the transaction's own
-/// statistics, `pg_stat_get_xact_tuples_returned`).
-async fn feed_after_history<F>(
-    indexes: &'static str,
-    history: F,
-) -> (
-    Vec<swiper::discovery::feed::Candidate>,
-    Vec<swiper::discovery::feed::Candidate>,
-    i64,
-)
+/// A seeded member and their feed, for `history` to add to.
+struct Member {
+    /// Their id.
+    me: i64,
+    /// The first person their feed shows: `history` swipes or blocks them.
+    first: i64,
+    /// `user_id` of everyone else the feed does not show, as SQL.
+    others: String,
+}
+
+/// Of 3,000 seeded members, the first whose feed shows at least 20 people:
+/// `history` adds to their past, the statistics are refreshed, and their
+/// feed is built again. The first person shown must be gone and everyone
+/// else still there; returned, the entries PostgreSQL read from `indexes`
+/// while building it (the transaction's own statistics,
+/// `pg_stat_get_xact_tuples_returned`).
+async fn entries_read_after_history<F>(indexes: &'static str, history: F) -> i64
 where
-    F: FnOnce(&mut swiper::db::DbConnection, i64, &str) -> QueryResult<()> + Send + 'static,
+    F: FnOnce(&mut swiper::db::DbConnection, &Member) -> QueryResult<()> + Send + 'static,
 {
     use swiper::discovery::feed::{self, Viewer};
     require_postgres();
@@ -1405,44 +1409,46 @@ where
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    app.db(move |c| {
-        let (viewer, before) = (0..200)
-            .find_map(|n| {
-                let user = swiper::auth::User::find_by_email(c, &swiper::seed::email(n)).ok()??;
-                let p = swiper::profiles::store::Profile::find(c, user.id).ok()??;
-                let v = Viewer::of(&p, today);
-                let f = feed::build(c, &v, today, now).ok()?;
-                (f.len() >= 20).then_some((v, f))
+    let (before, after, read) = app
+        .db(move |c| {
+            let (viewer, before) = (0..200)
+                .find_map(|n| {
+                    let user =
+                        swiper::auth::User::find_by_email(c, &swiper::seed::email(n)).ok()??;
+                    let p = swiper::profiles::store::Profile::find(c, user.id).ok()??;
+                    let v = Viewer::of(&p, today);
+                    let f = feed::build(c, &v, today, now).ok()?;
+                    (f.len() >= 20).then_some((v, f))
+                })
+                .expect("a seeded member with a feed");
+            let me = viewer.id.0;
+            let shown: Vec<String> = before.iter().map(|x| x.id.0.to_string()).collect();
+            let member = Member {
+                me,
+                first: before[0].id.0,
+                others: format!("user_id <> {me} AND user_id NOT IN ({})", shown.join(", ")),
+            };
+            history(c, &member)?;
+            diesel::sql_query("ANALYZE").execute(c)?;
+            c.transaction(|c| {
+                let after = feed::build(c, &viewer, today, now)?;
+                let read = diesel::sql_query(format!(
+                    "SELECT CAST(SUM(pg_stat_get_xact_tuples_returned(CAST(i AS regclass))) \
+                     AS BIGINT) AS n FROM unnest(CAST('{{{indexes}}}' AS text[])) AS i"
+                ))
+                .get_result::<N>(c)?
+                .n;
+                Ok((before, after, read))
             })
-            .expect("a seeded member with a feed");
-        let shown: Vec<String> = before.iter().map(|x| x.id.0.to_string()).collect();
-        history(c, viewer.id.0, &shown.join(", "))?;
-        diesel::sql_query("ANALYZE").execute(c)?;
-        c.transaction(|c| {
-            let after = feed::build(c, &viewer, today, now)?;
-            let read = diesel::sql_query(format!(
-                "SELECT CAST(SUM(pg_stat_get_xact_tuples_returned(CAST(i AS regclass))) AS BIGINT) \
-                 AS n FROM unnest(CAST('{{{indexes}}}' AS text[])) AS i"
-            ))
-            .get_result::<N>(c)?
-            .n;
-            Ok((before, after, read))
         })
-    })
-    .await
-}
-
-/// The person `gone` left the feed and everyone else it showed is still in it.
-fn only_gone(
-    before: &[swiper::discovery::feed::Candidate],
-    after: &[swiper::discovery::feed::Candidate],
-    gone: i64,
-) {
+        .await;
     let ids: Vec<i64> = after.iter().map(|c| c.id.0).collect();
+    let gone = before[0].id.0;
     assert!(!ids.contains(&gone), "{gone} is still shown");
-    for c in before.iter().filter(|c| c.id.0 != gone) {
+    for c in &before[1..] {
         assert!(ids.contains(&c.id.0), "{:?} left the feed", c.id);
     }
+    read
 }
 
 /// A member with many swipes has them probed pair by pair, never read
@@ -1456,37 +1462,26 @@ fn only_gone(
 #[tokio::test]
 #[ignore = "needs PostgreSQL: set TEST_DATABASE_URL and run with -- --include-ignored"]
 async fn a_member_with_thousands_of_swipes_has_them_probed_pair_by_pair() {
-    let first = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
-    let seen = first.clone();
-    let (before, after, read) = feed_after_history("swipes_pair", move |c, me, shown| {
+    let read = entries_read_after_history("swipes_pair", |c, m| {
+        let Member { me, first, others } = m;
         // 1,999 dislikes on people the feed does not show and one on the
         // first it shows (two or three swipes a member on average).
-        diesel::sql_query(format!(
-            "INSERT INTO swipes (swiper_id, target_id, kind, created_at) \
-             SELECT {me}, user_id, 'dislike', now() FROM profiles \
-             WHERE user_id <> {me} AND user_id NOT IN ({shown}) ORDER BY user_id LIMIT 1999 \
-             ON CONFLICT DO NOTHING"
-        ))
-        .execute(c)?;
-        let target: i64 = shown
-            .split(", ")
-            .next()
-            .and_then(|t| t.parse().ok())
-            .unwrap_or(0);
-        seen.store(target, std::sync::atomic::Ordering::SeqCst);
-        diesel::sql_query(format!(
-            "INSERT INTO swipes (swiper_id, target_id, kind, created_at) \
-             VALUES ({me}, {target}, 'dislike', now())"
-        ))
-        .execute(c)
-        .map(|_| ())
+        for sql in [
+            format!(
+                "INSERT INTO swipes (swiper_id, target_id, kind, created_at) \
+                 SELECT {me}, user_id, 'dislike', now() FROM profiles WHERE {others} \
+                 ORDER BY user_id LIMIT 1999 ON CONFLICT DO NOTHING"
+            ),
+            format!(
+                "INSERT INTO swipes (swiper_id, target_id, kind, created_at) \
+                 VALUES ({me}, {first}, 'dislike', now())"
+            ),
+        ] {
+            diesel::sql_query(sql).execute(c)?;
+        }
+        Ok(())
     })
     .await;
-    only_gone(
-        &before,
-        &after,
-        first.load(std::sync::atomic::Ordering::SeqCst),
-    );
     assert!(
         read < 2000,
         "the feed read {read} swipes_pair entries for a member with 2,000 swipes"
@@ -1503,50 +1498,36 @@ async fn a_member_with_thousands_of_swipes_has_them_probed_pair_by_pair() {
 #[tokio::test]
 #[ignore = "needs PostgreSQL: set TEST_DATABASE_URL and run with -- --include-ignored"]
 async fn a_member_with_hundreds_of_blocks_has_each_list_read_once() {
-    let first = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
-    let seen = first.clone();
-    let (before, after, read) =
-        feed_after_history("blocks_pkey,blocks_by_blocked", move |c, me, shown| {
-            let target: i64 = shown
-                .split(", ")
-                .next()
-                .and_then(|t| t.parse().ok())
-                .unwrap_or(0);
-            seen.store(target, std::sync::atomic::Ordering::SeqCst);
-            let others = format!("user_id <> {me} AND user_id NOT IN ({shown})");
-            for sql in [
-                // Everyone else blocks one other person: about one block a member.
-                format!(
-                    "INSERT INTO blocks (blocker_id, blocked_id, created_at) \
-                     SELECT a.user_id, b.user_id, now() FROM profiles a JOIN profiles b \
-                     ON b.user_id = a.user_id + 1 WHERE a.user_id <> {me} AND b.user_id <> {me} \
-                     ON CONFLICT DO NOTHING"
-                ),
-                format!(
-                    "INSERT INTO blocks (blocker_id, blocked_id, created_at) \
-                     SELECT {me}, user_id, now() FROM profiles WHERE {others} \
-                     ORDER BY user_id LIMIT 300 ON CONFLICT DO NOTHING"
-                ),
-                format!(
-                    "INSERT INTO blocks (blocker_id, blocked_id, created_at) \
-                     SELECT user_id, {me}, now() FROM profiles WHERE {others} \
-                     ORDER BY user_id DESC LIMIT 300 ON CONFLICT DO NOTHING"
-                ),
-                format!(
-                    "INSERT INTO blocks (blocker_id, blocked_id, created_at) \
-                     VALUES ({me}, {target}, now())"
-                ),
-            ] {
-                diesel::sql_query(sql).execute(c)?;
-            }
-            Ok(())
-        })
-        .await;
-    only_gone(
-        &before,
-        &after,
-        first.load(std::sync::atomic::Ordering::SeqCst),
-    );
+    let read = entries_read_after_history("blocks_pkey,blocks_by_blocked", |c, m| {
+        let Member { me, first, others } = m;
+        for sql in [
+            // Everyone else blocks one other person: about one block a member.
+            format!(
+                "INSERT INTO blocks (blocker_id, blocked_id, created_at) \
+                 SELECT a.user_id, b.user_id, now() FROM profiles a JOIN profiles b \
+                 ON b.user_id = a.user_id + 1 WHERE a.user_id <> {me} AND b.user_id <> {me} \
+                 ON CONFLICT DO NOTHING"
+            ),
+            format!(
+                "INSERT INTO blocks (blocker_id, blocked_id, created_at) \
+                 SELECT {me}, user_id, now() FROM profiles WHERE {others} \
+                 ORDER BY user_id LIMIT 300 ON CONFLICT DO NOTHING"
+            ),
+            format!(
+                "INSERT INTO blocks (blocker_id, blocked_id, created_at) \
+                 SELECT user_id, {me}, now() FROM profiles WHERE {others} \
+                 ORDER BY user_id DESC LIMIT 300 ON CONFLICT DO NOTHING"
+            ),
+            format!(
+                "INSERT INTO blocks (blocker_id, blocked_id, created_at) \
+                 VALUES ({me}, {first}, now())"
+            ),
+        ] {
+            diesel::sql_query(sql).execute(c)?;
+        }
+        Ok(())
+    })
+    .await;
     assert!(
         read < 6 * 601,
         "the feed read {read} block index entries for a member with 601 blocks"
